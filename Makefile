@@ -1,0 +1,54 @@
+# Scone: build, run and test.
+#
+#   make qemu    build everything and boot Scone in QEMU (serial console here)
+#   make test    vet, host unit tests, short fuzzing, and the QEMU boot tests
+#
+# Both install the Debian packages they need first (see `deps`).
+
+GO       ?= go
+FUZZTIME ?= 3s
+export GOTOOLCHAIN := local
+export CGO_ENABLED := 0
+
+# Debian packages the build and the tests use, as command:package pairs.
+NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
+	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump
+
+.PHONY: all deps vet unit fuzz fuzz-long test bench
+
+all: deps
+
+# deps installs whatever of NEEDS is missing (we run as root on Debian).
+deps:
+	@missing=""; for n in $(NEEDS); do \
+		command -v $${n%%:*} >/dev/null 2>&1 || missing="$$missing $${n#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# vet fails on unformatted files as well as on vet findings.
+vet:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -timeout 30m ./...
+
+# fuzz runs every Fuzz target in the module for FUZZTIME each.
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/'); do \
+		pkg=./$$(dirname $${f#./}); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=2m
+
+test: deps vet unit fuzz
+	@echo "make test: all passed"

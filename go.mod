@@ -1,0 +1,3 @@
+module scone
+
+go 1.26.8

@@ -1,0 +1,71 @@
+package tcpip
+
+import "syscall"
+
+// IP protocol numbers (the IPv4 header's Protocol field).
+const (
+	ProtoICMP uint8 = 1
+	ProtoTCP  uint8 = 6
+	ProtoUDP  uint8 = 17
+)
+
+// Route says how the stack reaches a destination: which local address to
+// send from, the next hop on the link, and how large a transport packet may be
+// before IPv4 must fragment it.
+type Route struct {
+	Src     Addr // local address to use as the source
+	Dst     Addr // final destination
+	NextHop Addr // Dst itself on a local subnet, else the gateway
+	NIC     int  // index of the interface the packet leaves by
+	MTU     int  // largest transport packet (header + data) sent unfragmented
+}
+
+// NetworkLayer is all a transport protocol sees of IPv4. Implementations are
+// safe for concurrent use.
+type NetworkLayer interface {
+	// Route picks the route to dst. It fails with ENETUNREACH when there is
+	// none. A non-zero src pins the source address (a bound socket).
+	Route(src, dst Addr) (Route, error)
+
+	// WritePacket sends one transport packet, hdr followed by payload, as an
+	// IPv4 datagram along r, fragmenting it if it exceeds the link MTU. The
+	// network layer copies what it needs: the caller may reuse hdr and
+	// payload as soon as WritePacket returns.
+	WritePacket(r Route, proto uint8, hdr, payload []byte) error
+
+	// IsLocal reports whether a is one of this host's addresses, including
+	// loopback; bind uses it to refuse foreign addresses (EADDRNOTAVAIL).
+	IsLocal(a Addr) bool
+}
+
+// PacketInfo describes a received IPv4 datagram to a transport protocol.
+type PacketInfo struct {
+	Src, Dst  Addr
+	TTL       uint8
+	Broadcast bool // sent to a broadcast address (limited or directed)
+	NIC       int  // interface it arrived on
+}
+
+// ControlMessage is an ICMP error about a packet this host sent, already
+// translated into what it means for a socket.
+type ControlMessage struct {
+	Type, Code uint8         // the ICMP type and code, for counters and logs
+	Err        syscall.Errno // ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EMSGSIZE, ...
+	MTU        int           // next-hop MTU, for "fragmentation needed"
+}
+
+// TransportHandler is a transport protocol as IPv4 sees it. Buffers passed to
+// it are valid only for the duration of the call: keep a copy of anything
+// needed later.
+type TransportHandler interface {
+	// HandlePacket delivers a datagram's payload (transport header and data;
+	// IP header removed, fragments reassembled). It reports whether an
+	// endpoint accepted it; for UDP, false makes the network layer answer
+	// with ICMP port unreachable.
+	HandlePacket(info PacketInfo, b []byte) bool
+
+	// HandleControl delivers an ICMP error. src and dst are the addresses of
+	// the offending datagram this host sent; orig is its transport header
+	// (at least the first 8 bytes, so ports can be matched).
+	HandleControl(msg ControlMessage, src, dst Addr, orig []byte)
+}
