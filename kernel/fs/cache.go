@@ -1,0 +1,141 @@
+package fs
+
+import (
+	"container/list"
+	"sync"
+)
+
+// A buf is one cached block. Its mutex is a sleep lock held by whoever
+// reads or changes data; ref and pinned are guarded by the cache lock.
+type buf struct {
+	mu      sync.Mutex
+	blockno uint64
+	valid   bool // data holds the block's contents
+	data    []byte
+
+	ref    int           // holders between get and release
+	pinned bool          // in the running transaction: may not be evicted
+	elem   *list.Element // place in the free list when ref == 0 && !pinned
+}
+
+// cache is a bounded buffer cache with least-recently-used replacement.
+// Only buffers nobody holds and the journal has not pinned can be evicted,
+// and they are always clean: every change goes through the journal, which
+// pins a buffer until its block is installed in place.
+type cache struct {
+	dev          BlockDevice
+	cap          int
+	mu           sync.Mutex
+	cond         sync.Cond       // signalled when a buffer becomes evictable
+	bufs         map[uint64]*buf // every cached block
+	free         list.List       // evictable buffers, most recently used first
+	hits, misses uint64          // statistics, under mu
+}
+
+func newCache(dev BlockDevice, capacity int) *cache {
+	c := &cache{dev: dev, cap: capacity, bufs: make(map[uint64]*buf)}
+	c.cond.L = &c.mu
+	return c
+}
+
+// lookup returns a held (ref'd, not locked) buffer for block n, evicting
+// the least recently used one if the cache is full. It waits if every
+// buffer is in use.
+func (c *cache) lookup(n uint64) *buf {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if b, ok := c.bufs[n]; ok {
+			c.hits++
+			if b.elem != nil {
+				c.free.Remove(b.elem)
+				b.elem = nil
+			}
+			b.ref++
+			return b
+		}
+		c.misses++
+		var b *buf
+		if len(c.bufs) < c.cap {
+			b = &buf{data: make([]byte, BlockSize)}
+		} else if e := c.free.Back(); e != nil {
+			b = e.Value.(*buf)
+			c.free.Remove(e)
+			b.elem = nil
+			delete(c.bufs, b.blockno)
+		} else {
+			c.cond.Wait()
+			continue
+		}
+		b.blockno, b.valid, b.ref = n, false, 1
+		c.bufs[n] = b
+		return b
+	}
+}
+
+// get returns block n locked, reading it from the device if needed.
+func (c *cache) get(n uint64) (*buf, error) {
+	b := c.lookup(n)
+	b.mu.Lock()
+	if !b.valid {
+		if err := c.dev.ReadBlock(n, b.data); err != nil {
+			c.release(b)
+			return nil, ioError("read", n, err)
+		}
+		b.valid = true
+	}
+	return b, nil
+}
+
+// getZero returns block n locked and zeroed without reading it: for a
+// block just allocated, whose old contents do not matter.
+func (c *cache) getZero(n uint64) *buf {
+	b := c.lookup(n)
+	b.mu.Lock()
+	clear(b.data)
+	b.valid = true
+	return b
+}
+
+// release unlocks b and drops the caller's hold.
+func (c *cache) release(b *buf) {
+	b.mu.Unlock()
+	c.mu.Lock()
+	b.ref--
+	c.makeFree(b)
+	c.mu.Unlock()
+}
+
+// makeFree puts b on the free list if nothing keeps it. Called with c.mu.
+func (c *cache) makeFree(b *buf) {
+	if b.ref == 0 && !b.pinned && b.elem == nil {
+		if !b.valid {
+			// A failed read: forget the block rather than cache garbage.
+			delete(c.bufs, b.blockno)
+		} else {
+			b.elem = c.free.PushFront(b)
+		}
+		c.cond.Signal()
+	}
+}
+
+// pin keeps b in the cache until unpin; the journal pins what it logs.
+func (c *cache) pin(b *buf) {
+	c.mu.Lock()
+	b.pinned = true
+	c.mu.Unlock()
+}
+
+func (c *cache) unpin(b *buf) {
+	c.mu.Lock()
+	b.pinned = false
+	c.makeFree(b)
+	c.mu.Unlock()
+}
+
+// stats returns hit and miss counts.
+func (c *cache) stats() (hits, misses uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses
+}

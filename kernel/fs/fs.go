@@ -1,0 +1,148 @@
+package fs
+
+import (
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"scone/kernel/fs/layout"
+)
+
+// FS is a mounted file system. All methods are safe for concurrent use.
+type FS struct {
+	dev BlockDevice
+	sb  layout.Superblock
+	c   *cache
+	j   *journal
+	now func() int64
+
+	// nsMu serializes changes to the directory tree (create, link, unlink,
+	// rename...), which may hold several inode locks; path lookups hold it
+	// shared. File reads and writes do not take it.
+	nsMu sync.RWMutex
+
+	itMu   sync.Mutex // guards itable and every Inode's ref
+	itable map[uint32]*Inode
+
+	allocMu             sync.Mutex // guards the allocation hints
+	blockHint, inoHint  uint32
+	orphanMu            sync.Mutex // guards the orphan table block
+	recovered, orphaned int        // what mount repaired
+}
+
+// Options tune a mount. The zero value is the default.
+type Options struct {
+	// CacheBlocks bounds the buffer cache (default 4096 blocks, 16 MiB; at
+	// least the journal size plus 64).
+	CacheBlocks int
+	// Now returns the time in nanoseconds since the epoch for mtimes
+	// (default time.Now).
+	Now func() int64
+}
+
+// Mount opens the file system on dev: it validates the superblock, replays
+// a committed journal transaction a crash left behind, and finishes freeing
+// orphaned inodes. A damaged image is refused with an error wrapping
+// syscall.EUCLEAN (or EIO for a failing device).
+func Mount(dev BlockDevice, opt Options) (*FS, error) {
+	sb, err := readSuperblock(dev)
+	if err != nil {
+		return nil, err
+	}
+	replayed, seq, err := recoverLog(dev, sb)
+	if err != nil {
+		return nil, fmt.Errorf("fs: mount: journal: %w", err)
+	}
+	if opt.CacheBlocks == 0 {
+		opt.CacheBlocks = 4096
+	}
+	opt.CacheBlocks = max(opt.CacheBlocks, int(sb.LogBlocks)+64)
+	if opt.Now == nil {
+		opt.Now = func() int64 { return time.Now().UnixNano() }
+	}
+	fs := &FS{dev: dev, sb: *sb, now: opt.Now, itable: make(map[uint32]*Inode),
+		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
+	fs.c = newCache(dev, opt.CacheBlocks)
+	fs.j = newJournal(fs.c, dev, sb)
+	fs.j.seq = seq
+	root := fs.iget(layout.RootInum)
+	err = root.lock()
+	if err == nil && root.d.Type() != layout.S_IFDIR {
+		err = errCorrupt("root inode is not a directory (mode %#o)", root.d.Mode)
+	}
+	if err == nil {
+		root.unlock()
+	}
+	fs.put(root)
+	if err != nil {
+		return nil, fmt.Errorf("fs: mount: %w", err)
+	}
+	if fs.orphaned, err = fs.reclaimOrphans(); err != nil {
+		return nil, fmt.Errorf("fs: mount: orphans: %w", err)
+	}
+	return fs, nil
+}
+
+func readSuperblock(dev BlockDevice) (*layout.Superblock, error) {
+	if dev.NumBlocks() == 0 {
+		return nil, fmt.Errorf("fs: mount: empty device: %w", syscall.EINVAL)
+	}
+	b := make([]byte, BlockSize)
+	if err := dev.ReadBlock(0, b); err != nil {
+		return nil, fmt.Errorf("fs: mount: %w", ioError("read", 0, err))
+	}
+	sb, err := layout.DecodeSuperblock(b)
+	if err != nil {
+		return nil, fmt.Errorf("fs: mount: %w", err)
+	}
+	if sb.NBlocks > dev.NumBlocks() {
+		return nil, fmt.Errorf("fs: mount: %w: superblock says %d blocks, device has %d",
+			syscall.EUCLEAN, sb.NBlocks, dev.NumBlocks())
+	}
+	return sb, nil
+}
+
+// Superblock returns a copy of the superblock.
+func (fs *FS) Superblock() layout.Superblock { return fs.sb }
+
+// MountInfo reports what mount repaired: journal blocks replayed and
+// orphaned inodes finished.
+func (fs *FS) MountInfo() (replayed, orphans int) { return fs.recovered, fs.orphaned }
+
+// Sync returns once every operation that completed before the call is
+// durable on the device.
+func (fs *FS) Sync() error { return fs.j.waitIdle() }
+
+// Unmount syncs. The caller must have closed every Inode it opened; the
+// FS must not be used afterwards.
+func (fs *FS) Unmount() error {
+	fs.itMu.Lock()
+	open := 0
+	for _, ip := range fs.itable {
+		open += ip.ref
+	}
+	fs.itMu.Unlock()
+	if err := fs.Sync(); err != nil {
+		return err
+	}
+	if open > 0 {
+		return fmt.Errorf("fs: unmount with %d inode references open: %w", open, syscall.EBUSY)
+	}
+	return nil
+}
+
+// Stats are counters for benchmarks and debugging.
+type Stats struct {
+	Commits, Ops           uint64 // journal commits, and operations they carried
+	CacheHits, CacheMisses uint64
+}
+
+// Stats returns the counters.
+func (fs *FS) Stats() Stats {
+	fs.j.mu.Lock()
+	s := Stats{Commits: fs.j.commits, Ops: fs.j.ops}
+	fs.j.mu.Unlock()
+	s.CacheHits, s.CacheMisses = fs.c.stats()
+	return s
+}

@@ -1,0 +1,179 @@
+package fs
+
+import (
+	"sync"
+
+	"scone/kernel/fs/layout"
+)
+
+// Inode is an in-memory handle on a file. Holding one (from Open, Lookup,
+// Create...) keeps the file alive: its number stays valid and its blocks
+// stay allocated even after the last link is removed, until Close. This is
+// what an open file descriptor holds.
+type Inode struct {
+	fs   *FS
+	inum uint32
+	ref  int // handles held; guarded by fs.itMu
+
+	// rw is held across the transactions of one write or truncate, so a
+	// large write is not interleaved with another writer. It is taken
+	// before the journal's begin.
+	rw sync.Mutex
+	// mu guards valid and d, and the file's contents. It is taken after
+	// begin, and only the tree operations (under nsMu) ever hold two.
+	mu    sync.Mutex
+	valid bool // d has been read from disk
+	d     layout.Dinode
+}
+
+// Ino returns the inode number.
+func (ip *Inode) Ino() uint32 { return ip.inum }
+
+// iget returns a handle on inode inum without reading it.
+func (fs *FS) iget(inum uint32) *Inode {
+	fs.itMu.Lock()
+	defer fs.itMu.Unlock()
+	ip, ok := fs.itable[inum]
+	if !ok {
+		ip = &Inode{fs: fs, inum: inum}
+		fs.itable[inum] = ip
+	}
+	ip.ref++
+	return ip
+}
+
+// dup returns another handle on ip.
+func (ip *Inode) dup() *Inode {
+	ip.fs.itMu.Lock()
+	ip.ref++
+	ip.fs.itMu.Unlock()
+	return ip
+}
+
+// lock locks ip, reading it from disk if needed. A free or malformed
+// on-disk inode is reported as corruption.
+func (ip *Inode) lock() error {
+	ip.mu.Lock()
+	if ip.valid {
+		return nil
+	}
+	fs := ip.fs
+	if ip.inum == 0 || ip.inum >= fs.sb.NInodes {
+		ip.mu.Unlock()
+		return errCorrupt("inode number %d out of range", ip.inum)
+	}
+	bn, off := fs.sb.InodeBlock(ip.inum)
+	b, err := fs.c.get(bn)
+	if err != nil {
+		ip.mu.Unlock()
+		return err
+	}
+	d, err := layout.DecodeDinode(b.data[off:])
+	fs.c.release(b)
+	if err == nil && d.Mode == 0 {
+		err = errCorrupt("inode %d is in use but free on disk", ip.inum)
+	}
+	if err == nil {
+		err = d.Check(&fs.sb)
+	}
+	if err != nil {
+		ip.mu.Unlock()
+		return errCorrupt("inode %d: %v", ip.inum, err)
+	}
+	ip.d, ip.valid = d, true
+	return nil
+}
+
+func (ip *Inode) unlock() { ip.mu.Unlock() }
+
+// update writes ip's in-memory copy to its disk block, in transaction t.
+// Called with ip locked after every change to ip.d.
+func (ip *Inode) update(t *tx) error {
+	fs := ip.fs
+	bn, off := fs.sb.InodeBlock(ip.inum)
+	b, err := fs.c.get(bn)
+	if err != nil {
+		return err
+	}
+	ip.d.Encode(b.data[off:])
+	t.write(b)
+	fs.c.release(b)
+	return nil
+}
+
+// ialloc allocates an inode of the given mode with no links, writes it
+// and returns a handle on it.
+func (fs *FS) ialloc(t *tx, mode uint32) (*Inode, error) {
+	inum, err := fs.alloc(t, fs.inodeBitmap(), &fs.inoHint)
+	if err != nil {
+		return nil, err
+	}
+	now := fs.now()
+	d := layout.Dinode{Mode: mode, Mtime: now, Ctime: now}
+	bn, off := fs.sb.InodeBlock(inum)
+	b, err := fs.c.get(bn)
+	if err != nil {
+		return nil, err
+	}
+	d.Encode(b.data[off:])
+	t.write(b)
+	fs.c.release(b)
+	ip := fs.iget(inum)
+	ip.mu.Lock()
+	// A handle for inum may have survived in the table from the file's
+	// previous life; it must not be trusted.
+	ip.valid = false
+	ip.mu.Unlock()
+	return ip, nil
+}
+
+// put drops a handle. Dropping the last handle on an inode with no links
+// frees its blocks and the inode itself, in transactions of its own:
+// put must therefore not be called inside a transaction on an inode that
+// may be unlinked (the tree operations put their victims after end).
+func (fs *FS) put(ip *Inode) error {
+	fs.itMu.Lock()
+	var err error
+	if ip.ref == 1 {
+		// Nobody else holds ip, so nobody holds its locks.
+		if ip.valid && ip.d.Nlink == 0 {
+			fs.itMu.Unlock()
+			err = fs.release(ip)
+			fs.itMu.Lock()
+		}
+	}
+	ip.ref--
+	if ip.ref == 0 {
+		delete(fs.itable, ip.inum)
+	}
+	fs.itMu.Unlock()
+	return err
+}
+
+// release frees an unlinked inode nobody holds: first its blocks, a few
+// transactions' worth at a time, then the inode. It was put in the orphan
+// table when its last link went, so a crash part-way is finished by mount.
+func (fs *FS) release(ip *Inode) error {
+	if err := fs.truncate(ip, 0, true); err != nil {
+		return err
+	}
+	t, err := fs.j.begin()
+	if err != nil {
+		return err
+	}
+	err = ip.lock()
+	if err == nil {
+		ip.d = layout.Dinode{}
+		err = ip.update(t)
+		if err == nil {
+			err = fs.free(t, fs.inodeBitmap(), uint64(ip.inum))
+		}
+		if err == nil {
+			err = fs.orphanRemove(t, ip.inum)
+		}
+		ip.valid = false
+		ip.unlock()
+	}
+	err = t.finish(err)
+	return err
+}

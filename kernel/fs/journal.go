@@ -1,0 +1,250 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+
+	"scone/kernel/fs/layout"
+)
+
+// The journal makes each operation atomic across a crash. An operation
+// runs between begin and end; every block it changes is logged (pinned in
+// the cache and remembered), not written. When the last running operation
+// ends, the whole group is committed at once:
+//
+//  1. write the logged blocks to the journal area, and a header naming
+//     their home locations with a CRC-32C of their contents;
+//  2. Flush: the transaction is now durable (the commit point);
+//  3. write each block to its home location;
+//  4. Flush: the journal area may now be reused.
+//
+// Recovery (at mount) replays a header whose CRC matches its blocks. A
+// mismatch means either a crash before the commit point (nothing happened)
+// or a transaction already installed whose journal area a later commit
+// had begun to overwrite (nothing to do): either way the header is ignored.
+// Replaying an installed transaction again is harmless.
+type journal struct {
+	c     *cache
+	dev   BlockDevice
+	start uint64 // the header block; journal blocks follow it
+	size  int    // journal blocks
+
+	mu          sync.Mutex
+	cond        sync.Cond
+	outstanding int            // operations between begin and end
+	committing  bool           // a commit is writing; begin waits
+	bufs        []*buf         // logged blocks of the running transaction
+	logged      map[uint64]int // block number -> index in bufs
+	seq         uint64         // sequence number of the running transaction
+	err         error          // sticky: set when a commit fails
+
+	commits, ops uint64 // statistics: commits and operations they carried
+	hdr          []byte // scratch block for the header
+}
+
+// A tx is one operation's membership of the running transaction.
+type tx struct {
+	j   *journal
+	n   int    // blocks this operation added to the transaction
+	seq uint64 // the transaction it belongs to
+}
+
+func newJournal(c *cache, dev BlockDevice, sb *layout.Superblock) *journal {
+	j := &journal{c: c, dev: dev, start: uint64(sb.LogStart), size: int(sb.LogBlocks),
+		logged: make(map[uint64]int), hdr: make([]byte, BlockSize)}
+	j.cond.L = &j.mu
+	return j
+}
+
+// begin joins the running transaction, waiting while a commit is in
+// progress or while the journal could not hold one more operation of
+// MaxOpBlocks blocks on top of what the others may still log.
+func (j *journal) begin() (*tx, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for {
+		if j.err != nil {
+			return nil, j.err
+		}
+		if !j.committing && len(j.bufs)+(j.outstanding+1)*layout.MaxOpBlocks <= j.size {
+			break
+		}
+		j.cond.Wait()
+	}
+	j.outstanding++
+	j.ops++
+	return &tx{j: j, seq: j.seq}, nil
+}
+
+// write logs b, which the caller holds locked and has just changed.
+// Changes to a block already in the transaction are absorbed into it.
+func (t *tx) write(b *buf) {
+	j := t.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.logged[b.blockno]; ok {
+		return
+	}
+	j.logged[b.blockno] = len(j.bufs)
+	j.bufs = append(j.bufs, b)
+	j.c.pin(b)
+	t.n++
+}
+
+// end leaves the transaction. The last operation out commits the group.
+// An operation that logged more than MaxOpBlocks is a bug in this package,
+// reported as EIO since it broke the journal's space reservation.
+func (t *tx) end() error {
+	j := t.j
+	j.mu.Lock()
+	j.outstanding--
+	var err error
+	if t.n > layout.MaxOpBlocks {
+		err = fmt.Errorf("fs: operation logged %d blocks, limit %d: %w", t.n, layout.MaxOpBlocks, syscall.EIO)
+	}
+	if j.outstanding > 0 {
+		// Others are still running: wake begin, which may have been
+		// waiting for this operation's reservation to come back.
+		j.cond.Broadcast()
+		j.mu.Unlock()
+		return err
+	}
+	j.committing = true
+	bufs := j.bufs
+	dead := j.err
+	j.mu.Unlock()
+
+	cerr := dead // a shut-down journal commits nothing more
+	if dead == nil {
+		cerr = j.commit(bufs, t.seq)
+	}
+
+	j.mu.Lock()
+	for _, b := range bufs {
+		j.c.unpin(b)
+	}
+	j.bufs = j.bufs[:0]
+	clear(j.logged)
+	j.seq++
+	if cerr != nil && j.err == nil {
+		j.err = cerr
+	}
+	j.commits++
+	j.committing = false
+	j.cond.Broadcast()
+	j.mu.Unlock()
+	if err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// finish ends t, first shutting the journal down if err shows the device
+// failing or the disk corrupt: the operation may be half done in the
+// cache, so its transaction must never reach the disk. The disk keeps the
+// last committed state; further operations fail until the next mount.
+func (t *tx) finish(err error) error {
+	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EUCLEAN) {
+		j := t.j
+		j.mu.Lock()
+		if j.err == nil {
+			j.err = fmt.Errorf("fs: shut down after error: %w", err)
+		}
+		j.mu.Unlock()
+	}
+	if eerr := t.end(); err == nil {
+		err = eerr
+	}
+	return err
+}
+
+// commit writes bufs as one transaction. No operation runs meanwhile, so
+// the buffers' contents are stable without their locks.
+func (j *journal) commit(bufs []*buf, seq uint64) error {
+	if len(bufs) == 0 {
+		return nil
+	}
+	if len(bufs) > j.size {
+		return fmt.Errorf("fs: transaction of %d blocks overflows the %d-block journal: %w", len(bufs), j.size, syscall.EIO)
+	}
+	h := layout.LogHeader{Seq: seq, Blocks: make([]uint32, len(bufs))}
+	for i, b := range bufs {
+		if err := j.dev.WriteBlock(j.start+1+uint64(i), b.data); err != nil {
+			return ioError("journal write", j.start+1+uint64(i), err)
+		}
+		h.CRC = layout.Checksum(h.CRC, b.data)
+		h.Blocks[i] = uint32(b.blockno)
+	}
+	h.Encode(j.hdr)
+	if err := j.dev.WriteBlock(j.start, j.hdr); err != nil {
+		return ioError("journal header write", j.start, err)
+	}
+	if err := j.dev.Flush(); err != nil {
+		return ioError("flush", j.start, err)
+	}
+	for _, b := range bufs {
+		if err := j.dev.WriteBlock(b.blockno, b.data); err != nil {
+			return ioError("install", b.blockno, err)
+		}
+	}
+	if err := j.dev.Flush(); err != nil {
+		return ioError("flush", j.start, err)
+	}
+	return nil
+}
+
+// waitIdle returns once no transaction is running or committing, so
+// everything ended before the call is durable. It returns the sticky error.
+func (j *journal) waitIdle() error {
+	t, err := j.begin()
+	if err != nil {
+		return err
+	}
+	seq := t.seq
+	if err := t.end(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.seq <= seq && j.err == nil {
+		j.cond.Wait()
+	}
+	return j.err
+}
+
+// recoverLog replays a committed transaction left in the journal by a
+// crash. It runs at mount, before the cache holds anything.
+func recoverLog(dev BlockDevice, sb *layout.Superblock) (replayed int, seq uint64, err error) {
+	b := make([]byte, BlockSize)
+	if err := dev.ReadBlock(uint64(sb.LogStart), b); err != nil {
+		return 0, 0, ioError("journal header read", uint64(sb.LogStart), err)
+	}
+	h, err := layout.DecodeLogHeader(b, sb)
+	if err != nil {
+		return 0, 0, err
+	}
+	data := make([][]byte, len(h.Blocks))
+	var crc uint32
+	for i := range h.Blocks {
+		data[i] = make([]byte, BlockSize)
+		n := uint64(sb.LogStart) + 1 + uint64(i)
+		if err := dev.ReadBlock(n, data[i]); err != nil {
+			return 0, 0, ioError("journal read", n, err)
+		}
+		crc = layout.Checksum(crc, data[i])
+	}
+	if len(h.Blocks) == 0 || crc != h.CRC {
+		return 0, h.Seq + 1, nil
+	}
+	for i, home := range h.Blocks {
+		if err := dev.WriteBlock(uint64(home), data[i]); err != nil {
+			return 0, 0, ioError("journal replay", uint64(home), err)
+		}
+	}
+	if err := dev.Flush(); err != nil {
+		return 0, 0, ioError("flush", 0, err)
+	}
+	return len(h.Blocks), h.Seq + 1, nil
+}
