@@ -170,7 +170,7 @@ func (dp *Inode) setAt(t *tx, off uint64, inum uint32, typ uint8) error {
 	}
 	o := off % BlockSize
 	binary.LittleEndian.PutUint32(b.data[o:], inum) // the record's inum field
-	b.data[o+7] = typ                                 // and its type byte
+	b.data[o+7] = typ                               // and its type byte
 	t.write(b)
 	dp.fs.c.release(b)
 	return nil

@@ -129,7 +129,7 @@ func (fs *FS) Unmount() error {
 	if open > 0 {
 		return fmt.Errorf("fs: unmount with %d inode references open: %w", open, syscall.EBUSY)
 	}
-	return nil
+	return fs.j.clear()
 }
 
 // Stats are counters for benchmarks and debugging.

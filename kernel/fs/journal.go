@@ -214,6 +214,25 @@ func (j *journal) waitIdle() error {
 	return j.err
 }
 
+// clear writes an empty header, so that the next mount has nothing to
+// replay; called at unmount, once everything is installed.
+func (j *journal) clear() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return j.err
+	}
+	h := layout.LogHeader{Seq: j.seq}
+	h.Encode(j.hdr)
+	if err := j.dev.WriteBlock(j.start, j.hdr); err != nil {
+		return ioError("journal header write", j.start, err)
+	}
+	if err := j.dev.Flush(); err != nil {
+		return ioError("flush", j.start, err)
+	}
+	return nil
+}
+
 // recoverLog replays a committed transaction left in the journal by a
 // crash. It runs at mount, before the cache holds anything.
 func recoverLog(dev BlockDevice, sb *layout.Superblock) (replayed int, seq uint64, err error) {

@@ -18,19 +18,19 @@ const (
 
 // Dinode is an inode as stored on disk (InodeSize bytes).
 type Dinode struct {
-	Mode       uint32 // S_IFMT type | permissions; 0 means free
-	Nlink      uint32
-	UID, GID   uint32
-	Size       uint64
-	Mtime      int64 // nanoseconds since the epoch: contents changed
-	Ctime      int64 // nanoseconds since the epoch: inode changed
-	Major      uint32 // device nodes only
-	Minor      uint32
-	Flags      uint32 // none defined yet; must be 0
-	Direct     [NDirect]uint32
-	Indirect   uint32 // block of NIndirect pointers
-	DIndirect  uint32 // block of pointers to indirect blocks
-	Blocks     uint32 // blocks allocated to the file, indirect ones included
+	Mode      uint32 // S_IFMT type | permissions; 0 means free
+	Nlink     uint32
+	UID, GID  uint32
+	Size      uint64
+	Mtime     int64  // nanoseconds since the epoch: contents changed
+	Ctime     int64  // nanoseconds since the epoch: inode changed
+	Major     uint32 // device nodes only
+	Minor     uint32
+	Flags     uint32 // none defined yet; must be 0
+	Direct    [NDirect]uint32
+	Indirect  uint32 // block of NIndirect pointers
+	DIndirect uint32 // block of pointers to indirect blocks
+	Blocks    uint32 // blocks allocated to the file, indirect ones included
 }
 
 // Type returns the S_IFMT bits of the mode.

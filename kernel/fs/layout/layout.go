@@ -30,13 +30,13 @@ const (
 	InodeSize      = 128
 	InodesPerBlock = BlockSize / InodeSize
 	BitsPerBlock   = BlockSize * 8
-	NDirect        = 12                   // direct block pointers in an inode
-	NIndirect      = BlockSize / 4        // pointers in an indirect block
-	RootInum       = 1                    // inode number of "/"; 0 means "none"
-	MaxNameLen     = 255                  // bytes in one path component
+	NDirect        = 12            // direct block pointers in an inode
+	NIndirect      = BlockSize / 4 // pointers in an indirect block
+	RootInum       = 1             // inode number of "/"; 0 means "none"
+	MaxNameLen     = 255           // bytes in one path component
 	MaxFileBlocks  = NDirect + NIndirect + NIndirect*NIndirect
 	MaxFileSize    = uint64(MaxFileBlocks) * BlockSize // a little over 4 GiB
-	MaxLogBlocks   = (BlockSize - logHeaderFixed) / 4 // limited by the header
+	MaxLogBlocks   = (BlockSize - logHeaderFixed) / 4  // limited by the header
 )
 
 // ErrCorrupt is wrapped by every decoding error. It is EUCLEAN, Linux's
@@ -67,7 +67,7 @@ type Superblock struct {
 	InodeStart        uint32
 	InodeBlocks       uint32
 	DataStart         uint32
-	MkfsTime          int64  // nanoseconds since the Unix epoch
+	MkfsTime          int64 // nanoseconds since the Unix epoch
 }
 
 const sbCRCOffset = 124
