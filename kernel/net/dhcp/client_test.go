@@ -457,7 +457,7 @@ func TestLeaseTimes(t *testing.T) {
 		{h, 0, 0, h / 2, h / 8 * 7},
 		{h, 10 * time.Minute, 20 * time.Minute, 10 * time.Minute, 20 * time.Minute},
 		{h, 40 * time.Minute, 20 * time.Minute, 20 * time.Minute, 20 * time.Minute}, // T1 > T2
-		{h, 0, 2 * h, h / 2, h / 8 * 7}, // T2 beyond the lease
+		{h, 0, 2 * h, h / 2, h / 8 * 7},                                             // T2 beyond the lease
 	}
 	for _, tt := range tests {
 		t1, t2 := leaseTimes(tt.lease, tt.t1, tt.t2)
