@@ -10,7 +10,7 @@ import (
 // Bounds on what the cache keeps.
 const (
 	defaultCacheSize = 256
-	maxTTL           = 24 * time.Hour   // longer TTLs are clamped
+	maxTTL           = 24 * time.Hour  // longer TTLs are clamped
 	maxNegativeTTL   = 5 * time.Minute // RFC 2308 5 suggests 1-3 hours; be modest
 )
 
