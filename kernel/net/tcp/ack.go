@@ -66,7 +66,7 @@ func (e *Endpoint) ackNewData(ack seqnum) {
 	if e.snd.len() == 0 {
 		e.snd.rewind()
 	}
-	e.sndUna = ack
+	e.prevUna, e.sndUna = e.sndUna, ack
 	e.sndNxt = seqMax(e.sndNxt, ack)
 	now := e.p.clk.Now()
 	if e.rttTiming && ack.gt(e.rttSeq) {
@@ -132,8 +132,15 @@ func (e *Endpoint) dupAck() {
 		return
 	}
 	// RFC 6582 section 3.2 step 2: only when the ACK covers more than
-	// recover, so one loss event causes one window reduction.
-	if e.dupAcks != 3 || !e.sndUna.gt(e.recover) {
+	// recover, so one loss event causes one window reduction; or, by the
+	// ACK heuristic of section 4.2, when ACKs were advancing in small
+	// steps just before, which means these duplicates report a new loss
+	// (typically a lost retransmission after a timeout) rather than
+	// segments the timeout resent needlessly.
+	if e.dupAcks != 3 {
+		return
+	}
+	if !e.sndUna.gt(e.recover) && !(e.cwnd > mss && int(e.sndUna-e.prevUna) <= 4*mss) {
 		return
 	}
 	flight := int(e.sndMax - e.sndUna)

@@ -87,6 +87,7 @@ type Endpoint struct {
 	dupAcks        int
 	inRecovery     bool
 	recover        seqnum
+	prevUna        seqnum // SND.UNA before the latest advance (RFC 6582 section 4.2)
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration
@@ -105,8 +106,8 @@ type Endpoint struct {
 	// Receive sequence space. rcv holds unread in-order bytes followed by
 	// out-of-order bytes at their offsets (ooo says which).
 	irs, rcvNxt, rcvAdv seqnum
-	rcvShift            int // our window scale
-	rcvMSS              int // largest segment we expect (our MSS)
+	rcvShift            int    // our window scale
+	rcvMSS              int    // largest segment we expect (our MSS)
 	lastAck             seqnum // RCV.NXT as last acknowledged to the peer
 	segMax              int    // largest segment received, for "every second full segment"
 	ackNow              bool   // the segment being processed wants an immediate ACK

@@ -217,7 +217,7 @@ func (e *Endpoint) trim(seg *segment) bool {
 		return false
 	}
 	// Drop what lies before RCV.NXT.
-	if d := int(e.rcvNxt - seg.seq); d > 0 {
+	if d := int(int32(e.rcvNxt - seg.seq)); d > 0 {
 		if seg.flags&flagSYN != 0 {
 			seg.flags &^= flagSYN
 			d--

@@ -14,7 +14,7 @@ import (
 	"scone/kernel/net/tcpip"
 )
 
-var long = flag.Bool("long", false, "run the long transfer tests (64 MiB at 5% loss)")
+var long = flag.Bool("long", false, "run the long transfer tests (256 MiB at 5% loss)")
 
 var (
 	addrA = tcpip.AddrFrom4(10, 0, 0, 1)
@@ -139,8 +139,8 @@ func TestTransfer(t *testing.T) {
 	}{
 		{"clean-64MiB", 64 * MiB, 0, 0, 0, false},
 		{"loss1-64MiB", 64 * MiB, 0.01, 0.02, 0.01, false},
-		{"loss5-16MiB", 16 * MiB, 0.05, 0.05, 0.01, false},
-		{"loss5-64MiB", 64 * MiB, 0.05, 0.05, 0.01, true},
+		{"loss5-64MiB", 64 * MiB, 0.05, 0.05, 0.01, false},
+		{"loss5-256MiB", 256 * MiB, 0.05, 0.05, 0.01, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
