@@ -141,6 +141,14 @@ func (e *Endpoint) input(seg *segment) {
 		e.sendSyn()
 		return
 	}
+	// A retransmission of the peer's FIN in TIME-WAIT: acknowledge it
+	// again and restart the 2*MSL wait (RFC 9293 section 3.10.7.4).
+	if e.state == StateTimeWait && seg.flags&(flagFIN|flagRST|flagSYN) == flagFIN &&
+		seg.seq.add(len(seg.data)+1) == e.rcvNxt {
+		e.sendAck()
+		e.enterTimeWait()
+		return
+	}
 	if !e.trim(seg) {
 		if seg.flags&flagRST == 0 {
 			e.sendAck()

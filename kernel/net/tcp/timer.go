@@ -85,12 +85,15 @@ func (e *Endpoint) retransmitTimeout() {
 		switch {
 		case e.state == StateSynReceived && e.parent != nil:
 			e.closeLocked() // half-open passive connection: just forget it
-		case e.softErr != 0:
-			e.sendReset()
-			e.abort(e.softErr)
 		default:
-			e.sendReset()
-			e.abort(syscall.ETIMEDOUT)
+			err := syscall.ETIMEDOUT
+			if e.softErr != 0 {
+				err = e.softErr // the likely reason for the silence
+			}
+			if e.state.synchronized() {
+				e.sendReset() // in case the peer is alive but cannot reach us
+			}
+			e.abort(err)
 		}
 		if e.state == StateSynSent || e.state == StateSynReceived {
 			p.stats.attemptFails.Add(1)
