@@ -21,7 +21,7 @@ type Options struct {
 	DelayedACK      time.Duration // longest an ACK is delayed (default 40 ms; at most 200 ms)
 	SendBuffer      int           // default per-connection send buffer (default 1 MiB)
 	ReceiveBuffer   int           // default per-connection receive buffer (default 1 MiB)
-	MaxSynBacklog   int           // half-open connections per listener (default 256)
+	MaxSynBacklog   int           // half-open connections per listener (default 1024)
 	FinWait2Timeout time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
 }
 
@@ -49,7 +49,7 @@ func (o *Options) setDefaults() {
 	defInt(&o.SynRetries, 6)
 	defInt(&o.SendBuffer, 1<<20)
 	defInt(&o.ReceiveBuffer, 1<<20)
-	defInt(&o.MaxSynBacklog, 256)
+	defInt(&o.MaxSynBacklog, 1024)
 }
 
 // Ephemeral ports, as Linux's default ip_local_port_range.
