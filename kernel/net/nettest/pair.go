@@ -5,6 +5,7 @@ import (
 
 	"scone/kernel/net/link"
 	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 )
 
@@ -16,10 +17,12 @@ var (
 	MACB  = tcpip.MAC{0x02, 0, 0, 0, 0, 0x0b}
 )
 
-// Pair is two stacks, A (10.0.0.1/24) and B (10.0.0.2/24), joined by a
-// link.Pipe whose every frame goes through a Checker.
+// Pair is two stacks, A (10.0.0.1/24) and B (10.0.0.2/24), each with TCP
+// registered, joined by a link.Pipe whose every frame goes through a
+// Checker.
 type Pair struct {
 	A, B       *stack.Stack
+	TCPA, TCPB *tcp.Protocol
 	NICA, NICB int
 	EndA, EndB *link.PipeEnd
 	Checker    *Checker
@@ -29,6 +32,7 @@ type Pair struct {
 type PairOptions struct {
 	Link    link.PipeConfig // MTU, impairments, clock, seed
 	Stack   stack.Options   // for both stacks (Clock defaults to Link.Clock)
+	TCP     tcp.Options     // for both stacks' TCP
 	NoCheck bool            // skip the gopacket Checker (for benchmarks)
 }
 
@@ -44,6 +48,10 @@ func NewPair(tb testing.TB, o PairOptions) *Pair {
 	}
 	p.EndA, p.EndB = link.NewPipe(o.Link, MACA, MACB)
 	p.A, p.B = stack.New(o.Stack), stack.New(o.Stack)
+	p.TCPA = tcp.NewProtocol(p.A, p.A.Clock(), o.TCP)
+	p.TCPB = tcp.NewProtocol(p.B, p.B.Clock(), o.TCP)
+	p.A.RegisterTransport(tcpip.ProtoTCP, p.TCPA)
+	p.B.RegisterTransport(tcpip.ProtoTCP, p.TCPB)
 	var err error
 	if p.NICA, err = p.A.AddNIC("eth0", p.EndA); err != nil {
 		tb.Fatal(err)
