@@ -1,0 +1,256 @@
+package interop
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"scone/kernel/net/dns"
+	"scone/kernel/net/link"
+	"scone/kernel/net/tcpip"
+	"scone/tools/tapnet/node"
+	"scone/tools/tapnet/tap"
+)
+
+// transferSize is the bulk transfer in each direction.
+const transferSize = 64 << 20
+
+// ourImpairments are what our side of the TAP adds in both directions:
+// delay with jitter larger than the gap between frames (so frames overtake
+// one another), and explicit reordering.
+var ourImpairments = link.Impairments{Delay: time.Millisecond, Jitter: time.Millisecond, Reorder: 0.01}
+
+// stackEnv is an env with Scone's stack on the TAP, leased by DHCP.
+type stackEnv struct {
+	*env
+	node   *node.Node
+	wire   *tap.Impaired
+	addr   tcpip.Addr
+	client *http.Client // fetches through our stack
+}
+
+func newStackEnv(t *testing.T) *stackEnv {
+	e := newEnv(t, true, "curl", "ping", "sha256sum")
+	wire := tap.NewImpaired(e.tap, link.Impairments{}, 1)
+	t.Cleanup(wire.Close)
+	n, err := node.New(wire, node.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	if err := n.StartDHCP("scone"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	l, err := n.WaitLease(ctx)
+	if err != nil {
+		t.Fatalf("no DHCP lease: %v; client stats %+v\n%s", err, n.DHCP().Stats(), e.dnsmasq)
+	}
+	t.Logf("DHCP: %v/%d via %v, DNS %v, lease %v, in %v", l.Addr, l.Subnet.Bits, l.Router, l.DNS, l.Duration, time.Since(start))
+	return &stackEnv{env: e, node: n, wire: wire, addr: l.Addr,
+		client: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: n.Dial, DisableCompression: true}}}
+}
+
+// TestLinux runs Scone's stack against Linux's over the TAP. The subtests
+// share one namespace and lease and run in order.
+func TestLinux(t *testing.T) {
+	s := newStackEnv(t)
+
+	t.Run("DHCP", func(t *testing.T) {
+		if !subnet.Contains(s.addr) || s.addr.Uint32() < rangeStart.Uint32() || s.addr.Uint32() > rangeEnd.Uint32() {
+			t.Fatalf("leased %v, outside the range", s.addr)
+		}
+		info := s.node.Stack.NICs()[s.node.NIC]
+		if info.Addr != s.addr || info.Subnet != subnet {
+			t.Errorf("interface has %v %v, want %v %v", info.Addr, info.Subnet, s.addr, subnet)
+		}
+		if err := s.dnsmasq.waitFor("DHCPACK("+s.tap.Name()+") "+s.addr.String()+" "+stackMAC.String(), startTimeout); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("DNS", func(t *testing.T) {
+		tests := []struct {
+			name, want string
+			err        error
+		}{
+			{hostName, linuxAddr.String(), nil},
+			{aliasName, linuxAddr.String(), nil},
+			{wildName, wildAddr, nil},
+			{"nosuch.scone.test", "", dns.ErrNotFound},
+		}
+		for _, tt := range tests {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			addrs, err := s.node.Resolver.Lookup(ctx, tt.name)
+			cancel()
+			if err != tt.err || (tt.want != "" && (len(addrs) != 1 || addrs[0].String() != tt.want)) {
+				t.Errorf("Lookup(%s) = %v, %v; want %s, %v", tt.name, addrs, err, tt.want, tt.err)
+			}
+		}
+		if err := s.dnsmasq.waitFor("query[A] "+hostName+" from "+s.addr.String(), startTimeout); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("Ping", func(t *testing.T) {
+		out, err := s.nsCommand(cmdTimeout, "ping", "-c", "5", "-i", "0.2", "-W", "2", "-s", "1000", s.addr.String())
+		if err != nil || !strings.Contains(out, " 0% packet loss") {
+			t.Fatalf("ping: %v\n%s", err, out)
+		}
+		// And the other way: our echo request, Linux's reply.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if rtt, err := s.node.Ping(ctx, linuxAddr, 1); err != nil {
+			t.Errorf("our ping of Linux: %v", err)
+		} else {
+			t.Logf("our ping of Linux: %v", rtt)
+		}
+	})
+
+	srv := s.serveHTTP(t)
+
+	t.Run("CurlFromLinux", func(t *testing.T) {
+		out, err := s.nsCommand(cmdTimeout, "curl", "-sS", "--max-time", "15", "http://"+s.addr.String()+"/hello")
+		if err != nil || out != "hello from scone\n" {
+			t.Fatalf("curl: %v: %q", err, out)
+		}
+		// A request body travels our way too.
+		out, err = s.nsCommand(cmdTimeout, "curl", "-sS", "--max-time", "15", "--data-binary", "ping-pong", "http://"+s.addr.String()+"/echo")
+		if err != nil || out != "ping-pong" {
+			t.Fatalf("curl POST: %v: %q", err, out)
+		}
+	})
+
+	linuxURL := s.linuxHTTP(t)
+
+	t.Run("FetchFromLinux", func(t *testing.T) {
+		// By name: our resolver asks dnsmasq, our TCP connects.
+		body, err := s.get(strings.Replace(linuxURL, linuxAddr.String(), hostName, 1) + "/hello")
+		if err != nil || body != "hello from linux\n" {
+			t.Fatalf("GET: %q, %v", body, err)
+		}
+	})
+
+	t.Run("Transfer64MiB", func(t *testing.T) {
+		s.dropPercent(3)
+		s.wire.Out.SetImpairments(ourImpairments)
+		s.wire.In.SetImpairments(ourImpairments)
+		want := blobSum(transferSize)
+
+		// Linux to us: our HTTP client downloads from Linux's server.
+		start := time.Now()
+		got, n, err := s.download(linuxURL + "/blob?n=" + strconv.Itoa(transferSize))
+		d := time.Since(start)
+		if err != nil || n != transferSize || got != want {
+			t.Fatalf("Linux->Scone: %d bytes, sha256 %s, %v; want %d, %s", n, got, err, transferSize, want)
+		}
+		t.Logf("Linux->Scone: 64 MiB in %v (%.1f MB/s), 3%% loss on Linux, delay+reorder on ours", d.Round(time.Millisecond), float64(n)/d.Seconds()/1e6)
+
+		// Us to Linux: curl in the namespace downloads from our server.
+		start = time.Now()
+		out, err := s.nsCommand(3*time.Minute, "sh", "-c",
+			fmt.Sprintf("curl -sS --max-time 170 http://%v/blob?n=%d | sha256sum", s.addr, transferSize))
+		d = time.Since(start)
+		if err != nil || !strings.HasPrefix(out, want+" ") {
+			t.Fatalf("Scone->Linux: %v: %q, want sha256 %s", err, out, want)
+		}
+		t.Logf("Scone->Linux: 64 MiB in %v (%.1f MB/s)", d.Round(time.Millisecond), float64(transferSize)/d.Seconds()/1e6)
+		t.Logf("our wires: out %d frames (%d reordered), in %d frames (%d reordered)",
+			s.wire.Out.Stats.Sent.Value(), s.wire.Out.Stats.Reordered.Value(), s.wire.In.Stats.Sent.Value(), s.wire.In.Stats.Reordered.Value())
+	})
+	_ = srv
+}
+
+// serveHTTP serves the test handler on port 80 of our stack.
+func (s *stackEnv) serveHTTP(t *testing.T) *http.Server {
+	l, err := s.node.Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: testHandler("hello from scone\n"), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// linuxHTTP serves the test handler from a Linux socket in the namespace
+// and returns its URL.
+func (s *stackEnv) linuxHTTP(t *testing.T) string {
+	var l net.Listener
+	err := s.inNamespace(func() error {
+		var err error
+		l, err = net.Listen("tcp4", linuxAddr.String()+":8080")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listen in namespace: %v", err)
+	}
+	srv := &http.Server{Handler: testHandler("hello from linux\n"), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + linuxAddr.String() + ":8080"
+}
+
+// testHandler serves /hello, /echo (the request body back) and /blob?n=N
+// (N bytes of a fixed pseudo-random stream).
+func testHandler(hello string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, hello) })
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) { io.Copy(w, io.LimitReader(r.Body, 1<<20)) })
+	mux.HandleFunc("/blob", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n < 0 || n > 1<<30 {
+			http.Error(w, "bad n", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(n))
+		io.Copy(w, blob(n))
+	})
+	return mux
+}
+
+// blob returns n bytes of a fixed pseudo-random stream.
+func blob(n int) io.Reader {
+	return io.LimitReader(rand.NewChaCha8([32]byte{'s', 'c', 'o', 'n', 'e'}), int64(n))
+}
+
+func blobSum(n int) string {
+	h := sha256.New()
+	io.Copy(h, blob(n))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// get fetches url through our stack and returns the body.
+func (s *stackEnv) get(url string) (string, error) {
+	resp, err := s.client.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return string(b), err
+}
+
+// download fetches url through our stack, returning the body's SHA-256
+// and length.
+func (s *stackEnv) download(url string) (string, int64, error) {
+	resp, err := s.client.Get(url)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
