@@ -215,7 +215,9 @@ func (e *Endpoint) shutdownWrite() {
 	case StateSynSent:
 		e.closeLocked()
 		return
-	case StateSynReceived, StateEstablished:
+	case StateSynReceived:
+		// The FIN waits for the handshake; establish then enters FIN-WAIT-1.
+	case StateEstablished:
 		e.setState(StateFinWait1)
 	case StateCloseWait:
 		e.setState(StateLastAck)

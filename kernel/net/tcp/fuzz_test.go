@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"runtime/debug"
 	"encoding/binary"
 	"testing"
 	"time"
@@ -44,6 +45,8 @@ func FuzzSegments(f *testing.F) {
 	seed(outSegment{srcPort: 1000, seq: 5001, flags: flagACK | flagFIN, wnd: 0, wndScale: -1}, nil)
 	seed(outSegment{srcPort: 1000, seq: 5001, flags: flagRST, wndScale: -1}, nil)
 	f.Fuzz(func(t *testing.T, b []byte, steps uint8) {
+		wd := time.AfterFunc(10*time.Second, func() { debug.SetTraceback("all"); panic("FuzzSegments: one input ran 10 s") })
+		defer wd.Stop()
 		r := newRawPeer(t, Options{})
 		l := r.p.NewEndpoint()
 		l.Bind(tcpip.FullAddr{Port: 80})

@@ -32,6 +32,7 @@ type simNet struct {
 	mtu     int
 	drop    func(src, dst tcpip.Addr, b []byte) bool // extra drop rule, if set
 	sent    int
+	free    []*simPkt // delivered packets, for reuse: the network itself should not dominate allocation counts
 }
 
 type simPkt struct {
@@ -108,36 +109,45 @@ func (n *simNIC) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 func (n *simNIC) IsLocal(a tcpip.Addr) bool { return a == n.addr }
 
 func (n *simNIC) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) error {
-	b := make([]byte, len(hdr)+len(payload))
-	copy(b, hdr)
-	copy(b[len(hdr):], payload)
 	s := n.n
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent++
 	if l := s.raw[r.Dst]; l != nil {
-		*l = append(*l, b)
+		*l = append(*l, append(append([]byte(nil), hdr...), payload...))
 		return nil
 	}
+	var pk *simPkt
+	if k := len(s.free); k > 0 {
+		pk, s.free = s.free[k-1], s.free[:k-1]
+	} else {
+		pk = &simPkt{}
+	}
+	b := append(append(pk.b[:0], hdr...), payload...)
 	if s.drop != nil && s.drop(r.Src, r.Dst, b) {
 		return nil
 	}
 	if s.loss > 0 && s.rng.Float64() < s.loss {
 		return nil
 	}
-	copies := 1
 	if s.dup > 0 && s.rng.Float64() < s.dup {
-		copies = 2
+		s.push(&simPkt{src: r.Src, dst: r.Dst, b: append([]byte(nil), b...)})
 	}
-	for range copies {
-		d := s.delay
-		if s.reorder > 0 && s.rng.Float64() < s.reorder {
-			d += time.Duration(1+s.rng.IntN(4)) * s.delay
-		}
-		s.seq++
-		heap.Push(&s.q, &simPkt{when: s.clk.Now().Add(d), seq: s.seq, src: r.Src, dst: r.Dst, b: b})
-	}
+	pk.src, pk.dst, pk.b = r.Src, r.Dst, b
+	s.push(pk)
 	return nil
+}
+
+// push queues pk after the link delay, plus a random extra delay for the
+// packets chosen to be reordered. s.mu must be held.
+func (s *simNet) push(pk *simPkt) {
+	d := s.delay
+	if s.reorder > 0 && s.rng.Float64() < s.reorder {
+		d += time.Duration(1+s.rng.IntN(4)) * s.delay
+	}
+	s.seq++
+	pk.when, pk.seq = s.clk.Now().Add(d), s.seq
+	heap.Push(&s.q, pk)
 }
 
 // deliverDue delivers every packet whose time has come; it reports whether
@@ -157,6 +167,9 @@ func (s *simNet) deliverDue() bool {
 		if h != nil {
 			h.HandlePacket(tcpip.PacketInfo{Src: p.src, Dst: p.dst, TTL: 64}, p.b)
 		}
+		s.mu.Lock()
+		s.free = append(s.free, p) // HandlePacket only borrowed p.b
+		s.mu.Unlock()
 		did = true
 	}
 }
