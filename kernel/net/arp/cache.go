@@ -2,6 +2,7 @@ package arp
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"scone/kernel/net/clock"
@@ -80,6 +81,17 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[tcpip.Addr]*entry
+
+	// hot is the most recently confirmed Reachable entry, read without
+	// the lock: nearly every packet goes to one next hop (the gateway or
+	// the peer), so this saves a lock and a map lookup per packet. It is
+	// cleared whenever that entry stops being Reachable.
+	hot atomic.Pointer[hotEntry]
+}
+
+type hotEntry struct {
+	ip  tcpip.Addr
+	mac tcpip.MAC
 }
 
 type entry struct {
@@ -103,6 +115,9 @@ func NewCache(cfg Config, c clock.Clock, out Sender) *Cache {
 // filled in) to send when the answer comes, starts resolution if needed, and
 // returns false.
 func (c *Cache) Resolve(ip tcpip.Addr, frame []byte) (tcpip.MAC, bool) {
+	if h := c.hot.Load(); h != nil && h.ip == ip {
+		return h.mac, true
+	}
 	c.mu.Lock()
 	e := c.entries[ip]
 	if e != nil && e.state != Incomplete {
@@ -179,6 +194,7 @@ func (c *Cache) Update(ip tcpip.Addr, mac tcpip.MAC, create bool) {
 	e.state = Reachable
 	e.retries = 0
 	e.timer.Reset(c.cfg.Reachable)
+	c.hot.Store(&hotEntry{ip, mac})
 	pending := e.pending
 	e.pending, e.bytes = nil, 0
 	c.mu.Unlock()
@@ -265,7 +281,15 @@ func (c *Cache) evictLocked() bool {
 	return true
 }
 
+// coolLocked clears the hot entry if it is ip's. c.mu is held.
+func (c *Cache) coolLocked(ip tcpip.Addr) {
+	if h := c.hot.Load(); h != nil && h.ip == ip {
+		c.hot.Store(nil)
+	}
+}
+
 func (c *Cache) removeLocked(e *entry) {
+	c.coolLocked(e.ip)
 	e.timer.Stop()
 	c.Stats.PendingDrops.Add(uint64(len(e.pending)))
 	e.pending, e.bytes = nil, 0
@@ -281,6 +305,7 @@ func (c *Cache) expire(e *entry) {
 	}
 	switch e.state {
 	case Reachable:
+		c.coolLocked(e.ip)
 		e.state = Stale
 		e.timer.Reset(c.cfg.Stale)
 		c.mu.Unlock()

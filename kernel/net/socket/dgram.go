@@ -48,13 +48,16 @@ func (d *datagram) Read(ctx context.Context, b []byte) (int, error) {
 }
 
 func (d *datagram) Write(ctx context.Context, b []byte) (int, error) {
-	return d.SendTo(ctx, b, nil)
+	return d.SendTo(ctx, b, tcpip.FullAddr{})
 }
 
 // SendTo never blocks: a datagram that finds no room further down is
 // dropped, as on Linux when a device queue is full.
-func (d *datagram) SendTo(_ context.Context, b []byte, to *tcpip.FullAddr) (int, error) {
-	return d.ep.SendTo(b, to)
+func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, error) {
+	if to == (tcpip.FullAddr{}) {
+		return d.ep.SendTo(b, nil)
+	}
+	return d.ep.SendTo(b, &to)
 }
 
 // RecvFrom waits for a datagram unless the socket is non-blocking.

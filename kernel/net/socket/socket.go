@@ -49,8 +49,11 @@ type Socket interface {
 	// Read returns 0 and no error at the end of a stream, as read(2).
 	Read(ctx context.Context, b []byte) (int, error)
 	Write(ctx context.Context, b []byte) (int, error)
-	// SendTo sends to *to, or to the connected peer if to is nil.
-	SendTo(ctx context.Context, b []byte, to *tcpip.FullAddr) (int, error)
+	// SendTo sends to the address to, or to the connected peer if to is
+	// the zero FullAddr (sendto(2) with a null address; 0.0.0.0:0 is no
+	// valid destination). A value, not a pointer, so a send does not
+	// allocate.
+	SendTo(ctx context.Context, b []byte, to tcpip.FullAddr) (int, error)
 	RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error)
 	Shutdown(how int) error
 	Close() error

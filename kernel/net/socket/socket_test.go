@@ -209,7 +209,7 @@ func TestDatagram(t *testing.T) {
 	}
 	cli := mustSocket(t, la, socket.Datagram)
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 2000}
-	if _, err := cli.SendTo(ctx(t), []byte("txone"), &to); err != nil {
+	if _, err := cli.SendTo(ctx(t), []byte("txone"), to); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 100)
@@ -217,7 +217,7 @@ func TestDatagram(t *testing.T) {
 	if err != nil || string(buf[:n]) != "txone" || from.Addr != nettest.AddrA {
 		t.Fatalf("RecvFrom = %q from %v, %v", buf[:n], from, err)
 	}
-	if _, err := srv.SendTo(ctx(t), []byte("rxone"), &from); err != nil {
+	if _, err := srv.SendTo(ctx(t), []byte("rxone"), from); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := cli.Read(ctx(t), buf); err != nil || string(buf[:n]) != "rxone" {
@@ -251,7 +251,7 @@ func TestDatagram(t *testing.T) {
 		}
 		got <- string(b[:n])
 	}()
-	cli.SendTo(ctx(t), []byte("wake"), &to)
+	cli.SendTo(ctx(t), []byte("wake"), to)
 	if s := wait(t, got); s != "wake" {
 		t.Errorf("blocked reader got %q", s)
 	}

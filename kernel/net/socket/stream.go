@@ -75,7 +75,7 @@ func (s *stream) Write(ctx context.Context, b []byte) (int, error) {
 
 // SendTo on a stream ignores the address, as Linux does for a connected
 // TCP socket.
-func (s *stream) SendTo(ctx context.Context, b []byte, _ *tcpip.FullAddr) (int, error) {
+func (s *stream) SendTo(ctx context.Context, b []byte, _ tcpip.FullAddr) (int, error) {
 	return s.Write(ctx, b)
 }
 

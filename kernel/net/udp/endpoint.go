@@ -20,6 +20,12 @@ type Endpoint struct {
 	Waiter *waiter.Queue
 	Drops  tcpip.Counter // datagrams dropped because the queue was full
 
+	// sendMu serialises senders so they can share hdr: a header on the
+	// stack would escape through the NetworkLayer interface and cost an
+	// allocation per datagram.
+	sendMu sync.Mutex
+	hdr    [HeaderLen]byte
+
 	mu        sync.Mutex
 	bound     bool
 	connected bool
@@ -156,9 +162,11 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var hdr [HeaderLen]byte
-	Encode(hdr[:], src, dst, b)
-	if err := e.proto.net.WritePacket(r, tcpip.ProtoUDP, hdr[:], b); err != nil {
+	e.sendMu.Lock()
+	Encode(e.hdr[:], src, dst, b)
+	err = e.proto.net.WritePacket(r, tcpip.ProtoUDP, e.hdr[:], b)
+	e.sendMu.Unlock()
+	if err != nil {
 		return 0, err
 	}
 	e.proto.Stats.OutDatagrams.Inc()
