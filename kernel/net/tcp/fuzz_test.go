@@ -1,8 +1,8 @@
 package tcp
 
 import (
-	"runtime/debug"
 	"encoding/binary"
+	"runtime/debug"
 	"testing"
 	"time"
 
