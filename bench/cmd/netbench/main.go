@@ -26,12 +26,13 @@ import (
 	"time"
 
 	"scone/bench/internal/gvisor"
+	"scone/bench/internal/scone"
 	"scone/bench/internal/workload"
 )
 
 // stacks lists the implementations compared, ours first: the table's
 // columns.
-var stacks = []workload.Stack{oursStack, gvisor.Stack}
+var stacks = []workload.Stack{scone.Stack, gvisor.Stack}
 
 // A measurement is one workload run on a fresh Pair.
 type measurement struct {
@@ -132,8 +133,8 @@ func main() {
 				}
 				results[s.Name][m.name] = append(results[s.Name][m.name], r)
 				if *verbose {
-					fmt.Printf("  rep %d %-5s %-7s %12.0f ops in %v, %d mallocs, %d frames dropped\n",
-						rep+1, m.name, s.Name, r.Ops, r.Elapsed.Round(time.Millisecond), r.Mallocs, r.Drops)
+					fmt.Printf("  rep %d %-5s %-7s %12.0f ops in %v, %d mallocs, %d frames (%d dropped)\n",
+						rep+1, m.name, s.Name, r.Ops, r.Elapsed.Round(time.Millisecond), r.Mallocs, r.Frames, r.Drops)
 				}
 			}
 		}
@@ -168,7 +169,7 @@ func measure(s workload.Stack, m measurement, d, limit time.Duration) (workload.
 	}()
 	select {
 	case o := <-done:
-		o.r.Drops = p.Drops()
+		o.r.Frames, o.r.Drops = p.Frames()
 		p.Close()
 		return o.r, o.err
 	case <-time.After(limit):

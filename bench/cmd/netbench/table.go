@@ -57,7 +57,7 @@ func printTable(w io.Writer, chosen []workload.Stack, ms []measurement,
 			if math.IsNaN(ratio) || math.IsInf(ratio, 0) {
 				cells = append(cells, "-")
 			} else {
-				cells = append(cells, fmt.Sprintf("%.2f", ratio))
+				cells = append(cells, format(ratio))
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")

@@ -96,8 +96,11 @@ func (p *Pair) Dial(port uint16) (workload.Conn, error) {
 	return gonet.DialTCP(p.client, tcpip.FullAddress{NIC: nicID, Addr: serverAddr, Port: port}, ipv4.ProtocolNumber)
 }
 
-// Drops implements workload.Pair.
-func (p *Pair) Drops() uint64 { return p.cable.Stats().Dropped + p.peer.Stats().Dropped }
+// Frames implements workload.Pair.
+func (p *Pair) Frames() (sent, dropped uint64) {
+	a, b := p.cable.Stats(), p.peer.Stats()
+	return a.Sent + b.Sent, a.Dropped + b.Dropped
+}
 
 // Close implements workload.Pair.
 func (p *Pair) Close() error {

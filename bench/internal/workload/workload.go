@@ -20,9 +20,9 @@ type Pair interface {
 	Listen(port uint16) (Listener, error)
 	// Dial connects from the client stack to port on the server stack.
 	Dial(port uint16) (Conn, error)
-	// Drops returns how many frames the cable has dropped so far, in both
-	// directions, because a ring was full.
-	Drops() uint64
+	// Frames returns how many frames the cable has carried so far in both
+	// directions, and how many it dropped because a ring was full.
+	Frames() (sent, dropped uint64)
 	// Close tears both stacks down.
 	Close() error
 }
@@ -50,6 +50,7 @@ type Result struct {
 	Ops     float64 // operations completed: bytes, round trips or connections
 	Elapsed time.Duration
 	Mallocs uint64 // heap allocations made by the whole process meanwhile
+	Frames  uint64 // frames the cable carried during the whole run
 	Drops   uint64 // frames the cable dropped during the whole run
 }
 
