@@ -41,7 +41,9 @@ type Wire struct {
 	cond    sync.Cond
 	rng     *rand.Rand
 	queue   [][]byte // FIFO: frames waiting for the delivery goroutine
-	head    int
+	spare   [][]byte // the other batch slice, swapped with queue
+	waiting bool     // the delivery goroutine sleeps on cond
+	busy    bool     // the delivery goroutine is delivering a batch
 	held    []byte   // a frame held back by Reorder
 	free    [][]byte // recycled smallFrame buffers
 	large   [][]byte // recycled largeFrame buffers
@@ -164,7 +166,7 @@ func (w *Wire) enqueue(b []byte) {
 		// goroutine releases it when it runs out of other work.
 		w.held = b
 		w.Stats.Reordered.Inc()
-		w.cond.Signal()
+		w.wake()
 		return
 	}
 	w.push(b)
@@ -172,21 +174,21 @@ func (w *Wire) enqueue(b []byte) {
 		w.push(w.held)
 		w.held = nil
 	}
-	w.cond.Signal()
+	w.wake()
+}
+
+// wake signals the delivery goroutine if it sleeps. w.mu is held.
+func (w *Wire) wake() {
+	if w.waiting {
+		w.cond.Signal()
+	}
 }
 
 func (w *Wire) push(b []byte) {
-	if len(w.queue)-w.head >= w.max {
+	if len(w.queue) >= w.max {
 		w.Stats.QueueDrops.Inc()
 		w.release(b)
 		return
-	}
-	if w.head > 0 && len(w.queue) == cap(w.queue) {
-		// Slide the live part down rather than grow the slice.
-		n := copy(w.queue, w.queue[w.head:])
-		clear(w.queue[n:])
-		w.queue = w.queue[:n]
-		w.head = 0
 	}
 	w.queue = append(w.queue, b)
 }
@@ -214,44 +216,53 @@ func (w *Wire) release(b []byte) {
 	}
 }
 
-// run is the delivery goroutine.
+// run is the delivery goroutine. It takes the whole queue at once and
+// delivers it without the lock, so a busy wire costs two lock operations
+// per batch rather than per frame.
 func (w *Wire) run() {
 	defer close(w.done)
 	w.mu.Lock()
 	for {
-		for !w.closed && w.head == len(w.queue) && w.held == nil {
+		for !w.closed && len(w.queue) == 0 && w.held == nil {
+			w.waiting = true
 			w.cond.Wait()
+			w.waiting = false
 		}
 		if w.closed {
 			w.mu.Unlock()
 			return
 		}
-		var b []byte
-		if w.head < len(w.queue) {
-			b = w.queue[w.head]
-			w.queue[w.head] = nil
-			w.head++
-			if w.head == len(w.queue) {
-				w.queue = w.queue[:0]
-				w.head = 0
-			}
-		} else {
-			b, w.held = w.held, nil
+		batch := w.queue
+		if len(batch) == 0 {
+			// Nothing overtook the held frame: let it go rather than
+			// stall the wire.
+			batch = append(batch, w.held)
+			w.held = nil
 		}
+		w.queue = w.spare[:0]
+		w.busy = true
 		d := w.d
 		w.mu.Unlock()
-		if d != nil {
-			d.DeliverFrame(b)
-			w.Stats.Delivered.Inc()
+		for _, b := range batch {
+			if d != nil {
+				d.DeliverFrame(b)
+				w.Stats.Delivered.Inc()
+			}
 		}
 		w.mu.Lock()
-		w.release(b)
+		w.busy = false
+		for i, b := range batch {
+			w.release(b)
+			batch[i] = nil
+		}
+		w.spare = batch[:0]
 	}
 }
 
-// Idle reports whether the wire has nothing queued, held or delayed.
+// Idle reports whether the wire has nothing queued, held, delayed or being
+// delivered.
 func (w *Wire) Idle() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.head == len(w.queue) && w.held == nil && w.pending == 0
+	return len(w.queue) == 0 && w.held == nil && w.pending == 0 && !w.busy
 }
