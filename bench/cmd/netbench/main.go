@@ -74,6 +74,8 @@ func main() {
 		limit   = flag.Duration("timeout", 60*time.Second, "give up on a measurement after this long")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the measurements to `file`")
 		memprof = flag.String("memprofile", "", "write an allocation profile to `file` (every allocation sampled)")
+		blkprof = flag.String("blockprofile", "", "write a goroutine blocking profile to `file`")
+		mtxprof = flag.String("mutexprofile", "", "write a mutex contention profile to `file`")
 	)
 	flag.Parse()
 	if *long {
@@ -95,6 +97,12 @@ func main() {
 
 	if *memprof != "" {
 		runtime.MemProfileRate = 1
+	}
+	if *blkprof != "" {
+		runtime.SetBlockProfileRate(1)
+	}
+	if *mtxprof != "" {
+		runtime.SetMutexProfileFraction(1)
 	}
 	if *cpuprof != "" {
 		f, err := os.Create(*cpuprof)
@@ -142,9 +150,9 @@ func main() {
 	if *cpuprof != "" {
 		pprof.StopCPUProfile()
 	}
-	if *memprof != "" {
-		writeHeapProfile(*memprof)
-	}
+	writeProfile("allocs", *memprof)
+	writeProfile("block", *blkprof)
+	writeProfile("mutex", *mtxprof)
 	printTable(os.Stdout, chosen, ms, results, failures)
 }
 
@@ -207,13 +215,17 @@ func printHeader(w io.Writer, d time.Duration, reps int) {
 	fmt.Fprintf(w, "gVisor netstack %s; both stacks: two instances, Ethernet+ARP, MTU 1500, in-memory cable\n\n", gv)
 }
 
-func writeHeapProfile(path string) {
+// writeProfile writes the named runtime profile to path, if path is set.
+func writeProfile(name, path string) {
+	if path == "" {
+		return
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
 		log.Fatal(err)
 	}
 }
