@@ -67,7 +67,7 @@ func (s *Stack) WriteNetstat(w io.Writer) error {
 			sections = append(sections, struct {
 				name string
 				v    any
-			}{fmt.Sprintf("Proto %d", proto), m.Call(nil)[0].Interface()})
+			}{protoName(uint8(proto)), m.Call(nil)[0].Interface()})
 		}
 	}
 	for _, sec := range sections {
@@ -103,4 +103,11 @@ func writeCounters(w io.Writer, v any) error {
 		}
 	}
 	return nil
+}
+
+func protoName(p uint8) string {
+	if p == tcpip.ProtoTCP {
+		return "Tcp"
+	}
+	return fmt.Sprintf("Proto %d", p)
 }
