@@ -2,12 +2,15 @@
 // run over, so that neither gets a faster link than the other.
 //
 // A cable has two ports. A frame sent on one port is copied into a slot of a
-// fixed ring and handed, on a goroutine owned by the other port, to that
-// port's receive function, the way a NIC's interrupt path hands frames to a
-// driver. The ring is bounded: when it is full the frame is dropped and
+// fixed pool and queued; a goroutine owned by the other port takes whatever
+// has queued up as one batch and hands the frames, in order, to that port's
+// receive function, the way a NIC's interrupt handler drains its receive
+// ring. The pool is bounded: when it is empty the frame is dropped and
 // counted, as a real NIC does; the stacks' retransmission covers it. Sending
 // and delivering allocate nothing, so the allocation figures the benchmark
-// prints belong to the stacks and not to the cable.
+// prints belong to the stacks and not to the cable; and a sender takes one
+// uncontended lock per frame, so the cable's cost stays small beside the
+// stacks'.
 package wire
 
 import (
@@ -19,13 +22,16 @@ import (
 // 1500 (1514 bytes without the FCS) fits with room to spare.
 const SlotSize = 2048
 
-// DefaultSlots is the ring length per direction used by New.
+// DefaultSlots is the number of frames each direction of a cable made by New
+// can hold: more than a default-sized TCP window (4 MiB) in 1500-byte
+// frames, so that the benchmark measures the stacks and not their loss
+// recovery.
 const DefaultSlots = 4096
 
 // Stats counts what happened to frames sent on a port.
 type Stats struct {
 	Sent    uint64 // frames queued for the peer
-	Dropped uint64 // frames dropped because the ring was full
+	Dropped uint64 // frames dropped because every slot was in use
 	TooBig  uint64 // frames dropped because they exceed SlotSize
 }
 
@@ -39,17 +45,25 @@ type Port struct {
 	sent, dropped, tooBig atomic.Uint64
 }
 
-// ring is one direction of a cable: queued frames and the free slots they
-// are copied into.
+// ring is one direction of a cable.
 type ring struct {
-	queue chan []byte
-	free  chan []byte
+	mu      sync.Mutex
+	queue   [][]byte // frames waiting for delivery, oldest first
+	spare   [][]byte // the previous batch's array, reused for the next queue
+	free    [][]byte // empty slots
+	waiting bool     // the delivery goroutine is asleep on wake
+	wake    chan struct{}
 }
 
 func newRing(slots int) *ring {
-	r := &ring{queue: make(chan []byte, slots), free: make(chan []byte, slots)}
-	for range slots {
-		r.free <- make([]byte, SlotSize)
+	r := &ring{
+		queue: make([][]byte, 0, slots),
+		spare: make([][]byte, 0, slots),
+		free:  make([][]byte, slots),
+		wake:  make(chan struct{}, 1),
+	}
+	for i := range r.free {
+		r.free[i] = make([]byte, SlotSize)
 	}
 	return r
 }
@@ -58,7 +72,8 @@ func newRing(slots int) *ring {
 // in each direction.
 func New() (*Port, *Port) { return NewSize(DefaultSlots) }
 
-// NewSize returns the two ports of a cable with the given ring length.
+// NewSize returns the two ports of a cable with the given number of slots
+// in each direction.
 func NewSize(slots int) (*Port, *Port) {
 	ab, ba := newRing(slots), newRing(slots)
 	done := make(chan struct{})
@@ -69,33 +84,53 @@ func NewSize(slots int) (*Port, *Port) {
 }
 
 // Alloc returns an empty slot of SlotSize bytes for the caller to build a
-// frame in, or false if the ring is full (the frame is then counted as
+// frame in, or false if there is none (the frame is then counted as
 // dropped). The caller must pass the slot to Transmit or Release.
 func (p *Port) Alloc() ([]byte, bool) {
-	select {
-	case b := <-p.out.free:
-		return b[:SlotSize], true
-	default:
+	r := p.out
+	r.mu.Lock()
+	n := len(r.free)
+	if n == 0 {
+		r.mu.Unlock()
 		p.dropped.Add(1)
 		return nil, false
 	}
+	b := r.free[n-1]
+	r.free = r.free[:n-1]
+	r.mu.Unlock()
+	return b[:SlotSize], true
 }
 
 // Transmit queues frame, a prefix of a slot from Alloc, for the peer.
 func (p *Port) Transmit(frame []byte) {
 	select {
 	case <-p.done:
-		p.out.free <- frame[:SlotSize]
+		p.Release(frame)
 		return
 	default:
 	}
-	// Never blocks: there are as many queue places as slots.
-	p.out.queue <- frame
+	r := p.out
+	r.mu.Lock()
+	r.queue = append(r.queue, frame) // never grows: there are as many places as slots
+	wake := r.waiting
+	r.waiting = false
+	r.mu.Unlock()
 	p.sent.Add(1)
+	if wake {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Release returns an unused slot from Alloc.
-func (p *Port) Release(slot []byte) { p.out.free <- slot[:SlotSize] }
+func (p *Port) Release(slot []byte) {
+	r := p.out
+	r.mu.Lock()
+	r.free = append(r.free, slot[:SlotSize])
+	r.mu.Unlock()
+}
 
 // Send copies frame into a slot and queues it for the peer. It reports
 // whether the frame was queued.
@@ -117,15 +152,34 @@ func (p *Port) Send(frame []byte) bool {
 // at a time, in order. The frame is valid only during the call: recv must
 // copy whatever it keeps. Start must be called once per port.
 func (p *Port) Start(recv func(frame []byte)) {
+	r := p.in
 	go func() {
 		for {
-			select {
-			case <-p.done:
-				return
-			case b := <-p.in.queue:
-				recv(b)
-				p.in.free <- b[:SlotSize]
+			r.mu.Lock()
+			for len(r.queue) == 0 {
+				r.waiting = true
+				r.mu.Unlock()
+				select {
+				case <-p.done:
+					return
+				case <-r.wake:
+				}
+				r.mu.Lock()
 			}
+			batch := r.queue
+			r.queue = r.spare[:0]
+			r.mu.Unlock()
+
+			for _, f := range batch {
+				recv(f)
+			}
+
+			r.mu.Lock()
+			for _, f := range batch {
+				r.free = append(r.free, f[:SlotSize])
+			}
+			r.spare = batch[:0]
+			r.mu.Unlock()
 		}
 	}()
 }
