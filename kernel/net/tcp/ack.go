@@ -21,6 +21,9 @@ func (e *Endpoint) processAck(seg *segment) bool {
 		return false
 	}
 	wnd := int(seg.wnd) << e.sndShift
+	if e.sackOK && seg.nsack > 0 {
+		e.takeSACK(seg)
+	}
 	switch {
 	case ack.gt(e.sndUna):
 		e.ackNewData(ack)
@@ -68,6 +71,7 @@ func (e *Endpoint) ackNewData(ack seqnum) {
 	}
 	e.prevUna, e.sndUna = e.sndUna, ack
 	e.sndNxt = seqMax(e.sndNxt, ack)
+	e.sb.trimBelow(ack)
 	now := e.p.clk.Now()
 	if e.rttTiming && ack.gt(e.rttSeq) {
 		e.rttTiming = false
@@ -95,12 +99,19 @@ func (e *Endpoint) congestionOnAck(ack seqnum, acked int) {
 			// Full acknowledgement: leave fast recovery.
 			flight := int(e.sndMax - e.sndUna)
 			e.cwnd = min(e.ssthresh, max(flight, mss)+mss)
-			e.inRecovery = false
+			e.inRecovery, e.rtoRecovery = false, false
 			e.dupAcks = 0
 			return
 		}
 		// Partial acknowledgement: the next hole is lost too.
 		e.p.stats.partialAcks.Add(1)
+		if e.sackOK {
+			if e.rtoRecovery {
+				e.cwnd += min(acked, 2*mss) // slow start from the loss window
+			}
+			e.sackSend()
+			return
+		}
 		e.retransmitFirst()
 		e.cwnd -= acked
 		if acked >= mss {
@@ -128,7 +139,11 @@ func (e *Endpoint) dupAck() {
 	e.dupAcks++
 	mss := e.sndMSS
 	if e.inRecovery {
-		e.cwnd += mss
+		if e.sackOK {
+			e.sackSend()
+		} else {
+			e.cwnd += mss
+		}
 		return
 	}
 	// RFC 6582 section 3.2 step 2: only when the ACK covers more than
@@ -137,8 +152,11 @@ func (e *Endpoint) dupAck() {
 	// steps just before, which means these duplicates report a new loss
 	// (typically a lost retransmission after a timeout) rather than
 	// segments the timeout resent needlessly.
-	if e.dupAcks != 3 {
-		return
+	// With SACK, enough data reported above SND.UNA also means a loss
+	// (RFC 6675 section 5's IsLost).
+	thresh := e.dupThresh()
+	if e.dupAcks != thresh && !(e.sackOK && e.dupAcks < thresh && e.sb.covered(e.sndUna, e.sndMax) >= thresh*mss) {
+		return // output's limited transmit may send new data meanwhile
 	}
 	if !e.sndUna.gt(e.recover) && !(e.cwnd > mss && int(e.sndUna-e.prevUna) <= 4*mss) {
 		return
@@ -148,6 +166,10 @@ func (e *Endpoint) dupAck() {
 	e.recover = e.sndMax - 1
 	e.inRecovery = true
 	e.p.stats.fastRetrans.Add(1)
+	if e.sackOK {
+		e.enterSACKRecovery()
+		return
+	}
 	e.retransmitFirst()
 	e.cwnd = e.ssthresh + 3*mss
 }
@@ -189,4 +211,28 @@ func (e *Endpoint) rttSample(r time.Duration) {
 func (e *Endpoint) curRTO() time.Duration {
 	d := e.rto << min(e.backoff, 16)
 	return min(d, e.p.opts.MaxRTO)
+}
+
+// dupThresh is how many duplicate ACKs signal a loss: three (RFC 5681),
+// or fewer when so little is in flight, with nothing new to send, that
+// three could never arrive (early retransmit, RFC 5827).
+func (e *Endpoint) dupThresh() int {
+	mss := e.sndMSS
+	flight := int(e.sndMax - e.sndUna)
+	oseg := (flight + mss - 1) / mss
+	unsent := e.snd.len() - int(e.sndNxt-e.sndUna)
+	if oseg < 4 && (unsent <= 0 || e.sndWnd-flight < mss) {
+		return max(oseg-1, 1)
+	}
+	return 3
+}
+
+// limitedTransmit is the extra window RFC 3042 grants for the first two
+// duplicate ACKs: each may release one new segment, keeping the ACK clock
+// going so that a small window can still reach three duplicates.
+func (e *Endpoint) limitedTransmit() int {
+	if e.inRecovery || e.dupAcks == 0 || e.dupAcks > 2 {
+		return 0
+	}
+	return e.dupAcks * e.sndMSS
 }

@@ -87,7 +87,12 @@ type Endpoint struct {
 	dupAcks        int
 	inRecovery     bool
 	recover        seqnum
-	prevUna        seqnum // SND.UNA before the latest advance (RFC 6582 section 4.2)
+	prevUna        seqnum   // SND.UNA before the latest advance (RFC 6582 section 4.2)
+	sackOK         bool     // both sides sent SACK-permitted
+	sb             rangeSet // SACK scoreboard: what the peer holds above SND.UNA
+	rtxHigh        seqnum   // holes below this were retransmitted in this recovery
+	rtoRecovery    bool     // recovering after a timeout, with SACK information
+	rtoHigh        seqnum   // SND.MAX when the timeout fired
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration
@@ -112,11 +117,13 @@ type Endpoint struct {
 	segMax              int    // largest segment received, for "every second full segment"
 	ackNow              bool   // the segment being processed wants an immediate ACK
 	rcv                 ring
-	ooo                 reasm
+	ooo                 rangeSet
 	finRcvd             bool // peer's FIN is in sequence: EOF after rcv drains
 	oooFin              bool // a FIN arrived out of order at oooFinSeq
 	oooFinSeq           seqnum
-	wsOK                bool // both sides sent window scale
+	wsOK                bool              // both sides sent window scale
+	lastOOO             seqnum            // start of the latest out-of-order segment
+	sackOut             [maxSACK]seqRange // SACK blocks being sent
 
 	lst    *listenState // non-nil while listening
 	parent *Endpoint    // listener of a half-open passive connection

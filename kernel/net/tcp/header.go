@@ -23,6 +23,9 @@ const (
 	optNOP       = 1
 	optMSS       = 2
 	optWndScale  = 3
+	optSACKOK    = 4 // SACK permitted (RFC 2018)
+	optSACK      = 5
+	maxSACK      = 4  // blocks that fit in 40 bytes of options without timestamps
 	headerLen    = 20 // fixed part of the header
 	maxHeaderLen = 60 // data offset is a 4-bit count of 32-bit words
 	maxWndScale  = 14 // RFC 7323 section 2.3
@@ -44,9 +47,12 @@ type segment struct {
 	wnd              uint16 // raw window field, not yet scaled
 	data             []byte
 
-	// Options, meaningful on SYN segments only.
+	// Options. MSS, window scale and SACK-permitted count on SYNs only.
 	mss      uint16 // 0 when absent
 	wndScale int    // -1 when absent
+	sackOK   bool
+	sack     [maxSACK]seqRange // SACK blocks, as sent (not yet validated)
+	nsack    int
 }
 
 // seqLen is the sequence space the segment occupies: its data plus one for
@@ -82,6 +88,8 @@ func (s *segment) parse(b []byte) error {
 	s.data = b[off:]
 	s.mss = 0
 	s.wndScale = -1
+	s.sackOK = false
+	s.nsack = 0
 	s.parseOptions(b[headerLen:off])
 	return nil
 }
@@ -108,6 +116,16 @@ func (s *segment) parseOptions(o []byte) {
 			if s.wndScale > maxWndScale {
 				s.wndScale = maxWndScale // RFC 7323: log and use 14
 			}
+		case kind == optSACKOK && n == 2:
+			s.sackOK = true
+		case kind == optSACK && n >= 10 && (n-2)%8 == 0:
+			for b := o[2:n]; len(b) >= 8 && s.nsack < maxSACK; b = b[8:] {
+				s.sack[s.nsack] = seqRange{
+					seqnum(binary.BigEndian.Uint32(b)),
+					seqnum(binary.BigEndian.Uint32(b[4:])),
+				}
+				s.nsack++
+			}
 		}
 		o = o[n:]
 	}
@@ -124,8 +142,10 @@ type outSegment struct {
 	seq, ack         seqnum
 	flags            uint8
 	wnd              uint16
-	mss              uint16 // emit an MSS option when non-zero (SYN only)
-	wndScale         int    // emit a window-scale option when >= 0 (SYN only)
+	mss              uint16     // emit an MSS option when non-zero (SYN only)
+	wndScale         int        // emit a window-scale option when >= 0 (SYN only)
+	sackOK           bool       // emit SACK-permitted (SYN only)
+	sack             []seqRange // SACK blocks to report, at most maxSACK
 }
 
 // build writes the header for o into buf (at least maxHeaderLen bytes),
@@ -140,6 +160,19 @@ func (o *outSegment) build(buf []byte, src, dst tcpip.Addr, payload []byte) []by
 	if o.wndScale >= 0 {
 		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optWndScale, 3, byte(o.wndScale)
 		n += 4
+	}
+	if o.sackOK {
+		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optNOP, optSACKOK, 2
+		n += 4
+	}
+	if k := min(len(o.sack), maxSACK); k > 0 {
+		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optNOP, optSACK, byte(2+8*k)
+		n += 4
+		for _, r := range o.sack[:k] {
+			binary.BigEndian.PutUint32(buf[n:], uint32(r.start))
+			binary.BigEndian.PutUint32(buf[n+4:], uint32(r.end))
+			n += 8
+		}
 	}
 	h := buf[:n]
 	binary.BigEndian.PutUint16(h[0:], o.srcPort)

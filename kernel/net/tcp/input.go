@@ -55,6 +55,7 @@ func (e *Endpoint) acceptSyn(seg *segment) {
 		mss = defaultMSS // RFC 9293 section 3.7.1
 	}
 	e.sndMSS = max(min(mss, e.rcvMSS), 64)
+	e.sackOK = seg.sackOK && !e.p.opts.DisableSACK
 	if seg.wndScale >= 0 {
 		e.wsOK = true
 		e.sndShift = seg.wndScale
@@ -332,6 +333,7 @@ func (e *Endpoint) receiveData(seg *segment) {
 		return
 	}
 	e.ackNow = true // out of order: a duplicate ACK, at once
+	e.lastOOO = seg.seq
 	if e.shutRd {
 		return
 	}

@@ -14,6 +14,9 @@ func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
 	if flags&flagACK != 0 {
 		o.wnd = e.advertise()
 		e.lastAck = ack
+		if e.sackOK && !e.ooo.empty() {
+			o.sack = e.sackBlocks()
+		}
 	}
 	e.emit(&o, payload)
 }
@@ -53,6 +56,7 @@ func (e *Endpoint) sendSyn() {
 	if e.state == StateSynSent || e.wsOK {
 		o.wndScale = e.rcvShift
 	}
+	o.sackOK = (e.state == StateSynSent && !e.p.opts.DisableSACK) || e.sackOK
 	if e.state == StateSynReceived {
 		o.flags |= flagACK
 		o.ack = e.rcvNxt
@@ -141,7 +145,7 @@ func (e *Endpoint) output() {
 		off := int(e.sndNxt - e.sndUna)
 		unsent := max(e.snd.len()-off, 0)
 		inflight := off
-		room := min(e.sndWnd, e.cwnd) - inflight
+		room := min(e.sndWnd-inflight, e.cwnd+e.limitedTransmit()-e.pipe())
 		n := min(unsent, e.sndMSS, max(room, 0))
 		fin := e.shutWr && !e.finAcked && e.sndNxt.add(n) == e.finSeq
 		if n == 0 && !fin {

@@ -23,6 +23,7 @@ type Options struct {
 	ReceiveBuffer   int           // default per-connection receive buffer (default 1 MiB)
 	MaxSynBacklog   int           // half-open connections per listener (default 1024)
 	FinWait2Timeout time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
+	DisableSACK     bool          // do not offer or accept selective acknowledgements
 }
 
 func (o *Options) setDefaults() {

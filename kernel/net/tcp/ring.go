@@ -4,7 +4,7 @@ package tcp
 // directions of a connection keep their bytes in one: the send side holds
 // everything from SND.UNA on (sent but unacknowledged, then unsent); the
 // receive side holds bytes not yet read by the application, followed by a
-// gap and any out-of-order bytes written at their offset (see reasm).
+// gap and any out-of-order bytes written at their offset (see rangeSet).
 //
 // The buffer starts small and doubles, so an idle or short-lived connection
 // costs little memory while a bulk transfer settles at its limit and then

@@ -118,9 +118,20 @@ func (e *Endpoint) retransmitTimeout() {
 	}
 	e.cwnd, e.cwndAcc = mss, 0
 	e.recover = e.sndMax - 1 // RFC 6582 section 4
-	e.inRecovery, e.dupAcks = false, 0
-	e.sndNxt = e.sndUna
-	e.output()
+	e.dupAcks = 0
+	if e.sackOK && !e.sb.empty() && e.retries == 1 {
+		// Resend only what the peer lacks. A second timeout in a row
+		// distrusts the scoreboard (the peer may have reneged) and goes
+		// back to SND.UNA.
+		e.inRecovery, e.rtoRecovery = true, true
+		e.rtoHigh, e.rtxHigh = e.sndMax, e.sndUna
+		e.sackSend()
+	} else {
+		e.sb.reset()
+		e.inRecovery, e.rtoRecovery = false, false
+		e.sndNxt = e.sndUna
+		e.output()
+	}
 	e.armTimer(timerRTO, e.curRTO())
 }
 
