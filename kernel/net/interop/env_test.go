@@ -7,14 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"scone/kernel/net/tcpip"
 	"scone/tools/tapnet/tap"
@@ -63,8 +59,8 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 // creation, whether the test passed or not.
 type env struct {
 	t        *testing.T
-	ns       string
-	nsPath   string
+	ns       string // the router: TAP, dnsmasq, loss rules
+	peer     string // a host beyond the router; see addPeer
 	tap      *tap.Device
 	linuxMAC tcpip.MAC
 	dir      string
@@ -89,7 +85,6 @@ func newEnv(t *testing.T, withDnsmasq bool, tools ...string) *env {
 	removeStaleNamespaces(t)
 
 	e := &env{t: t, ns: fmt.Sprintf("scone-it-%d", os.Getpid()), dir: t.TempDir()}
-	e.nsPath = "/run/netns/" + e.ns
 	e.run("ip", "netns", "add", e.ns)
 	t.Cleanup(func() { e.runQuiet("ip", "netns", "delete", e.ns) })
 
@@ -130,7 +125,8 @@ func removeStaleNamespaces(t *testing.T) {
 		if len(f) == 0 || !strings.HasPrefix(f[0], "scone-it-") {
 			continue
 		}
-		pid, err := strconv.Atoi(strings.TrimPrefix(f[0], "scone-it-"))
+		id, _, _ := strings.Cut(strings.TrimPrefix(f[0], "scone-it-"), "-")
+		pid, err := strconv.Atoi(id)
 		if err != nil {
 			continue
 		}
@@ -166,11 +162,11 @@ func (e *env) command(name string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// nsCommand runs a command inside the namespace, bounded by timeout.
-func (e *env) nsCommand(timeout time.Duration, name string, args ...string) (string, error) {
+// nsCommand runs a command inside namespace ns, bounded by timeout.
+func (e *env) nsCommand(ns string, timeout time.Duration, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", e.ns, name}, args...)...)
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, name}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -194,141 +190,11 @@ func (e *env) startDnsmasq() {
 		"--host-record=" + hostName + "," + linuxAddr.String(),
 		"--cname=" + aliasName + "," + hostName,
 		"--address=/wild.scone.test/" + wildAddr,
+		"--host-record=" + peerName + "," + peerAddr.String(),
 		"--local=/scone.test/", // other names in the domain: NXDOMAIN, not REFUSED
 	}
 	e.dnsmasq = e.startProcess("dnsmasq", "ip", args...)
 	if err := e.dnsmasq.waitFor("started, version", startTimeout); err != nil {
 		e.t.Fatalf("dnsmasq: %v\n%s", err, e.dnsmasq)
-	}
-}
-
-// startProcess starts a long-running command whose output is watched; the
-// cleanup kills it and waits for it, bounded.
-func (e *env) startProcess(label, name string, args ...string) *logWatcher {
-	e.t.Helper()
-	w := &logWatcher{label: label, changed: make(chan struct{}, 1), exited: make(chan struct{})}
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = w, w
-	// Its own process group, so the kill reaches dnsmasq under ip netns exec.
-	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("start %s: %v", label, err)
-	}
-	go func() {
-		w.err = cmd.Wait()
-		close(w.exited)
-	}()
-	e.t.Cleanup(func() {
-		unix.Kill(-cmd.Process.Pid, unix.SIGTERM)
-		select {
-		case <-w.exited:
-		case <-time.After(5 * time.Second):
-			unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
-			<-w.exited
-		}
-		if e.t.Failed() {
-			e.t.Logf("%s output:\n%s", label, w)
-		}
-	})
-	return w
-}
-
-// logWatcher collects a process's output and lets a test wait for a line.
-type logWatcher struct {
-	label   string
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-	exited  chan struct{}
-	err     error
-}
-
-func (w *logWatcher) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	w.buf.Write(p)
-	w.mu.Unlock()
-	select {
-	case w.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (w *logWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// waitFor waits until the output contains s, the process exits, or timeout.
-func (w *logWatcher) waitFor(s string, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		if strings.Contains(w.String(), s) {
-			return nil
-		}
-		select {
-		case <-w.changed:
-		case <-w.exited:
-			if strings.Contains(w.String(), s) {
-				return nil
-			}
-			return fmt.Errorf("%s exited (%v) before printing %q", w.label, w.err, s)
-		case <-deadline.C:
-			return fmt.Errorf("%s did not print %q within %v", w.label, s, timeout)
-		}
-	}
-}
-
-// dropPercent makes Linux drop pct percent of TCP segments in each
-// direction (nftables numgen, since tc netem is not available), until the
-// test ends.
-func (e *env) dropPercent(pct int) {
-	e.t.Helper()
-	rules := fmt.Sprintf(`table inet scone_loss {
-	chain in { type filter hook input priority 0; meta l4proto tcp numgen random mod 100 < %d counter drop; }
-	chain out { type filter hook output priority 0; meta l4proto tcp numgen random mod 100 < %d counter drop; }
-}
-`, pct, pct)
-	path := filepath.Join(e.dir, "loss.nft")
-	if err := os.WriteFile(path, []byte(rules), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	e.run("ip", "netns", "exec", e.ns, "nft", "-f", path)
-	e.t.Cleanup(func() {
-		if e.t.Failed() || testing.Verbose() {
-			out, _ := e.command("ip", "netns", "exec", e.ns, "nft", "list", "table", "inet", "scone_loss")
-			e.t.Logf("nft counters:\n%s", out)
-		}
-		e.runQuiet("ip", "netns", "exec", e.ns, "nft", "delete", "table", "inet", "scone_loss")
-	})
-}
-
-// inNamespace runs f on an OS thread that has joined the namespace, so
-// sockets f creates belong to it (they keep working from any thread
-// afterwards). The thread is never unlocked: when the goroutine ends the
-// runtime discards it rather than reuse a thread in the wrong namespace.
-func (e *env) inNamespace(f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open(e.nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", e.ns, err)
-			return
-		}
-		errc <- f()
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-time.After(cmdTimeout):
-		return fmt.Errorf("inNamespace: timed out after %v", cmdTimeout)
 	}
 }

@@ -41,6 +41,7 @@ type stackEnv struct {
 
 func newStackEnv(t *testing.T) *stackEnv {
 	e := newEnv(t, true, "curl", "ping", "sha256sum")
+	e.addPeer()
 	wire := tap.NewImpaired(e.tap, link.Impairments{}, 1)
 	t.Cleanup(wire.Close)
 	n, err := node.New(wire, node.Options{})
@@ -105,7 +106,7 @@ func TestLinux(t *testing.T) {
 	})
 
 	t.Run("Ping", func(t *testing.T) {
-		out, err := s.nsCommand(cmdTimeout, "ping", "-c", "5", "-i", "0.2", "-W", "2", "-s", "1000", s.addr.String())
+		out, err := s.nsCommand(s.ns, cmdTimeout, "ping", "-c", "5", "-i", "0.2", "-W", "2", "-s", "1000", s.addr.String())
 		if err != nil || !strings.Contains(out, " 0% packet loss") {
 			t.Fatalf("ping: %v\n%s", err, out)
 		}
@@ -122,12 +123,12 @@ func TestLinux(t *testing.T) {
 	srv := s.serveHTTP(t)
 
 	t.Run("CurlFromLinux", func(t *testing.T) {
-		out, err := s.nsCommand(cmdTimeout, "curl", "-sS", "--max-time", "15", "http://"+s.addr.String()+"/hello")
+		out, err := s.nsCommand(s.ns, cmdTimeout, "curl", "-sS", "--max-time", "15", "http://"+s.addr.String()+"/hello")
 		if err != nil || out != "hello from scone\n" {
 			t.Fatalf("curl: %v: %q", err, out)
 		}
 		// A request body travels our way too.
-		out, err = s.nsCommand(cmdTimeout, "curl", "-sS", "--max-time", "15", "--data-binary", "ping-pong", "http://"+s.addr.String()+"/echo")
+		out, err = s.nsCommand(s.ns, cmdTimeout, "curl", "-sS", "--max-time", "15", "--data-binary", "ping-pong", "http://"+s.addr.String()+"/echo")
 		if err != nil || out != "ping-pong" {
 			t.Fatalf("curl POST: %v: %q", err, out)
 		}
@@ -136,8 +137,9 @@ func TestLinux(t *testing.T) {
 	linuxURL := s.linuxHTTP(t)
 
 	t.Run("FetchFromLinux", func(t *testing.T) {
-		// By name: our resolver asks dnsmasq, our TCP connects.
-		body, err := s.get(strings.Replace(linuxURL, linuxAddr.String(), hostName, 1) + "/hello")
+		// By name: our resolver asks dnsmasq, our TCP connects through
+		// the router (our default gateway) to the peer.
+		body, err := s.get(strings.Replace(linuxURL, peerAddr.String(), peerName, 1) + "/hello")
 		if err != nil || body != "hello from linux\n" {
 			t.Fatalf("GET: %q, %v", body, err)
 		}
@@ -162,7 +164,7 @@ func TestLinux(t *testing.T) {
 		// Us to Linux: curl in the namespace downloads from our server.
 		before := s.node.TCP.Stats()
 		start = time.Now()
-		out, err := s.nsCommand(3*time.Minute, "sh", "-c",
+		out, err := s.nsCommand(s.peer, 3*time.Minute, "sh", "-c",
 			fmt.Sprintf("curl -sS --max-time 170 http://%v/blob?n=%d | sha256sum", s.addr, transferSize))
 		d = time.Since(start)
 		if err != nil || !strings.HasPrefix(out, want+" ") {
@@ -191,13 +193,13 @@ func (s *stackEnv) serveHTTP(t *testing.T) *http.Server {
 	return srv
 }
 
-// linuxHTTP serves the test handler from a Linux socket in the namespace
-// and returns its URL.
+// linuxHTTP serves the test handler from a Linux socket in the peer
+// namespace and returns its URL.
 func (s *stackEnv) linuxHTTP(t *testing.T) string {
 	var l net.Listener
-	err := s.inNamespace(func() error {
+	err := s.inNamespace(s.peer, func() error {
 		var err error
-		l, err = net.Listen("tcp4", linuxAddr.String()+":8080")
+		l, err = net.Listen("tcp4", peerAddr.String()+":8080")
 		return err
 	})
 	if err != nil {
@@ -206,7 +208,7 @@ func (s *stackEnv) linuxHTTP(t *testing.T) string {
 	srv := &http.Server{Handler: node.Handler("hello from linux\n", nil), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + linuxAddr.String() + ":8080"
+	return "http://" + peerAddr.String() + ":8080"
 }
 
 func blobSum(n int) string {
