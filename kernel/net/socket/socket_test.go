@@ -105,8 +105,9 @@ func readAll(t *testing.T, s socket.Socket) []byte {
 	t.Helper()
 	var out []byte
 	buf := make([]byte, 64<<10)
+	c := ctx(t)
 	for {
-		n, err := s.Read(ctx(t), buf)
+		n, err := s.Read(c, buf)
 		if err != nil {
 			t.Fatalf("Read: %v", err)
 		}

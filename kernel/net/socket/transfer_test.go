@@ -1,6 +1,7 @@
 package socket_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"flag"
 	"fmt"
@@ -31,11 +32,15 @@ func transfer(t *testing.T, p *nettest.Pair, size int, seed uint64) time.Duratio
 	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
 	srv := listener(t, lb, tcpip.FullAddr{Port: 5001})
 	cli := mustSocket(t, la, socket.Stream)
+	// One deadline for the whole transfer: a stall fails the test rather
+	// than hanging it.
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	start := time.Now()
-	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 5001}); err != nil {
+	if err := cli.Connect(c, tcpip.FullAddr{Addr: nettest.AddrB, Port: 5001}); err != nil {
 		t.Fatal(err)
 	}
-	conn, _, err := srv.Accept(ctx(t))
+	conn, _, err := srv.Accept(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +59,7 @@ func transfer(t *testing.T, p *nettest.Pair, size int, seed uint64) time.Duratio
 			b := buf[:min(len(buf), left)]
 			rng.Read(b)
 			h.Write(b)
-			if _, err := cli.Write(ctx(t), b); err != nil {
+			if _, err := cli.Write(c, b); err != nil {
 				sendErr = err
 				return
 			}
@@ -67,7 +72,7 @@ func transfer(t *testing.T, p *nettest.Pair, size int, seed uint64) time.Duratio
 	buf := make([]byte, 256<<10)
 	got := 0
 	for {
-		n, err := conn.Read(ctx(t), buf)
+		n, err := conn.Read(c, buf)
 		if err != nil {
 			t.Fatalf("Read after %d bytes: %v", got, err)
 		}

@@ -15,6 +15,9 @@ func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 	if !src.IsUnspecified() && !s.IsLocal(src) {
 		return tcpip.Route{}, syscall.EADDRNOTAVAIL
 	}
+	if src.IsLoopback() && !s.IsLocal(dst) {
+		return tcpip.Route{}, syscall.EINVAL // 127/8 never leaves the host (Linux says EINVAL too)
+	}
 	if s.IsLocal(dst) {
 		// Our own addresses go through loopback, as Linux's local table.
 		lo := s.nic(LoopbackNIC)
