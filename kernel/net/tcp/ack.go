@@ -21,14 +21,17 @@ func (e *Endpoint) processAck(seg *segment) bool {
 		return false
 	}
 	wnd := int(seg.wnd) << e.sndShift
+	newSACK := false
 	if e.sackOK && seg.nsack > 0 {
-		e.takeSACK(seg)
+		newSACK = e.takeSACK(seg)
 	}
 	switch {
 	case ack.gt(e.sndUna):
 		e.ackNewData(ack)
-	case ack == e.sndUna && len(seg.data) == 0 && seg.flags&(flagSYN|flagFIN) == 0 &&
-		wnd == e.sndWnd && wnd > 0 && e.sndMax.gt(e.sndUna):
+	case ack != e.sndUna || !e.sndMax.gt(e.sndUna):
+	case newSACK:
+		e.dupAck() // RFC 6675's definition: it reports new data held above SND.UNA
+	case len(seg.data) == 0 && seg.flags&(flagSYN|flagFIN) == 0 && wnd == e.sndWnd && wnd > 0:
 		e.dupAck() // RFC 5681 section 2's definition of a duplicate
 	}
 	// Update the send window from the newest segment (RFC 9293 section 3.10.7.4).

@@ -93,6 +93,9 @@ type Endpoint struct {
 	rtxHigh        seqnum   // holes below this were retransmitted in this recovery
 	rtoRecovery    bool     // recovering after a timeout, with SACK information
 	rtoHigh        seqnum   // SND.MAX when the timeout fired
+	rtxProbe       seqnum   // first hole retransmitted in this pass
+	rtxMark        seqnum   // SND.MAX when rtxProbe was retransmitted
+	rtxProbing     bool     // watching rtxProbe for loss
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration

@@ -34,8 +34,11 @@ func (e *Endpoint) sackBlocks() []seqRange {
 	return out
 }
 
-// takeSACK records the valid SACK blocks of an incoming ACK.
-func (e *Endpoint) takeSACK(seg *segment) {
+// takeSACK records the valid SACK blocks of an incoming ACK and reports
+// whether they told us anything new.
+func (e *Endpoint) takeSACK(seg *segment) bool {
+	before := e.sb.covered(e.sndUna, e.sndMax)
+
 	for _, r := range seg.sack[:seg.nsack] {
 		if !r.start.lt(r.end) || r.end.gt(e.sndMax) || r.end.le(seg.ack) || r.end.le(e.sndUna) {
 			continue // empty, beyond what we sent, or a D-SACK of old data
@@ -43,6 +46,7 @@ func (e *Endpoint) takeSACK(seg *segment) {
 		r.start = seqMax(r.start, seqMax(seg.ack, e.sndUna))
 		e.sb.add(r.start, r.end) // when full, the block is forgotten: recovery is slower, not wrong
 	}
+	return e.sb.covered(e.sndUna, e.sndMax) > before
 }
 
 // lossLimit is the sequence number below which unSACKed data counts as lost.
@@ -88,6 +92,7 @@ func (e *Endpoint) sackSend() {
 		limit = e.sndUna.add(mss) // no SACK yet: the first segment is the loss
 	}
 	dataEnd := e.sndUna.add(e.snd.len())
+	e.detectLostRetransmit()
 	for i := 0; i < 64; i++ {
 		if p := e.pipe(); p > 0 && e.cwnd-p < mss {
 			break
@@ -105,6 +110,9 @@ func (e *Endpoint) sackSend() {
 				break
 			}
 		}
+		if hs == e.sndUna {
+			e.rtxProbe, e.rtxMark, e.rtxProbing = hs, e.sndMax, true
+		}
 		e.sendData(hs, n, fin)
 		e.rtxHigh = hs.add(n)
 		if fin {
@@ -112,4 +120,27 @@ func (e *Endpoint) sackSend() {
 		}
 	}
 	e.output()
+}
+
+// detectLostRetransmit notices that the retransmission of the first hole
+// was itself lost: the peer has SACKed at least three segments sent after
+// it, yet SND.UNA has not passed it. Without this only the retransmission
+// timer would find out. The holes are then resent, and since the loss is
+// a new congestion signal the window is halved again.
+func (e *Endpoint) detectLostRetransmit() {
+	if !e.rtxProbing {
+		return
+	}
+	if e.sndUna.gt(e.rtxProbe) {
+		e.rtxProbing = false
+		return
+	}
+	if e.sb.empty() || int(int32(e.sb.high()-e.rtxMark)) < 3*e.sndMSS {
+		return
+	}
+	e.rtxProbing = false
+	e.p.stats.lostRetrans.Add(1)
+	e.rtxHigh = e.sndUna
+	e.ssthresh = max(e.pipe()/2, 2*e.sndMSS)
+	e.cwnd = e.ssthresh
 }

@@ -20,6 +20,7 @@ type Stats struct {
 	Timeouts        uint64 // retransmission timer expiries
 	FastRetrans     uint64 // fast retransmits (RFC 5681 section 3.2)
 	PartialAcks     uint64 // NewReno partial acknowledgements (RFC 6582)
+	LostRetrans     uint64 // retransmissions found lost from SACK information
 	ListenOverflows uint64 // handshakes completed while the accept queue was full
 	ListenDrops     uint64 // SYNs dropped because the SYN queue was full
 	ChallengeACKs   uint64 // RFC 5961 challenge ACKs sent
@@ -32,11 +33,11 @@ type Stats struct {
 
 // counters is the live, atomically updated form of Stats.
 type counters struct {
-	activeOpens, passiveOpens, attemptFails, estabResets, currEstab atomic.Uint64
-	inSegs, outSegs, retransSegs, inErrs, inCsumErrors              atomic.Uint64
-	outRsts, inRsts, timeouts, fastRetrans, partialAcks             atomic.Uint64
-	listenOverflows, listenDrops, challengeACKs, ofoDrops           atomic.Uint64
-	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts            atomic.Uint64
+	activeOpens, passiveOpens, attemptFails, estabResets, currEstab  atomic.Uint64
+	inSegs, outSegs, retransSegs, inErrs, inCsumErrors               atomic.Uint64
+	outRsts, inRsts, timeouts, fastRetrans, partialAcks, lostRetrans atomic.Uint64
+	listenOverflows, listenDrops, challengeACKs, ofoDrops            atomic.Uint64
+	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 }
 
 // Stats returns a snapshot of the protocol's counters.
@@ -49,7 +50,7 @@ func (p *Protocol) Stats() Stats {
 		RetransSegs: c.retransSegs.Load(), InErrs: c.inErrs.Load(),
 		InCsumErrors: c.inCsumErrors.Load(), OutRsts: c.outRsts.Load(), InRsts: c.inRsts.Load(),
 		Timeouts: c.timeouts.Load(), FastRetrans: c.fastRetrans.Load(),
-		PartialAcks: c.partialAcks.Load(), ListenOverflows: c.listenOverflows.Load(),
+		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), ListenOverflows: c.listenOverflows.Load(),
 		ListenDrops: c.listenDrops.Load(), ChallengeACKs: c.challengeACKs.Load(),
 		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(),
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),

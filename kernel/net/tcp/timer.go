@@ -102,9 +102,6 @@ func (e *Endpoint) retransmitTimeout() {
 	}
 	e.retries++
 	p.stats.timeouts.Add(1)
-	if debugTimeout != nil {
-		debugTimeout(e)
-	}
 	e.backoff++
 	e.rttTiming = false
 	if e.state == StateSynSent || e.state == StateSynReceived {
@@ -227,5 +224,3 @@ func (e *Endpoint) abort(err error) {
 	}
 	e.closeLocked()
 }
-
-var debugTimeout func(*Endpoint)
