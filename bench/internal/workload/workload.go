@@ -49,9 +49,10 @@ type Stack struct {
 type Result struct {
 	Ops     float64 // operations completed: bytes, round trips or connections
 	Elapsed time.Duration
-	Mallocs uint64 // heap allocations made by the whole process meanwhile
-	Frames  uint64 // frames the cable carried during the whole run
-	Drops   uint64 // frames the cable dropped during the whole run
+	Mallocs uint64        // heap allocations made by the whole process meanwhile
+	Slowest time.Duration // the longest single operation (Connections only)
+	Frames  uint64        // frames the cable carried during the whole run
+	Drops   uint64        // frames the cable dropped during the whole run
 }
 
 // PerSecond returns Ops per second.
@@ -270,16 +271,25 @@ func Connections(p Pair, d time.Duration) (Result, error) {
 		}
 	}
 	var n int
+	var slowest time.Duration
 	m0 := mallocs()
 	start := time.Now()
-	for ; time.Since(start) < d; n++ {
+	for now := start; now.Sub(start) < d; n++ {
 		if err := cycle(); err != nil {
 			ln.Close()
 			return Result{}, fmt.Errorf("connection %d: %w", n, err)
 		}
+		prev := now
+		now = time.Now()
+		slowest = max(slowest, now.Sub(prev))
 	}
 	elapsed := time.Since(start)
 	m1 := mallocs()
 	ln.Close()
-	return Result{Ops: float64(n), Elapsed: elapsed, Mallocs: m1 - m0}, nil
+	select {
+	case err := <-errc:
+		return Result{}, err
+	default:
+	}
+	return Result{Ops: float64(n), Elapsed: elapsed, Mallocs: m1 - m0, Slowest: slowest}, nil
 }
