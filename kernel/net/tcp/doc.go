@@ -58,9 +58,17 @@
 //     which the connection fails with ETIMEDOUT (or with the ICMP soft
 //     error that explains the silence). MinRTO is 200 ms, as Linux.
 //   - Slow start and congestion avoidance with byte counting (RFC 5681,
-//     RFC 3465), initial window 10 segments (RFC 6928), fast retransmit and
-//     NewReno fast recovery with partial ACKs and the ACK heuristic
-//     (RFC 6582). No SACK.
+//     RFC 3465), initial window 10 segments (RFC 6928), fast retransmit,
+//     limited transmit (RFC 3042) and early retransmit (RFC 5827).
+//   - Selective acknowledgements (RFC 2018), offered and accepted unless
+//     Options.DisableSACK: the receiver reports up to four out-of-order
+//     blocks, newest first; the sender keeps a scoreboard and recovers with
+//     a simplified RFC 6675 (holes below the highest SACKed byte are lost;
+//     a pipe estimate keeps retransmissions and new data under the
+//     congestion window; after a timeout only unSACKed data is resent), and
+//     notices a lost retransmission when data sent after it is SACKed.
+//     Without SACK: NewReno fast recovery with partial ACKs and the ACK
+//     heuristic (RFC 6582).
 //   - Delayed ACK (Options.DelayedACK, 40 ms by default) with an immediate
 //     ACK for every second full segment, out-of-order data, filled holes
 //     and FINs; Nagle's algorithm (SetNoDelay turns it off); sender and
@@ -84,7 +92,8 @@
 //   - Closing with unread data, or data arriving after Close, resets the
 //     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
 //   - Urgent data is not supported: the URG flag is ignored and the data
-//     delivered in line. No keep-alives, timestamps or SACK.
+//     delivered in line. Data carried on a SYN is not kept (the peer sends
+//     it again). No keep-alives, timestamps (RFC 7323 section 3) or D-SACK.
 //
 // # Performance
 //

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
 )
 
 var bg = context.Background()
@@ -790,4 +791,62 @@ func TestSACK(t *testing.T) {
 			t.Errorf("FastRetrans %d RetransSegs %d", st.FastRetrans, st.RetransSegs)
 		}
 	})
+}
+
+func TestReadiness(t *testing.T) {
+	const (
+		in    = 0x001
+		out   = 0x004
+		err   = 0x008
+		hup   = 0x010
+		rdhup = 0x2000
+	)
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	var got []uint32
+	e := c.e
+	e.Queue().Register(&waiter.Entry{Mask: in | out | err | hup | rdhup, Callback: func(ev waiter.Events) { got = append(got, uint32(ev)) }})
+	if ev := e.Readiness(); ev != out {
+		t.Fatalf("idle connection readiness %#x, want EventOut", ev)
+	}
+	c.seg(flagACK|flagPSH, []byte("x"))
+	if ev := e.Readiness(); ev != in|out {
+		t.Fatalf("with data: %#x, want In|Out", ev)
+	}
+	if len(got) == 0 || got[len(got)-1]&in == 0 {
+		t.Fatalf("no EventIn notification: %v", got)
+	}
+	e.Read(bg, make([]byte, 10))
+	c.seg(flagACK|flagFIN, nil)
+	if ev := e.Readiness(); ev != in|out|rdhup {
+		t.Fatalf("after peer FIN: %#x, want In|Out|RdHup", ev)
+	}
+	e.Shutdown(ShutWr)
+	if ev := e.Readiness(); ev&hup == 0 || ev&out != 0 {
+		t.Fatalf("after both sides shut: %#x, want Hup and no Out", ev)
+	}
+	// A reset makes the error readable.
+	r2 := newRawPeer(t, Options{})
+	c2 := r2.established()
+	r2.send(c2.lport, outSegment{seq: c2.seq, flags: flagRST}, nil)
+	if ev := c2.e.Readiness(); ev&(err|hup|in) != err|hup|in {
+		t.Fatalf("after RST: %#x, want Err|Hup|In", ev)
+	}
+	if c2.e.Error() != syscall.ECONNRESET {
+		t.Fatal("Error() did not report ECONNRESET")
+	}
+}
+
+func TestChallengeACKRateLimit(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	for i := 0; i < 3*challengeLimit; i++ {
+		r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
+	}
+	if n := len(r.recv()); n != challengeLimit {
+		t.Fatalf("%d challenge ACKs in one second, want the limit %d", n, challengeLimit)
+	}
+	r.advance(time.Second)
+	r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
+	r.expect("challenge ACK in the next second")
 }
