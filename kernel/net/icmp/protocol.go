@@ -41,8 +41,9 @@ type Protocol struct {
 	mu      sync.Mutex
 	tokens  int
 	refill  time.Time
-	nextID  uint16
-	waiters map[uint32]chan echoResult // id<<16 | seq
+	nextID  uint16                     // last echo identifier handed out
+	waiters map[uint32]chan echoResult // Ping calls, by id<<16 | seq
+	sockets map[uint16]*Endpoint       // echo sockets, by identifier
 }
 
 type echoResult struct {
@@ -57,6 +58,7 @@ func New(net tcpip.NetworkLayer, c clock.Clock, transport func(uint8) tcpip.Tran
 		net: net, clock: c, transport: transport,
 		tokens: errorBurst, refill: c.Now(),
 		waiters: make(map[uint32]chan echoResult),
+		sockets: make(map[uint16]*Endpoint),
 	}
 }
 
@@ -79,7 +81,9 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 		}
 	case TypeEchoReply:
 		p.Stats.InEchoReps.Inc()
-		p.complete(uint32(h.ID())<<16|uint32(h.Seq()), echoResult{at: p.clock.Now()})
+		if !p.complete(uint32(h.ID())<<16|uint32(h.Seq()), echoResult{at: p.clock.Now()}) {
+			p.deliverReply(info.Src, h.ID(), b)
+		}
 	case TypeDestUnreach, TypeTimeExceeded, TypeParamProblem:
 		if h.Type == TypeDestUnreach {
 			p.Stats.InDestUnreachs.Inc()
@@ -210,6 +214,9 @@ func (p *Protocol) Ping(ctx context.Context, dst tcpip.Addr, seq uint16, data []
 	ch := make(chan echoResult, 1)
 	p.mu.Lock()
 	p.nextID++
+	for i := 0; i < 1<<16 && p.sockets[p.nextID] != nil; i++ { // an echo socket's: skip it
+		p.nextID++
+	}
 	id := p.nextID
 	key := uint32(id)<<16 | uint32(seq)
 	p.waiters[key] = ch
@@ -244,7 +251,8 @@ func (p *Protocol) Ping(ctx context.Context, dst tcpip.Addr, seq uint16, data []
 	}
 }
 
-func (p *Protocol) complete(key uint32, res echoResult) {
+// complete hands res to the Ping waiting for key, reporting whether one was.
+func (p *Protocol) complete(key uint32, res echoResult) bool {
 	p.mu.Lock()
 	ch := p.waiters[key]
 	delete(p.waiters, key)
@@ -252,4 +260,5 @@ func (p *Protocol) complete(key uint32, res echoResult) {
 	if ch != nil {
 		ch <- res
 	}
+	return ch != nil
 }

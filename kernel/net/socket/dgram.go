@@ -6,15 +6,37 @@ import (
 	"syscall"
 	"time"
 
+	"scone/kernel/net/icmp"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/udp"
 	"scone/kernel/net/waiter"
 )
 
-// datagram is a SOCK_DGRAM socket: a non-blocking UDP endpoint plus the
+// endpoint is what a datagram socket needs of a protocol endpoint; UDP
+// endpoints and ICMP echo endpoints provide it. None of its calls block.
+type endpoint interface {
+	Bind(tcpip.FullAddr) error
+	Connect(tcpip.FullAddr) error
+	SendTo(b []byte, to *tcpip.FullAddr) (int, error)
+	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
+	Readiness(waiter.Events) waiter.Events
+	Queue() *waiter.Queue
+	Shutdown(read, write bool) error
+	Close()
+	LocalAddr() tcpip.FullAddr
+	RemoteAddr() (tcpip.FullAddr, error)
+	SoftError() error
+}
+
+var (
+	_ endpoint = (*udp.Endpoint)(nil)
+	_ endpoint = (*icmp.Endpoint)(nil)
+)
+
+// datagram is a SOCK_DGRAM socket: a non-blocking endpoint plus the
 // sleeping, waking and timeouts of a blocking socket.
 type datagram struct {
-	ep   *udp.Endpoint
+	ep   endpoint
 	wake chan struct{} // signalled when the endpoint has news for a reader
 	ent  *waiter.Entry // registered on ep.Waiter for the socket's lifetime
 
@@ -23,9 +45,9 @@ type datagram struct {
 	nonblock bool
 }
 
-func newDatagram(ep *udp.Endpoint) *datagram {
+func newDatagram(ep endpoint) *datagram {
 	ent, ch := waiter.NewChannelEntry(waiter.EventIn | waiter.EventErr | waiter.EventHup)
-	ep.Waiter.Register(ent)
+	ep.Queue().Register(ent)
 	return &datagram{ep: ep, wake: ch, ent: ent}
 }
 
@@ -54,10 +76,18 @@ func (d *datagram) Write(ctx context.Context, b []byte) (int, error) {
 // SendTo never blocks: a datagram that finds no room further down is
 // dropped, as on Linux when a device queue is full.
 func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, error) {
-	if to == (tcpip.FullAddr{}) {
+	u, isUDP := d.ep.(*udp.Endpoint)
+	switch {
+	case to == (tcpip.FullAddr{}) && isUDP:
+		return u.SendTo(b, nil)
+	case to == (tcpip.FullAddr{}):
 		return d.ep.SendTo(b, nil)
+	case isUDP:
+		// A direct call: &to does not escape, so the send does not allocate.
+		return u.SendTo(b, &to)
 	}
-	return d.ep.SendTo(b, &to)
+	dst := to // escapes through the interface call; only echo sockets pay
+	return d.ep.SendTo(b, &dst)
 }
 
 // RecvFrom waits for a datagram unless the socket is non-blocking.
@@ -107,7 +137,7 @@ func (d *datagram) Shutdown(how int) error {
 }
 
 func (d *datagram) Close() error {
-	d.ep.Waiter.Unregister(d.ent)
+	d.ep.Queue().Unregister(d.ent)
 	d.ep.Close()
 	signal(d.wake)
 	return nil
@@ -119,7 +149,7 @@ func (d *datagram) PeerAddr() (tcpip.FullAddr, error) { return d.ep.RemoteAddr()
 
 func (d *datagram) Readiness(mask waiter.Events) waiter.Events { return d.ep.Readiness(mask) }
 
-func (d *datagram) Waiter() *waiter.Queue { return d.ep.Waiter }
+func (d *datagram) Waiter() *waiter.Queue { return d.ep.Queue() }
 
 func (d *datagram) Error() error { return d.ep.SoftError() }
 
@@ -137,11 +167,18 @@ func (d *datagram) SetTimeouts(recv, send time.Duration) {
 
 func (d *datagram) SetNoDelay(bool) error { return syscall.ENOPROTOOPT }
 
-// SetBufferSizes does nothing: a UDP socket's receive queue is fixed at
-// udp.QueueLen datagrams and sends are not buffered.
+// SetBufferSizes does nothing: a datagram socket's receive queue is fixed
+// at dgram.Len datagrams and sends are not buffered.
 func (d *datagram) SetBufferSizes(int, int) {}
 
-// BindToNIC ties the socket to one interface (SO_BINDTODEVICE).
-func (d *datagram) BindToNIC(nic int) { d.ep.BindToNIC(nic) }
+// BindToNIC ties a UDP socket to one interface (SO_BINDTODEVICE).
+func (d *datagram) BindToNIC(nic int) error {
+	u, ok := d.ep.(*udp.Endpoint)
+	if !ok {
+		return syscall.ENOPROTOOPT
+	}
+	u.BindToNIC(nic)
+	return nil
+}
 
 var _ Socket = (*datagram)(nil)

@@ -91,17 +91,26 @@ func NewLayer(s *stack.Stack, t *tcp.Protocol) *Layer {
 }
 
 // Socket is socket(AF_INET, typ, 0).
-func (l *Layer) Socket(typ Type) (Socket, error) {
-	switch typ {
-	case Stream:
+func (l *Layer) Socket(typ Type) (Socket, error) { return l.SocketProtocol(typ, 0) }
+
+// SocketProtocol is socket(AF_INET, typ, proto): proto 0 picks TCP for
+// streams and UDP for datagrams; IPPROTO_ICMP with Datagram makes an echo
+// ("ping") socket, as Linux's.
+func (l *Layer) SocketProtocol(typ Type, proto int) (Socket, error) {
+	switch {
+	case typ == Stream && (proto == 0 || proto == syscall.IPPROTO_TCP):
 		if l.tcp == nil {
 			return nil, syscall.EPROTONOSUPPORT
 		}
 		return newStream(l.tcp.NewEndpoint()), nil
-	case Datagram:
+	case typ == Datagram && (proto == 0 || proto == syscall.IPPROTO_UDP):
 		return newDatagram(l.stack.UDP().NewEndpoint()), nil
+	case typ == Datagram && proto == syscall.IPPROTO_ICMP:
+		return newDatagram(l.stack.ICMP().NewEndpoint()), nil
+	case typ != Stream && typ != Datagram:
+		return nil, syscall.ESOCKTNOSUPPORT
 	}
-	return nil, syscall.ESOCKTNOSUPPORT
+	return nil, syscall.EPROTONOSUPPORT
 }
 
 // timeouts holds a socket's SO_RCVTIMEO and SO_SNDTIMEO.

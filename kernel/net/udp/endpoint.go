@@ -4,13 +4,14 @@ import (
 	"sync"
 	"syscall"
 
+	"scone/kernel/net/dgram"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/waiter"
 )
 
 // QueueLen is how many undelivered datagrams an endpoint keeps; more are
 // dropped and counted (the MIT lab's rule).
-const QueueLen = 16
+const QueueLen = dgram.Len
 
 // Endpoint is a UDP socket without blocking: every call returns at once
 // (EAGAIN when it would wait) and readiness changes are announced on
@@ -36,14 +37,7 @@ type Endpoint struct {
 	shutRead  bool
 	shutWrite bool
 	closed    bool
-	queue     [QueueLen]datagram
-	head, n   int
-}
-
-type datagram struct {
-	from tcpip.FullAddr
-	to   tcpip.Addr // the address it was sent to (IP_PKTINFO)
-	buf  []byte     // reused between datagrams
+	queue     dgram.Queue
 }
 
 // Bind gives e a local address; port 0 picks an ephemeral port.
@@ -199,7 +193,7 @@ func (e *Endpoint) RecvFrom(b []byte) (int, tcpip.FullAddr, error) {
 	if e.closed {
 		return 0, tcpip.FullAddr{}, syscall.EBADF
 	}
-	if e.n == 0 {
+	if e.queue.Len() == 0 {
 		if e.softErr != 0 {
 			err := e.softErr
 			e.softErr = 0
@@ -210,11 +204,7 @@ func (e *Endpoint) RecvFrom(b []byte) (int, tcpip.FullAddr, error) {
 		}
 		return 0, tcpip.FullAddr{}, syscall.EAGAIN
 	}
-	d := &e.queue[e.head]
-	n := copy(b, d.buf)
-	from := d.from
-	e.head = (e.head + 1) % QueueLen
-	e.n--
+	n, from, _ := e.queue.Pop(b)
 	return n, from, nil
 }
 
@@ -225,19 +215,11 @@ func (e *Endpoint) deliver(from tcpip.FullAddr, to tcpip.Addr, payload []byte) b
 		e.mu.Unlock()
 		return true // dropped silently, as on a shut-down socket
 	}
-	if e.n == QueueLen {
+	if !e.queue.Push(from, to, payload) {
 		e.mu.Unlock()
 		e.Drops.Inc()
 		return false
 	}
-	d := &e.queue[(e.head+e.n)%QueueLen]
-	if cap(d.buf) < len(payload) {
-		d.buf = make([]byte, len(payload))
-	}
-	d.buf = d.buf[:len(payload)]
-	copy(d.buf, payload)
-	d.from, d.to = from, to
-	e.n++
 	e.mu.Unlock()
 	e.Waiter.Notify(waiter.EventIn)
 	return true
@@ -259,7 +241,7 @@ func (e *Endpoint) Readiness(mask waiter.Events) waiter.Events {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var ev waiter.Events
-	if e.n > 0 || e.shutRead || e.softErr != 0 {
+	if e.queue.Len() > 0 || e.shutRead || e.softErr != 0 {
 		ev |= waiter.EventIn
 	}
 	if !e.shutWrite {
@@ -309,13 +291,16 @@ func (e *Endpoint) Close() {
 	}
 	e.closed = true
 	bound := e.bound
-	e.n = 0
+	e.queue.Clear()
 	e.mu.Unlock()
 	if bound {
 		e.proto.unbind(e)
 	}
 	e.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
 }
+
+// Queue returns the endpoint's readiness queue (the same as Waiter).
+func (e *Endpoint) Queue() *waiter.Queue { return e.Waiter }
 
 // LocalAddr returns the bound address (zero if unbound).
 func (e *Endpoint) LocalAddr() tcpip.FullAddr {
