@@ -260,6 +260,7 @@ func (e *Endpoint) Close() error {
 		e.closeLocked()
 		return nil
 	}
+	e.rcv = ring{limit: e.rcv.limit} // nothing will be read: data arriving now resets
 	e.shutdownWrite()
 	if e.state == StateFinWait2 {
 		e.armTimer(timerFinWait2, e.p.opts.FinWait2Timeout)

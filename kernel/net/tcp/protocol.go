@@ -3,6 +3,7 @@ package tcp
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ type Options struct {
 	MaxSynBacklog   int           // half-open connections per listener (default 1024)
 	FinWait2Timeout time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
 	DisableSACK     bool          // do not offer or accept selective acknowledgements
+	MaxTimeWait     int           // connections kept in TIME-WAIT at once (default 32768)
 }
 
 func (o *Options) setDefaults() {
@@ -51,6 +53,7 @@ func (o *Options) setDefaults() {
 	defInt(&o.SendBuffer, 1<<20)
 	defInt(&o.ReceiveBuffer, 1<<20)
 	defInt(&o.MaxSynBacklog, 1024)
+	defInt(&o.MaxTimeWait, 32768)
 }
 
 // Ephemeral ports, as Linux's default ip_local_port_range.
@@ -87,6 +90,8 @@ type Protocol struct {
 	challengeMu     sync.Mutex
 	challengeSecond time.Time // RFC 5961 section 7: challenge ACKs are rate-limited
 	challengeCount  int
+
+	timeWait atomic.Int64 // connections in TIME-WAIT
 
 	stats counters
 }

@@ -850,3 +850,35 @@ func TestChallengeACKRateLimit(t *testing.T) {
 	r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
 	r.expect("challenge ACK in the next second")
 }
+
+func TestTimeWaitBounded(t *testing.T) {
+	r := newRawPeer(t, Options{MaxTimeWait: 1})
+	var states []State
+	for i := 0; i < 2; i++ {
+		r.port = uint16(1000 + i)
+		c := r.established()
+		c.e.Write(bg, []byte("data"))
+		c.e.Close()
+		segs := r.recv()
+		fin := segs[len(segs)-1]
+		// The peer acknowledges data and FIN and sends its own FIN.
+		r.send(c.lport, outSegment{seq: c.seq, ack: fin.seq + 1, flags: flagACK | flagFIN, wnd: 100}, nil)
+		r.recv()
+		states = append(states, c.e.State())
+		c.e.mu.Lock()
+		if c.e.snd.buf != nil || c.e.rcv.buf != nil {
+			t.Error("a closed connection kept its buffers")
+		}
+		c.e.mu.Unlock()
+	}
+	if states[0] != StateTimeWait || states[1] != StateClosed {
+		t.Fatalf("states %v, want TIME-WAIT then CLOSED (table full)", states)
+	}
+	if st := r.p.Stats(); st.TimeWait != 1 || st.TimeWaitOverflows != 1 {
+		t.Fatalf("TimeWait %d overflows %d", st.TimeWait, st.TimeWaitOverflows)
+	}
+	r.advance(time.Hour)
+	if st := r.p.Stats(); st.TimeWait != 0 || r.p.ConnCount() != 0 {
+		t.Fatalf("after 2*MSL: TimeWait %d conns %d", st.TimeWait, r.p.ConnCount())
+	}
+}

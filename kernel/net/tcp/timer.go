@@ -186,15 +186,35 @@ func (e *Endpoint) setState(s State) {
 }
 
 // enterTimeWait starts (or restarts) the 2*MSL wait (RFC 9293 section 3.6).
+// TIME-WAIT holds no buffers: everything we sent is acknowledged, and an
+// orphan has no reader. Past Options.MaxTimeWait connections in TIME-WAIT
+// the wait is skipped, as Linux does when its bucket table is full, so a
+// server that closes first cannot be made to hold unbounded state.
 func (e *Endpoint) enterTimeWait() {
-	e.setState(StateTimeWait)
-	e.armTimer(timerTimeWait, 2*e.p.opts.MSL)
+	p := e.p
+	if e.state != StateTimeWait {
+		if p.timeWait.Add(1) > int64(p.opts.MaxTimeWait) {
+			p.timeWait.Add(-1)
+			p.stats.timeWaitOverflows.Add(1)
+			e.closeLocked()
+			return
+		}
+		e.setState(StateTimeWait)
+		e.snd = ring{limit: e.snd.limit}
+		if e.orphan {
+			e.rcv = ring{limit: e.rcv.limit}
+		}
+	}
+	e.armTimer(timerTimeWait, 2*p.opts.MSL)
 }
 
 // closeLocked moves the connection to CLOSED and out of the tables.
 func (e *Endpoint) closeLocked() {
 	if e.state == StateClosed {
 		return
+	}
+	if e.state == StateTimeWait {
+		e.p.timeWait.Add(-1)
 	}
 	e.setState(StateClosed)
 	e.stopTimer()
