@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"scone/kernel/net/dhcp"
 	"scone/kernel/net/dns"
 	"scone/kernel/net/link"
 	"scone/kernel/net/tcpip"
@@ -36,7 +37,8 @@ type stackEnv struct {
 	node   *node.Node
 	wire   *tap.Impaired
 	addr   tcpip.Addr
-	client *http.Client // fetches through our stack
+	client *http.Client    // fetches through our stack
+	leases chan dhcp.Lease // every lease bound, including renewals
 }
 
 func newStackEnv(t *testing.T) *stackEnv {
@@ -44,7 +46,15 @@ func newStackEnv(t *testing.T) *stackEnv {
 	e.addPeer()
 	wire := tap.NewImpaired(e.tap, link.Impairments{}, 1)
 	t.Cleanup(wire.Close)
-	n, err := node.New(wire, node.Options{})
+	leases := make(chan dhcp.Lease, 16)
+	n, err := node.New(wire, node.Options{OnLease: func(l dhcp.Lease, bound bool) {
+		if bound {
+			select {
+			case leases <- l:
+			default:
+			}
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +66,12 @@ func newStackEnv(t *testing.T) *stackEnv {
 	defer cancel()
 	start := time.Now()
 	l, err := n.WaitLease(ctx)
+	<-leases // the same lease, through OnLease
 	if err != nil {
 		t.Fatalf("no DHCP lease: %v; client stats %+v\n%s", err, n.DHCP().Stats(), e.dnsmasq)
 	}
 	t.Logf("DHCP: %v/%d via %v, DNS %v, lease %v, in %v", l.Addr, l.Subnet.Bits, l.Router, l.DNS, l.Duration, time.Since(start))
-	return &stackEnv{env: e, node: n, wire: wire, addr: l.Addr,
+	return &stackEnv{env: e, node: n, wire: wire, addr: l.Addr, leases: leases,
 		client: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: n.Dial, DisableCompression: true}}}
 }
 
@@ -120,7 +131,7 @@ func TestLinux(t *testing.T) {
 		}
 	})
 
-	srv := s.serveHTTP(t)
+	s.serveHTTP(t)
 
 	t.Run("CurlFromLinux", func(t *testing.T) {
 		out, err := s.nsCommand(s.ns, cmdTimeout, "curl", "-sS", "--max-time", "15", "http://"+s.addr.String()+"/hello")
@@ -159,7 +170,7 @@ func TestLinux(t *testing.T) {
 		if err != nil || n != int64(transferSize) || got != want {
 			t.Fatalf("Linux->Scone: %d bytes, sha256 %s, %v; want %d, %s", n, got, err, transferSize, want)
 		}
-		t.Logf("Linux->Scone: %d MiB in %v (%.1f MB/s), 3%% loss on Linux, delay+reorder on ours", *transferMiB, d.Round(time.Millisecond), float64(n)/d.Seconds()/1e6)
+		t.Logf("Linux->Scone: %d MiB in %v (%.1f MB/s), 3%% loss each way on the Linux router, delay and reordering on ours", *transferMiB, d.Round(time.Millisecond), float64(n)/d.Seconds()/1e6)
 
 		// Us to Linux: curl in the namespace downloads from our server.
 		before := s.node.TCP.Stats()
@@ -178,11 +189,26 @@ func TestLinux(t *testing.T) {
 		t.Logf("our wires: out %d frames (%d reordered), in %d frames (%d reordered)",
 			s.wire.Out.Stats.Sent.Value(), s.wire.Out.Stats.Reordered.Value(), s.wire.In.Stats.Sent.Value(), s.wire.In.Stats.Reordered.Value())
 	})
-	_ = srv
+	t.Run("Renew", func(t *testing.T) {
+		// dnsmasq's 2-minute lease has T1 at 1 minute: by now (after the
+		// transfers) or soon, our client unicasts a REQUEST from the
+		// leased address through our stack, and dnsmasq ACKs it.
+		select {
+		case l := <-s.leases:
+			if l.Addr != s.addr {
+				t.Fatalf("renewal moved the address from %v to %v", s.addr, l.Addr)
+			}
+		case <-time.After(90 * time.Second):
+			t.Fatalf("no renewal within 90s; client stats %+v", s.node.DHCP().Stats())
+		}
+		if st := s.node.DHCP().Stats(); st.Leases < 2 || st.Lost != 0 {
+			t.Errorf("client stats %+v", st)
+		}
+	})
 }
 
 // serveHTTP serves the test handler on port 80 of our stack.
-func (s *stackEnv) serveHTTP(t *testing.T) *http.Server {
+func (s *stackEnv) serveHTTP(t *testing.T) {
 	l, err := s.node.Listen(80)
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +216,6 @@ func (s *stackEnv) serveHTTP(t *testing.T) *http.Server {
 	srv := &http.Server{Handler: node.Handler("hello from scone\n", s.node), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	return srv
 }
 
 // linuxHTTP serves the test handler from a Linux socket in the peer
