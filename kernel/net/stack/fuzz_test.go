@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"scone/kernel/net/ipv4"
 	"scone/kernel/net/link"
 	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/udp"
 )
@@ -33,6 +35,21 @@ func ipFrame(h ipv4.Header, payload []byte) []byte {
 	ipv4.Encode(f[ethernet.HeaderLen:], &h)
 	copy(f[ethernet.HeaderLen+ipv4.HeaderLen:], payload)
 	return f
+}
+
+// synTo builds a TCP SYN from the peer to port with an MSS option.
+func synTo(port uint16) []byte {
+	seg := make([]byte, 24)
+	binary.BigEndian.PutUint16(seg[0:2], 40000)
+	binary.BigEndian.PutUint16(seg[2:4], port)
+	binary.BigEndian.PutUint32(seg[4:8], 1000)
+	seg[12] = 6 << 4 // data offset: 24 bytes
+	seg[13] = 0x02   // SYN
+	binary.BigEndian.PutUint16(seg[14:16], 65535)
+	seg[20], seg[21], seg[22], seg[23] = 2, 4, 0x05, 0xb4 // MSS 1460
+	c := ^tcpip.Checksum(seg, tcpip.PseudoHeaderSum(peerAddr, fuzzAddr, tcpip.ProtoTCP, len(seg)))
+	binary.BigEndian.PutUint16(seg[16:18], c)
+	return seg
 }
 
 // fuzzInput joins frames as the fuzz target splits them: two length bytes
@@ -67,6 +84,9 @@ func FuzzStackFrames(f *testing.F) {
 	closedPort := append([]byte(nil), udpPayload...)
 	closedPort[3] = 8
 	f.Add(fuzzInput(ipFrame(udpH, closedPort)))
+	tcpH := base
+	tcpH.Protocol = tcpip.ProtoTCP
+	f.Add(fuzzInput(arpReq, ipFrame(tcpH, synTo(80)), ipFrame(tcpH, synTo(81))))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
 		clk := clock.NewFake()
@@ -82,6 +102,13 @@ func FuzzStackFrames(f *testing.F) {
 		ep := s.UDP().NewEndpoint()
 		ep.Bind(tcpip.FullAddr{Port: 7})
 		defer ep.Close()
+		// TCP too, with a listener, so frames reach a whole host.
+		tp := tcp.NewProtocol(s, clk, tcp.Options{MaxSynBacklog: 4})
+		s.RegisterTransport(tcpip.ProtoTCP, tp)
+		l := tp.NewEndpoint()
+		l.Bind(tcpip.FullAddr{Port: 80})
+		l.Listen(4)
+		defer l.Close()
 		frames := 0
 		for len(in) >= 2 && frames < 64 {
 			n := int(in[0])<<8 | int(in[1])
@@ -95,6 +122,9 @@ func FuzzStackFrames(f *testing.F) {
 			}
 			if len(s.ARPEntries(id)) > 8 {
 				t.Fatal("ARP cache beyond its bound")
+			}
+			if c := tp.ConnCount(); c > 8 {
+				t.Fatalf("%d TCP connections from %d frames with a backlog of 4", c, frames)
 			}
 		}
 		clk.Advance(time.Minute) // every timer (ARP, reassembly) fires

@@ -11,6 +11,7 @@ import (
 	"scone/kernel/net/ipv4"
 	"scone/kernel/net/link"
 	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/udp"
 )
@@ -193,5 +194,28 @@ func TestARPQueueThenSend(t *testing.T) {
 	eh, _, _ := ethernet.Parse(out[0])
 	if eh.Dst != peerMAC || eh.Type != ethernet.TypeIPv4 {
 		t.Fatalf("sent to %v type %#x", eh.Dst, eh.Type)
+	}
+}
+
+// TestSYNAnswered: a SYN injected from the wire reaches a registered TCP
+// listener and the SYN-ACK leaves with our addresses.
+func TestSYNAnswered(t *testing.T) {
+	h := newHost(t)
+	h.dev.Inject(arpFrame(arp.OpReply, fuzzMAC, peerMAC, peerAddr, fuzzAddr))
+	tp := tcp.NewProtocol(h.s, h.clk, tcp.Options{})
+	h.s.RegisterTransport(tcpip.ProtoTCP, tp)
+	l := tp.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(1)
+	defer l.Close()
+	h.dev.Inject(ipFrame(ipv4.Header{Src: peerAddr, Dst: fuzzAddr, Protocol: tcpip.ProtoTCP}, synTo(80)))
+	out := h.dev.Take()
+	if len(out) != 1 {
+		t.Fatalf("sent %d frames, want a SYN-ACK", len(out))
+	}
+	_, ipb, _ := ethernet.Parse(out[0])
+	ih, seg, err := ipv4.Parse(ipb)
+	if err != nil || ih.Protocol != tcpip.ProtoTCP || ih.Src != fuzzAddr || ih.Dst != peerAddr || len(seg) < 20 || seg[13] != 0x12 {
+		t.Fatalf("answer %+v flags %#x, %v", ih, seg[13], err)
 	}
 }
