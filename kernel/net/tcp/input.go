@@ -10,21 +10,51 @@ import (
 // deliver hands a segment to the endpoint found for id. It reports false
 // when the endpoint cannot take it (it closed meanwhile, or it is a
 // listener refusing the segment) and the caller should answer with a reset.
-func (e *Endpoint) deliver(id connID, seg *segment) bool {
+func (e *Endpoint) deliver(id connID, seg *segment) deliverResult {
 	e.mu.Lock()
-	ok := true
+	res := delivered
 	switch e.state {
 	case StateClosed:
-		ok = false
+		res = refused
 	case StateListen:
-		ok = e.listenInput(id, seg)
+		if !e.listenInput(id, seg) {
+			res = refused
+		}
 	case StateSynSent:
 		e.synSentInput(seg)
+	case StateTimeWait:
+		if e.reopen(seg) {
+			res = retry
+			break
+		}
+		e.input(seg)
 	default:
 		e.input(seg)
 	}
 	e.unlock()
-	return ok
+	return res
+}
+
+// deliverResult says what became of a segment handed to an endpoint.
+type deliverResult int
+
+const (
+	delivered deliverResult = iota
+	refused                 // answer with a reset
+	retry                   // the endpoint went away for this segment: look up again
+)
+
+// reopen handles a new SYN for a four-tuple in TIME-WAIT (RFC 9293
+// section 3.6.1, RFC 6191 without timestamps): if its sequence number is
+// beyond anything of the old connection, the old one is forgotten so that
+// a listener can take the SYN. Clients that reuse a port soon after the
+// server closed first then connect at once instead of after a SYN timeout.
+func (e *Endpoint) reopen(seg *segment) bool {
+	if seg.flags&(flagSYN|flagACK|flagRST) != flagSYN || !seg.seq.gt(e.rcvNxt) {
+		return false
+	}
+	e.closeLocked()
+	return true
 }
 
 // initConn prepares a connection's sequence space once its four-tuple and

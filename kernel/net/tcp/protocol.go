@@ -165,8 +165,19 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 		local:  tcpip.FullAddr{Addr: info.Dst, Port: seg.dstPort},
 		remote: tcpip.FullAddr{Addr: info.Src, Port: seg.srcPort},
 	}
-	if e := p.lookup(id); e != nil && e.deliver(id, &seg) {
-		return true
+	for range 2 {
+		e := p.lookup(id)
+		if e == nil {
+			break
+		}
+		switch e.deliver(id, &seg) {
+		case delivered:
+			return true
+		case refused:
+			p.replyReset(id, &seg)
+			return false
+		}
+		// retry: a TIME-WAIT connection stepped aside for a new SYN.
 	}
 	p.replyReset(id, &seg)
 	return false

@@ -882,3 +882,43 @@ func TestTimeWaitBounded(t *testing.T) {
 		t.Fatalf("after 2*MSL: TimeWait %d conns %d", st.TimeWait, r.p.ConnCount())
 	}
 }
+
+func TestSynReopensTimeWait(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(4)
+	l.SetNonblocking(true)
+	// A connection to our port 80 that we close first: we end in TIME-WAIT.
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 1000, wndScale: -1}, nil)
+	sa := r.expect("SYN-ACK")
+	r.send(80, outSegment{seq: r.iss + 1, ack: sa.seq + 1, flags: flagACK, wnd: 1000}, nil)
+	c, err := l.Accept(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	fin := r.expect("FIN")
+	r.send(80, outSegment{seq: r.iss + 1, ack: fin.seq + 1, flags: flagACK | flagFIN, wnd: 1000}, nil)
+	r.recv()
+	if c.State() != StateTimeWait {
+		t.Fatalf("state %v", c.State())
+	}
+	// The peer reuses the port with a higher ISN: the listener answers.
+	r.send(80, outSegment{seq: r.iss + 100000, flags: flagSYN, wnd: 1000, wndScale: -1}, nil)
+	sa2 := r.expect("SYN-ACK to the new incarnation")
+	if sa2.flags != flagSYN|flagACK || sa2.ack != r.iss+100001 {
+		t.Fatalf("reply %+v", sa2)
+	}
+	// An old duplicate SYN (lower sequence) does not reopen; it is challenged.
+	r2 := newRawPeer(t, Options{})
+	c2 := r2.established()
+	c2.e.Shutdown(ShutWr)
+	fin2 := r2.expect("FIN")
+	r2.send(c2.lport, outSegment{seq: c2.seq, ack: fin2.seq + 1, flags: flagACK | flagFIN, wnd: 100}, nil)
+	r2.recv()
+	r2.send(c2.lport, outSegment{seq: r2.iss, flags: flagSYN, wndScale: -1}, nil)
+	if a := r2.expect("challenge"); a.flags != flagACK || c2.e.State() != StateTimeWait {
+		t.Fatalf("old SYN in TIME-WAIT: reply %+v state %v", a, c2.e.State())
+	}
+}
