@@ -71,12 +71,14 @@ func mallocs() uint64 {
 	return m.Mallocs
 }
 
-// serve accepts one connection on a fresh listener and runs handle on it in
-// a goroutine, sending handle's result on the returned channel.
-func serve[T any](p Pair, handle func(Conn) (T, error)) (<-chan T, <-chan error, Listener, error) {
+// session listens on the server, serves the one connection it accepts with
+// handle in a goroutine, and dials it from the client. handle's result or
+// error arrives on the returned channels; the caller closes the client
+// connection and the listener.
+func session[T any](p Pair, handle func(Conn) (T, error)) (Conn, <-chan T, <-chan error, Listener, error) {
 	ln, err := p.Listen(port)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("listen: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("listen: %w", err)
 	}
 	res := make(chan T, 1)
 	errc := make(chan error, 1)
@@ -94,7 +96,12 @@ func serve[T any](p Pair, handle func(Conn) (T, error)) (<-chan T, <-chan error,
 		}
 		res <- v
 	}()
-	return res, errc, ln, nil
+	c, err := p.Dial(port)
+	if err != nil {
+		ln.Close()
+		return nil, nil, nil, nil, fmt.Errorf("dial: %w", err)
+	}
+	return c, res, errc, ln, nil
 }
 
 // bulkChunk is the size of each write and read in Bulk: a typical socket
@@ -112,7 +119,7 @@ type bulkDone struct {
 // server seeing EOF. A byte count that differs from what the client wrote is
 // an error: the close must be graceful.
 func Bulk(p Pair, d time.Duration) (Result, error) {
-	done, errc, ln, err := serve(p, func(c Conn) (bulkDone, error) {
+	c, done, errc, ln, err := session(p, func(c Conn) (bulkDone, error) {
 		buf := make([]byte, bulkChunk)
 		var n int64
 		for {
@@ -130,10 +137,6 @@ func Bulk(p Pair, d time.Duration) (Result, error) {
 		return Result{}, err
 	}
 	defer ln.Close()
-	c, err := p.Dial(port)
-	if err != nil {
-		return Result{}, fmt.Errorf("dial: %w", err)
-	}
 	buf := make([]byte, bulkChunk)
 	for i := range buf {
 		buf[i] = byte(i)
@@ -168,7 +171,7 @@ func Bulk(p Pair, d time.Duration) (Result, error) {
 // byte and reads the server's one-byte answer, over and over for duration d.
 // Ops is the number of completed round trips.
 func RoundTrips(p Pair, d time.Duration) (Result, error) {
-	_, errc, ln, err := serve(p, func(c Conn) (struct{}, error) {
+	c, _, errc, ln, err := session(p, func(c Conn) (struct{}, error) {
 		var b [1]byte
 		for {
 			if _, err := io.ReadFull(c, b[:]); err != nil {
@@ -186,10 +189,6 @@ func RoundTrips(p Pair, d time.Duration) (Result, error) {
 		return Result{}, err
 	}
 	defer ln.Close()
-	c, err := p.Dial(port)
-	if err != nil {
-		return Result{}, fmt.Errorf("dial: %w", err)
-	}
 	defer c.Close()
 	var b [1]byte
 	trip := func() error {
