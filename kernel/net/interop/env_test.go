@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"scone/kernel/net/dhcp"
+	"scone/kernel/net/dns"
 	"scone/kernel/net/tcpip"
 	"scone/tools/tapnet/tap"
 )
@@ -196,5 +198,42 @@ func (e *env) startDnsmasq() {
 	e.dnsmasq = e.startProcess("dnsmasq", "ip", args...)
 	if err := e.dnsmasq.waitFor("started, version", startTimeout); err != nil {
 		e.t.Fatalf("dnsmasq: %v\n%s", err, e.dnsmasq)
+	}
+}
+
+// checkLease checks a lease against dnsmasq's configuration and log.
+func (e *env) checkLease(t *testing.T, l dhcp.Lease) {
+	t.Helper()
+	if !subnet.Contains(l.Addr) || l.Addr.Uint32() < rangeStart.Uint32() || l.Addr.Uint32() > rangeEnd.Uint32() ||
+		l.Subnet != subnet || l.Router != linuxAddr || len(l.DNS) != 1 || l.DNS[0] != linuxAddr ||
+		l.Duration != 2*time.Minute || l.Server != linuxAddr {
+		t.Fatalf("unexpected lease %+v", l)
+	}
+	if err := e.dnsmasq.waitFor("DHCPACK("+e.tap.Name()+") "+l.Addr.String()+" "+stackMAC.String(), startTimeout); err != nil {
+		t.Error(err)
+	}
+}
+
+// checkLookups resolves the names dnsmasq serves: an A record, a CNAME to
+// it, a wildcard, and a name that does not exist.
+func checkLookups(t *testing.T, r *dns.Resolver) {
+	t.Helper()
+	tests := []struct {
+		name, want string
+		err        error
+	}{
+		{hostName, linuxAddr.String(), nil},
+		{aliasName, linuxAddr.String(), nil},
+		{wildName, wildAddr, nil},
+		{peerName, peerAddr.String(), nil},
+		{"nosuch.scone.test", "", dns.ErrNotFound},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		addrs, err := r.Lookup(ctx, tt.name)
+		cancel()
+		if err != tt.err || (tt.want != "" && (len(addrs) != 1 || addrs[0].String() != tt.want)) {
+			t.Errorf("Lookup(%s) = %v, %v; want %s, %v (stats %+v)", tt.name, addrs, err, tt.want, tt.err, r.Stats())
+		}
 	}
 }

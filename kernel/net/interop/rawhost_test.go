@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"net"
 	"sync"
 	"testing"
@@ -146,34 +145,10 @@ func TestProtocolsAgainstDnsmasq(t *testing.T) {
 		t.Fatalf("no lease from dnsmasq in 30s; client stats %+v\n%s", c.Stats(), e.dnsmasq)
 	}
 	t.Logf("lease %v/%d router %v dns %v for %v in %v", l.Addr, l.Subnet.Bits, l.Router, l.DNS, l.Duration, time.Since(start))
-	if !subnet.Contains(l.Addr) || l.Addr.Uint32() < rangeStart.Uint32() || l.Addr.Uint32() > rangeEnd.Uint32() ||
-		l.Subnet != subnet || l.Router != linuxAddr || len(l.DNS) != 1 || l.DNS[0] != linuxAddr ||
-		l.Duration != 2*time.Minute || l.Server != linuxAddr {
-		t.Fatalf("unexpected lease %+v", l)
-	}
-	if err := e.dnsmasq.waitFor("DHCPACK("+e.tap.Name()+") "+l.Addr.String(), startTimeout); err != nil {
-		t.Fatal(err)
-	}
+	e.checkLease(t, l)
 	h.setAddr(l.Addr)
 
 	r := dns.New(dns.Config{Servers: l.DNS, Conn: rawDNSConn{h}, Clock: clock.Real{}, Timeout: time.Second, Attempts: 3})
 	h.handle(rawDNSPort, r.Deliver)
-	tests := []struct {
-		name string
-		want string
-		err  error
-	}{
-		{hostName, linuxAddr.String(), nil},
-		{aliasName, linuxAddr.String(), nil}, // a CNAME, followed
-		{wildName, wildAddr, nil},
-		{"nosuch.scone.test", "", dns.ErrNotFound},
-	}
-	for _, tt := range tests {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		addrs, err := r.Lookup(ctx, tt.name)
-		cancel()
-		if err != tt.err || (tt.want != "" && (len(addrs) != 1 || addrs[0].String() != tt.want)) {
-			t.Errorf("Lookup(%s) = %v, %v; want %s, %v (stats %+v)", tt.name, addrs, err, tt.want, tt.err, r.Stats())
-		}
-	}
+	checkLookups(t, r)
 }
