@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,7 +136,16 @@ func removeStaleNamespaces(t *testing.T) {
 		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
 			continue // a live run's namespace
 		}
+		// A run killed before its cleanup (a test timeout's panic, say)
+		// leaves dnsmasq running in the namespace: end it first.
 		t.Logf("removing stale namespace %s", f[0])
+		if pids, err := exec.Command("ip", "netns", "pids", f[0]).Output(); err == nil {
+			for _, p := range strings.Fields(string(pids)) {
+				if n, err := strconv.Atoi(p); err == nil {
+					syscall.Kill(n, syscall.SIGKILL)
+				}
+			}
+		}
 		exec.Command("ip", "netns", "delete", f[0]).Run()
 	}
 }
