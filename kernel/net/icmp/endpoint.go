@@ -7,7 +7,6 @@ import (
 
 	"scone/kernel/net/dgram"
 	"scone/kernel/net/tcpip"
-	"scone/kernel/net/waiter"
 )
 
 // Endpoint is an ICMP echo socket, Linux's "ping socket"
@@ -15,40 +14,27 @@ import (
 // as ICMP header plus data; the stack fills in the identifier (the
 // socket's "port") and the checksum; echo replies carrying that identifier
 // are queued (at most dgram.Len) for RecvFrom, header included. Like the
-// UDP endpoint it never blocks; the socket layer adds blocking.
+// UDP endpoint it never blocks; the socket layer adds blocking. It reports
+// no ICMP errors (Linux does only with IP_RECVERR).
 type Endpoint struct {
-	proto *Protocol
-	queue waiter.Queue
-	Drops tcpip.Counter // replies dropped because the queue was full
+	dgram.Base // Local.Port is the echo identifier; Remote.Port is unused
+	proto      *Protocol
 
 	sendMu sync.Mutex // serialises senders sharing hdr
 	hdr    [HeaderLen]byte
-
-	mu        sync.Mutex
-	bound     bool
-	local     tcpip.FullAddr // Port is the echo identifier
-	remote    tcpip.Addr
-	connected bool
-	shutRead  bool
-	shutWrite bool
-	closed    bool
-	msgs      dgram.Queue
 }
 
 // NewEndpoint returns an unbound echo socket.
-func (p *Protocol) NewEndpoint() *Endpoint { return &Endpoint{proto: p} }
-
-// Queue returns the endpoint's readiness queue.
-func (e *Endpoint) Queue() *waiter.Queue { return &e.queue }
+func (p *Protocol) NewEndpoint() *Endpoint { return &Endpoint{Base: dgram.NewBase(), proto: p} }
 
 // Bind sets the local address and echo identifier (0 picks one).
 func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.Mu.Lock()
+	defer e.Mu.Unlock()
+	if e.Closed {
 		return syscall.EBADF
 	}
-	if e.bound {
+	if e.Bound {
 		return syscall.EINVAL
 	}
 	if !addr.Addr.IsUnspecified() && !e.proto.net.IsLocal(addr.Addr) {
@@ -63,28 +49,28 @@ func (e *Endpoint) bindLocked(addr tcpip.FullAddr) error {
 		return err
 	}
 	addr.Port = id
-	e.local, e.bound = addr, true
+	e.Local, e.Bound = addr, true
 	return nil
 }
 
 // Connect fixes the peer for Write and for which replies are received; the
 // port is ignored. The zero address disconnects.
 func (e *Endpoint) Connect(addr tcpip.FullAddr) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.Mu.Lock()
+	defer e.Mu.Unlock()
+	if e.Closed {
 		return syscall.EBADF
 	}
 	if addr.Addr.IsUnspecified() {
-		e.connected = false
+		e.Connected = false
 		return nil
 	}
-	if !e.bound {
+	if !e.Bound {
 		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
 			return err
 		}
 	}
-	e.remote, e.connected = addr.Addr, true
+	e.Remote, e.Connected = tcpip.FullAddr{Addr: addr.Addr}, true
 	return nil
 }
 
@@ -97,31 +83,29 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	if len(b) > 65535-20 {
 		return 0, syscall.EMSGSIZE
 	}
-	e.mu.Lock()
+	e.Mu.Lock()
+	if err := e.SendCheckLocked(); err != nil {
+		e.Mu.Unlock()
+		return 0, err
+	}
 	var dst tcpip.Addr
 	switch {
-	case e.closed:
-		e.mu.Unlock()
-		return 0, syscall.EBADF
-	case e.shutWrite:
-		e.mu.Unlock()
-		return 0, syscall.EPIPE
 	case to != nil:
 		dst = to.Addr
-	case e.connected:
-		dst = e.remote
+	case e.Connected:
+		dst = e.Remote.Addr
 	default:
-		e.mu.Unlock()
+		e.Mu.Unlock()
 		return 0, syscall.EDESTADDRREQ
 	}
-	if !e.bound {
+	if !e.Bound {
 		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
-			e.mu.Unlock()
+			e.Mu.Unlock()
 			return 0, err
 		}
 	}
-	src, id := e.local.Addr, e.local.Port
-	e.mu.Unlock()
+	src, id := e.Local.Addr, e.Local.Port
+	e.Mu.Unlock()
 	r, err := e.proto.net.Route(src, dst)
 	if err != nil {
 		return 0, err
@@ -141,106 +125,21 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	return len(b), nil
 }
 
-// RecvFrom copies the oldest echo reply (ICMP header and data) into b.
-// With nothing queued it fails with EAGAIN, or returns 0 after
-// Shutdown(read).
-func (e *Endpoint) RecvFrom(b []byte) (int, tcpip.FullAddr, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return 0, tcpip.FullAddr{}, syscall.EBADF
-	}
-	n, from, ok := e.msgs.Pop(b)
-	if !ok {
-		if e.shutRead {
-			return 0, tcpip.FullAddr{}, nil
-		}
-		return 0, tcpip.FullAddr{}, syscall.EAGAIN
-	}
-	return n, from, nil
-}
-
-// deliver queues an echo reply (the whole ICMP message) from src.
+// deliver queues an echo reply (the whole ICMP message) from src, unless
+// the endpoint is connected to another host.
 func (e *Endpoint) deliver(src tcpip.Addr, msg []byte) {
-	e.mu.Lock()
-	if e.closed || e.shutRead || (e.connected && src != e.remote) {
-		e.mu.Unlock()
-		return
+	e.Mu.Lock()
+	other := e.Connected && src != e.Remote.Addr
+	e.Mu.Unlock()
+	if !other {
+		e.Deliver(tcpip.FullAddr{Addr: src}, tcpip.Addr{}, msg)
 	}
-	ok := e.msgs.Push(tcpip.FullAddr{Addr: src}, tcpip.Addr{}, msg)
-	e.mu.Unlock()
-	if !ok {
-		e.Drops.Inc()
-		return
-	}
-	e.queue.Notify(waiter.EventIn)
-}
-
-// Readiness returns which of mask hold now.
-func (e *Endpoint) Readiness(mask waiter.Events) waiter.Events {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var ev waiter.Events
-	if e.msgs.Len() > 0 || e.shutRead {
-		ev |= waiter.EventIn
-	}
-	if !e.shutWrite {
-		ev |= waiter.EventOut
-	}
-	return ev & mask
-}
-
-// Shutdown stops reading, writing or both.
-func (e *Endpoint) Shutdown(read, write bool) error {
-	e.mu.Lock()
-	if !e.connected {
-		e.mu.Unlock()
-		return syscall.ENOTCONN
-	}
-	e.shutRead = e.shutRead || read
-	e.shutWrite = e.shutWrite || write
-	e.mu.Unlock()
-	e.queue.Notify(waiter.EventIn | waiter.EventOut)
-	return nil
 }
 
 // Close releases the identifier.
 func (e *Endpoint) Close() {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return
-	}
-	e.closed = true
-	e.msgs.Clear()
-	bound, id := e.bound, e.local.Port
-	e.mu.Unlock()
-	if bound {
-		e.proto.unbindID(e, id)
-	}
-	e.queue.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+	e.Base.Close(func() { e.proto.unbindID(e, e.LocalAddr().Port) })
 }
-
-// LocalAddr returns the bound address; its port is the echo identifier.
-func (e *Endpoint) LocalAddr() tcpip.FullAddr {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.local
-}
-
-// RemoteAddr returns the connected peer, or ENOTCONN.
-func (e *Endpoint) RemoteAddr() (tcpip.FullAddr, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.connected {
-		return tcpip.FullAddr{}, syscall.ENOTCONN
-	}
-	return tcpip.FullAddr{Addr: e.remote}, nil
-}
-
-// SoftError returns nil: echo sockets report no ICMP errors (Linux does
-// only with IP_RECVERR).
-func (e *Endpoint) SoftError() error { return nil }
 
 // bindID reserves an echo identifier for e; 0 picks a free one.
 func (p *Protocol) bindID(e *Endpoint, id uint16) (uint16, error) {

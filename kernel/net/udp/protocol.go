@@ -6,8 +6,8 @@ import (
 	"sync"
 	"syscall"
 
+	"scone/kernel/net/dgram"
 	"scone/kernel/net/tcpip"
-	"scone/kernel/net/waiter"
 )
 
 // Ephemeral ports, as Linux's default ip_local_port_range.
@@ -48,7 +48,7 @@ func New(net tcpip.NetworkLayer) *Protocol {
 
 // NewEndpoint returns an unbound endpoint.
 func (p *Protocol) NewEndpoint() *Endpoint {
-	return &Endpoint{proto: p, nic: -1, Waiter: new(waiter.Queue)}
+	return &Endpoint{Base: dgram.NewBase(), proto: p, nic: -1}
 }
 
 // HandlePacket delivers a received datagram to the endpoint it is for.
@@ -69,7 +69,7 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 		p.Stats.NoPorts.Inc()
 		return false
 	}
-	if e.deliver(from, info.Dst, payload) {
+	if e.Deliver(from, info.Dst, payload) {
 		p.Stats.InDatagrams.Inc()
 	} else {
 		p.Stats.RcvbufErrors.Inc()
@@ -91,7 +91,7 @@ func (p *Protocol) HandleControl(msg tcpip.ControlMessage, src, dst tcpip.Addr, 
 	e := p.lookup(local.Addr, local.Port, remote, false)
 	p.mu.RUnlock()
 	if e != nil {
-		e.setError(msg.Err, remote)
+		e.SetError(msg.Err, remote)
 	}
 }
 
@@ -103,14 +103,14 @@ func (p *Protocol) lookup(dst tcpip.Addr, port uint16, from tcpip.FullAddr, broa
 	bestScore := -1
 	for _, e := range p.ports[port] {
 		score := 0
-		if !e.local.Addr.IsUnspecified() {
-			if e.local.Addr != dst && !broadcast {
+		if !e.Local.Addr.IsUnspecified() {
+			if e.Local.Addr != dst && !broadcast {
 				continue
 			}
 			score++
 		}
-		if e.connected {
-			if e.remote != from {
+		if e.Connected {
+			if e.Remote != from {
 				continue
 			}
 			score += 2
@@ -145,7 +145,7 @@ func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error
 	} else if !p.free(addr.Addr, addr.Port) {
 		return addr, syscall.EADDRINUSE
 	}
-	e.local = addr // under p.mu: lookup reads it
+	e.Local = addr // under p.mu: lookup reads it
 	p.ports[addr.Port] = append(p.ports[addr.Port], e)
 	return addr, nil
 }
@@ -155,7 +155,7 @@ func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error
 // entirely free. p.mu is held.
 func (p *Protocol) free(addr tcpip.Addr, port uint16) bool {
 	for _, e := range p.ports[port] {
-		if e.local.Addr == addr || e.local.Addr.IsUnspecified() || addr.IsUnspecified() {
+		if e.Local.Addr == addr || e.Local.Addr.IsUnspecified() || addr.IsUnspecified() {
 			return false
 		}
 	}
@@ -165,7 +165,7 @@ func (p *Protocol) free(addr tcpip.Addr, port uint16) bool {
 func (p *Protocol) unbind(e *Endpoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.ports[e.local.Port]
+	list := p.ports[e.Local.Port]
 	for i, x := range list {
 		if x == e {
 			list = append(list[:i], list[i+1:]...)
@@ -173,8 +173,8 @@ func (p *Protocol) unbind(e *Endpoint) {
 		}
 	}
 	if len(list) == 0 {
-		delete(p.ports, e.local.Port)
+		delete(p.ports, e.Local.Port)
 	} else {
-		p.ports[e.local.Port] = list
+		p.ports[e.Local.Port] = list
 	}
 }
