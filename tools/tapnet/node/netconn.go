@@ -152,11 +152,8 @@ func (d *deadline) set(t time.Time) {
 func (d *deadline) close() {
 	d.mu.Lock()
 	d.closed = true
-	d.gen++
-	if d.cancel != nil {
-		d.cancel()
-	}
 	d.mu.Unlock()
+	d.set(time.Time{}) // wakes the call in progress, which then sees closed
 }
 
 // do runs f with a context that ends at the deadline.
@@ -183,8 +180,9 @@ func (d *deadline) do(f func(ctx context.Context) (int, error)) (int, error) {
 		d.mu.Unlock()
 
 		n, err := f(ctx)
+		ended := ctx.Err() != nil // before cancel, which would end it
 		cancel()
-		if err == nil || ctx.Err() == nil || n > 0 {
+		if err == nil || !ended || n > 0 {
 			return n, err
 		}
 		d.mu.Lock()
