@@ -198,6 +198,9 @@ func (e *env) startDnsmasq() {
 		"--dhcp-range=" + rangeStart.String() + "," + rangeEnd.String() + ",255.255.255.0,2m",
 		"--dhcp-option=option:router," + linuxAddr.String(),
 		"--dhcp-option=option:dns-server," + linuxAddr.String(),
+		// Renew after 5 s rather than dnsmasq's minimum lease's 1 min, so
+		// the renewal test does not idle.
+		"--dhcp-option=option:T1,5",
 		"--dhcp-authoritative", "--no-ping", "--log-dhcp", "--log-queries",
 		"--host-record=" + hostName + "," + linuxAddr.String(),
 		"--cname=" + aliasName + "," + hostName,
@@ -216,7 +219,7 @@ func (e *env) checkLease(t *testing.T, l dhcp.Lease) {
 	t.Helper()
 	if !subnet.Contains(l.Addr) || l.Addr.Uint32() < rangeStart.Uint32() || l.Addr.Uint32() > rangeEnd.Uint32() ||
 		l.Subnet != subnet || l.Router != linuxAddr || len(l.DNS) != 1 || l.DNS[0] != linuxAddr ||
-		l.Duration != 2*time.Minute || l.Server != linuxAddr {
+		l.Duration != 2*time.Minute || l.T1 != 5*time.Second || l.Server != linuxAddr {
 		t.Fatalf("unexpected lease %+v", l)
 	}
 	if err := e.dnsmasq.waitFor("DHCPACK("+e.tap.Name()+") "+l.Addr.String()+" "+stackMAC.String(), startTimeout); err != nil {
