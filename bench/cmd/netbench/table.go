@@ -100,14 +100,17 @@ func median(rs []workload.Result, value func(workload.Result) float64) float64 {
 	}
 }
 
-// format prints v with precision that suits its size.
+// format prints v with precision that suits its size; tiny costs keep two
+// significant digits rather than rounding to zero.
 func format(v float64) string {
 	switch {
 	case v >= 100:
 		return fmt.Sprintf("%.0f", v)
 	case v >= 10:
 		return fmt.Sprintf("%.1f", v)
-	default:
+	case v >= 1 || v == 0:
 		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.2g", v)
 	}
 }
