@@ -69,3 +69,11 @@ type TransportHandler interface {
 	// (at least the first 8 bytes, so ports can be matched).
 	HandleControl(msg ControlMessage, src, dst Addr, orig []byte)
 }
+
+// NICRouter is implemented by network layers that can send out of a chosen
+// interface, whatever the route table says (Linux's SO_BINDTODEVICE). A DHCP
+// client needs it to broadcast from 0.0.0.0 before its interface has an
+// address.
+type NICRouter interface {
+	RouteNIC(nic int, src, dst Addr) (Route, error)
+}

@@ -1,0 +1,188 @@
+package dgram
+
+import (
+	"sync"
+	"syscall"
+
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+)
+
+// Base is the state and behaviour every datagram endpoint shares (UDP
+// sockets, ICMP echo sockets): addresses, shutdown and close flags, the
+// pending ICMP error, and the bounded receive queue. Protocols embed it and
+// add binding and sending. Mu guards the fields; the methods take it.
+type Base struct {
+	Waiter *waiter.Queue // readiness announcements
+	Drops  tcpip.Counter // datagrams dropped because the queue was full
+
+	Mu        sync.Mutex
+	Bound     bool
+	Connected bool
+	Local     tcpip.FullAddr
+	Remote    tcpip.FullAddr
+	SoftErr   syscall.Errno // an ICMP error not yet reported
+	ShutRead  bool
+	ShutWrite bool
+	Closed    bool
+	queue     Queue
+}
+
+// NewBase returns a Base with its waiter queue.
+func NewBase() Base { return Base{Waiter: new(waiter.Queue)} }
+
+// Queue returns the readiness queue (the same as Waiter).
+func (b *Base) Queue() *waiter.Queue { return b.Waiter }
+
+// Deliver queues a datagram from from, sent to to. It reports false, and
+// counts a drop, if the queue is full; a closed or read-shut endpoint takes
+// the datagram silently.
+func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
+	b.Mu.Lock()
+	if b.Closed || b.ShutRead {
+		b.Mu.Unlock()
+		return true
+	}
+	if !b.queue.Push(from, to, payload) {
+		b.Mu.Unlock()
+		b.Drops.Inc()
+		return false
+	}
+	b.Mu.Unlock()
+	b.Waiter.Notify(waiter.EventIn)
+	return true
+}
+
+// RecvFrom copies the oldest datagram into p (truncating, as recvfrom does
+// without MSG_TRUNC) and returns its length and sender. With nothing queued
+// it reports a pending ICMP error once, returns 0 after a read shutdown,
+// and otherwise fails with EAGAIN.
+func (b *Base) RecvFrom(p []byte) (int, tcpip.FullAddr, error) {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	if b.Closed {
+		return 0, tcpip.FullAddr{}, syscall.EBADF
+	}
+	if n, from, ok := b.queue.Pop(p); ok {
+		return n, from, nil
+	}
+	if err := b.takeErrLocked(); err != nil {
+		return 0, tcpip.FullAddr{}, err
+	}
+	if b.ShutRead {
+		return 0, tcpip.FullAddr{}, nil
+	}
+	return 0, tcpip.FullAddr{}, syscall.EAGAIN
+}
+
+// SendCheckLocked returns the error a send must fail with, consuming a
+// pending ICMP error as Linux does. Mu is held.
+func (b *Base) SendCheckLocked() error {
+	switch {
+	case b.Closed:
+		return syscall.EBADF
+	case b.ShutWrite:
+		return syscall.EPIPE
+	}
+	return b.takeErrLocked()
+}
+
+func (b *Base) takeErrLocked() error {
+	if b.SoftErr == 0 {
+		return nil
+	}
+	err := b.SoftErr
+	b.SoftErr = 0
+	return err
+}
+
+// SetError records an ICMP error for a connected endpoint whose peer is
+// remote, and announces it.
+func (b *Base) SetError(errno syscall.Errno, remote tcpip.FullAddr) {
+	b.Mu.Lock()
+	if !b.Connected || b.Remote != remote {
+		b.Mu.Unlock()
+		return
+	}
+	b.SoftErr = errno
+	b.Mu.Unlock()
+	b.Waiter.Notify(waiter.EventErr | waiter.EventIn)
+}
+
+// SoftError returns and clears the pending ICMP error (SO_ERROR).
+func (b *Base) SoftError() error {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.takeErrLocked()
+}
+
+// Readiness returns which of mask hold now.
+func (b *Base) Readiness(mask waiter.Events) waiter.Events {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	var ev waiter.Events
+	if b.queue.Len() > 0 || b.ShutRead || b.SoftErr != 0 {
+		ev |= waiter.EventIn
+	}
+	if !b.ShutWrite {
+		ev |= waiter.EventOut
+	}
+	if b.SoftErr != 0 {
+		ev |= waiter.EventErr
+	}
+	if b.ShutRead && b.ShutWrite {
+		ev |= waiter.EventHup
+	}
+	return ev & mask
+}
+
+// Shutdown stops reading, writing or both on a connected endpoint; queued
+// datagrams stay readable.
+func (b *Base) Shutdown(read, write bool) error {
+	b.Mu.Lock()
+	if !b.Connected {
+		b.Mu.Unlock()
+		return syscall.ENOTCONN
+	}
+	b.ShutRead = b.ShutRead || read
+	b.ShutWrite = b.ShutWrite || write
+	b.Mu.Unlock()
+	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+	return nil
+}
+
+// Close marks the endpoint closed, drops its queue, calls unbind (outside
+// the lock) if it was bound, and wakes every waiter. Later calls do
+// nothing.
+func (b *Base) Close(unbind func()) {
+	b.Mu.Lock()
+	if b.Closed {
+		b.Mu.Unlock()
+		return
+	}
+	b.Closed = true
+	b.queue.Clear()
+	bound := b.Bound
+	b.Mu.Unlock()
+	if bound {
+		unbind()
+	}
+	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+}
+
+// LocalAddr returns the bound address (zero if unbound).
+func (b *Base) LocalAddr() tcpip.FullAddr {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.Local
+}
+
+// RemoteAddr returns the connected peer, or ENOTCONN.
+func (b *Base) RemoteAddr() (tcpip.FullAddr, error) {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	if !b.Connected {
+		return tcpip.FullAddr{}, syscall.ENOTCONN
+	}
+	return b.Remote, nil
+}

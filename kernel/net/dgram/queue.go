@@ -1,0 +1,61 @@
+// Package dgram holds the bounded receive queue that datagram endpoints
+// (UDP sockets, ICMP echo sockets) share: at most Len datagrams wait, the
+// oldest is read first, and buffers are reused so a steady stream of
+// datagrams costs no allocation.
+package dgram
+
+import "scone/kernel/net/tcpip"
+
+// Len is how many undelivered datagrams a queue keeps (the MIT lab's 16).
+const Len = 16
+
+// Queue is a ring of datagrams. It is not synchronised: its owner's lock
+// guards it.
+type Queue struct {
+	slots   [Len]slot
+	head, n int
+}
+
+type slot struct {
+	from tcpip.FullAddr
+	to   tcpip.Addr
+	buf  []byte
+}
+
+// Len returns the number of queued datagrams.
+func (q *Queue) Len() int { return q.n }
+
+// Push copies payload in, reporting false (and keeping nothing) if the
+// queue is full.
+func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
+	if q.n == Len {
+		return false
+	}
+	s := &q.slots[(q.head+q.n)%Len]
+	if cap(s.buf) < len(payload) {
+		s.buf = make([]byte, len(payload))
+	}
+	s.buf = s.buf[:len(payload)]
+	copy(s.buf, payload)
+	s.from, s.to = from, to
+	q.n++
+	return true
+}
+
+// Pop copies the oldest datagram into b (truncating it, as recvfrom does
+// without MSG_TRUNC) and removes it. It reports false if the queue is
+// empty.
+func (q *Queue) Pop(b []byte) (n int, from tcpip.FullAddr, ok bool) {
+	if q.n == 0 {
+		return 0, tcpip.FullAddr{}, false
+	}
+	s := &q.slots[q.head]
+	n = copy(b, s.buf)
+	from = s.from
+	q.head = (q.head + 1) % Len
+	q.n--
+	return n, from, true
+}
+
+// Clear drops every queued datagram.
+func (q *Queue) Clear() { q.head, q.n = 0, 0 }

@@ -1,0 +1,76 @@
+package nettest
+
+import (
+	"testing"
+
+	"scone/kernel/net/link"
+	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
+	"scone/kernel/net/tcpip"
+)
+
+// Addresses and hardware addresses of a Pair.
+var (
+	AddrA = tcpip.AddrFrom4(10, 0, 0, 1)
+	AddrB = tcpip.AddrFrom4(10, 0, 0, 2)
+	MACA  = tcpip.MAC{0x02, 0, 0, 0, 0, 0x0a}
+	MACB  = tcpip.MAC{0x02, 0, 0, 0, 0, 0x0b}
+)
+
+// Pair is two stacks, A (10.0.0.1/24) and B (10.0.0.2/24), each with TCP
+// registered, joined by a link.Pipe whose every frame goes through a
+// Checker.
+type Pair struct {
+	A, B       *stack.Stack
+	TCPA, TCPB *tcp.Protocol
+	NICA, NICB int
+	EndA, EndB *link.PipeEnd
+	Checker    *Checker
+}
+
+// PairOptions configure NewPair.
+type PairOptions struct {
+	Link    link.PipeConfig // MTU, impairments, clock, seed
+	Stack   stack.Options   // for both stacks (Clock defaults to Link.Clock)
+	TCP     tcp.Options     // for both stacks' TCP
+	NoCheck bool            // skip the gopacket Checker (for benchmarks)
+}
+
+// NewPair builds a Pair. When the test ends it closes the link and fails
+// the test if the Checker found a bad frame.
+func NewPair(tb testing.TB, o PairOptions) *Pair {
+	p := &Pair{Checker: NewChecker()}
+	if !o.NoCheck {
+		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { p.Checker.Check(f) }
+	}
+	if o.Stack.Clock == nil {
+		o.Stack.Clock = o.Link.Clock
+	}
+	p.EndA, p.EndB = link.NewPipe(o.Link, MACA, MACB)
+	p.A, p.B = stack.New(o.Stack), stack.New(o.Stack)
+	p.TCPA = tcp.NewProtocol(p.A, p.A.Clock(), o.TCP)
+	p.TCPB = tcp.NewProtocol(p.B, p.B.Clock(), o.TCP)
+	p.A.RegisterTransport(tcpip.ProtoTCP, p.TCPA)
+	p.B.RegisterTransport(tcpip.ProtoTCP, p.TCPB)
+	var err error
+	if p.NICA, err = p.A.AddNIC("eth0", p.EndA); err != nil {
+		tb.Fatal(err)
+	}
+	if p.NICB, err = p.B.AddNIC("eth0", p.EndB); err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.A.SetAddress(p.NICA, AddrA, 24); err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.B.SetAddress(p.NICB, AddrB, 24); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		p.A.Close() // closes the pipe too
+		p.B.Close()
+		if err := p.Checker.Err(); err != nil {
+			tb.Errorf("frames on the link: %v", err)
+		}
+	})
+	return p
+}

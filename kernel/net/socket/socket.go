@@ -1,0 +1,137 @@
+// Package socket is the BSD socket layer that the kernel's system calls
+// sit on: stream sockets over TCP and datagram sockets over UDP, with the
+// calls of socket(2) and friends. Every call that can block takes a
+// context.Context: cancelling it (the calling process was killed or got a
+// signal) makes the call return EINTR at once, so no process can hang in a
+// socket. Per-socket timeouts (SO_RCVTIMEO, SO_SNDTIMEO) make a blocked
+// call give up with EAGAIN; a connect that runs out of time reports
+// ETIMEDOUT. Readiness for poll and epoll comes from Readiness and the
+// socket's waiter.Queue. All buffers are bounded: TCP's by its send and
+// receive buffer sizes, UDP's by its 16-datagram queue.
+package socket
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+)
+
+// Type is a socket type, numbered as Linux's SOCK_* constants.
+type Type int
+
+// Socket types.
+const (
+	Stream   Type = syscall.SOCK_STREAM
+	Datagram Type = syscall.SOCK_DGRAM
+)
+
+// Shutdown directions, as shutdown(2)'s how.
+const (
+	ShutRd   = syscall.SHUT_RD
+	ShutWr   = syscall.SHUT_WR
+	ShutRdWr = syscall.SHUT_RDWR
+)
+
+// Socket is one open socket. Methods that block take ctx; buffers are
+// borrowed for the call only. Errors are syscall.Errno values as Linux
+// returns them.
+type Socket interface {
+	Bind(addr tcpip.FullAddr) error
+	Listen(backlog int) error
+	// Accept returns a connected socket and its peer's address.
+	Accept(ctx context.Context) (Socket, tcpip.FullAddr, error)
+	Connect(ctx context.Context, addr tcpip.FullAddr) error
+	// Read returns 0 and no error at the end of a stream, as read(2).
+	Read(ctx context.Context, b []byte) (int, error)
+	Write(ctx context.Context, b []byte) (int, error)
+	// SendTo sends to the address to, or to the connected peer if to is
+	// the zero FullAddr (sendto(2) with a null address; 0.0.0.0:0 is no
+	// valid destination). A value, not a pointer, so a send does not
+	// allocate.
+	SendTo(ctx context.Context, b []byte, to tcpip.FullAddr) (int, error)
+	RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error)
+	Shutdown(how int) error
+	Close() error
+
+	LocalAddr() (tcpip.FullAddr, error)
+	PeerAddr() (tcpip.FullAddr, error)
+	Type() Type
+
+	// Readiness returns which of mask hold now; Waiter announces changes.
+	Readiness(mask waiter.Events) waiter.Events
+	Waiter() *waiter.Queue
+
+	// Error returns and clears the pending error (SO_ERROR).
+	Error() error
+	SetNonblocking(on bool)
+	// SetTimeouts sets SO_RCVTIMEO and SO_SNDTIMEO; zero means none.
+	SetTimeouts(recv, send time.Duration)
+	// SetNoDelay sets TCP_NODELAY (ENOPROTOOPT on datagram sockets).
+	SetNoDelay(on bool) error
+	// SetBufferSizes sets SO_SNDBUF and SO_RCVBUF where the protocol has
+	// them (zero leaves a size unchanged).
+	SetBufferSizes(send, recv int)
+}
+
+// Layer makes sockets on one stack.
+type Layer struct {
+	stack *stack.Stack
+	tcp   *tcp.Protocol
+}
+
+// NewLayer returns the socket layer over s, with t as its TCP (t may be
+// nil, and then stream sockets are refused).
+func NewLayer(s *stack.Stack, t *tcp.Protocol) *Layer {
+	return &Layer{stack: s, tcp: t}
+}
+
+// Socket is socket(AF_INET, typ, 0).
+func (l *Layer) Socket(typ Type) (Socket, error) { return l.SocketProtocol(typ, 0) }
+
+// SocketProtocol is socket(AF_INET, typ, proto): proto 0 picks TCP for
+// streams and UDP for datagrams; IPPROTO_ICMP with Datagram makes an echo
+// ("ping") socket, as Linux's.
+func (l *Layer) SocketProtocol(typ Type, proto int) (Socket, error) {
+	switch {
+	case typ == Stream && (proto == 0 || proto == syscall.IPPROTO_TCP):
+		if l.tcp == nil {
+			return nil, syscall.EPROTONOSUPPORT
+		}
+		return newStream(l.tcp.NewEndpoint()), nil
+	case typ == Datagram && (proto == 0 || proto == syscall.IPPROTO_UDP):
+		return newDatagram(l.stack.UDP().NewEndpoint()), nil
+	case typ == Datagram && proto == syscall.IPPROTO_ICMP:
+		return newDatagram(l.stack.ICMP().NewEndpoint()), nil
+	case typ != Stream && typ != Datagram:
+		return nil, syscall.ESOCKTNOSUPPORT
+	}
+	return nil, syscall.EPROTONOSUPPORT
+}
+
+// timeouts holds a socket's SO_RCVTIMEO and SO_SNDTIMEO.
+type timeouts struct {
+	recv, send time.Duration
+}
+
+// withTimeout returns ctx limited by d if d is set. The cancel function
+// must be called.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// ctxErr maps the end of a context to an errno: cancellation interrupts
+// (EINTR), a timeout gives EAGAIN as SO_RCVTIMEO does.
+func ctxErr(ctx context.Context) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		return syscall.EAGAIN
+	}
+	return syscall.EINTR
+}

@@ -1,0 +1,118 @@
+package socket
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"scone/kernel/net/tcp"
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+)
+
+// stream is a SOCK_STREAM socket: a TCP endpoint, which does its own
+// blocking; this layer adds timeouts and read(2)'s end-of-stream.
+type stream struct {
+	ep *tcp.Endpoint
+
+	mu sync.Mutex
+	to timeouts
+}
+
+func newStream(ep *tcp.Endpoint) *stream { return &stream{ep: ep} }
+
+func (s *stream) Type() Type { return Stream }
+
+func (s *stream) timeouts() timeouts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.to
+}
+
+func (s *stream) SetTimeouts(recv, send time.Duration) {
+	s.mu.Lock()
+	s.to = timeouts{recv, send}
+	s.mu.Unlock()
+}
+
+func (s *stream) Bind(addr tcpip.FullAddr) error { return s.ep.Bind(addr) }
+
+func (s *stream) Listen(backlog int) error { return s.ep.Listen(backlog) }
+
+func (s *stream) Accept(ctx context.Context) (Socket, tcpip.FullAddr, error) {
+	ctx, cancel := withTimeout(ctx, s.timeouts().recv)
+	defer cancel()
+	c, err := s.ep.Accept(ctx)
+	if err != nil {
+		return nil, tcpip.FullAddr{}, err
+	}
+	peer, _ := c.RemoteAddr()
+	return newStream(c), peer, nil
+}
+
+func (s *stream) Connect(ctx context.Context, addr tcpip.FullAddr) error {
+	ctx, cancel := withTimeout(ctx, s.timeouts().send)
+	defer cancel()
+	return s.ep.Connect(ctx, addr)
+}
+
+func (s *stream) Read(ctx context.Context, b []byte) (int, error) {
+	ctx, cancel := withTimeout(ctx, s.timeouts().recv)
+	defer cancel()
+	n, err := s.ep.Read(ctx, b)
+	if err == io.EOF {
+		return 0, nil
+	}
+	return n, err
+}
+
+func (s *stream) Write(ctx context.Context, b []byte) (int, error) {
+	ctx, cancel := withTimeout(ctx, s.timeouts().send)
+	defer cancel()
+	return s.ep.Write(ctx, b)
+}
+
+// SendTo on a stream ignores the address, as Linux does for a connected
+// TCP socket.
+func (s *stream) SendTo(ctx context.Context, b []byte, _ tcpip.FullAddr) (int, error) {
+	return s.Write(ctx, b)
+}
+
+func (s *stream) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error) {
+	n, err := s.Read(ctx, b)
+	peer, _ := s.ep.RemoteAddr()
+	return n, peer, err
+}
+
+func (s *stream) Shutdown(how int) error { return s.ep.Shutdown(how) }
+
+func (s *stream) Close() error { return s.ep.Close() }
+
+func (s *stream) LocalAddr() (tcpip.FullAddr, error) { return s.ep.LocalAddr() }
+
+func (s *stream) PeerAddr() (tcpip.FullAddr, error) { return s.ep.RemoteAddr() }
+
+func (s *stream) Readiness(mask waiter.Events) waiter.Events { return s.ep.Readiness() & mask }
+
+func (s *stream) Waiter() *waiter.Queue { return s.ep.Queue() }
+
+func (s *stream) Error() error { return s.ep.Error() }
+
+func (s *stream) SetNonblocking(on bool) { s.ep.SetNonblocking(on) }
+
+func (s *stream) SetNoDelay(on bool) error {
+	s.ep.SetNoDelay(on)
+	return nil
+}
+
+func (s *stream) SetBufferSizes(send, recv int) {
+	if send > 0 {
+		s.ep.SetSendBufferSize(send)
+	}
+	if recv > 0 {
+		s.ep.SetReceiveBufferSize(recv)
+	}
+}
+
+var _ Socket = (*stream)(nil)

@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"scone/kernel/net/icmp"
+	"scone/kernel/net/ipv4"
+	"scone/kernel/net/tcpip"
+)
+
+// receiveIPv4 checks a datagram, reassembles it if it is a fragment, and
+// hands it to its transport protocol.
+func (s *Stack) receiveIPv4(n *nic, b []byte, linkBroadcast bool) {
+	st := &s.Stats.IP
+	st.InReceives.Inc()
+	h, payload, err := ipv4.Parse(b)
+	if err != nil {
+		st.InHdrErrors.Inc()
+		return
+	}
+	orig := b[:h.TotalLen]
+	if h.Src.IsMulticast() || h.Src == tcpip.BroadcastAddr {
+		st.InAddrErrors.Inc() // a martian source: never answer it
+		return
+	}
+	broadcast, ok := s.accept(n, &h, linkBroadcast)
+	if !ok {
+		st.InAddrErrors.Inc()
+		return
+	}
+	if h.IsFragment() {
+		st.ReasmReqds.Inc()
+		whole, done, err := s.reasm.Add(&h, payload)
+		if err != nil {
+			st.ReasmFails.Inc()
+			return
+		}
+		if !done {
+			return
+		}
+		st.ReasmOKs.Inc()
+		payload = whole
+		// An ICMP error quotes the header and the start of the datagram.
+		orig = make([]byte, h.HeaderLen+min(len(whole), 8))
+		copy(orig, b[:h.HeaderLen])
+		copy(orig[h.HeaderLen:], whole)
+		orig[6], orig[7] = 0, 0
+	}
+	info := tcpip.PacketInfo{Src: h.Src, Dst: h.Dst, TTL: h.TTL, Broadcast: broadcast, NIC: n.id}
+	t := s.transport(h.Protocol)
+	if t == nil {
+		st.InUnknownProtos.Inc()
+		s.icmp.SendError(icmp.TypeDestUnreach, icmp.CodeProtoUnreach, info, orig)
+		return
+	}
+	st.InDelivers.Inc()
+	if !t.HandlePacket(info, payload) && h.Protocol == tcpip.ProtoUDP {
+		s.icmp.SendError(icmp.TypeDestUnreach, icmp.CodePortUnreach, info, orig)
+	}
+}
+
+// accept decides whether a datagram that arrived on n is for this host, and
+// whether it was a broadcast. Addresses of other interfaces count (the weak
+// host model, as Linux). An interface with no address yet accepts UDP
+// unicast sent to its MAC, so a DHCP client can receive its offer.
+func (s *Stack) accept(n *nic, h *ipv4.Header, linkBroadcast bool) (broadcast, ok bool) {
+	dst := h.Dst
+	if dst == tcpip.BroadcastAddr {
+		return true, true
+	}
+	ia := n.addr.Load()
+	if ia != nil && ia.subnet.Bits < 31 && dst == ia.subnet.Broadcast() {
+		return true, true
+	}
+	if n.loopback {
+		return false, s.IsLocal(dst)
+	}
+	if linkBroadcast || dst.IsMulticast() {
+		return false, false // unicast IP in a broadcast frame, or a group we never joined
+	}
+	if ia != nil && ia.addr == dst {
+		return false, true
+	}
+	if ia == nil && h.Protocol == tcpip.ProtoUDP {
+		return false, true
+	}
+	if dst.IsLoopback() {
+		return false, false // 127/8 arriving from a wire is a martian
+	}
+	return false, s.IsLocal(dst)
+}

@@ -1,0 +1,118 @@
+package stack
+
+import (
+	"sync/atomic"
+
+	"scone/kernel/net/arp"
+	"scone/kernel/net/ethernet"
+	"scone/kernel/net/link"
+	"scone/kernel/net/tcpip"
+)
+
+// nic is one interface: a device, its address and its ARP cache.
+type nic struct {
+	s        *Stack
+	id       int
+	name     string
+	ep       link.Endpoint
+	mac      tcpip.MAC
+	mtu      int
+	loopback bool
+	arp      *arp.Cache // nil on loopback
+	addr     atomic.Pointer[ifaddr]
+}
+
+// ifaddr is an interface's address, replaced whole when it changes.
+type ifaddr struct {
+	addr   tcpip.Addr
+	subnet tcpip.Subnet
+}
+
+// DeliverFrame is the entry point of every received frame.
+func (n *nic) DeliverFrame(frame []byte) {
+	st := &n.s.Stats.Link
+	st.InFrames.Inc()
+	h, payload, err := ethernet.Parse(frame)
+	if err != nil {
+		st.InErrors.Inc()
+		return
+	}
+	linkBroadcast := false
+	if !n.loopback && h.Dst != n.mac {
+		if h.Dst != tcpip.BroadcastMAC {
+			st.InNotForUs.Inc() // another host's frame or a multicast group we are not in
+			return
+		}
+		linkBroadcast = true
+	}
+	switch h.Type {
+	case ethernet.TypeIPv4:
+		n.s.receiveIPv4(n, payload, linkBroadcast)
+	case ethernet.TypeARP:
+		if n.arp != nil {
+			n.receiveARP(payload)
+		}
+	default:
+		st.InUnknownTypes.Inc()
+	}
+}
+
+// receiveARP updates the cache from a packet and answers requests for our
+// address (RFC 826's packet reception algorithm).
+func (n *nic) receiveARP(b []byte) {
+	st := &n.s.Stats.ARP
+	p, err := arp.Parse(b)
+	if err != nil {
+		st.InErrors.Inc()
+		return
+	}
+	st.InPackets.Inc()
+	ia := n.addr.Load()
+	if ia == nil {
+		return
+	}
+	if p.SenderIP == ia.addr && p.SenderMAC != n.mac {
+		st.Conflicts.Inc() // someone else claims our address
+		return
+	}
+	forUs := p.TargetIP == ia.addr
+	if !p.SenderIP.IsUnspecified() { // an RFC 5227 probe has no sender address
+		n.arp.Update(p.SenderIP, p.SenderMAC, forUs)
+	}
+	if p.Op == arp.OpRequest && forUs {
+		st.OutReplies.Inc()
+		n.sendARP(arp.OpReply, p.SenderMAC, p.SenderMAC, p.SenderIP)
+	}
+}
+
+// sendARP sends an ARP packet from our address to target.
+func (n *nic) sendARP(op uint16, dst, targetMAC tcpip.MAC, target tcpip.Addr) {
+	var sender tcpip.Addr
+	if ia := n.addr.Load(); ia != nil {
+		sender = ia.addr
+	}
+	var frame [ethernet.HeaderLen + 46]byte // padded to the 60-byte minimum
+	ethernet.Encode(frame[:], ethernet.Header{Dst: dst, Src: n.mac, Type: ethernet.TypeARP})
+	arp.Encode(frame[ethernet.HeaderLen:], arp.Packet{
+		Op: op, SenderMAC: n.mac, SenderIP: sender, TargetMAC: targetMAC, TargetIP: target,
+	})
+	n.s.Stats.ARP.OutPackets.Inc()
+	n.write(frame[:])
+}
+
+// SendRequest implements arp.Sender.
+func (n *nic) SendRequest(target tcpip.Addr) {
+	n.sendARP(arp.OpRequest, tcpip.BroadcastMAC, tcpip.MAC{}, target)
+}
+
+// SendQueued implements arp.Sender.
+func (n *nic) SendQueued(frame []byte) { n.write(frame) }
+
+func (n *nic) write(frame []byte) error {
+	if err := n.ep.WriteFrame(frame); err != nil {
+		n.s.Stats.Link.OutErrors.Inc()
+		return err
+	}
+	n.s.Stats.Link.OutFrames.Inc()
+	return nil
+}

@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"sync"
+	"syscall"
+
+	"scone/kernel/net/ethernet"
+	"scone/kernel/net/ipv4"
+	"scone/kernel/net/loopback"
+	"scone/kernel/net/tcpip"
+)
+
+// Route implements tcpip.NetworkLayer.
+func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
+	if !src.IsUnspecified() && !s.IsLocal(src) {
+		return tcpip.Route{}, syscall.EADDRNOTAVAIL
+	}
+	if src.IsLoopback() && !s.IsLocal(dst) {
+		return tcpip.Route{}, syscall.EINVAL // 127/8 never leaves the host (Linux says EINVAL too)
+	}
+	if s.IsLocal(dst) {
+		// Our own addresses go through loopback, as Linux's local table.
+		lo := s.nic(LoopbackNIC)
+		if lo == nil || !lo.loopback {
+			return tcpip.Route{}, syscall.ENETUNREACH
+		}
+		if src.IsUnspecified() {
+			src = dst
+		}
+		return tcpip.Route{Src: src, Dst: dst, NextHop: dst, NIC: LoopbackNIC, MTU: lo.mtu - ipv4.HeaderLen}, nil
+	}
+	if dst == tcpip.BroadcastAddr {
+		// The limited broadcast leaves by the first real interface.
+		for _, n := range *s.nics.Load() {
+			if !n.loopback {
+				return s.routeVia(n, src, dst, dst)
+			}
+		}
+		return tcpip.Route{}, syscall.ENETUNREACH
+	}
+	e, ok := s.routes.Lookup(dst)
+	if !ok {
+		return tcpip.Route{}, syscall.ENETUNREACH
+	}
+	next := dst
+	if !e.Gateway.IsUnspecified() {
+		next = e.Gateway
+	}
+	n := s.nic(e.NIC)
+	if n == nil {
+		return tcpip.Route{}, syscall.ENETUNREACH
+	}
+	return s.routeVia(n, src, dst, next)
+}
+
+// RouteNIC implements tcpip.NICRouter: like Route, but always through nic.
+func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
+	n := s.nic(id)
+	if n == nil {
+		return tcpip.Route{}, syscall.ENODEV
+	}
+	if dst == tcpip.BroadcastAddr {
+		return s.routeVia(n, src, dst, dst)
+	}
+	e, ok := s.routes.LookupNIC(id, dst)
+	if !ok {
+		return tcpip.Route{}, syscall.ENETUNREACH
+	}
+	next := dst
+	if !e.Gateway.IsUnspecified() {
+		next = e.Gateway
+	}
+	return s.routeVia(n, src, dst, next)
+}
+
+func (s *Stack) routeVia(n *nic, src, dst, next tcpip.Addr) (tcpip.Route, error) {
+	if src.IsUnspecified() {
+		if ia := n.addr.Load(); ia != nil {
+			src = ia.addr
+		} else if dst != tcpip.BroadcastAddr {
+			return tcpip.Route{}, syscall.EADDRNOTAVAIL
+		}
+	}
+	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen}, nil
+}
+
+// Frame buffers, pooled so the send path does not allocate: one pool for
+// Ethernet-sized frames and one for loopback's 64 KiB frames.
+const smallFrame = 2048
+
+var (
+	smallPool = sync.Pool{New: func() any { b := make([]byte, smallFrame); return &b }}
+	largePool = sync.Pool{New: func() any {
+		b := make([]byte, ethernet.HeaderLen+loopback.MTU)
+		return &b
+	}}
+)
+
+func getFrame(n int) *[]byte {
+	if n <= smallFrame {
+		return smallPool.Get().(*[]byte)
+	}
+	return largePool.Get().(*[]byte)
+}
+
+func putFrame(b *[]byte) {
+	if cap(*b) == smallFrame {
+		smallPool.Put(b)
+	} else {
+		largePool.Put(b)
+	}
+}
+
+// WritePacket implements tcpip.NetworkLayer: it wraps hdr and payload in an
+// IPv4 header (fragmenting to the interface's MTU) and an Ethernet header,
+// and sends the frames.
+func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) error {
+	st := &s.Stats.IP
+	st.OutRequests.Inc()
+	n := s.nic(r.NIC)
+	if n == nil {
+		st.OutNoRoutes.Inc()
+		return syscall.ENETUNREACH
+	}
+	total := len(hdr) + len(payload)
+	if total > ipv4.MaxTotalLen-ipv4.HeaderLen {
+		st.OutDiscards.Inc()
+		return syscall.EMSGSIZE
+	}
+	size := ipv4.FragmentSize(n.mtu, total)
+	if size <= 0 {
+		st.FragFails.Inc()
+		return syscall.EMSGSIZE
+	}
+	h := ipv4.Header{
+		ID:       uint16(s.ipID.Add(1)),
+		TTL:      s.opts.TTL,
+		Protocol: proto,
+		Src:      r.Src,
+		Dst:      r.Dst,
+	}
+	if size < total {
+		st.FragOKs.Inc()
+	}
+	for off := 0; off < total; off += size {
+		k := min(size, total-off)
+		h.FragOffset = off
+		h.Flags = 0
+		if off+k < total {
+			h.Flags = ipv4.FlagMF
+		}
+		h.TotalLen = ipv4.HeaderLen + k
+		if size < total {
+			st.FragCreates.Inc()
+		}
+		if err := s.sendFragment(n, r.NextHop, &h, hdr, payload, off, k); err != nil {
+			st.OutDiscards.Inc()
+			return err
+		}
+	}
+	return nil
+}
+
+// sendFragment builds one frame carrying bytes [off, off+k) of hdr||payload
+// and sends it to next, resolving its hardware address.
+func (s *Stack) sendFragment(n *nic, next tcpip.Addr, h *ipv4.Header, hdr, payload []byte, off, k int) error {
+	flen := ethernet.HeaderLen + h.TotalLen
+	bp := getFrame(flen)
+	defer putFrame(bp)
+	frame := (*bp)[:flen]
+	eh := ethernet.Header{Src: n.mac, Type: ethernet.TypeIPv4}
+	ip := frame[ethernet.HeaderLen:]
+	ipv4.Encode(ip, h)
+	ipv4.CopyRange(ip[ipv4.HeaderLen:], hdr, payload, off, k)
+	switch {
+	case n.loopback:
+		ethernet.Encode(frame, eh)
+	case s.isBroadcastOn(n, h.Dst):
+		eh.Dst = tcpip.BroadcastMAC
+		ethernet.Encode(frame, eh)
+	default:
+		ethernet.Encode(frame, eh)
+		mac, ok := n.arp.Resolve(next, frame)
+		if !ok {
+			return nil // queued until ARP answers (or dropped and counted)
+		}
+		copy(frame[0:6], mac[:])
+	}
+	return n.write(frame)
+}
+
+func (s *Stack) isBroadcastOn(n *nic, dst tcpip.Addr) bool {
+	if dst == tcpip.BroadcastAddr {
+		return true
+	}
+	ia := n.addr.Load()
+	return ia != nil && ia.subnet.Bits < 31 && dst == ia.subnet.Broadcast()
+}

@@ -1,0 +1,114 @@
+// Package tcp is Scone's TCP (RFC 9293), a transport protocol of the
+// network stack. It sits on a tcpip.NetworkLayer (IPv4), is fed by the
+// network layer through tcpip.TransportHandler, and takes all its time
+// from a clock.Clock so that tests run on fake time.
+//
+// # Using it
+//
+// The stack creates one Protocol and registers it for tcpip.ProtoTCP:
+//
+//	p := tcp.NewProtocol(ipv4, clock.Real{}, tcp.Options{})
+//
+// The socket layer wraps Endpoints, which follow the BSD socket calls:
+//
+//	e := p.NewEndpoint()
+//	e.Bind(addr)                     // optional; port 0 = ephemeral
+//	e.Listen(backlog); e.Accept(ctx) // passive open
+//	e.Connect(ctx, remote)           // active open
+//	e.Read(ctx, b); e.Write(ctx, b)
+//	e.Shutdown(tcp.ShutWr); e.Close()
+//	e.LocalAddr(); e.RemoteAddr()
+//	e.SetNoDelay(on); e.SetNonblocking(on)
+//	e.SetSendBufferSize(n); e.SetReceiveBufferSize(n)
+//	e.Readiness(); e.Queue()         // for poll and epoll
+//	e.Error()                        // SO_ERROR: take the pending error
+//	p.Stats()                        // netstat -s counters
+//
+// Errors are syscall.Errno values, as Linux returns them: ECONNREFUSED,
+// ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EISCONN, EALREADY, EINPROGRESS,
+// EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, EAGAIN. Read returns io.EOF at
+// the end of the peer's data.
+//
+// Blocking and deadlines: a blocking call waits until it can proceed or
+// its ctx ends. A cancelled ctx (a signal, a killed process) gives EINTR;
+// an expired deadline gives EAGAIN, as SO_RCVTIMEO and SO_SNDTIMEO do
+// (Connect gives ETIMEDOUT and abandons the attempt). With
+// SetNonblocking(true) calls never wait: they return EAGAIN, or
+// EINPROGRESS from Connect, and readiness events announce progress. A
+// blocking Write returns once all of b is queued (or with the count so far
+// and an error); a non-blocking one returns the count that fitted with a
+// nil error. Readiness() gives waiter events (EventIn, EventOut, EventErr,
+// EventHup, EventRdHup) with poll's meanings, and Queue() is where poll and
+// epoll register for changes.
+//
+// # What is implemented
+//
+//   - The state machine of RFC 9293 section 3.10, including simultaneous
+//     open and close, half-close, and TIME-WAIT for 2*MSL (Options.MSL).
+//     A retransmitted FIN in TIME-WAIT is acknowledged and restarts it.
+//   - Reset rules of section 3.10.7, with RFC 5961's defences: a RST is
+//     accepted only at exactly RCV.NXT (in-window ones draw a challenge
+//     ACK), a SYN in a synchronized state draws a challenge ACK, and ACKs
+//     of data older than the send window are refused; challenge ACKs are
+//     rate-limited.
+//   - MSS and window-scale options (RFC 7323 section 2); unknown options
+//     are skipped by length and a malformed option ends option parsing.
+//   - Retransmission per RFC 6298 with Karn's algorithm, exponential
+//     backoff cleared by new acknowledgements, and a retry limit after
+//     which the connection fails with ETIMEDOUT (or with the ICMP soft
+//     error that explains the silence). MinRTO is 200 ms, as Linux.
+//   - Slow start and congestion avoidance with byte counting (RFC 5681,
+//     RFC 3465), initial window 10 segments (RFC 6928), fast retransmit,
+//     limited transmit (RFC 3042) and early retransmit (RFC 5827).
+//   - Selective acknowledgements (RFC 2018), offered and accepted unless
+//     Options.DisableSACK: the receiver reports up to four out-of-order
+//     blocks, newest first; the sender keeps a scoreboard and recovers with
+//     a simplified RFC 6675 (holes below the highest SACKed byte are lost;
+//     a pipe estimate keeps retransmissions and new data under the
+//     congestion window; after a timeout only unSACKed data is resent), and
+//     notices a lost retransmission when data sent after it is SACKed.
+//     Without SACK: NewReno fast recovery with partial ACKs and the ACK
+//     heuristic (RFC 6582).
+//   - Delayed ACK (Options.DelayedACK, 40 ms by default) with an immediate
+//     ACK for every second full segment, out-of-order data, filled holes
+//     and FINs; Nagle's algorithm (SetNoDelay turns it off); sender and
+//     receiver silly-window avoidance; zero-window probing with the
+//     persist timer, which never gives up while the peer answers.
+//   - Out-of-order reassembly directly in the receive buffer: bytes land at
+//     their offset and at most 32 holes are tracked, so memory is bounded
+//     by the receive buffer.
+//   - Listen backlog: at most Options.MaxSynBacklog half-open connections
+//     per listener (each a small endpoint without buffers) and at most
+//     backlog completed ones; excess SYNs and completing ACKs are dropped.
+//     No SYN cookies.
+//   - Ephemeral ports from 32768-60999, unique per four-tuple. Binding
+//     behaves as Linux with SO_REUSEADDR: a port is taken by bound and
+//     listening endpoints, not by connections.
+//   - ICMP errors (HandleControl): port or protocol unreachable during
+//     SYN-SENT fails the connect with ECONNREFUSED; "fragmentation needed"
+//     lowers the MSS; others are soft errors. Errors are believed only if
+//     they quote a sequence number in flight (RFC 5927).
+//   - Initial sequence numbers per RFC 6528 (keyed hash plus a 4 µs clock).
+//   - Closing with unread data, or data arriving after Close, resets the
+//     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
+//   - Urgent data is not supported: the URG flag is ignored and the data
+//     delivered in line. Data carried on a SYN is not kept (the peer sends
+//     it again). No keep-alives, timestamps (RFC 7323 section 3) or D-SACK.
+//
+// # Performance
+//
+// Each direction keeps its bytes in a ring buffer that grows on demand up
+// to the buffer size and is then reused; headers are built in a per-
+// endpoint buffer; timers are re-armed lazily (an RTO restart per ACK only
+// moves a deadline). A bulk transfer allocates nothing per segment.
+//
+// # Locking
+//
+// Each endpoint has a mutex; the protocol has a read-write mutex over its
+// tables. Lock order: listener endpoint, then child endpoint, then the
+// protocol's tables; a listener's queue lock is a leaf. WritePacket is
+// called with the endpoint's lock held, so the network layer must not
+// deliver packets back into the protocol from inside WritePacket
+// (loopback must queue them); HandlePacket and timers may run on any
+// goroutine.
+package tcp

@@ -1,0 +1,426 @@
+package tcp
+
+import (
+	"syscall"
+
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+)
+
+// deliver hands a segment to the endpoint found for id. It reports false
+// when the endpoint cannot take it (it closed meanwhile, or it is a
+// listener refusing the segment) and the caller should answer with a reset.
+func (e *Endpoint) deliver(id connID, seg *segment) deliverResult {
+	e.mu.Lock()
+	res := delivered
+	switch e.state {
+	case StateClosed:
+		res = refused
+	case StateListen:
+		if !e.listenInput(id, seg) {
+			res = refused
+		}
+	case StateSynSent:
+		e.synSentInput(seg)
+	case StateTimeWait:
+		if e.reopen(seg) {
+			res = retry
+			break
+		}
+		e.input(seg)
+	default:
+		e.input(seg)
+	}
+	e.unlock()
+	return res
+}
+
+// deliverResult says what became of a segment handed to an endpoint.
+type deliverResult int
+
+const (
+	delivered deliverResult = iota
+	refused                 // answer with a reset
+	retry                   // the endpoint went away for this segment: look up again
+)
+
+// reopen handles a new SYN for a four-tuple in TIME-WAIT (RFC 9293
+// section 3.6.1, RFC 6191 without timestamps): if its sequence number is
+// beyond anything of the old connection, the old one is forgotten so that
+// a listener can take the SYN. Clients that reuse a port soon after the
+// server closed first then connect at once instead of after a SYN timeout.
+func (e *Endpoint) reopen(seg *segment) bool {
+	if seg.flags&(flagSYN|flagACK|flagRST) != flagSYN || !seg.seq.gt(e.rcvNxt) {
+		return false
+	}
+	e.closeLocked()
+	return true
+}
+
+// initConn prepares a connection's sequence space once its four-tuple and
+// route are known.
+func (e *Endpoint) initConn() {
+	e.rcvMSS = max(e.route.MTU-headerLen, 64)
+	e.sndMSS = min(defaultMSS, e.rcvMSS)
+	e.rcvShift = 0
+	for e.rcvShift < maxWndScale && e.rcv.limit>>e.rcvShift > 0xffff {
+		e.rcvShift++
+	}
+	e.iss = e.p.isn(e.id)
+	e.sndUna, e.sndNxt, e.sndMax = e.iss, e.iss, e.iss
+	e.recover = e.iss
+	e.rto = e.p.opts.InitialRTO
+	e.ssthresh = 1 << 30
+}
+
+// acceptSyn records what the peer's SYN tells us: its sequence numbers,
+// window and options.
+func (e *Endpoint) acceptSyn(seg *segment) {
+	e.irs = seg.seq
+	e.rcvNxt = seg.seq + 1
+	e.lastAck = e.irs
+	e.rcvAdv = e.rcvNxt
+	mss := int(seg.mss)
+	if mss == 0 {
+		mss = defaultMSS // RFC 9293 section 3.7.1
+	}
+	e.sndMSS = max(min(mss, e.rcvMSS), 64)
+	e.sackOK = seg.sackOK && !e.p.opts.DisableSACK
+	if seg.wndScale >= 0 {
+		e.wsOK = true
+		e.sndShift = seg.wndScale
+	} else {
+		e.wsOK = false
+		e.sndShift, e.rcvShift = 0, 0
+	}
+	e.sndWnd = int(seg.wnd) // never scaled in a SYN (RFC 7323 section 2.2)
+	e.maxSndWnd = e.sndWnd
+	e.sndWl1 = seg.seq
+}
+
+// synSentInput handles a segment in SYN-SENT (RFC 9293 section 3.10.7.3).
+func (e *Endpoint) synSentInput(seg *segment) {
+	ackOK := false
+	if seg.flags&flagACK != 0 {
+		if seg.ack.le(e.iss) || seg.ack.gt(e.sndMax) {
+			if seg.flags&flagRST == 0 {
+				e.sendRaw(seg.ack, 0, flagRST, nil)
+			}
+			return
+		}
+		ackOK = true
+	}
+	if seg.flags&flagRST != 0 {
+		if ackOK {
+			e.p.stats.inRsts.Add(1)
+			e.p.stats.attemptFails.Add(1)
+			e.abort(syscall.ECONNREFUSED)
+		}
+		return
+	}
+	if seg.flags&flagSYN == 0 {
+		return
+	}
+	e.acceptSyn(seg)
+	if !ackOK {
+		// Simultaneous open: both sides sent SYNs.
+		e.setState(StateSynReceived)
+		e.sendSyn()
+		return
+	}
+	e.sndUna = seg.ack
+	e.sndWl2 = seg.ack
+	e.establish()
+	// Data or FIN carried on the SYN-ACK: continue as in ESTABLISHED with
+	// the SYN stripped off.
+	seg.seq++
+	seg.flags &^= flagSYN | flagACK
+	e.ackNow = true
+	e.text(seg)
+	e.output()
+	e.sendPendingAck()
+}
+
+// establish completes a handshake.
+func (e *Endpoint) establish() {
+	now := e.p.clk.Now()
+	if e.retries == 0 {
+		e.rttSample(now.Sub(e.rttStart))
+		e.cwnd = min(10*e.sndMSS, max(2*e.sndMSS, 14600)) // RFC 6928
+	} else {
+		e.cwnd = e.sndMSS // RFC 5681 section 3.1: the SYN was lost
+	}
+	e.rttTiming = false
+	e.retries, e.backoff = 0, 0
+	e.stopTimer()
+	e.connected = true
+	if e.shutWr {
+		e.setState(StateFinWait1)
+	} else {
+		e.setState(StateEstablished)
+	}
+	e.notify(waiter.EventOut)
+}
+
+// input handles a segment in any synchronized state or SYN-RECEIVED
+// (RFC 9293 section 3.10.7.4), in the RFC's order: sequence check, RST,
+// SYN, ACK, data, FIN.
+func (e *Endpoint) input(seg *segment) {
+	e.ackNow = false
+	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
+	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
+		e.sendSyn()
+		return
+	}
+	// A retransmission of the peer's FIN in TIME-WAIT: acknowledge it
+	// again and restart the 2*MSL wait (RFC 9293 section 3.10.7.4).
+	if e.state == StateTimeWait && seg.flags&(flagFIN|flagRST|flagSYN) == flagFIN &&
+		seg.seq.add(len(seg.data)+1) == e.rcvNxt {
+		e.sendAck()
+		e.enterTimeWait()
+		return
+	}
+	if !e.trim(seg) {
+		if seg.flags&flagRST == 0 {
+			e.sendAck()
+		}
+		return
+	}
+	if seg.flags&flagRST != 0 {
+		if seg.seq == e.rcvNxt {
+			e.resetByPeer()
+		} else {
+			e.challengeAck() // RFC 5961 section 3.2
+		}
+		return
+	}
+	if seg.flags&flagSYN != 0 {
+		e.challengeAck() // RFC 5961 section 4.2
+		return
+	}
+	if seg.flags&flagACK == 0 {
+		return
+	}
+	if e.state == StateSynReceived {
+		if seg.ack.le(e.sndUna) || seg.ack.gt(e.sndMax) {
+			e.sendRaw(seg.ack, 0, flagRST, nil)
+			return
+		}
+		if e.parent != nil && !e.enqueueAccepted() {
+			return
+		}
+		if e.state == StateClosed {
+			return
+		}
+		e.sndUna = seg.ack
+		e.sndWnd = int(seg.wnd) << e.sndShift
+		e.maxSndWnd = max(e.maxSndWnd, e.sndWnd)
+		e.sndWl1, e.sndWl2 = seg.seq, seg.ack
+		e.establish()
+	} else if !e.processAck(seg) {
+		return
+	}
+	e.text(seg)
+	if e.state == StateClosed {
+		return
+	}
+	e.output()
+	e.sendPendingAck()
+}
+
+// trim applies the acceptability test of RFC 9293 section 3.10.7.4 and
+// trims the segment to the receive window. It reports false when the
+// segment is unacceptable.
+func (e *Endpoint) trim(seg *segment) bool {
+	// The window is the free buffer space: never less than what we have
+	// advertised (the right edge only moves forward), sometimes more.
+	wnd := e.rcv.free()
+	n := seg.seqLen()
+	switch {
+	case n == 0 && wnd == 0:
+		return seg.seq == e.rcvNxt
+	case n == 0:
+		return seg.seq.inWindow(e.rcvNxt, wnd)
+	case wnd == 0:
+		// Zero window: only the ACK, RST and URG information of an
+		// in-sequence segment is usable (RFC 9293 section 3.10.7.4).
+		if seg.seq != e.rcvNxt {
+			return false
+		}
+		seg.data = nil
+		seg.flags &^= flagFIN | flagSYN
+		e.ackNow = true
+		return true
+	}
+	if !seg.seq.inWindow(e.rcvNxt, wnd) && !seg.seq.add(n-1).inWindow(e.rcvNxt, wnd) {
+		return false
+	}
+	// Drop what lies before RCV.NXT.
+	if d := int(int32(e.rcvNxt - seg.seq)); d > 0 {
+		if seg.flags&flagSYN != 0 {
+			seg.flags &^= flagSYN
+			d--
+			seg.seq++
+		}
+		d = min(d, len(seg.data))
+		seg.data = seg.data[d:]
+		seg.seq = seg.seq.add(d)
+		e.ackNow = true // a partial duplicate: tell the sender where we are
+	}
+	// Drop what lies beyond the window, and the FIN with it.
+	if over := int(seg.seq.add(len(seg.data))-e.rcvNxt) - wnd; over > 0 {
+		seg.data = seg.data[:len(seg.data)-over]
+		seg.flags &^= flagFIN
+	}
+	return true
+}
+
+// resetByPeer acts on an acceptable RST (RFC 9293 section 3.10.7.4).
+func (e *Endpoint) resetByPeer() {
+	e.p.stats.inRsts.Add(1)
+	switch e.state {
+	case StateSynReceived:
+		if e.parent != nil {
+			e.closeLocked() // a passive open just goes away
+			return
+		}
+		e.p.stats.attemptFails.Add(1)
+		e.abort(syscall.ECONNREFUSED)
+	case StateEstablished, StateCloseWait:
+		e.p.stats.estabResets.Add(1)
+		e.abort(syscall.ECONNRESET)
+	case StateFinWait1, StateFinWait2:
+		e.abort(syscall.ECONNRESET)
+	default:
+		e.closeLocked()
+	}
+}
+
+// challengeAck answers a suspicious RST or SYN with an ACK (RFC 5961): a
+// genuine peer that lost our state replies with an exact-sequence RST.
+func (e *Endpoint) challengeAck() {
+	if e.p.allowChallenge() {
+		e.sendAck()
+	}
+}
+
+// text processes the segment's data and FIN (steps seven and eight).
+func (e *Endpoint) text(seg *segment) {
+	if len(seg.data) > 0 {
+		switch e.state {
+		case StateEstablished, StateFinWait1, StateFinWait2:
+			e.receiveData(seg)
+			if e.state == StateClosed {
+				return
+			}
+		}
+	}
+	if seg.flags&flagFIN != 0 {
+		switch e.state {
+		case StateClosed, StateListen, StateSynSent:
+			return
+		}
+		fin := seg.seq.add(len(seg.data))
+		if fin == e.rcvNxt {
+			e.receiveFin()
+		} else if fin.gt(e.rcvNxt) {
+			e.oooFin, e.oooFinSeq = true, fin
+			e.ackNow = true
+		}
+	}
+}
+
+// receiveData stores in-window data, in order or not.
+func (e *Endpoint) receiveData(seg *segment) {
+	n := len(seg.data)
+	e.segMax = max(e.segMax, n)
+	if e.orphan {
+		// Nobody will read this: RFC 9293 section 3.10.7.4 lets us reset.
+		e.sendReset()
+		e.abort(nil)
+		return
+	}
+	off := int(seg.seq - e.rcvNxt)
+	if off == 0 {
+		if !e.shutRd {
+			e.rcv.writeAt(e.rcv.len(), seg.data)
+			e.rcv.extend(n)
+		}
+		e.rcvNxt = e.rcvNxt.add(n)
+		if !e.ooo.empty() {
+			nxt := e.ooo.advance(e.rcvNxt)
+			if !e.shutRd {
+				e.rcv.extend(int(nxt - e.rcvNxt))
+			}
+			e.rcvNxt = nxt
+			e.ackNow = true // RFC 5681 section 4.2: ACK at once when a hole fills
+		}
+		if e.oooFin && e.oooFinSeq == e.rcvNxt {
+			e.oooFin = false
+			e.receiveFin()
+		}
+		e.notify(waiter.EventIn)
+		return
+	}
+	e.ackNow = true // out of order: a duplicate ACK, at once
+	e.lastOOO = seg.seq
+	if e.shutRd {
+		return
+	}
+	if !e.ooo.add(seg.seq, seg.seq.add(n)) {
+		e.p.stats.ofoDrops.Add(1)
+		return
+	}
+	e.rcv.writeAt(e.rcv.len()+off, seg.data)
+}
+
+// receiveFin processes an in-sequence FIN.
+func (e *Endpoint) receiveFin() {
+	e.rcvNxt++
+	e.finRcvd = true
+	e.ackNow = true
+	e.notify(waiter.EventIn | waiter.EventRdHup)
+	switch e.state {
+	case StateSynReceived, StateEstablished:
+		e.setState(StateCloseWait)
+	case StateFinWait1:
+		if e.finAcked {
+			e.enterTimeWait()
+		} else {
+			e.setState(StateClosing) // simultaneous close
+		}
+	case StateFinWait2:
+		e.enterTimeWait()
+	case StateTimeWait:
+		e.enterTimeWait() // a retransmitted FIN restarts the 2*MSL wait
+	}
+	if e.shutWr {
+		e.notify(waiter.EventHup)
+	}
+}
+
+// handleControl acts on an ICMP error for this connection (RFC 5927,
+// RFC 1122 section 4.2.3.9).
+func (e *Endpoint) handleControl(msg tcpip.ControlMessage, seq seqnum) {
+	e.mu.Lock()
+	defer e.unlock()
+	// Only errors quoting a sequence number we have in flight are believed.
+	if e.state == StateClosed || seq.lt(e.sndUna) || seq.gt(e.sndMax) {
+		return
+	}
+	e.p.stats.icmpErrors.Add(1)
+	switch {
+	case msg.Err == syscall.EMSGSIZE && msg.MTU > 0:
+		if mss := max(msg.MTU-headerLen, 64); mss < e.sndMSS {
+			e.sndMSS = mss
+			e.cwnd = max(min(e.cwnd, e.ssthresh), mss)
+			e.sndNxt = e.sndUna // resend what was too big
+			e.output()
+		}
+	case e.state == StateSynSent && (msg.Err == syscall.ECONNREFUSED || msg.Err == syscall.EPROTONOSUPPORT):
+		e.p.stats.attemptFails.Add(1)
+		e.abort(syscall.ECONNREFUSED)
+	default:
+		e.softErr = msg.Err // reported if the connection later times out
+	}
+}

@@ -1,0 +1,219 @@
+package tcp
+
+import (
+	"scone/kernel/net/tcpip"
+)
+
+// sendRaw builds and sends one segment from this connection. payload may
+// alias the send ring: WritePacket copies it before returning.
+func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
+	o := outSegment{
+		srcPort: e.id.local.Port, dstPort: e.id.remote.Port,
+		seq: seq, ack: ack, flags: flags, wndScale: -1,
+	}
+	if flags&flagACK != 0 {
+		o.wnd = e.advertise()
+		e.lastAck = ack
+		if e.sackOK && !e.ooo.empty() {
+			o.sack = e.sackBlocks()
+		}
+	}
+	e.emit(&o, payload)
+}
+
+func (e *Endpoint) emit(o *outSegment, payload []byte) {
+	h := o.build(e.hdr[:], e.route.Src, e.route.Dst, payload)
+	if e.p.net.WritePacket(e.route, tcpip.ProtoTCP, h, payload) != nil {
+		return // treated as a loss: the retransmission timer recovers
+	}
+	if o.flags&flagRST != 0 {
+		e.p.stats.outRsts.Add(1)
+	}
+	if o.seq.lt(e.sndMax) && (len(payload) > 0 || o.flags&(flagSYN|flagFIN) != 0) {
+		e.p.stats.retransSegs.Add(1)
+	} else {
+		e.p.stats.outSegs.Add(1)
+	}
+}
+
+// sendAck sends a bare acknowledgement.
+func (e *Endpoint) sendAck() { e.sendRaw(e.sndNxt, e.rcvNxt, flagACK, nil) }
+
+// sendReset aborts the peer's side: <SEQ=SND.NXT><CTL=RST>.
+func (e *Endpoint) sendReset() { e.sendRaw(e.sndNxt, 0, flagRST, nil) }
+
+// sendSyn sends (or resends) our SYN, or SYN-ACK in SYN-RECEIVED, with our
+// options, and arms the retransmission timer.
+func (e *Endpoint) sendSyn() {
+	o := outSegment{
+		srcPort: e.id.local.Port, dstPort: e.id.remote.Port,
+		seq: e.iss, flags: flagSYN, wndScale: -1,
+		mss: uint16(min(e.rcvMSS, 0xffff)),
+		wnd: uint16(min(e.rcv.free(), 0xffff)),
+	}
+	// Offer window scaling in a SYN, or accept it in a SYN-ACK only if the
+	// peer offered it (RFC 7323 section 1.3).
+	if e.state == StateSynSent || e.wsOK {
+		o.wndScale = e.rcvShift
+	}
+	o.sackOK = (e.state == StateSynSent && !e.p.opts.DisableSACK) || e.sackOK
+	if e.state == StateSynReceived {
+		o.flags |= flagACK
+		o.ack = e.rcvNxt
+		e.lastAck = e.rcvNxt
+		e.rcvAdv = e.rcvNxt.add(int(o.wnd))
+	}
+	if e.retries == 0 {
+		e.rttStart = e.p.clk.Now()
+	}
+	e.emit(&o, nil)
+	e.sndNxt = e.iss + 1
+	e.sndMax = seqMax(e.sndMax, e.sndNxt)
+	if e.timerKind != timerRTO || e.timerAt.IsZero() {
+		e.armTimer(timerRTO, e.curRTO())
+	}
+}
+
+// advertise returns the window field for an outgoing segment and records
+// the right edge it promises. The edge never moves back (RFC 9293 section
+// 3.8.6.2.2) and, to avoid silly windows, moves forward only by at least
+// a segment or half the buffer.
+func (e *Endpoint) advertise() uint16 {
+	edge := e.rcvNxt.add(e.rcv.free())
+	if e.rcvAdv.gt(e.rcvNxt) || e.rcvAdv == e.rcvNxt {
+		if edge.lt(e.rcvAdv) || int(edge-e.rcvAdv) < min(e.rcv.limit/2, e.rcvMSS) {
+			edge = seqMax(e.rcvAdv, e.rcvNxt)
+		}
+	}
+	wnd := int(edge - e.rcvNxt)
+	scaled := min(wnd>>e.rcvShift, 0xffff)
+	e.rcvAdv = e.rcvNxt.add(scaled << e.rcvShift)
+	return uint16(scaled)
+}
+
+// windowUpdate tells the peer about buffer space freed by a read, when the
+// window has at least doubled and grown by a segment or more.
+func (e *Endpoint) windowUpdate() {
+	if !e.state.synchronized() || e.finRcvd {
+		return
+	}
+	adv := int(int32(e.rcvAdv - e.rcvNxt))
+	wnd := e.rcv.free()
+	if wnd-adv >= e.rcvMSS && wnd >= 2*adv {
+		e.sendAck()
+	}
+}
+
+// sendPendingAck sends the ACK the last segment deserves, now or later:
+// at once for out-of-order data, FINs and every second full-sized
+// segment; otherwise after the delayed-ACK timeout (RFC 5681 section 4.2).
+func (e *Endpoint) sendPendingAck() {
+	if e.lastAck == e.rcvNxt && !e.ackNow {
+		return
+	}
+	if e.ackNow || int(e.rcvNxt-e.lastAck) >= 2*max(e.segMax, e.rcvMSS/2) {
+		e.ackNow = false
+		e.sendAck()
+		return
+	}
+	if !e.delackSet {
+		e.delackSet = true
+		if e.delack == nil {
+			e.delack = e.p.clk.AfterFunc(e.p.opts.DelayedACK, e.onDelack)
+		} else {
+			e.delack.Reset(e.p.opts.DelayedACK)
+		}
+	}
+}
+
+// canSend reports whether the state lets data or a FIN go out.
+func (e *Endpoint) canSend() bool {
+	switch e.state {
+	case StateEstablished, StateCloseWait, StateFinWait1, StateClosing, StateLastAck:
+		return true
+	}
+	return false
+}
+
+// output sends whatever the windows, Nagle's algorithm and sender-side
+// silly-window avoidance allow (RFC 9293 section 3.8.6.2.1, RFC 896).
+func (e *Endpoint) output() {
+	if !e.canSend() {
+		return
+	}
+	for {
+		off := int(e.sndNxt - e.sndUna)
+		unsent := max(e.snd.len()-off, 0)
+		inflight := off
+		room := min(e.sndWnd-inflight, e.cwnd+e.limitedTransmit()-e.pipe())
+		n := min(unsent, e.sndMSS, max(room, 0))
+		fin := e.shutWr && !e.finAcked && e.sndNxt.add(n) == e.finSeq
+		if n == 0 && !fin {
+			break
+		}
+		if n < e.sndMSS && !fin {
+			if n < unsent {
+				// Window-limited: wait for a useful window.
+				if n < e.maxSndWnd/2 || room < e.sndWnd-inflight {
+					break
+				}
+			} else if inflight > 0 && !e.noDelay {
+				break // Nagle: one small segment in flight at a time
+			}
+		}
+		e.sendData(e.sndNxt, n, fin)
+		e.sndNxt = e.sndNxt.add(n)
+		if fin {
+			e.sndNxt++
+		}
+		e.sndMax = seqMax(e.sndMax, e.sndNxt)
+		if fin {
+			break
+		}
+	}
+	e.armSendTimers()
+}
+
+// sendData sends n bytes from seq (which must be at or after SND.UNA),
+// plus a FIN if fin is set.
+func (e *Endpoint) sendData(seq seqnum, n int, fin bool) {
+	off := int(seq - e.sndUna)
+	var payload []byte
+	if n > 0 {
+		if payload = e.snd.slice(off, n); payload == nil {
+			if cap(e.scratch) < n {
+				e.scratch = make([]byte, e.sndMSS)
+			}
+			payload = e.scratch[:n]
+			e.snd.peek(off, payload)
+		}
+	}
+	flags := uint8(flagACK)
+	if fin {
+		flags |= flagFIN
+	}
+	if n > 0 && off+n == e.snd.len() {
+		flags |= flagPSH
+	}
+	if seq.lt(e.sndMax) {
+		e.rttTiming = false // Karn: never time a retransmission
+	} else if !e.rttTiming && n > 0 {
+		e.rttTiming, e.rttSeq, e.rttStart = true, seq, e.p.clk.Now()
+	}
+	e.sendRaw(seq, e.rcvNxt, flags, payload)
+}
+
+// armSendTimers runs the retransmission timer while anything is in flight
+// and the persist timer while data waits on a window too small to use.
+func (e *Endpoint) armSendTimers() {
+	switch {
+	case e.sndMax != e.sndUna && e.sndNxt != e.sndUna:
+		if e.timerKind != timerRTO || e.timerAt.IsZero() {
+			e.armTimer(timerRTO, e.curRTO())
+		}
+	case e.snd.len() > int(e.sndNxt-e.sndUna):
+		if e.timerAt.IsZero() {
+			e.armTimer(timerPersist, e.curRTO())
+		}
+	}
+}

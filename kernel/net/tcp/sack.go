@@ -1,0 +1,146 @@
+package tcp
+
+// Selective acknowledgement (RFC 2018) and SACK-based loss recovery, a
+// simplified form of RFC 6675. The receiver reports its out-of-order
+// ranges; the sender keeps them in a scoreboard and, in recovery,
+// retransmits only the holes, keeping the data it estimates to be in
+// flight ("pipe") under the congestion window.
+//
+// The estimate: every hole below the highest SACKed byte is taken as lost;
+// holes retransmitted in this recovery (below rtxHigh) are in flight
+// again; everything above the highest SACKed byte is in flight. After a
+// retransmission timeout, everything below the highest byte sent is
+// presumed lost unless SACKed, and recovery starts again from SND.UNA
+// with a one-segment window, skipping what the peer holds.
+
+// sackBlocks fills e.sackOut with the receiver's out-of-order ranges, the
+// one holding the latest arrival first (RFC 2018 section 4), and returns them.
+func (e *Endpoint) sackBlocks() []seqRange {
+	q := &e.ooo
+	out := e.sackOut[:0]
+	first := -1
+	for i := 0; i < q.n; i++ {
+		if e.lastOOO.ge(q.ranges[i].start) && e.lastOOO.lt(q.ranges[i].end) {
+			first = i
+			out = append(out, q.ranges[i])
+			break
+		}
+	}
+	for i := q.n - 1; i >= 0 && len(out) < maxSACK; i-- {
+		if i != first {
+			out = append(out, q.ranges[i])
+		}
+	}
+	return out
+}
+
+// takeSACK records the valid SACK blocks of an incoming ACK and reports
+// whether they told us anything new.
+func (e *Endpoint) takeSACK(seg *segment) bool {
+	before := e.sb.covered(e.sndUna, e.sndMax)
+
+	for _, r := range seg.sack[:seg.nsack] {
+		if !r.start.lt(r.end) || r.end.gt(e.sndMax) || r.end.le(seg.ack) || r.end.le(e.sndUna) {
+			continue // empty, beyond what we sent, or a D-SACK of old data
+		}
+		r.start = seqMax(r.start, seqMax(seg.ack, e.sndUna))
+		e.sb.add(r.start, r.end) // when full, the block is forgotten: recovery is slower, not wrong
+	}
+	return e.sb.covered(e.sndUna, e.sndMax) > before
+}
+
+// lossLimit is the sequence number below which unSACKed data counts as lost.
+func (e *Endpoint) lossLimit() seqnum {
+	lim := e.sndUna
+	if e.sb.n > 0 {
+		lim = e.sb.high()
+	}
+	if e.rtoRecovery {
+		lim = seqMax(lim, e.rtoHigh)
+	}
+	return lim
+}
+
+// pipe estimates the bytes in flight (RFC 6675 section 4).
+func (e *Endpoint) pipe() int {
+	if !e.inRecovery || !e.sackOK {
+		return int(e.sndNxt - e.sndUna)
+	}
+	p := 0
+	if e.rtxHigh.gt(e.sndUna) {
+		p = int(e.rtxHigh-e.sndUna) - e.sb.covered(e.sndUna, e.rtxHigh)
+	}
+	if top := seqMax(e.lossLimit(), e.rtxHigh); e.sndMax.gt(top) {
+		p += int(e.sndMax - top)
+	}
+	return p
+}
+
+// enterSACKRecovery starts fast recovery with a SACK-capable peer.
+func (e *Endpoint) enterSACKRecovery() {
+	e.cwnd = e.ssthresh
+	e.rtxHigh = e.sndUna
+	e.sackSend()
+}
+
+// sackSend retransmits holes, then sends new data, while the pipe is
+// below the congestion window.
+func (e *Endpoint) sackSend() {
+	mss := e.sndMSS
+	limit := e.lossLimit()
+	if limit == e.sndUna {
+		limit = e.sndUna.add(mss) // no SACK yet: the first segment is the loss
+	}
+	dataEnd := e.sndUna.add(e.snd.len())
+	e.detectLostRetransmit()
+	for i := 0; i < 64; i++ {
+		if p := e.pipe(); p > 0 && e.cwnd-p < mss {
+			break
+		}
+		hs, he, ok := e.sb.nextHole(seqMax(e.rtxHigh, e.sndUna), minSeq(limit, e.sndMax))
+		if !ok {
+			break
+		}
+		n := min(int(he-hs), mss)
+		fin := false
+		if hs.add(n).gt(dataEnd) {
+			n = int(int32(dataEnd - hs))
+			fin = e.shutWr && !e.finAcked && e.sndMax.gt(e.finSeq)
+			if n < 0 || (n == 0 && !fin) {
+				break
+			}
+		}
+		if hs == e.sndUna {
+			e.rtxProbe, e.rtxMark, e.rtxProbing = hs, e.sndMax, true
+		}
+		e.sendData(hs, n, fin)
+		e.rtxHigh = hs.add(n)
+		if fin {
+			e.rtxHigh++
+		}
+	}
+	e.output()
+}
+
+// detectLostRetransmit notices that the retransmission of the first hole
+// was itself lost: the peer has SACKed at least three segments sent after
+// it, yet SND.UNA has not passed it. Without this only the retransmission
+// timer would find out. The holes are then resent, and since the loss is
+// a new congestion signal the window is halved again.
+func (e *Endpoint) detectLostRetransmit() {
+	if !e.rtxProbing {
+		return
+	}
+	if e.sndUna.gt(e.rtxProbe) {
+		e.rtxProbing = false
+		return
+	}
+	if e.sb.empty() || int(int32(e.sb.high()-e.rtxMark)) < 3*e.sndMSS {
+		return
+	}
+	e.rtxProbing = false
+	e.p.stats.lostRetrans.Add(1)
+	e.rtxHigh = e.sndUna
+	e.ssthresh = max(e.pipe()/2, 2*e.sndMSS)
+	e.cwnd = e.ssthresh
+}

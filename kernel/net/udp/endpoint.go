@@ -1,0 +1,161 @@
+package udp
+
+import (
+	"sync"
+	"syscall"
+
+	"scone/kernel/net/dgram"
+	"scone/kernel/net/tcpip"
+)
+
+// QueueLen is how many undelivered datagrams an endpoint keeps; more are
+// dropped and counted (the MIT lab's rule).
+const QueueLen = dgram.Len
+
+// Endpoint is a UDP socket without blocking: every call returns at once
+// (EAGAIN when it would wait) and readiness changes are announced on
+// Waiter. The socket layer builds blocking calls on top. Receiving,
+// readiness, shutdown and addresses come from dgram.Base.
+type Endpoint struct {
+	dgram.Base
+	proto *Protocol
+
+	// sendMu serialises senders so they can share hdr: a header on the
+	// stack would escape through the NetworkLayer interface and cost an
+	// allocation per datagram.
+	sendMu sync.Mutex
+	hdr    [HeaderLen]byte
+
+	nic int // interface the endpoint is tied to, -1 for any; guarded by Mu
+}
+
+// Bind gives e a local address; port 0 picks an ephemeral port.
+func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
+	e.Mu.Lock()
+	defer e.Mu.Unlock()
+	if e.Closed {
+		return syscall.EBADF
+	}
+	if e.Bound {
+		return syscall.EINVAL
+	}
+	if !addr.Addr.IsUnspecified() && addr.Addr != tcpip.BroadcastAddr && !e.proto.net.IsLocal(addr.Addr) {
+		return syscall.EADDRNOTAVAIL
+	}
+	return e.bindLocked(addr)
+}
+
+func (e *Endpoint) bindLocked(addr tcpip.FullAddr) error {
+	if _, err := e.proto.bind(e, addr); err != nil {
+		return err
+	}
+	e.Bound = true
+	return nil
+}
+
+// BindToNIC ties e to one interface (SO_BINDTODEVICE): datagrams it sends
+// leave through nic whatever the route table says. A DHCP client uses it
+// before the interface has an address.
+func (e *Endpoint) BindToNIC(nic int) {
+	e.Mu.Lock()
+	e.nic = nic
+	e.Mu.Unlock()
+}
+
+// Connect fixes the peer: sends without an address go to it and only
+// datagrams from it are received. An unbound endpoint is bound to an
+// ephemeral port first. A zero addr disconnects (connect to AF_UNSPEC).
+func (e *Endpoint) Connect(addr tcpip.FullAddr) error {
+	e.Mu.Lock()
+	defer e.Mu.Unlock()
+	if e.Closed {
+		return syscall.EBADF
+	}
+	if addr == (tcpip.FullAddr{}) {
+		e.proto.mu.Lock()
+		e.Connected, e.Remote = false, tcpip.FullAddr{}
+		e.proto.mu.Unlock()
+		return nil
+	}
+	if addr.Port == 0 {
+		return syscall.EINVAL
+	}
+	r, err := e.routeLocked(addr.Addr)
+	if err != nil {
+		return err
+	}
+	if !e.Bound {
+		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
+			return err
+		}
+	}
+	// Demultiplexing reads these under proto.mu.
+	e.proto.mu.Lock()
+	if e.Local.Addr.IsUnspecified() && !r.Src.IsUnspecified() {
+		e.Local.Addr = r.Src
+	}
+	e.Remote, e.Connected = addr, true
+	e.proto.mu.Unlock()
+	e.SoftErr = 0
+	return nil
+}
+
+func (e *Endpoint) routeLocked(dst tcpip.Addr) (tcpip.Route, error) {
+	if e.nic >= 0 {
+		if nr, ok := e.proto.net.(tcpip.NICRouter); ok {
+			return nr.RouteNIC(e.nic, e.Local.Addr, dst)
+		}
+	}
+	return e.proto.net.Route(e.Local.Addr, dst)
+}
+
+// SendTo sends b as one datagram to *to, or to the connected peer if to is
+// nil. An unbound endpoint is bound to an ephemeral port first.
+func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
+	if len(b) > MaxPayload {
+		return 0, syscall.EMSGSIZE
+	}
+	e.Mu.Lock()
+	if err := e.SendCheckLocked(); err != nil {
+		e.Mu.Unlock()
+		return 0, err
+	}
+	var dst tcpip.FullAddr
+	switch {
+	case to != nil:
+		if to.Port == 0 {
+			e.Mu.Unlock()
+			return 0, syscall.EINVAL
+		}
+		dst = *to
+	case e.Connected:
+		dst = e.Remote
+	default:
+		e.Mu.Unlock()
+		return 0, syscall.EDESTADDRREQ
+	}
+	if !e.Bound {
+		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
+			e.Mu.Unlock()
+			return 0, err
+		}
+	}
+	r, err := e.routeLocked(dst.Addr)
+	src := tcpip.FullAddr{Addr: r.Src, Port: e.Local.Port}
+	e.Mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	e.sendMu.Lock()
+	Encode(e.hdr[:], src, dst, b)
+	err = e.proto.net.WritePacket(r, tcpip.ProtoUDP, e.hdr[:], b)
+	e.sendMu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	e.proto.Stats.OutDatagrams.Inc()
+	return len(b), nil
+}
+
+// Close releases the port and wakes every waiter.
+func (e *Endpoint) Close() { e.Base.Close(func() { e.proto.unbind(e) }) }

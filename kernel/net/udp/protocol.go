@@ -1,0 +1,180 @@
+package udp
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"sync"
+	"syscall"
+
+	"scone/kernel/net/dgram"
+	"scone/kernel/net/tcpip"
+)
+
+// Ephemeral ports, as Linux's default ip_local_port_range.
+const (
+	firstEphemeral = 32768
+	lastEphemeral  = 60999
+)
+
+// Stats are the Udp lines of `netstat -s`.
+type Stats struct {
+	InDatagrams  tcpip.Counter // delivered to a socket
+	NoPorts      tcpip.Counter // no socket on the destination port
+	InErrors     tcpip.Counter // malformed, bad checksum or no room
+	InCsumErrors tcpip.Counter
+	RcvbufErrors tcpip.Counter // dropped because the socket held 16 already
+	OutDatagrams tcpip.Counter
+}
+
+// Protocol is UDP for one stack: the table of endpoints by port. It is a
+// tcpip.TransportHandler for protocol 17.
+type Protocol struct {
+	net   tcpip.NetworkLayer
+	Stats Stats
+
+	mu    sync.RWMutex
+	ports map[uint16][]*Endpoint
+	next  uint16 // where the next ephemeral port search starts
+}
+
+// New returns UDP over net.
+func New(net tcpip.NetworkLayer) *Protocol {
+	return &Protocol{
+		net:   net,
+		ports: make(map[uint16][]*Endpoint),
+		next:  uint16(firstEphemeral + rand.IntN(lastEphemeral-firstEphemeral+1)),
+	}
+}
+
+// NewEndpoint returns an unbound endpoint.
+func (p *Protocol) NewEndpoint() *Endpoint {
+	return &Endpoint{Base: dgram.NewBase(), proto: p, nic: -1}
+}
+
+// HandlePacket delivers a received datagram to the endpoint it is for.
+func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
+	h, payload, err := Parse(info.Src, info.Dst, b)
+	if err != nil {
+		p.Stats.InErrors.Inc()
+		if err == ErrChecksum {
+			p.Stats.InCsumErrors.Inc()
+		}
+		return true // malformed: dropped, but no port-unreachable
+	}
+	from := tcpip.FullAddr{Addr: info.Src, Port: h.SrcPort}
+	p.mu.RLock()
+	e := p.lookup(info.Dst, h.DstPort, from, info.Broadcast)
+	p.mu.RUnlock()
+	if e == nil {
+		p.Stats.NoPorts.Inc()
+		return false
+	}
+	if e.Deliver(from, info.Dst, payload) {
+		p.Stats.InDatagrams.Inc()
+	} else {
+		p.Stats.RcvbufErrors.Inc()
+		p.Stats.InErrors.Inc()
+	}
+	return true
+}
+
+// HandleControl reports an ICMP error to the connected endpoint that sent
+// the offending datagram. Like Linux without IP_RECVERR, unconnected
+// endpoints are not told: the error could concern any of their peers.
+func (p *Protocol) HandleControl(msg tcpip.ControlMessage, src, dst tcpip.Addr, orig []byte) {
+	if len(orig) < HeaderLen {
+		return
+	}
+	local := tcpip.FullAddr{Addr: src, Port: binary.BigEndian.Uint16(orig[0:2])}
+	remote := tcpip.FullAddr{Addr: dst, Port: binary.BigEndian.Uint16(orig[2:4])}
+	p.mu.RLock()
+	e := p.lookup(local.Addr, local.Port, remote, false)
+	p.mu.RUnlock()
+	if e != nil {
+		e.SetError(msg.Err, remote)
+	}
+}
+
+// lookup finds the endpoint that should receive a datagram for dst:port
+// from the given peer: a connected endpoint beats an unconnected one, an
+// endpoint bound to the address beats a wildcard one. p.mu is held.
+func (p *Protocol) lookup(dst tcpip.Addr, port uint16, from tcpip.FullAddr, broadcast bool) *Endpoint {
+	var best *Endpoint
+	bestScore := -1
+	for _, e := range p.ports[port] {
+		score := 0
+		if !e.Local.Addr.IsUnspecified() {
+			if e.Local.Addr != dst && !broadcast {
+				continue
+			}
+			score++
+		}
+		if e.Connected {
+			if e.Remote != from {
+				continue
+			}
+			score += 2
+		}
+		if score > bestScore {
+			best, bestScore = e, score
+		}
+	}
+	return best
+}
+
+// bind registers e at addr, picking an ephemeral port if addr.Port is 0.
+func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if addr.Port == 0 {
+		n := lastEphemeral - firstEphemeral + 1
+		for i := 0; i < n; i++ {
+			port := p.next
+			p.next++
+			if p.next > lastEphemeral || p.next < firstEphemeral {
+				p.next = firstEphemeral
+			}
+			if p.free(addr.Addr, port) {
+				addr.Port = port
+				break
+			}
+		}
+		if addr.Port == 0 {
+			return addr, syscall.EADDRINUSE
+		}
+	} else if !p.free(addr.Addr, addr.Port) {
+		return addr, syscall.EADDRINUSE
+	}
+	e.Local = addr // under p.mu: lookup reads it
+	p.ports[addr.Port] = append(p.ports[addr.Port], e)
+	return addr, nil
+}
+
+// free reports whether addr:port can be bound: no endpoint holds the port on
+// the same address or on the wildcard, and a wildcard bind needs the port
+// entirely free. p.mu is held.
+func (p *Protocol) free(addr tcpip.Addr, port uint16) bool {
+	for _, e := range p.ports[port] {
+		if e.Local.Addr == addr || e.Local.Addr.IsUnspecified() || addr.IsUnspecified() {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Protocol) unbind(e *Endpoint) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.ports[e.Local.Port]
+	for i, x := range list {
+		if x == e {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(p.ports, e.Local.Port)
+	} else {
+		p.ports[e.Local.Port] = list
+	}
+}
