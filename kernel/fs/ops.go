@@ -178,6 +178,9 @@ func (fs *FS) unlink(dir *Inode, path string, rmdir bool) error {
 		if err != nil {
 			return nil, err
 		}
+		if inum == dp.inum {
+			return nil, errCorrupt("directory %d names itself %q", dp.inum, name)
+		}
 		ip := fs.iget(inum)
 		if err := ip.lock(); err != nil {
 			return []*Inode{ip}, err
