@@ -104,10 +104,15 @@ const maxWriteBlocks = (layout.MaxOpBlocks - 5) / 2
 // long job (freeing a large file) stops before it exceeds MaxOpBlocks.
 type budget map[uint64]bool
 
+// opBudget is the most blocks a freeing transaction logs; tests lower it
+// to make truncation span many transactions.
+var opBudget = layout.MaxOpBlocks - 2
+
 func (bg budget) add(n uint64) { bg[n] = true }
 
-// full reports whether logging up to three more blocks could overflow.
-func (bg budget) full() bool { return len(bg)+3 > layout.MaxOpBlocks-2 }
+// full reports whether logging up to three more blocks (a bitmap block,
+// an indirect block, a double-indirect block) could exceed opBudget.
+func (bg budget) full() bool { return len(bg)+3 > opBudget }
 
 // freeFrom frees the blocks of file blocks >= from, highest first, clearing
 // each pointer in the same transaction as the bitmap bit. It stops when
