@@ -207,9 +207,9 @@ func verifyCrash(t *testing.T, img *fsdev.Mem, k int, traces []*trace) bool {
 // its writes, with writes persisting in order, and again with the writes
 // since the last flush persisting at random (a disk's write cache).
 func TestCrashEveryWrite(t *testing.T) {
-	goroutines, steps := 3, 25
+	goroutines, steps := 4, 40
 	if *long {
-		goroutines, steps = 4, 60
+		goroutines, steps = 6, 150
 	}
 	base, events, traces := crashWorkload(t, goroutines, steps, 1)
 	if t.Failed() {

@@ -105,6 +105,11 @@ func (dp *Inode) link(t *tx, name string, inum uint32, typ uint8) error {
 	}
 	a, err := dp.bmap(t, nblocks)
 	if err != nil {
+		// bmap may have allocated an indirect block before failing:
+		// record it in the inode so the block is not leaked.
+		if uerr := dp.update(t); uerr != nil {
+			return uerr
+		}
 		return err
 	}
 	b, err := dp.fs.c.get(uint64(a))

@@ -2,7 +2,9 @@ package fs_test
 
 import (
 	"bytes"
+	"errors"
 	"math/rand"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -198,4 +200,73 @@ func TestTruncateCrash(t *testing.T) {
 			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
 		}
 	}
+}
+
+// TestFull fills the disk's blocks and then its inodes: calls fail with
+// ENOSPC, leave nothing half made, and the space comes back.
+func TestFull(t *testing.T) {
+	dev := fsdev.NewMem(700)
+	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 64}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free0 := freeBlocks(t, f)
+	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	var off int64
+	for i := 0; i < 100; i++ {
+		n, err := ip.WriteAt(chunk, off)
+		off += int64(n)
+		if err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("write: %v", err)
+			}
+			break
+		}
+	}
+	ip.Close()
+	if st, _ := f.Stat(nil, "/fill"); st.Size != off || off == 0 {
+		t.Errorf("size %d after writing %d", st.Size, off)
+	}
+	// Directories need a block each: they fail cleanly once none is left.
+	var mkErr error
+	for i := 0; i < 100 && mkErr == nil; i++ {
+		mkErr = f.Mkdir(nil, "/d"+strconv.Itoa(i), 0o755)
+	}
+	if !errors.Is(mkErr, syscall.ENOSPC) {
+		t.Errorf("mkdir on a full disk: %v", mkErr)
+	}
+	if err := f.Unlink(nil, "/fill"); err != nil {
+		t.Fatal(err)
+	}
+	// Now run out of inodes instead.
+	var crErr error
+	for i := 0; i < 100 && crErr == nil; i++ {
+		var ip *fs.Inode
+		if ip, crErr = f.Open(nil, "/e"+strconv.Itoa(i), fs.O_CREAT|syscall.O_RDWR, 0o644); crErr == nil {
+			ip.Close()
+		}
+	}
+	if !errors.Is(crErr, syscall.ENOSPC) {
+		t.Errorf("create with no inodes left: %v", crErr)
+	}
+	r := fsck(t, f, dev)
+	if r.Inodes != 64-1 { // every inode but the reserved 0
+		t.Errorf("%d inodes in use, want 63", r.Inodes)
+	}
+	f, _ = fs.Mount(dev, fs.Options{})
+	for i := 0; i < 100; i++ {
+		f.Unlink(nil, "/e"+strconv.Itoa(i))
+		f.Rmdir(nil, "/d"+strconv.Itoa(i))
+	}
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after deleting everything, want %d", got, free0)
+	}
+	fsck(t, f, dev)
 }
