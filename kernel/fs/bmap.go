@@ -96,9 +96,11 @@ func (ip *Inode) slot(t *tx, pb uint32, i uint64) (uint32, error) {
 }
 
 // maxWriteBlocks is how many data blocks one write transaction may fill.
-// Worst case each new block also dirties its own bitmap block, plus at
-// most two indirect blocks, the double-indirect block and the inode block.
-const maxWriteBlocks = (layout.MaxOpBlocks - 5) / 2
+// Worst case each new block dirties its own bitmap block, and the piece
+// also dirties up to four pointer blocks (the indirect block, the
+// double-indirect block, two of its indirect blocks), their four bitmap
+// blocks, and the inode block: 2n + 9 <= MaxOpBlocks.
+const maxWriteBlocks = (layout.MaxOpBlocks - 9) / 2
 
 // budget counts the distinct blocks an operation has logged, so that a
 // long job (freeing a large file) stops before it exceeds MaxOpBlocks.
