@@ -51,6 +51,9 @@ func (dp *Inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) boo
 // lookup returns the inode number and record offset of name in dp, or
 // ENOENT.
 func (dp *Inode) lookup(name string) (uint32, uint64, error) {
+	if dp.d.Type() != layout.S_IFDIR {
+		return 0, 0, syscall.ENOTDIR
+	}
 	var inum uint32
 	var at uint64
 	err := dp.eachEntry(0, func(e layout.Dirent, off uint64) bool {

@@ -156,8 +156,13 @@ func (fs *FS) put(ip *Inode) error {
 // its last link went, so mount finishes the job after a crash.
 func (fs *FS) release(ip *Inode) error {
 	return fs.truncate(ip, 0, true, func(t *tx) error {
-		ip.d = layout.Dinode{} // truncStep writes it back
-		ip.valid = false       // and the next user must read it afresh
+		// Clear the inode before its bit: once the bit is clear, ialloc
+		// may hand the number out and initialise the inode at once.
+		ip.d = layout.Dinode{}
+		if err := ip.update(t); err != nil {
+			return err
+		}
+		ip.valid = false // so truncStep does not write it again
 		if err := fs.free(t, fs.inodeBitmap(), uint64(ip.inum)); err != nil {
 			return err
 		}

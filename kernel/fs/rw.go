@@ -208,7 +208,7 @@ func (fs *FS) truncStep(ip *Inode, fn func(*tx) (bool, error)) (bool, error) {
 		return false, t.finish(err)
 	}
 	more, err := fn(t)
-	if err == nil {
+	if err == nil && ip.valid { // release's last step has freed the inode
 		err = ip.update(t)
 	}
 	ip.unlock()
