@@ -11,6 +11,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
 )
 
 func freeBlocks(t *testing.T, f *fs.FS) uint64 {
@@ -268,5 +269,49 @@ func TestFull(t *testing.T) {
 	if got := freeBlocks(t, f); got != free0 {
 		t.Errorf("free blocks %d after deleting everything, want %d", got, free0)
 	}
+	fsck(t, f, dev)
+}
+
+// TestOrphanTableFull: with every orphan slot taken by a file unlinked
+// while open, one more such unlink fails with ENOSPC and changes nothing.
+func TestOrphanTableFull(t *testing.T) {
+	dev := fsdev.NewMem(4096)
+	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 1200}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []*fs.Inode
+	defer func() {
+		for _, ip := range open {
+			ip.Close()
+		}
+	}()
+	for i := 0; i <= layout.OrphanSlots; i++ {
+		name := "/f" + strconv.Itoa(i)
+		ip, err := f.Open(nil, name, fs.O_CREAT|syscall.O_RDWR, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ip)
+		err = f.Unlink(nil, name)
+		if i < layout.OrphanSlots && err != nil {
+			t.Fatalf("unlink %d: %v", i, err)
+		}
+		if i == layout.OrphanSlots {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("unlink with the orphan table full: %v", err)
+			}
+			if _, err := f.Stat(nil, name); err != nil {
+				t.Errorf("failed unlink removed the name: %v", err)
+			}
+		}
+	}
+	for _, ip := range open {
+		ip.Close()
+	}
+	open = nil
 	fsck(t, f, dev)
 }

@@ -186,6 +186,14 @@ func (ip *Inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, err
 		ip.d.Ctime = ip.d.Mtime
 	}
 	shrink := size < ip.d.Size
+	if (shrink || anyType) && ip.d.Blocks > 0 {
+		// Claim an orphan slot before changing anything: if freeing takes
+		// more than this transaction the slot is needed, and a full table
+		// must fail the call while nothing has happened yet.
+		if err := ip.fs.orphanAdd(t, ip.inum); err != nil {
+			return false, err
+		}
+	}
 	if shrink && size%BlockSize != 0 {
 		a, err := ip.zeroTail(t, size)
 		if err != nil {
