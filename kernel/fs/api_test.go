@@ -102,6 +102,8 @@ func TestErrors(t *testing.T) {
 			_, err := f.Open(nil, "/d/file", fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
 			return err
 		}, syscall.EEXIST},
+		{"create root", func() error { _, err := f.Open(nil, "/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"create with slash", func() error { _, err := f.Open(nil, "/newfile/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
 		{"open dir for writing", func() error { _, err := f.Open(nil, "/d", syscall.O_RDWR, 0); return err }, syscall.EISDIR},
 		{"O_DIRECTORY on file", func() error { _, err := f.Open(nil, "/d/file", fs.O_DIRECTORY, 0); return err }, syscall.ENOTDIR},
 		{"unlink dir", func() error { return f.Unlink(nil, "/d/sub") }, syscall.EISDIR},
