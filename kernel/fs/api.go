@@ -75,7 +75,7 @@ func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, err
 		case !isDir && flags&O_DIRECTORY != 0:
 			err = syscall.ENOTDIR
 		case flags&O_TRUNC != 0 && st.Mode&layout.S_IFMT == layout.S_IFREG && st.Size > 0:
-			err = fs.truncate(ip, 0, false)
+			err = fs.truncate(ip, 0, false, nil)
 		}
 	}
 	if err != nil {
@@ -212,7 +212,7 @@ func (ip *Inode) Truncate(size int64) error {
 	if size < 0 {
 		return syscall.EINVAL
 	}
-	return ip.fs.truncate(ip, uint64(size), false)
+	return ip.fs.truncate(ip, uint64(size), false, nil)
 }
 
 // SetAttr changes the permission bits (chmod) and, if mtime is not -1, the
@@ -235,7 +235,8 @@ func (ip *Inode) SetAttr(perm uint32, mtime int64) error {
 }
 
 // ReadDir calls fn for each entry from offset off (0 for the start; a
-// DirEntry's Next to resume) until fn returns false.
+// DirEntry's Next to resume) until fn returns false. The directory is
+// locked meanwhile: fn must not call back into the file system.
 func (ip *Inode) ReadDir(off uint64, fn func(DirEntry) bool) error {
 	if err := ip.lock(); err != nil {
 		return err

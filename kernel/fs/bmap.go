@@ -96,18 +96,25 @@ func (ip *Inode) slot(t *tx, pb uint32, i uint64) (uint32, error) {
 }
 
 // maxWriteBlocks is how many data blocks one write transaction may fill.
-// Worst case each new block also dirties its own bitmap block, plus at
-// most two indirect blocks, the double-indirect block and the inode block.
-const maxWriteBlocks = (layout.MaxOpBlocks - 5) / 2
+// Worst case each new block dirties its own bitmap block, and the piece
+// also dirties up to four pointer blocks (the indirect block, the
+// double-indirect block, two of its indirect blocks), their four bitmap
+// blocks, and the inode block: 2n + 9 <= MaxOpBlocks.
+const maxWriteBlocks = (layout.MaxOpBlocks - 9) / 2
 
 // budget counts the distinct blocks an operation has logged, so that a
 // long job (freeing a large file) stops before it exceeds MaxOpBlocks.
 type budget map[uint64]bool
 
+// opBudget is the most blocks a freeing transaction logs; tests lower it
+// to make truncation span many transactions.
+var opBudget = layout.MaxOpBlocks - 2
+
 func (bg budget) add(n uint64) { bg[n] = true }
 
-// full reports whether logging up to three more blocks could overflow.
-func (bg budget) full() bool { return len(bg)+3 > layout.MaxOpBlocks-2 }
+// full reports whether logging up to three more blocks (a bitmap block,
+// an indirect block, a double-indirect block) could exceed opBudget.
+func (bg budget) full() bool { return len(bg)+3 > opBudget }
 
 // freeFrom frees the blocks of file blocks >= from, highest first, clearing
 // each pointer in the same transaction as the bitmap bit. It stops when

@@ -51,6 +51,9 @@ func (dp *Inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) boo
 // lookup returns the inode number and record offset of name in dp, or
 // ENOENT.
 func (dp *Inode) lookup(name string) (uint32, uint64, error) {
+	if dp.d.Type() != layout.S_IFDIR {
+		return 0, 0, syscall.ENOTDIR
+	}
 	var inum uint32
 	var at uint64
 	err := dp.eachEntry(0, func(e layout.Dirent, off uint64) bool {
@@ -105,6 +108,11 @@ func (dp *Inode) link(t *tx, name string, inum uint32, typ uint8) error {
 	}
 	a, err := dp.bmap(t, nblocks)
 	if err != nil {
+		// bmap may have allocated an indirect block before failing:
+		// record it in the inode so the block is not leaked.
+		if uerr := dp.update(t); uerr != nil {
+			return uerr
+		}
 		return err
 	}
 	b, err := dp.fs.c.get(uint64(a))

@@ -150,30 +150,22 @@ func (fs *FS) put(ip *Inode) error {
 	return err
 }
 
-// release frees an unlinked inode nobody holds: first its blocks, a few
-// transactions' worth at a time, then the inode. It was put in the orphan
-// table when its last link went, so a crash part-way is finished by mount.
+// release frees an unlinked inode nobody holds: its blocks, as many
+// transactions' worth as needed, and then, in the transaction that frees
+// the last block, the inode itself. It was put in the orphan table when
+// its last link went, so mount finishes the job after a crash.
 func (fs *FS) release(ip *Inode) error {
-	if err := fs.truncate(ip, 0, true); err != nil {
-		return err
-	}
-	t, err := fs.j.begin()
-	if err != nil {
-		return err
-	}
-	err = ip.lock()
-	if err == nil {
+	return fs.truncate(ip, 0, true, func(t *tx) error {
+		// Clear the inode before its bit: once the bit is clear, ialloc
+		// may hand the number out and initialise the inode at once.
 		ip.d = layout.Dinode{}
-		err = ip.update(t)
-		if err == nil {
-			err = fs.free(t, fs.inodeBitmap(), uint64(ip.inum))
+		if err := ip.update(t); err != nil {
+			return err
 		}
-		if err == nil {
-			err = fs.orphanRemove(t, ip.inum)
+		ip.valid = false // so truncStep does not write it again
+		if err := fs.free(t, fs.inodeBitmap(), uint64(ip.inum)); err != nil {
+			return err
 		}
-		ip.valid = false
-		ip.unlock()
-	}
-	err = t.finish(err)
-	return err
+		return fs.orphanRemove(t, ip.inum)
+	})
 }

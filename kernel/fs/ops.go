@@ -40,6 +40,10 @@ func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bo
 	created := false
 	err := fs.treeOp(func(t *tx) ([]*Inode, error) {
 		dp, name, mustDir, err := fs.walkParent(dir, path)
+		if err == syscall.EEXIST && !excl { // "/": it exists
+			ip = fs.Root()
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -177,6 +181,9 @@ func (fs *FS) unlink(dir *Inode, path string, rmdir bool) error {
 		inum, off, err := dp.lookup(name)
 		if err != nil {
 			return nil, err
+		}
+		if inum == dp.inum {
+			return nil, errCorrupt("directory %d names itself %q", dp.inum, name)
 		}
 		ip := fs.iget(inum)
 		if err := ip.lock(); err != nil {

@@ -105,7 +105,7 @@ func (fs *FS) reclaimOrphans() (int, error) {
 		ip.unlock()
 		if nlink > 0 {
 			// An interrupted truncation: finishing it removes the entry.
-			err = fs.truncate(ip, size, true)
+			err = fs.truncate(ip, size, true, nil)
 		}
 		// With no links, put frees the inode and removes the entry.
 		if perr := fs.put(ip); err == nil {

@@ -83,6 +83,16 @@ func (fs *FS) walkParent(start *Inode, path string) (*Inode, string, bool, error
 	if err != nil {
 		return nil, "", false, err
 	}
+	if err := dp.lock(); err != nil {
+		fs.put(dp)
+		return nil, "", false, err
+	}
+	isDir := dp.d.Type() == layout.S_IFDIR
+	dp.unlock()
+	if !isDir {
+		fs.put(dp)
+		return nil, "", false, syscall.ENOTDIR
+	}
 	return dp, comps[len(comps)-1], mustDir, nil
 }
 

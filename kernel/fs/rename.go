@@ -56,6 +56,9 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		if above[inum] {
 			return nil, syscall.EINVAL // a directory into its own subtree
 		}
+		if inum == odp.inum {
+			return nil, errCorrupt("directory %d names itself %q", odp.inum, oname)
+		}
 		ip := fs.iget(inum)
 		victims = append(victims, ip)
 		if err := ip.lock(); err != nil {
@@ -70,6 +73,9 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		case err == nil:
 			if tinum == odp.inum {
 				return victims, syscall.ENOTEMPTY // it holds the source
+			}
+			if tinum == ndp.inum {
+				return victims, errCorrupt("directory %d names itself %q", ndp.inum, nname)
 			}
 			tip := fs.iget(tinum)
 			victims = append(victims, tip)

@@ -71,7 +71,10 @@ func (ip *Inode) write(p []byte, off uint64, appendMode bool) (int, uint64, erro
 	defer ip.rw.Unlock()
 	fs := ip.fs
 	n := 0
-	for first := true; first || n < len(p); first = false {
+	if len(p) == 0 {
+		return 0, off, nil
+	}
+	for first := true; n < len(p); first = false {
 		t, err := fs.j.begin()
 		if err != nil {
 			return n, off, err
@@ -118,52 +121,88 @@ func (ip *Inode) checkWrite(off, n uint64) error {
 	return nil
 }
 
-// truncate sets the size of ip. Shrinking frees blocks beyond the new size
-// in as many transactions as needed; the first transaction sets the size
-// (and zeroes the tail of the last block) and records the inode in the
-// orphan table, so that mount finishes the freeing after a crash.
-// Only regular files may be truncated, except by release (anyType), which
-// empties any inode before freeing it.
-func (fs *FS) truncate(ip *Inode, size uint64, anyType bool) error {
+// truncate sets the size of ip. Shrinking frees the blocks beyond the new
+// size, as many as fit in the same transaction; if more remain, the inode
+// goes into the orphan table in that same transaction, and the rest is
+// freed in further transactions, so that mount finishes the job after a
+// crash. final, if not nil, runs in the transaction that frees the last
+// block. Only regular files may be truncated, except by release and
+// mount's orphan pass (anyType), which always sweep past the size.
+func (fs *FS) truncate(ip *Inode, size uint64, anyType bool, final func(*tx) error) error {
 	ip.rw.Lock()
 	defer ip.rw.Unlock()
 	if size > layout.MaxFileSize {
 		return syscall.EFBIG
 	}
 	from := (size + BlockSize - 1) / BlockSize
-	more, err := fs.truncStep(ip, func(t *tx) (bool, error) {
-		if typ := ip.d.Type(); typ == layout.S_IFDIR && !anyType {
-			return false, syscall.EISDIR
-		} else if typ != layout.S_IFREG && !anyType {
-			return false, syscall.EINVAL
-		}
-		if size < ip.d.Size && size%BlockSize != 0 {
-			if err := ip.zeroTail(t, size); err != nil {
-				return false, err
-			}
-		}
-		// Release and mount's orphan pass (anyType) always sweep: blocks
-		// may lie beyond the size after an interrupted truncation.
-		shrink := size < ip.d.Size || anyType
-		ip.d.Size = size
-		ip.d.Mtime = fs.now()
-		ip.d.Ctime = ip.d.Mtime
-		if shrink {
-			return true, fs.orphanAdd(t, ip.inum)
-		}
-		return false, nil
-	})
-	for more && err == nil {
+	for first, more := true, true; more; first = false {
+		var err error
 		more, err = fs.truncStep(ip, func(t *tx) (bool, error) {
-			done, err := ip.freeFrom(t, from, budget{})
-			if done && err == nil && ip.d.Nlink > 0 {
+			// Reserve room for the blocks logged besides the freeing.
+			bg := budget{uint64(fs.sb.OrphanStart): true}
+			if final != nil {
+				bg.add(uint64(fs.sb.InodeBitmapStart) + uint64(ip.inum)/layout.BitsPerBlock)
+			}
+			if first {
+				if sweep, err := ip.setSize(t, size, anyType, bg); err != nil || !sweep {
+					return false, err
+				}
+			}
+			done, err := ip.freeFrom(t, from, bg)
+			switch {
+			case err != nil:
+				return false, err
+			case !done:
+				return true, fs.orphanAdd(t, ip.inum)
+			case ip.d.Nlink > 0:
 				// An unlinked file stays an orphan until its inode is freed.
 				err = fs.orphanRemove(t, ip.inum)
 			}
-			return !done, err
+			if err == nil && final != nil {
+				err = final(t)
+			}
+			return false, err
 		})
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
+}
+
+// setSize is the first step of truncate: check the type, zero the tail of
+// a partial last block, set the size. It reports whether blocks past the
+// size need freeing.
+func (ip *Inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, error) {
+	if !anyType {
+		switch ip.d.Type() {
+		case layout.S_IFREG:
+		case layout.S_IFDIR:
+			return false, syscall.EISDIR
+		default:
+			return false, syscall.EINVAL
+		}
+		ip.d.Mtime = ip.fs.now()
+		ip.d.Ctime = ip.d.Mtime
+	}
+	shrink := size < ip.d.Size
+	if (shrink || anyType) && ip.d.Blocks > 0 {
+		// Claim an orphan slot before changing anything: if freeing takes
+		// more than this transaction the slot is needed, and a full table
+		// must fail the call while nothing has happened yet.
+		if err := ip.fs.orphanAdd(t, ip.inum); err != nil {
+			return false, err
+		}
+	}
+	if shrink && size%BlockSize != 0 {
+		a, err := ip.zeroTail(t, size)
+		if err != nil {
+			return false, err
+		}
+		bg.add(uint64(a))
+	}
+	ip.d.Size = size
+	return shrink || anyType, nil
 }
 
 // truncStep runs fn on ip, locked, in a transaction of its own, and
@@ -177,7 +216,7 @@ func (fs *FS) truncStep(ip *Inode, fn func(*tx) (bool, error)) (bool, error) {
 		return false, t.finish(err)
 	}
 	more, err := fn(t)
-	if err == nil {
+	if err == nil && ip.valid { // release's last step has freed the inode
 		err = ip.update(t)
 	}
 	ip.unlock()
@@ -186,18 +225,19 @@ func (fs *FS) truncStep(ip *Inode, fn func(*tx) (bool, error)) (bool, error) {
 }
 
 // zeroTail zeroes the bytes of the block holding offset size from size to
-// its end, so that growing the file again reads zeros there.
-func (ip *Inode) zeroTail(t *tx, size uint64) error {
+// its end, so that growing the file again reads zeros there. It returns
+// the block it changed (0 for a hole).
+func (ip *Inode) zeroTail(t *tx, size uint64) (uint32, error) {
 	a, err := ip.bmap(nil, size/BlockSize)
 	if a == 0 || err != nil {
-		return err
+		return 0, err
 	}
 	b, err := ip.fs.c.get(uint64(a))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	clear(b.data[size%BlockSize:])
 	t.write(b)
 	ip.fs.c.release(b)
-	return nil
+	return a, nil
 }

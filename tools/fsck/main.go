@@ -9,6 +9,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"scone/kernel/fs/check"
@@ -16,41 +17,47 @@ import (
 	"scone/kernel/fs/layout"
 )
 
-func main() {
-	ls := flag.Bool("ls", false, "list every file: path, size, SHA-256")
-	quiet := flag.Bool("q", false, "print nothing but problems")
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: fsck [-ls] [-q] IMAGE\n")
-		flag.PrintDefaults()
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is the command, returning its exit status: 0 clean, 1 problems, 2 usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("fsck", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	ls := fl.Bool("ls", false, "list every file: path, size, SHA-256")
+	quiet := fl.Bool("q", false, "print nothing but problems")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "usage: fsck [-ls] [-q] IMAGE\n")
+		fl.PrintDefaults()
 	}
-	flag.Parse()
-	if flag.NArg() != 1 {
-		flag.Usage()
-		os.Exit(2)
+	if err := fl.Parse(args); err != nil || fl.NArg() != 1 {
+		fl.Usage()
+		return 2
 	}
-	dev, err := fsdev.OpenFile(flag.Arg(0), true)
+	name := fl.Arg(0)
+	dev, err := fsdev.OpenFile(name, true)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fsck:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "fsck:", err)
+		return 1
 	}
 	defer dev.Close()
 	r := check.Image(dev, *ls)
 	if *ls {
 		for _, f := range r.Files {
-			fmt.Println(listLine(f))
+			fmt.Fprintln(stdout, listLine(f))
 		}
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(os.Stderr, "fsck: %s: %s\n", flag.Arg(0), p)
+		fmt.Fprintf(stderr, "fsck: %s: %s\n", name, p)
 	}
 	if !r.OK() {
-		fmt.Fprintf(os.Stderr, "fsck: %s: %d problem(s): NOT CLEAN\n", flag.Arg(0), len(r.Problems))
-		os.Exit(1)
+		fmt.Fprintf(stderr, "fsck: %s: %d problem(s): NOT CLEAN\n", name, len(r.Problems))
+		return 1
 	}
 	if !*quiet {
-		fmt.Fprintf(os.Stderr, "fsck: %s: clean: %d inodes, %d data blocks in use (%d blocks, %d inodes); recovery replayed %d journal blocks, freed %d orphans\n",
-			flag.Arg(0), r.Inodes, r.Blocks, r.SB.NBlocks, r.SB.NInodes, r.Replayed, r.Orphans)
+		fmt.Fprintf(stderr, "fsck: %s: clean: %d inodes, %d data blocks in use (%d blocks, %d inodes); recovery replayed %d journal blocks, freed %d orphans\n",
+			name, r.Inodes, r.Blocks, r.SB.NBlocks, r.SB.NInodes, r.Replayed, r.Orphans)
 	}
+	return 0
 }
 
 // listLine formats one file as "path size sha256"; a directory's path ends

@@ -50,6 +50,10 @@ func (c *copier) copyTree(src, dst string) error {
 			if err := c.copyFile(hp, ip, st); err != nil {
 				return fmt.Errorf("%s: %w", ip, err)
 			}
+		case st.Mode()&(os.ModeDevice|os.ModeNamedPipe) != 0:
+			if err := c.copyNode(ip, st); err != nil {
+				return fmt.Errorf("%s: %w", ip, err)
+			}
 		default:
 			c.warnings = append(c.warnings, fmt.Sprintf("%s: skipped (%v is not supported)", hp, st.Mode().Type()))
 		}
@@ -93,6 +97,49 @@ func (c *copier) copyFile(hp, ip string, st os.FileInfo) error {
 		}
 	}
 	return out.SetAttr(uint32(st.Mode().Perm()), st.ModTime().UnixNano())
+}
+
+// copyNode makes a device node or FIFO like the host's.
+func (c *copier) copyNode(ip string, st os.FileInfo) error {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("no device numbers")
+	}
+	rdev := uint64(sys.Rdev)
+	major := uint32((rdev>>8)&0xfff | (rdev>>32)&^0xfff)
+	minor := uint32(rdev&0xff | (rdev>>12)&^0xff)
+	if err := c.f.Mknod(nil, ip, sys.Mode, major, minor); err != nil {
+		return err
+	}
+	return c.setAttr(ip, st)
+}
+
+// mknod makes the node a -mknod flag describes: PATH:TYPE:MAJOR:MINOR,
+// TYPE c (character device), b (block device) or p (FIFO), mode 0666.
+func (c *copier) mknod(spec string) error {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 4 {
+		return fmt.Errorf("-mknod %q: want PATH:TYPE:MAJOR:MINOR", spec)
+	}
+	types := map[string]uint32{"c": syscall.S_IFCHR, "b": syscall.S_IFBLK, "p": syscall.S_IFIFO}
+	typ, ok := types[parts[1]]
+	major, err1 := strconv.ParseUint(parts[2], 10, 32)
+	minor, err2 := strconv.ParseUint(parts[3], 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("-mknod %q: want PATH:TYPE:MAJOR:MINOR with TYPE c, b or p", spec)
+	}
+	// Make the missing parent directories, as mkdir -p would.
+	dirs := strings.Split(strings.Trim(parts[0], "/"), "/")
+	for i := 1; i < len(dirs); i++ {
+		err := c.f.Mkdir(nil, "/"+strings.Join(dirs[:i], "/"), 0o755)
+		if err != nil && !errors.Is(err, syscall.EEXIST) {
+			return fmt.Errorf("-mknod %q: %w", spec, err)
+		}
+	}
+	if err := c.f.Mknod(nil, parts[0], typ|0o666, uint32(major), uint32(minor)); err != nil {
+		return fmt.Errorf("-mknod %q: %w", spec, err)
+	}
+	return nil
 }
 
 func (c *copier) setAttr(ip string, st os.FileInfo) error {

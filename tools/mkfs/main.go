@@ -1,14 +1,16 @@
 // Command mkfs builds a Scone file-system image whose root holds a copy of
-// a host directory tree (regular files, directories, hard links, modes and
-// modification times), using kernel/fs itself to write it.
+// a host directory tree (regular files, directories, hard links, device
+// nodes, FIFOs, modes and modification times), using kernel/fs itself to
+// write it. Symbolic links and sockets are skipped with a warning.
 //
-//	go run ./tools/mkfs -o fs.img -size 64M DIR
+//	go run ./tools/mkfs -o fs.img -size 64M [-mknod /dev/console:c:5:1 ...] DIR
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"scone/kernel/fs"
 	"scone/kernel/fs/fsdev"
@@ -18,8 +20,10 @@ func main() {
 	out := flag.String("o", "", "image file to create (required)")
 	size := flag.String("size", "64M", "image size: bytes, or a number with K, M, G (powers of 1024)")
 	inodes := flag.Uint("inodes", 0, "number of inodes (default: one per 16 KiB)")
+	var nodes nodeList
+	flag.Var(&nodes, "mknod", "make a device node `PATH:TYPE:MAJOR:MINOR` (TYPE c, b or p); repeatable")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: mkfs -o IMAGE [-size SIZE] [DIR]\n")
+		fmt.Fprintf(os.Stderr, "usage: mkfs -o IMAGE [-size SIZE] [-mknod PATH:TYPE:MAJOR:MINOR]... [DIR]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -35,7 +39,7 @@ func main() {
 	if flag.NArg() == 1 {
 		src = flag.Arg(0)
 	}
-	if err := build(*out, bytes, uint32(*inodes), src); err != nil {
+	if err := build(*out, bytes, uint32(*inodes), src, nodes); err != nil {
 		os.Remove(*out)
 		fatal(err)
 	}
@@ -46,8 +50,14 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-// build formats the image and copies src into it.
-func build(out string, size uint64, inodes uint32, src string) error {
+// nodeList collects the -mknod flags.
+type nodeList []string
+
+func (n *nodeList) String() string     { return strings.Join(*n, ",") }
+func (n *nodeList) Set(s string) error { *n = append(*n, s); return nil }
+
+// build formats the image, copies src into it and makes the extra nodes.
+func build(out string, size uint64, inodes uint32, src string, nodes []string) error {
 	dev, err := fsdev.CreateFile(out, size/fs.BlockSize)
 	if err != nil {
 		return err
@@ -63,13 +73,18 @@ func build(out string, size uint64, inodes uint32, src string) error {
 	if err != nil {
 		return err
 	}
+	c := &copier{f: f, links: make(map[fileID]string)}
 	if src != "" {
-		c := &copier{f: f, links: make(map[fileID]string)}
 		if err := c.copyTree(src, ""); err != nil {
 			return err
 		}
 		for _, w := range c.warnings {
 			fmt.Fprintln(os.Stderr, "mkfs: warning:", w)
+		}
+	}
+	for _, spec := range nodes {
+		if err := c.mknod(spec); err != nil {
+			return err
 		}
 	}
 	if err := f.Unmount(); err != nil {

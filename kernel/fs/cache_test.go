@@ -1,0 +1,93 @@
+package fs
+
+import (
+	"math/rand"
+	"sync"
+	"testing"
+)
+
+// TestCacheLRU: the least recently released buffer is evicted first, and
+// pinned buffers never are.
+func TestCacheLRU(t *testing.T) {
+	dev := newMemDev(100)
+	c := newCache(dev, 3)
+	use := func(n uint64) {
+		b, err := c.get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.release(b)
+	}
+	use(1)
+	use(2)
+	use(3)
+	use(1) // 2 is now the least recently used
+	use(4)
+	if _, ok := c.bufs[2]; ok {
+		t.Error("block 2 still cached; LRU should have evicted it")
+	}
+	for _, n := range []uint64{1, 3, 4} {
+		if _, ok := c.bufs[n]; !ok {
+			t.Errorf("block %d evicted", n)
+		}
+	}
+	b, _ := c.get(3)
+	c.pin(b)
+	c.release(b)
+	use(5)
+	use(6)
+	use(7)
+	if _, ok := c.bufs[3]; !ok {
+		t.Error("pinned block 3 was evicted")
+	}
+	c.unpin(b)
+}
+
+// TestCacheConcurrent: many goroutines on a small cache never exceed its
+// bound and always see each block's own contents.
+func TestCacheConcurrent(t *testing.T) {
+	dev := newMemDev(64)
+	for n := uint64(0); n < 64; n++ {
+		b := make([]byte, BlockSize)
+		b[0] = byte(n)
+		dev.WriteBlock(n, b)
+	}
+	c := newCache(dev, 8)
+	var mu sync.Mutex // memDev is not safe for concurrent use
+	c.dev = lockedDev{dev, &mu}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(int64(g)))
+			for i := 0; i < 2000; i++ {
+				n := uint64(rng.Intn(64))
+				b, err := c.get(n)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if b.data[0] != byte(n) {
+					t.Errorf("block %d holds %d", n, b.data[0])
+				}
+				c.release(b)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(c.bufs) > 8 {
+		t.Errorf("cache holds %d buffers, bound 8", len(c.bufs))
+	}
+}
+
+type lockedDev struct {
+	*memDev
+	mu *sync.Mutex
+}
+
+func (d lockedDev) ReadBlock(n uint64, b []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.memDev.ReadBlock(n, b)
+}

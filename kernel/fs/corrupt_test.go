@@ -1,0 +1,187 @@
+package fs_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+
+	"scone/kernel/fs"
+	"scone/kernel/fs/check"
+	"scone/kernel/fs/fsdev"
+)
+
+var (
+	goldenOnce sync.Once
+	golden     *fsdev.Mem
+	goldenErr  error
+)
+
+// goldenImage is a small populated image: nested directories, small and
+// indirect-block files, a hard link, a device node, a sparse file.
+func goldenImage() (*fsdev.Mem, error) {
+	goldenOnce.Do(func() {
+		dev := fsdev.NewMem(2048)
+		if _, goldenErr = fs.Format(dev, fs.FormatOptions{Inodes: 256}); goldenErr != nil {
+			return
+		}
+		f, err := fs.Mount(dev, fs.Options{Now: func() int64 { return 1 }})
+		if err != nil {
+			goldenErr = err
+			return
+		}
+		step := func(err error) {
+			if goldenErr == nil {
+				goldenErr = err
+			}
+		}
+		step(f.Mkdir(nil, "/a", 0o755))
+		step(f.Mkdir(nil, "/a/b", 0o700))
+		step(f.Mknod(nil, "/a/tty", 0o020666, 4, 1))
+		for i, size := range []int{0, 10, 5000, 70000} {
+			ip, err := f.Open(nil, fmt.Sprintf("/a/b/f%d", i), fs.O_CREAT|syscall.O_RDWR, 0o644)
+			if err != nil {
+				step(err)
+				continue
+			}
+			b := make([]byte, size)
+			rand.New(rand.NewSource(int64(i))).Read(b)
+			_, err = ip.WriteAt(b, 0)
+			step(err)
+			ip.Close()
+		}
+		step(f.Link(nil, "/a/b/f2", nil, "/hard"))
+		ip, err := f.Open(nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
+		if err == nil {
+			_, err = ip.WriteAt([]byte("far"), 5<<20) // through the double-indirect block
+			ip.Close()
+		}
+		step(err)
+		step(f.Unmount())
+		golden = dev
+	})
+	return golden, goldenErr
+}
+
+// exercise uses a mounted file system the way a process would, ignoring
+// errors, with bounded effort (a corrupt tree may have cycles).
+func exercise(f *fs.FS) {
+	budget := 300
+	var walk func(p string, depth int)
+	walk = func(p string, depth int) {
+		ip, err := f.Lookup(nil, p)
+		if err != nil || depth > 8 {
+			return
+		}
+		defer ip.Close()
+		st, err := ip.Stat()
+		if err != nil {
+			return
+		}
+		if st.Mode&0o170000 != 0o040000 {
+			b := make([]byte, 64<<10)
+			for off := int64(0); off < min(st.Size, 1<<20); off += int64(len(b)) {
+				if _, err := ip.ReadAt(b, off); err != nil {
+					break
+				}
+			}
+			ip.WriteAt([]byte("more"), st.Size)
+			return
+		}
+		var names []string
+		ip.ReadDir(0, func(e fs.DirEntry) bool {
+			names = append(names, e.Name)
+			return len(names) < 50
+		})
+		for _, n := range names {
+			if budget--; budget > 0 && n != "." && n != ".." {
+				walk(p+"/"+n, depth+1)
+			}
+		}
+	}
+	walk("/", 0)
+	f.Mkdir(nil, "/new", 0o755)
+	f.Rename(nil, "/a/b/f1", nil, "/new/f1")
+	f.Rename(nil, "/a/b", nil, "/new/b")
+	f.Unlink(nil, "/hard")
+	f.Truncate(nil, "/sparse", 10)
+	f.Rmdir(nil, "/a")
+	f.Link(nil, "/a/b/f0", nil, "/l")
+	if ip, err := f.Open(nil, "/new/x", fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
+		ip.WriteAt(make([]byte, 20000), 0)
+		ip.Close()
+	}
+	f.StatFS()
+	f.Sync()
+}
+
+// mountCorrupt mounts a damaged image and uses it. Mount may refuse it,
+// with an error that says so (EUCLEAN or EIO); nothing may panic.
+func mountCorrupt(t *testing.T, img *fsdev.Mem) (refused bool) {
+	f, err := fs.Mount(img, fs.Options{})
+	if err != nil {
+		if !errors.Is(err, syscall.EUCLEAN) && !errors.Is(err, syscall.EIO) {
+			t.Errorf("mount refused a corrupt image with %v, want EUCLEAN or EIO", err)
+		}
+		return true
+	}
+	exercise(f)
+	f.Unmount()
+	check.Image(img, true) // must not panic either
+	return false
+}
+
+// TestCorruption flips random bytes in the blocks of a populated image.
+func TestCorruption(t *testing.T) {
+	base, err := goldenImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := check.Image(base, false); !r.OK() {
+		t.Fatalf("golden image: %v", r.Problems)
+	}
+	written := base.Written()
+	sort.Slice(written, func(i, j int) bool { return written[i] < written[j] })
+	rounds := 400
+	if *long {
+		rounds = 5000
+	}
+	rng := rand.New(rand.NewSource(3))
+	refused := 0
+	for i := 0; i < rounds; i++ {
+		img := base.Clone()
+		for n := 1 + rng.Intn(4); n > 0; n-- {
+			blk := written[rng.Intn(len(written))]
+			img.Corrupt(blk, rng.Intn(fs.BlockSize), byte(1+rng.Intn(255)))
+		}
+		if mountCorrupt(t, img) {
+			refused++
+		}
+	}
+	t.Logf("%d corrupted images: %d refused at mount, %d mounted and survived use", rounds, refused, rounds-refused)
+}
+
+// FuzzImage patches fuzzer bytes into a block of a populated image, then
+// mounts, uses and checks it.
+func FuzzImage(f *testing.F) {
+	f.Add(uint16(0), uint16(0), []byte{0xff})
+	f.Add(uint16(5), uint16(24), []byte{1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, sel, off uint16, data []byte) {
+		base, err := goldenImage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		written := base.Written()
+		sort.Slice(written, func(i, j int) bool { return written[i] < written[j] })
+		blk := written[int(sel)%len(written)]
+		img := base.Clone()
+		buf := make([]byte, fs.BlockSize)
+		img.ReadBlock(blk, buf)
+		copy(buf[int(off)%fs.BlockSize:], data)
+		img.WriteBlock(blk, buf)
+		mountCorrupt(t, img)
+	})
+}

@@ -1,0 +1,235 @@
+package fs_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"scone/kernel/fs"
+	"scone/kernel/fs/check"
+	"scone/kernel/fs/fsdev"
+)
+
+var long = flag.Bool("long", false, "run the long crash sweeps and benchmarks-sized tests")
+
+// trace is what the recording run learned about one goroutine: after each
+// atomic operation its model's snapshot, the write count when each
+// operation started, and for each Sync that returned, the operations it
+// covered and the write count.
+type trace struct {
+	snaps  []string // snaps[i]: after i steps
+	starts []int    // starts[i]: writes issued when step i began
+	syncs  [][2]int // {steps covered, writes issued when Sync returned}
+}
+
+// crashWorkload formats a disk, runs goroutines random steps each on a
+// recording device (each goroutine in its own part of the tree, calling
+// Sync now and then), and returns the starting image, the record and the
+// traces.
+func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem, []fsdev.Event, []*trace) {
+	base := fsdev.NewMem(3000)
+	if _, err := fs.Format(base, fs.FormatOptions{Inodes: 512}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(base, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g := 0; g < goroutines; g++ {
+		if err := f.Mkdir(nil, fmt.Sprintf("/g%d", g), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Mkdir(nil, "/shared", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := make([]*trace, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		tr := &trace{}
+		traces[g] = tr
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(seed*100 + int64(g)))
+			m := newModel(fmt.Sprintf("/g%d", g))
+			// Each atomic operation is bracketed: the write count before it
+			// starts, the model's state once it is done.
+			m.mark = func() {
+				tr.snaps = append(tr.snaps, m.snapshot())
+				tr.starts = append(tr.starts, rec.Writes())
+			}
+			tr.snaps = append(tr.snaps, m.snapshot())
+			for i := 0; i < steps; i++ {
+				tr.starts = append(tr.starts, rec.Writes())
+				m.step(t, f, rng, g)
+				tr.snaps = append(tr.snaps, m.snapshot())
+				if rng.Intn(3) == 0 || i == steps-1 {
+					if err := f.Sync(); err != nil {
+						t.Errorf("sync: %v", err)
+					}
+					tr.syncs = append(tr.syncs, [2]int{len(tr.starts), rec.Writes()})
+				}
+			}
+			for ip := range m.open {
+				ip.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return base, rec.Events(), traces
+}
+
+// view lists what the disk holds of goroutine g's part of the tree, in the
+// model's snapshot form.
+func view(t *testing.T, f *fs.FS, g int) string {
+	var lines []string
+	var walk func(p string)
+	walk = func(p string) {
+		st, err := f.Stat(nil, p)
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%s: %v", p, err))
+			return
+		}
+		if st.Mode&0o170000 == 0o040000 {
+			lines = append(lines, p+"/")
+			for _, e := range readDir(t, f, p) {
+				walk(p + "/" + e)
+			}
+			return
+		}
+		ip, err := f.Lookup(nil, p)
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%s: %v", p, err))
+			return
+		}
+		b := make([]byte, st.Size)
+		if _, err := ip.ReadAt(b, 0); err != nil {
+			lines = append(lines, fmt.Sprintf("%s: %v", p, err))
+		}
+		ip.Close()
+		lines = append(lines, p+" "+digest(b))
+	}
+	walk(fmt.Sprintf("/g%d", g))
+	for _, e := range readDir(t, f, "/shared") {
+		if strings.HasPrefix(e, fmt.Sprintf("g%d-", g)) {
+			walk("/shared/" + e)
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func readDir(t *testing.T, f *fs.FS, p string) []string {
+	ip, err := f.Lookup(nil, p)
+	if err != nil {
+		t.Errorf("lookup %s: %v", p, err)
+		return nil
+	}
+	defer ip.Close()
+	var names []string
+	err = ip.ReadDir(0, func(e fs.DirEntry) bool {
+		if e.Name != "." && e.Name != ".." {
+			names = append(names, e.Name)
+		}
+		return true
+	})
+	if err != nil {
+		t.Errorf("readdir %s: %v", p, err)
+	}
+	return names
+}
+
+// verifyCrash checks the disk left by a crash before write k: fsck passes
+// after recovery, and each goroutine's part of the tree is exactly its
+// model after some number of steps, no fewer than it had synced and no
+// more than it had started.
+func verifyCrash(t *testing.T, img *fsdev.Mem, k int, traces []*trace) bool {
+	r := check.Image(img, false)
+	if !r.OK() {
+		t.Errorf("crash at write %d: fsck: %s", k, strings.Join(r.Problems, "; "))
+		return false
+	}
+	f, err := fs.Mount(img, fs.Options{})
+	if err != nil {
+		t.Errorf("crash at write %d: mount: %v", k, err)
+		return false
+	}
+	defer f.Unmount()
+	ok := true
+	for g, tr := range traces {
+		lo, hi := 0, 0
+		for _, s := range tr.syncs {
+			if s[1] <= k {
+				lo = max(lo, s[0])
+			}
+		}
+		for i, w := range tr.starts {
+			if w < k {
+				hi = i + 1
+			}
+		}
+		// A synced operation that wrote nothing may have started at k.
+		hi = max(hi, lo)
+		got := view(t, f, g)
+		found := false
+		for j := lo; j <= hi && !found; j++ {
+			found = tr.snaps[j] == got
+		}
+		if !found {
+			msg := fmt.Sprintf("crash at write %d: g%d matches no state after %d..%d steps:\n%s", k, g, lo, hi, got)
+			for j := lo; j <= hi; j++ {
+				msg += fmt.Sprintf("\n-- after %d steps:\n%s", j, tr.snaps[j])
+			}
+			t.Error(msg)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// TestCrashEveryWrite crashes a concurrent workload before every one of
+// its writes, with writes persisting in order, and again with the writes
+// since the last flush persisting at random (a disk's write cache).
+func TestCrashEveryWrite(t *testing.T) {
+	goroutines, steps := 4, 40
+	if *long {
+		goroutines, steps = 6, 150
+	}
+	base, events, traces := crashWorkload(t, goroutines, steps, 1)
+	if t.Failed() {
+		t.FailNow()
+	}
+	writes := 0
+	for _, e := range events {
+		if !e.Flush {
+			writes++
+		}
+	}
+	t.Logf("%d goroutines x %d steps: %d writes, %d events", goroutines, steps, writes, len(events))
+	rng := rand.New(rand.NewSource(7))
+	failures := 0
+	for k := 0; k <= writes && failures < 5; k++ {
+		if !verifyCrash(t, fsdev.CrashImage(base, events, k, nil), k, traces) {
+			failures++
+		}
+		if !verifyCrash(t, fsdev.CrashImage(base, events, k, rng), k, traces) {
+			failures++
+		}
+	}
+}

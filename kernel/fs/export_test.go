@@ -1,0 +1,9 @@
+package fs
+
+// SetOpBudget lowers the blocks one freeing transaction may log, so tests
+// can make a truncation span many transactions. It returns the restorer.
+func SetOpBudget(n int) func() {
+	old := opBudget
+	opBudget = n
+	return func() { opBudget = old }
+}

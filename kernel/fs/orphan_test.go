@@ -1,0 +1,317 @@
+package fs_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"scone/kernel/fs"
+	"scone/kernel/fs/check"
+	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
+)
+
+func freeBlocks(t *testing.T, f *fs.FS) uint64 {
+	t.Helper()
+	st, err := f.StatFS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.FreeBlocks
+}
+
+// TestUnlinkOpen: an unlinked file stays readable and writable through an
+// open handle; its space comes back on the last close.
+func TestUnlinkOpen(t *testing.T) {
+	f, dev := newFS(t, 4096)
+	free0 := freeBlocks(t, f)
+	data := bytes.Repeat([]byte("z"), 100000)
+	writeFile(t, f, "/doomed", data)
+	ip, err := f.Open(nil, "/doomed", syscall.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := ip.Dup()
+	if err := f.Unlink(nil, "/doomed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat(nil, "/doomed"); err != syscall.ENOENT {
+		t.Errorf("stat after unlink: %v", err)
+	}
+	if _, err := ip.WriteAt([]byte("still here"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 10)
+	if _, err := dup.ReadAt(b, 0); err != nil || string(b) != "still here" {
+		t.Errorf("read unlinked: %q %v", b, err)
+	}
+	if st, _ := ip.Stat(); st.Nlink != 0 {
+		t.Errorf("nlink %d", st.Nlink)
+	}
+	ip.Close()
+	if freeBlocks(t, f) == free0 {
+		t.Error("blocks freed while a handle is still open")
+	}
+	dup.Close()
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after last close, want %d", got, free0)
+	}
+	fsck(t, f, dev)
+}
+
+// TestOrphanAfterCrash: a file unlinked while open, then a crash before
+// the close: mount must free it.
+func TestOrphanAfterCrash(t *testing.T) {
+	f, dev := newFS(t, 4096)
+	free0 := freeBlocks(t, f)
+	writeFile(t, f, "/doomed", make([]byte, 300000))
+	ip, err := f.Open(nil, "/doomed", syscall.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unlink(nil, "/doomed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	crashed := dev.Clone() // the power fails with the file still open
+	ip.Close()
+	f2, err := fs.Mount(crashed, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, orphans := f2.MountInfo(); orphans != 1 {
+		t.Errorf("mount freed %d orphans, want 1", orphans)
+	}
+	if got := freeBlocks(t, f2); got != free0 {
+		t.Errorf("free blocks %d after recovery, want %d", got, free0)
+	}
+	fsck(t, f2, crashed)
+}
+
+// TestBigFile writes at offsets reached only through the double-indirect
+// block (beyond 1 GiB and near the 4 GiB limit), reads back, and frees.
+func TestBigFile(t *testing.T) {
+	f, dev := newFS(t, 8192)
+	free0 := freeBlocks(t, f)
+	ip, err := f.Open(nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := []int64{0, 100 << 10, 5 << 20, 1<<30 + 12345, 4<<30 - 1<<20}
+	for i, off := range offs {
+		if _, err := ip.WriteAt(bytes.Repeat([]byte{byte(i + 1)}, 70000), off); err != nil {
+			t.Fatalf("write at %d: %v", off, err)
+		}
+	}
+	st, _ := ip.Stat()
+	if st.Size != offs[len(offs)-1]+70000 {
+		t.Errorf("size %d", st.Size)
+	}
+	b := make([]byte, 70000)
+	for i, off := range offs {
+		if _, err := ip.ReadAt(b, off); err != nil || b[0] != byte(i+1) || b[69999] != byte(i+1) {
+			t.Errorf("read at %d: %v", off, err)
+		}
+	}
+	if _, err := ip.ReadAt(b[:10], 2<<30); err != nil || !bytes.Equal(b[:10], make([]byte, 10)) {
+		t.Errorf("hole does not read as zeros: %v", err)
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if r := check.Image(dev, false); !r.OK() {
+		t.Fatal(r.Problems)
+	}
+	f, _ = fs.Mount(dev, fs.Options{})
+	if err := f.Unlink(nil, "/big"); err != nil {
+		t.Fatal(err)
+	}
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after unlink, want %d", got, free0)
+	}
+	fsck(t, f, dev)
+}
+
+// TestTruncateCrash shrinks a file with freeing forced to span many small
+// transactions and crashes before every write: the file must have its old
+// size or its new one, fsck must pass after mount, and no block may leak.
+func TestTruncateCrash(t *testing.T) {
+	defer fs.SetOpBudget(8)()
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fs.Mount(base, fs.Options{})
+	// Four blocks of data, then one block in each of 30 indirect blocks
+	// of the double-indirect tree, so freeing touches many blocks.
+	data := make([]byte, 4*fs.BlockSize)
+	rand.New(rand.NewSource(1)).Read(data)
+	writeFile(t, f, "/f", data)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	for i := int64(1); i <= 30; i++ {
+		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldSize := 30*1024*fs.BlockSize + fs.BlockSize
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	const newSize = 3*fs.BlockSize + 100
+	if err := f.Truncate(nil, "/f", newSize); err != nil {
+		t.Fatal(err)
+	}
+	st := f.Stats()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	events := rec.Events()
+	writes := rec.Writes()
+	t.Logf("truncate: %d commits, %d writes", st.Commits, writes)
+	if st.Commits < 5 {
+		t.Errorf("only %d commits: the budget did not split the truncation", st.Commits)
+	}
+	for k := 0; k <= writes; k++ {
+		img := fsdev.CrashImage(base, events, k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		s, err := g.Stat(nil, "/f")
+		if err != nil || (s.Size != int64(oldSize) && s.Size != newSize) {
+			t.Errorf("k=%d: size %d (%v)", k, s.Size, err)
+		}
+		ip, _ := g.Lookup(nil, "/f")
+		got := make([]byte, newSize)
+		if _, err := ip.ReadAt(got, 0); err != nil || !bytes.Equal(got, data[:newSize]) {
+			t.Errorf("k=%d: contents changed (%v)", k, err)
+		}
+		ip.Close()
+		g.Unmount()
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+}
+
+// TestFull fills the disk's blocks and then its inodes: calls fail with
+// ENOSPC, leave nothing half made, and the space comes back.
+func TestFull(t *testing.T) {
+	dev := fsdev.NewMem(700)
+	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 64}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free0 := freeBlocks(t, f)
+	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	var off int64
+	for i := 0; i < 100; i++ {
+		n, err := ip.WriteAt(chunk, off)
+		off += int64(n)
+		if err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("write: %v", err)
+			}
+			break
+		}
+	}
+	ip.Close()
+	if st, _ := f.Stat(nil, "/fill"); st.Size != off || off == 0 {
+		t.Errorf("size %d after writing %d", st.Size, off)
+	}
+	// Directories need a block each: they fail cleanly once none is left.
+	var mkErr error
+	for i := 0; i < 100 && mkErr == nil; i++ {
+		mkErr = f.Mkdir(nil, "/d"+strconv.Itoa(i), 0o755)
+	}
+	if !errors.Is(mkErr, syscall.ENOSPC) {
+		t.Errorf("mkdir on a full disk: %v", mkErr)
+	}
+	if err := f.Unlink(nil, "/fill"); err != nil {
+		t.Fatal(err)
+	}
+	// Now run out of inodes instead.
+	var crErr error
+	for i := 0; i < 100 && crErr == nil; i++ {
+		var ip *fs.Inode
+		if ip, crErr = f.Open(nil, "/e"+strconv.Itoa(i), fs.O_CREAT|syscall.O_RDWR, 0o644); crErr == nil {
+			ip.Close()
+		}
+	}
+	if !errors.Is(crErr, syscall.ENOSPC) {
+		t.Errorf("create with no inodes left: %v", crErr)
+	}
+	r := fsck(t, f, dev)
+	if r.Inodes != 64-1 { // every inode but the reserved 0
+		t.Errorf("%d inodes in use, want 63", r.Inodes)
+	}
+	f, _ = fs.Mount(dev, fs.Options{})
+	for i := 0; i < 100; i++ {
+		f.Unlink(nil, "/e"+strconv.Itoa(i))
+		f.Rmdir(nil, "/d"+strconv.Itoa(i))
+	}
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after deleting everything, want %d", got, free0)
+	}
+	fsck(t, f, dev)
+}
+
+// TestOrphanTableFull: with every orphan slot taken by a file unlinked
+// while open, one more such unlink fails with ENOSPC and changes nothing.
+func TestOrphanTableFull(t *testing.T) {
+	dev := fsdev.NewMem(4096)
+	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 1200}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []*fs.Inode
+	defer func() {
+		for _, ip := range open {
+			ip.Close()
+		}
+	}()
+	for i := 0; i <= layout.OrphanSlots; i++ {
+		name := "/f" + strconv.Itoa(i)
+		ip, err := f.Open(nil, name, fs.O_CREAT|syscall.O_RDWR, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ip)
+		err = f.Unlink(nil, name)
+		if i < layout.OrphanSlots && err != nil {
+			t.Fatalf("unlink %d: %v", i, err)
+		}
+		if i == layout.OrphanSlots {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("unlink with the orphan table full: %v", err)
+			}
+			if _, err := f.Stat(nil, name); err != nil {
+				t.Errorf("failed unlink removed the name: %v", err)
+			}
+		}
+	}
+	for _, ip := range open {
+		ip.Close()
+	}
+	open = nil
+	fsck(t, f, dev)
+}
