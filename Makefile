@@ -14,7 +14,7 @@ export CGO_ENABLED := 0
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net
 
 all: deps
 
@@ -52,3 +52,8 @@ fuzz-long:
 
 test: deps vet unit fuzz
 	@echo "make test: all passed"
+
+# bench-net prints our TCP/IP stack beside gVisor's netstack (bench/ is a
+# separate module so gVisor stays out of the kernel's go.mod).
+bench-net:
+	cd bench && $(GO) run ./cmd/netbench
