@@ -12,7 +12,8 @@ export CGO_ENABLED := 0
 
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
-	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump
+	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
+	ping:iputils-ping
 
 .PHONY: all deps vet unit fuzz fuzz-long test bench-net
 
