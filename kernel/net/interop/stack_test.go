@@ -41,7 +41,7 @@ type stackEnv struct {
 }
 
 func newStackEnv(t *testing.T) *stackEnv {
-	e := newEnv(t, true, "curl", "ping", "sha256sum")
+	e := newEnv(t, "curl", "ping", "sha256sum")
 	e.addPeer()
 	wire := tap.NewImpaired(e.tap, link.Impairments{}, 1)
 	t.Cleanup(wire.Close)
