@@ -10,12 +10,14 @@ import (
 )
 
 type recorder struct {
-	requests []tcpip.Addr
-	sent     [][]byte
+	requests    []tcpip.Addr
+	sent        [][]byte
+	unreachable int
 }
 
 func (r *recorder) SendRequest(t tcpip.Addr) { r.requests = append(r.requests, t) }
 func (r *recorder) SendQueued(f []byte)      { r.sent = append(r.sent, append([]byte(nil), f...)) }
+func (r *recorder) Unreachable([]byte)       { r.unreachable++ }
 
 var (
 	ip1  = tcpip.AddrFrom4(10, 0, 0, 1)
@@ -84,6 +86,9 @@ func TestRetriesThenGivesUp(t *testing.T) {
 	}
 	if len(r.requests) != 3 {
 		t.Fatalf("sent %d requests, want 3", len(r.requests))
+	}
+	if r.unreachable != 1 {
+		t.Fatalf("%d frames reported unreachable, want 1", r.unreachable)
 	}
 	if c.Len() != 0 || c.Stats.Failed.Value() != 1 || c.Stats.PendingDrops.Value() != 1 {
 		t.Fatalf("after giving up: len %d failed %d drops %d", c.Len(), c.Stats.Failed.Value(), c.Stats.PendingDrops.Value())

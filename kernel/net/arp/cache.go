@@ -69,6 +69,9 @@ type Sender interface {
 	// destination MAC has been filled in. The frame is the cache's to
 	// drop after the call.
 	SendQueued(frame []byte)
+	// Unreachable is told of each frame dropped because its next hop
+	// never answered, so the sender can learn "host unreachable".
+	Unreachable(frame []byte)
 }
 
 // Cache maps IPv4 addresses to MAC addresses for one interface. It is safe
@@ -320,8 +323,14 @@ func (c *Cache) expire(e *entry) {
 		if e.state == Incomplete {
 			c.Stats.Failed.Inc()
 		}
+		failed := e.pending
+		e.pending = nil
 		c.removeLocked(e)
 		c.mu.Unlock()
+		c.Stats.PendingDrops.Add(uint64(len(failed)))
+		for _, f := range failed {
+			c.out.Unreachable(f)
+		}
 		return
 	}
 	e.retries++

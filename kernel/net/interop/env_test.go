@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -70,9 +71,12 @@ type env struct {
 	dnsmasq  *logWatcher
 }
 
-// newEnv builds the namespace. dnsmasq is started only if withDnsmasq;
-// tools lists programs the test runs beyond those in needs.
-func newEnv(t *testing.T, withDnsmasq bool, tools ...string) *env {
+// envCount numbers the envs of one test process, so names stay unique.
+var envCount atomic.Int32
+
+// newEnv builds the namespace and starts dnsmasq in it. tools lists
+// programs the test runs beyond those in needs.
+func newEnv(t *testing.T, tools ...string) *env {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		skipOrFail(t, "interop tests need root")
@@ -87,14 +91,15 @@ func newEnv(t *testing.T, withDnsmasq bool, tools ...string) *env {
 	}
 	removeStaleNamespaces(t)
 
-	e := &env{t: t, ns: fmt.Sprintf("scone-it-%d", os.Getpid()), dir: t.TempDir()}
+	id := fmt.Sprintf("%d-%d", os.Getpid(), envCount.Add(1))
+	e := &env{t: t, ns: "scone-it-" + id, dir: t.TempDir()}
 	e.run("ip", "netns", "add", e.ns)
 	t.Cleanup(func() { e.runQuiet("ip", "netns", "delete", e.ns) })
 
 	// Create the TAP in our namespace, then move its Linux side into the
 	// test namespace: the file descriptor stays attached, so frames flow
 	// between this process and the namespace with no thread switching.
-	dev, err := tap.Open(fmt.Sprintf("sctap%d", os.Getpid()%1000000), stackMAC)
+	dev, err := tap.Open("sc"+id, stackMAC) // at most 2+7+1+5 < 16 bytes
 	if err != nil {
 		skipOrFail(t, "cannot create a TAP device: %v", err)
 	}
@@ -110,9 +115,7 @@ func newEnv(t *testing.T, withDnsmasq bool, tools ...string) *env {
 		t.Fatalf("Linux MAC: %v", err)
 	}
 	e.linuxMAC = mac
-	if withDnsmasq {
-		e.startDnsmasq()
-	}
+	e.startDnsmasq()
 	return e
 }
 

@@ -126,7 +126,7 @@ func (c rawDNSConn) Send(dst tcpip.FullAddr, b []byte) error {
 // TestProtocolsAgainstDnsmasq leases an address from dnsmasq with the DHCP
 // client and resolves names through it, over gopacket-built frames.
 func TestProtocolsAgainstDnsmasq(t *testing.T) {
-	e := newEnv(t, true)
+	e := newEnv(t)
 	h := newRawHost(t, e)
 
 	bound := make(chan dhcp.Lease, 4)

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"scone/kernel/net/arp"
 	"scone/kernel/net/nettest"
 	"scone/kernel/net/socket"
+	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/waiter"
 )
@@ -279,5 +282,19 @@ func TestSocketTypes(t *testing.T) {
 	}
 	if _, err := socket.NewLayer(nil, nil).Socket(socket.Stream); err != syscall.EPROTONOSUPPORT {
 		t.Errorf("stream without TCP: %v", err)
+	}
+}
+
+// TestConnectHostUnreachable: a connect to a neighbour that never answers
+// ARP fails with EHOSTUNREACH once TCP gives up, not ETIMEDOUT.
+func TestConnectHostUnreachable(t *testing.T) {
+	_, la, _ := layers(t, nettest.PairOptions{
+		Stack: stack.Options{ARP: arp.Config{Retrans: 20 * time.Millisecond}},
+		TCP:   tcp.Options{InitialRTO: 50 * time.Millisecond, MinRTO: 10 * time.Millisecond, SynRetries: 2},
+	})
+	s := mustSocket(t, la, socket.Stream)
+	err := s.Connect(ctx(t), tcpip.FullAddr{Addr: tcpip.AddrFrom4(10, 0, 0, 77), Port: 80})
+	if err != syscall.EHOSTUNREACH {
+		t.Fatalf("connect to a silent neighbour: %v, want EHOSTUNREACH", err)
 	}
 }

@@ -15,7 +15,13 @@ import (
 // no address broadcasts from 0.0.0.0 through a chosen interface and hears
 // the broadcast answer; Configure then gives it an address and a gateway.
 func TestUnconfiguredInterface(t *testing.T) {
-	endS, endC := link.NewPipe(link.PipeConfig{}, nettest.MACA, nettest.MACB)
+	check := nettest.NewChecker()
+	endS, endC := link.NewPipe(link.PipeConfig{Observe: func(_ *link.PipeEnd, f []byte) { check.Check(f) }}, nettest.MACA, nettest.MACB)
+	defer func() {
+		if err := check.Err(); err != nil {
+			t.Error(err)
+		}
+	}()
 	srvStack, cliStack := stack.New(stack.Options{}), stack.New(stack.Options{})
 	defer srvStack.Close()
 	defer cliStack.Close()

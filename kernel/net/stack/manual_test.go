@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"syscall"
 	"testing"
 	"time"
 
@@ -217,5 +218,27 @@ func TestSYNAnswered(t *testing.T) {
 	ih, seg, err := ipv4.Parse(ipb)
 	if err != nil || ih.Protocol != tcpip.ProtoTCP || ih.Src != fuzzAddr || ih.Dst != peerAddr || len(seg) < 20 || seg[13] != 0x12 {
 		t.Fatalf("answer %+v flags %#x, %v", ih, seg[13], err)
+	}
+}
+
+// TestNeighbourUnreachable: when ARP gives up on a neighbour, the socket
+// that sent to it learns EHOSTUNREACH (Linux does the same through a
+// locally generated ICMP host unreachable).
+func TestNeighbourUnreachable(t *testing.T) {
+	h := newHost(t)
+	ep := h.s.UDP().NewEndpoint()
+	defer ep.Close()
+	if err := ep.Connect(tcpip.FullAddr{Addr: peerAddr, Port: 53}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ep.SendTo([]byte("anyone?"), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(4 * time.Second) // three unanswered requests
+	if n := len(h.dev.Take()); n != 3 {
+		t.Fatalf("sent %d frames, want 3 ARP requests", n)
+	}
+	if _, _, err := ep.RecvFrom(make([]byte, 10)); err != syscall.EHOSTUNREACH {
+		t.Fatalf("RecvFrom after ARP failure: %v, want EHOSTUNREACH", err)
 	}
 }

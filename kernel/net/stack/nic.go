@@ -2,9 +2,12 @@ package stack
 
 import (
 	"sync/atomic"
+	"syscall"
 
 	"scone/kernel/net/arp"
 	"scone/kernel/net/ethernet"
+	"scone/kernel/net/icmp"
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/link"
 	"scone/kernel/net/tcpip"
 )
@@ -107,6 +110,25 @@ func (n *nic) SendRequest(target tcpip.Addr) {
 
 // SendQueued implements arp.Sender.
 func (n *nic) SendQueued(frame []byte) { n.write(frame) }
+
+// Unreachable implements arp.Sender: the next hop of a frame we sent never
+// answered ARP. Like Linux, which sends itself an ICMP host unreachable,
+// tell the transport that sent the datagram, so a connected socket reports
+// EHOSTUNREACH.
+func (n *nic) Unreachable(frame []byte) {
+	_, ip, err := ethernet.Parse(frame)
+	if err != nil {
+		return
+	}
+	h, payload, err := ipv4.Parse(ip)
+	if err != nil || h.FragOffset != 0 {
+		return // only the first fragment carries the transport header
+	}
+	if t := n.s.transport(h.Protocol); t != nil {
+		msg := tcpip.ControlMessage{Type: icmp.TypeDestUnreach, Code: icmp.CodeHostUnreach, Err: syscall.EHOSTUNREACH}
+		t.HandleControl(msg, h.Src, h.Dst, payload)
+	}
+}
 
 func (n *nic) write(frame []byte) error {
 	if err := n.ep.WriteFrame(frame); err != nil {

@@ -107,10 +107,17 @@ func (n *Node) StartDHCP(hostname string) error {
 }
 
 func (n *Node) bound(l dhcp.Lease) {
-	n.Stack.Configure(n.NIC, stack.Config{Addr: l.Addr, PrefixLen: l.Subnet.Bits, Gateway: l.Router})
+	n.mu.Lock()
+	old := n.lease
+	n.lease = l
+	n.mu.Unlock()
+	// A renewal usually changes nothing; reconfiguring anyway would
+	// briefly remove the routes under live connections.
+	if l.Addr != old.Addr || l.Subnet != old.Subnet || l.Router != old.Router {
+		n.Stack.Configure(n.NIC, stack.Config{Addr: l.Addr, PrefixLen: l.Subnet.Bits, Gateway: l.Router})
+	}
 	n.Resolver.SetServers(l.DNS)
 	n.mu.Lock()
-	n.lease = l
 	select {
 	case <-n.leased:
 	default:
@@ -126,6 +133,7 @@ func (n *Node) bound(l dhcp.Lease) {
 func (n *Node) lost(l dhcp.Lease) {
 	n.Stack.RemoveAddress(n.NIC)
 	n.mu.Lock()
+	n.lease = dhcp.Lease{}
 	f := n.onLease
 	n.mu.Unlock()
 	if f != nil {
