@@ -1,0 +1,100 @@
+package selftest
+
+import (
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// testSleep checks time.Sleep(10ms) five times: never early, and the median
+// within 50 ms. (The median, not every sleep, bounds the top so that the
+// test stays meaningful on a loaded host; in the kernel all five land in
+// the window when the timer works.)
+func testSleep() error {
+	const d, limit = 10 * time.Millisecond, 50 * time.Millisecond
+	var took []time.Duration
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		time.Sleep(d)
+		t := time.Since(start)
+		if t < d {
+			return fmt.Errorf("time.Sleep(%v) returned after %v", d, t)
+		}
+		took = append(took, t)
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	if took[2] > limit {
+		return fmt.Errorf("time.Sleep(%v) took %v (median of %v), want at most %v", d, took[2], took, limit)
+	}
+	return nil
+}
+
+// testTicker takes 10 ticks of a 5 ms ticker: no sooner than 45 ms, and
+// not absurdly later.
+func testTicker() error {
+	const period, n = 5 * time.Millisecond, 10
+	tk := time.NewTicker(period)
+	defer tk.Stop()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		select {
+		case <-tk.C:
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("tick %d did not come within 5s", i)
+		}
+	}
+	if t := time.Since(start); t < (n-1)*period || t > 2*time.Second {
+		return fmt.Errorf("%d ticks of %v took %v", n, period, t)
+	}
+	return nil
+}
+
+// testTimers checks that timers fire in deadline order, that a stopped
+// timer never fires, that Reset re-arms one, and that AfterFunc runs its
+// function exactly once.
+func testTimers() error {
+	order := make(chan int, 3)
+	for _, ms := range []int{30, 10, 20} {
+		ms := ms
+		time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { order <- ms })
+	}
+	for _, want := range []int{10, 20, 30} {
+		select {
+		case got := <-order:
+			if got != want {
+				return fmt.Errorf("timer %dms fired when %dms was due", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("timer %dms did not fire within 5s", want)
+		}
+	}
+
+	stopped := time.NewTimer(10 * time.Millisecond)
+	if !stopped.Stop() {
+		return fmt.Errorf("Stop of a pending timer returned false")
+	}
+	later := time.NewTimer(40 * time.Millisecond) // well after stopped was due
+	select {
+	case <-stopped.C:
+		return fmt.Errorf("a stopped timer fired")
+	case <-later.C:
+	}
+
+	stopped.Reset(5 * time.Millisecond)
+	select {
+	case <-stopped.C:
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("a reset timer did not fire within 5s")
+	}
+
+	var calls atomic.Int32
+	fired := make(chan struct{}, 2)
+	time.AfterFunc(time.Millisecond, func() { calls.Add(1); fired <- struct{}{} })
+	<-fired
+	time.Sleep(20 * time.Millisecond) // time for a wrong second call to show
+	if c := calls.Load(); c != 1 {
+		return fmt.Errorf("AfterFunc ran %d times", c)
+	}
+	return nil
+}
