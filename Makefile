@@ -14,9 +14,30 @@ export CGO_ENABLED := 0
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench
+.PHONY: all deps vet unit fuzz fuzz-long test bench build qemu bench-boot
 
-all: deps
+all: build
+
+# The kernel is two files: build/boot.elf, the 32-bit multiboot stub QEMU's
+# -kernel loads, and build/scone.elf, the Go kernel it loads as a module
+# (-initrd).  -E makes machine.entry, which sets the CPU up for the Go
+# runtime, the ELF entry point.
+BOOT   := build/boot.elf
+KERNEL := build/scone.elf
+
+build: $(BOOT) $(KERNEL)
+
+$(BOOT): boot/boot.S boot/boot.ld
+	@mkdir -p build
+	as --32 -o build/boot.o boot/boot.S
+	ld -m elf_i386 -T boot/boot.ld -o $@ build/boot.o
+
+# Always rebuilt: go build knows what changed.
+$(KERNEL): FORCE
+	@mkdir -p build
+	$(GO) build -o $@ -ldflags "-E scone/kernel/machine.entry" ./kernel/cmd/scone
+
+FORCE:
 
 # deps installs whatever of NEEDS is missing (we run as root on Debian).
 deps:
