@@ -19,11 +19,11 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 all: build
 
 # The kernel is two files: build/boot.elf, the 32-bit multiboot stub QEMU's
-# -kernel loads, and build/scone.elf, the Go kernel it loads as a module
+# -kernel loads, and build/kernel.elf, the Go kernel it loads as a module
 # (-initrd).  -E makes machine.entry, which sets the CPU up for the Go
 # runtime, the ELF entry point.
 BOOT   := build/boot.elf
-KERNEL := build/scone.elf
+KERNEL := build/kernel.elf
 
 build: $(BOOT) $(KERNEL)
 

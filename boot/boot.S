@@ -108,6 +108,11 @@ _start:
 	jae 6f
 	movl %edi, bi_kernel_start
 6:	movl %edi, %edx
+	addl 32(%eax), %edx                    # + p_filesz
+	cmpl bi_file_end, %edx
+	jbe 12f
+	movl %edx, bi_file_end
+12:	movl %edi, %edx
 	addl 40(%eax), %edx                    # + p_memsz
 	cmpl bi_kernel_end, %edx
 	jbe 7f
@@ -227,6 +232,7 @@ bi_kernel_end:	.quad 0
 	.long _end, 0
 bi_module_start:	.quad 0
 bi_module_end:	.quad 0
+bi_file_end:	.quad 0                        # end of file-backed data; bss follows
 
 	.bss
 	.align 4096

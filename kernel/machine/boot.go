@@ -12,6 +12,7 @@ type bootInfo struct {
 	kernelStart, kernelEnd uint64
 	stubStart, stubEnd     uint64
 	moduleStart, moduleEnd uint64
+	fileEnd                uint64 // end of the kernel's file-backed data; bss follows
 }
 
 const bootMagic = 0x4f4f424e4f4353 // "SCONBOO"
@@ -23,6 +24,7 @@ var (
 	argv, envp   [32]uintptr // for buildInitStack; globals, to keep the nosplit stack small
 	kernelStart  uintptr
 	kernelEnd    uintptr
+	fileEnd      uintptr
 )
 
 // boot0 sets the machine up and returns the stack pointer to enter the Go
@@ -40,13 +42,14 @@ func boot0() uintptr {
 	memcopy(addr(&cmdline), uintptr(bi.cmdline), uintptr(cmdlineLen))
 	readMemoryMap(uintptr(bi.mmap), uintptr(bi.mmapLen))
 	kernelStart, kernelEnd = uintptr(bi.kernelStart), uintptr(bi.kernelEnd)
+	fileEnd = uintptr(bi.fileEnd)
 
 	res := [2]reservedRange{{bi.stubStart, bi.stubEnd}, {bi.kernelStart, bi.kernelEnd}}
 	if res[0].start > res[1].start {
 		res[0], res[1] = res[1], res[0]
 	}
 	initFrames(&res)
-	if !initPaging(kernelStart, kernelEnd) {
+	if !initPaging() {
 		fatal("no memory for the kernel page table", nil)
 	}
 	initCPU()
@@ -91,8 +94,8 @@ const (
 // buildInitStack lays out the Linux process stack that _rt0_amd64_linux
 // expects at the top of initStack: argc, argv[], NULL, envp[], NULL, auxv,
 // with the strings above.  Words of the command line become arguments,
-// except NAME=value words, which become environment variables, as Linux
-// does for init.
+// except NAME=value words with an upper-case NAME (GODEBUG=..., GOGC=...),
+// which become environment variables, much as Linux does for init.
 //
 //go:nosplit
 func buildInitStack() uintptr {
@@ -120,17 +123,19 @@ func buildInitStack() uintptr {
 		if i == cmdlineLen {
 			break
 		}
-		start, eq := i, false
+		start := i
 		for i < cmdlineLen && cmdline[i] != ' ' {
-			eq = eq || cmdline[i] == '='
 			i++
 		}
+		eq := isEnvWord(start, i)
 		*(*byte)(ptr(strs + uintptr(i))) = 0
 		switch {
 		case eq && envc < len(envp)-1:
 			envp[envc] = strs + uintptr(start)
 			envc++
 			haveGODEBUG = haveGODEBUG || hasPrefix(start, "GODEBUG=")
+		case !eq && i-start == 6 && hasPrefix(start, "strace"):
+			traceSyscalls = true
 		case !eq && argc < len(argv)-1:
 			argv[argc] = strs + uintptr(start)
 			argc++
@@ -165,6 +170,24 @@ func buildInitStack() uintptr {
 		k++
 	}
 	return sp
+}
+
+// isEnvWord reports whether cmdline[start:end] is NAME=value with NAME made
+// of upper-case letters, digits and underscores.
+//
+//go:nosplit
+func isEnvWord(start, end int) bool {
+	for i := start; i < end && i < len(cmdline); i++ {
+		c := cmdline[i]
+		switch {
+		case c == '=':
+			return i > start
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 //go:nosplit

@@ -67,6 +67,14 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ R15
 	MOVQ ·curFX(SB), AX
 	FXSAVE64 (AX)
+	// Kernel context has no goroutine: point FS at dummyTLS, so that the
+	// ABI wrapper of trap loads a nil g instead of reading the runtime's
+	// memory.  The exit path below loads the next thread's FS base.
+	MOVL $0xc0000100, CX
+	MOVQ $·dummyTLS+64(SB), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	WRMSR
 	MOVQ SP, AX
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
@@ -76,6 +84,11 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $·trap(SB), BX
 	CALL BX
 	ADDQ $16, SP
+	MOVL $0xc0000100, CX
+	MOVQ ·curFSBase(SB), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	WRMSR
 	MOVQ ·curFX(SB), AX
 	FXRSTOR64 (AX)
 	POPQ R15

@@ -139,12 +139,19 @@ func setWritable(root, start, end uintptr, w bool) {
 // address until the switch.
 //
 //go:nosplit
-func initPaging(kstart, kend uintptr) bool {
+func initPaging() bool {
 	kernelRoot = allocZeroFrame()
 	if kernelRoot == 0 {
 		return false
 	}
-	for va := kstart &^ (pageSize - 1); va < kend; va += pageSize {
+	// The kernel image: text and data at once; of the bss only the pages
+	// with machine variables (see kdata.go).  The rest of the bss goes back
+	// to the allocator and is demand-paged, zero-filled.
+	for va := kernelStart &^ (pageSize - 1); va < kernelEnd; va += pageSize {
+		if va >= fileEnd && !isKernelData(va) {
+			freeFrame(va)
+			continue
+		}
 		if !mapPage(kernelRoot, va, va, pteWrite) {
 			return false
 		}

@@ -71,7 +71,7 @@ var (
 	fxMem      [(maxThreads + 1) * 512]byte // FXSAVE areas, 16-byte aligned by fxArea
 	cur        int                          // index of the running thread
 	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
-	curFS      uint64                       // FS base currently loaded
+	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
 	resched    bool                         // pick another thread at the end of this trap
 	sliceStart int64
 	nextTID    int64 = 2
@@ -103,7 +103,6 @@ func initThreads() {
 	nthreads = 1
 	cur = 1
 	curFX = fxArea(1)
-	curFS = main.fsbase
 	// A clean FPU state for both: FXRSTOR of zeroes would set an invalid
 	// MXCSR mask, so start from the defaults (FCW 0x37f, MXCSR 0x1f80).
 	for _, i := range [2]int{0, 1} {
@@ -147,10 +146,9 @@ func switchTo(i int, f *Frame) {
 	t := &threads[i]
 	*f = t.frame
 	curFX = fxArea(i)
-	if t.fsbase != curFS {
-		wrmsr(msrFSBase, t.fsbase)
-		curFS = t.fsbase
-	}
+	// The exit stub loads FS: Go code reloads g from FS after every call
+	// to assembly, so FS must stay on dummyTLS while Go code runs here.
+	curFSBase = t.fsbase
 }
 
 // block puts t to sleep until wake, or until the monotonic time deadline

@@ -21,7 +21,8 @@ func doSyscall(t *thread) {
 	f := &t.frame
 	a0, a1, a2, a3, a4 := f.RDI, f.RSI, f.RDX, f.R10, f.R8
 	var r int64
-	switch nr := f.RAX; nr {
+	nr := f.RAX
+	switch nr {
 	case syscall.SYS_READ:
 		r = sysRead(int64(a0), uintptr(a1), uintptr(a2))
 	case syscall.SYS_WRITE:
@@ -96,6 +97,32 @@ func doSyscall(t *thread) {
 	if r != blocked {
 		f.RAX = uint64(r)
 	}
+	if traceSyscalls && nr != syscall.SYS_CLOCK_GETTIME {
+		traceSyscall(t, nr, r)
+	}
+}
+
+// traceSyscalls is set by the kernel command-line word "strace": every
+// system call but clock_gettime is logged with its arguments and result.
+var traceSyscalls bool
+
+//go:nosplit
+func traceSyscall(t *thread, nr uint64, r int64) {
+	f := &t.frame
+	printStr("[")
+	printDec(t.tid)
+	printStr("] ")
+	printDec(int64(nr))
+	printStr("(")
+	for i, w := range [...]uint8{9, 10, 11, 5, 7} { // rdi rsi rdx r10 r8
+		if i > 0 {
+			printStr(", ")
+		}
+		printHex(*frameWord(f, w))
+	}
+	printStr(") = ")
+	printDec(r)
+	printStr("\n")
 }
 
 //go:nosplit

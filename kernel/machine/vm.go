@@ -323,6 +323,11 @@ func demandPage(va uintptr, write bool) bool {
 	}
 	f := allocZeroFrame()
 	if f == 0 {
+		printStr("\nscone: no free frame for ")
+		printHex(uint64(va))
+		printStr(", ")
+		printDec(int64(usedFrames))
+		printStr(" frames in use\n")
 		fatal("out of memory", nil)
 	}
 	var flags uint64
