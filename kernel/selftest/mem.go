@@ -135,9 +135,17 @@ func recurse(n int) uint64 {
 	var pad [frameBytes]byte
 	pad[n%frameBytes] = byte(n)
 	if n == 0 {
-		var s runtime.MemStats
-		runtime.ReadMemStats(&s)
-		return s.StackInuse + uint64(pad[0])
+		return stackInuse() + uint64(pad[0])
 	}
 	return recurse(n-1) + uint64(pad[(n+1)%frameBytes])
+}
+
+// stackInuse is apart from recurse so that the large MemStats is not in
+// every one of its frames.
+//
+//go:noinline
+func stackInuse() uint64 {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	return s.StackInuse
 }

@@ -1,5 +1,6 @@
 // Package selftest holds the tests the booted kernel runs on itself
-// (`make qemu KARGS=selftest`): each exercises a part of the Go runtime
+// (`make qemu KARGS=selftest`, or KARGS=selftest:name,name for some;
+// the kernel turns words with "=" into environment variables, hence ":"): each exercises a part of the Go runtime
 // that the machine layer must support (threads and futexes, timers, the
 // page allocator and demand paging, signals for preemption and faults,
 // stack growth). The same tests run on the host under `go test`, which
@@ -83,7 +84,7 @@ func runOne(t Test) error {
 
 // Main runs the self-tests named by the kernel argument arg and returns
 // the exit status for the kernel: 0 only when every test passed.
-// arg is "selftest" for all of them or "selftest=name,name" for some.
+// arg is "selftest" for all of them or "selftest:name,name" for some.
 func Main(w io.Writer, arg string) int {
 	tests, err := Select(arg)
 	if err != nil {
@@ -98,10 +99,10 @@ func Main(w io.Writer, arg string) int {
 
 // Select returns the tests that arg names (see Main).
 func Select(arg string) ([]Test, error) {
-	names, ok := strings.CutPrefix(arg, "selftest=")
+	names, ok := strings.CutPrefix(arg, "selftest:")
 	if !ok {
 		if arg != "selftest" {
-			return nil, fmt.Errorf("bad argument %q (want selftest or selftest=name,...)", arg)
+			return nil, fmt.Errorf("bad argument %q (want selftest or selftest:name,...)", arg)
 		}
 		return All, nil
 	}

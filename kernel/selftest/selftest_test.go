@@ -72,8 +72,8 @@ func TestSelect(t *testing.T) {
 		fail bool
 	}{
 		{"selftest", len(All), false},
-		{"selftest=ring,map", 2, false},
-		{"selftest=nosuch", 0, true},
+		{"selftest:ring,map", 2, false},
+		{"selftest:nosuch", 0, true},
 		{"other", 0, true},
 	}
 	for _, tt := range tests {
@@ -83,7 +83,7 @@ func TestSelect(t *testing.T) {
 		}
 	}
 	var out strings.Builder
-	if Main(&out, "selftest=nosuch") == 0 {
+	if Main(&out, "selftest:nosuch") == 0 {
 		t.Error("Main with a bad argument returns 0")
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -199,4 +201,46 @@ func qemuComplained(stderr string) bool {
 		}
 	}
 	return false
+}
+
+// CPUShare measures the fraction of one host core that QEMU uses over
+// the next interval (user plus system time from /proc/PID/stat). It is a
+// measurement over a fixed window, not a wait for an event.
+func (s *Session) CPUShare(interval time.Duration) (float64, error) {
+	before, err := cpuTicks(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	time.Sleep(interval)
+	after, err := cpuTicks(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, err
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return float64(after-before) / ticksPerSecond / time.Since(start).Seconds(), nil
+}
+
+// cpuTicks is the user plus system CPU time of pid, in clock ticks.
+func cpuTicks(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields are counted
+	// after its closing parenthesis. utime and stime are fields 14, 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("runqemu: malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("runqemu: short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("runqemu: malformed /proc/%d/stat", pid)
+	}
+	return utime + stime, nil
 }

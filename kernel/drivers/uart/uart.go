@@ -47,7 +47,7 @@ const (
 	lcr8N1      = 0x03   // 8 data bits, no parity, 1 stop bit
 	lcrDLAB     = 0x80
 	fcrEnable   = 0x01
-	fcrClearAll = 0x06 // clear both FIFOs
+	fcrClearTx  = 0x04 // empty the transmit FIFO (the receive FIFO is kept)
 	fcrTrig14   = 0xC0 // interrupt at 14 bytes, or on the FIFO timeout
 	mcrDTR      = 0x01
 	mcrRTS      = 0x02
@@ -96,7 +96,8 @@ func New(m Machine, base uint16, irq int) *Port {
 	m.Out8(base+regDivLow, divisor115200&0xFF)
 	m.Out8(base+regDivHi, divisor115200>>8)
 	m.Out8(base+regLCR, lcr8N1)
-	m.Out8(base+regFCR, fcrEnable|fcrClearAll|fcrTrig14)
+	// Keys typed during boot wait in the receive FIFO: keep them.
+	m.Out8(base+regFCR, fcrEnable|fcrClearTx|fcrTrig14)
 	m.Out8(base+regMCR, mcrDTR|mcrRTS|mcrOUT2)
 	m.Out8(base+regIER, ierRxAvail)
 	go p.receive()
