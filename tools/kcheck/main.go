@@ -45,8 +45,10 @@ func main() {
 			fmt.Println("root", root)
 		}
 	}
-	for _, m := range r.Missing {
-		fmt.Printf("kcheck: note: %s is not in the binary (inlined or unused)\n", m)
+	if *verbose {
+		for _, m := range r.Missing {
+			fmt.Printf("kcheck: note: %s is not in the binary (inlined into its callers, or unused)\n", m)
+		}
 	}
 	for _, f := range r.Indirect {
 		fmt.Printf("kcheck: note: %s makes indirect calls, which cannot be followed\n", f)
@@ -54,8 +56,8 @@ func main() {
 	for _, v := range r.Violations {
 		fmt.Printf("kcheck: FAIL %v\n", v)
 	}
-	fmt.Printf("kcheck: %d roots, %d functions reached, %d violations\n",
-		len(roots)-len(r.Missing), r.Checked, len(r.Violations))
+	fmt.Printf("kcheck: %d nosplit functions in the binary (%d more inlined or unused), %d functions reached, %d violations\n",
+		len(roots)-len(r.Missing), len(r.Missing), r.Checked, len(r.Violations))
 	if len(r.Violations) > 0 {
 		os.Exit(1)
 	}
