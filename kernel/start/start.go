@@ -45,7 +45,7 @@ func Main(args []string) {
 
 	for _, a := range args {
 		switch {
-		case a == "selftest" || strings.HasPrefix(a, "selftest="):
+		case a == "selftest" || strings.HasPrefix(a, "selftest:"):
 			machine.Exit(uint32(selftest.Main(os.Stdout, a)))
 		case a == "panictest":
 			// Unrecovered, on goroutine 1: the runtime prints the panic
