@@ -129,7 +129,12 @@ func (c Config) Args() ([]string, error) {
 		// forever; with -no-reboot QEMU exits with status 0 instead, which
 		// Result reports as "no exit status from the kernel".
 		"-no-reboot",
-		"-serial", "mon:stdio",
+		// The serial port and QEMU's monitor share stdio (Ctrl-A X quits,
+		// Ctrl-A C is the monitor); signal=off hands Ctrl-C to the guest,
+		// whose console uses it to abandon a line.
+		"-chardev", "stdio,id=con0,mux=on,signal=off",
+		"-serial", "chardev:con0",
+		"-mon", "chardev=con0,mode=readline",
 		"-device", fmt.Sprintf("isa-debug-exit,iobase=%#x,iosize=0x04", DebugExitPort),
 		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp::%d-:80", c.Port),
 		// An empty romfile skips the NIC's iPXE option ROM: ~3 s under TCG.
