@@ -180,8 +180,9 @@ func (c Config) Command() (*exec.Cmd, error) {
 }
 
 // ErrNoExitStatus means QEMU ended without the kernel writing to the
-// isa-debug-exit port: a triple fault or a reset (see -no-reboot).
-var ErrNoExitStatus = errors.New("runqemu: QEMU ended without an exit status from the kernel (triple fault or reset?)")
+// isa-debug-exit port: the user quit QEMU (Ctrl-A X), or a triple fault
+// or a reset (see -no-reboot).
+var ErrNoExitStatus = errors.New("runqemu: QEMU ended without an exit status from the kernel (quit by Ctrl-A X, or a triple fault or reset)")
 
 // KernelStatus maps QEMU's exit status back to the status the kernel wrote
 // to the isa-debug-exit port: QEMU exits with (v<<1)|1 for a write of v.
