@@ -83,6 +83,7 @@ func TestSelect(t *testing.T) {
 		}
 	}
 	var out strings.Builder
+	defer func(was bool) { inKernel = was }(inKernel) // Main sets it
 	if Main(&out, "selftest:nosuch") == 0 {
 		t.Error("Main with a bad argument returns 0")
 	}

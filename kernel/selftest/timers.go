@@ -7,10 +7,9 @@ import (
 	"time"
 )
 
-// testSleep checks time.Sleep(10ms) five times: never early, and the median
-// within 50 ms. (The median, not every sleep, bounds the top so that the
-// test stays meaningful on a loaded host; in the kernel all five land in
-// the window when the timer works.)
+// testSleep checks time.Sleep(10ms) five times: never early, and within
+// 50 ms. In the kernel every sleep must be within the window; on a shared,
+// loaded host, where the test only shows that it is right, the median is.
 func testSleep() error {
 	const d, limit = 10 * time.Millisecond, 50 * time.Millisecond
 	var took []time.Duration
@@ -20,6 +19,9 @@ func testSleep() error {
 		t := time.Since(start)
 		if t < d {
 			return fmt.Errorf("time.Sleep(%v) returned after %v", d, t)
+		}
+		if inKernel && t > limit {
+			return fmt.Errorf("time.Sleep(%v) took %v, want at most %v", d, t, limit)
 		}
 		took = append(took, t)
 	}
