@@ -31,6 +31,9 @@ var All = []Test{
 	{"ticker", testTicker},
 	{"timers", testTimers},
 	{"random", testRandom},
+	{"clock", testClock},
+	{"threads", testThreads},
+	{"finalizer", testFinalizer},
 	{"spingc", testSpinGC},
 	{"map", testMap},
 	{"stack", testStack},
@@ -54,10 +57,10 @@ func Run(w io.Writer, tests []Test) (passed, failed int) {
 		took := time.Since(start).Round(time.Millisecond)
 		if err != nil {
 			failed++
-			fmt.Fprintf(w, "selftest: %-8s FAIL (%v): %v\n", t.Name, took, err)
+			fmt.Fprintf(w, "selftest: %-9s FAIL (%v): %v\n", t.Name, took, err)
 		} else {
 			passed++
-			fmt.Fprintf(w, "selftest: %-8s ok (%v)\n", t.Name, took)
+			fmt.Fprintf(w, "selftest: %-9s ok (%v)\n", t.Name, took)
 		}
 	}
 	fmt.Fprintf(w, "selftest: %d passed, %d failed\n", passed, failed)
