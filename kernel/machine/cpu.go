@@ -74,12 +74,13 @@ const (
 // when the kernel stack is the problem.
 const (
 	kstackSize    = 64 << 10
+	kstackBytes   = kstackSize + pageSize // plus an unmapped guard page at the bottom
 	altstackSize  = 16 << 10
 	initStackSize = 256 << 10
 )
 
 var (
-	kstack    [kstackSize]byte
+	kstack    [kstackBytes]byte
 	altstack  [altstackSize]byte
 	initStack [initStackSize]byte // the Go runtime's m0 stack (argc, argv, ...)
 	dummyTLS  [16]uint64          // FS before the runtime's arch_prctl
@@ -103,6 +104,13 @@ func ptr(a uintptr) unsafe.Pointer { return unsafe.Add(nil, a) }
 //go:nosplit
 func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
+// kstackGuard returns the page at the bottom of kstack that is never
+// mapped, so that a kernel stack overflow faults instead of corrupting the
+// variables below it.
+//
+//go:nosplit
+func kstackGuard() uintptr { return roundPage(addr(&kstack)) }
+
 //go:nosplit
 func stackTop(base uintptr, size uintptr) uintptr { return (base + size) &^ 15 }
 
@@ -119,7 +127,7 @@ func initCPU() {
 	gdt[5] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
 	gdt[6] = base >> 32
 
-	k := uint64(stackTop(addr(&kstack), kstackSize))
+	k := uint64(stackTop(addr(&kstack), kstackBytes))
 	a := uint64(stackTop(addr(&altstack), altstackSize))
 	tss[1], tss[2] = uint32(k), uint32(k>>32)   // RSP0, for traps from ring 3 later
 	tss[9], tss[10] = uint32(k), uint32(k>>32)  // IST1: every vector

@@ -18,7 +18,7 @@
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	CLI
 	MOVQ DI, ·bootInfoAddr(SB)
-	MOVQ $·kstack+const_kstackSize(SB), SP
+	MOVQ $·kstack+const_kstackBytes(SB), SP
 	ANDQ $~15, SP
 	// A dummy TLS block: every ABI0->Go wrapper loads g from FS:-8.
 	MOVL $0xc0000100, CX
@@ -42,7 +42,7 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 // FMASK has cleared IF, so nothing can interrupt the next instructions.
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·syscallSP(SB)
-	MOVQ $·kstack+const_kstackSize(SB), SP
+	MOVQ $·kstack+const_kstackBytes(SB), SP
 	ANDQ $~15, SP
 	PUSHQ $0x10
 	PUSHQ ·syscallSP(SB)

@@ -148,7 +148,7 @@ func initPaging() bool {
 	// with machine variables (see kdata.go).  The rest of the bss goes back
 	// to the allocator and is demand-paged, zero-filled.
 	for va := kernelStart &^ (pageSize - 1); va < kernelEnd; va += pageSize {
-		if va >= fileEnd && !isKernelData(va) {
+		if va == kstackGuard() || va >= fileEnd && !isKernelData(va) {
 			freeFrame(va)
 			continue
 		}

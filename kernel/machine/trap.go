@@ -27,6 +27,9 @@ const (
 //go:nosplit
 func trap(f *Frame) {
 	if inTrap {
+		if f.Vector == vecPageFault && readCR2()&^(pageSize-1) == kstackGuard() {
+			fatal("kernel stack overflow", f)
+		}
 		fatal("trap inside the kernel", f)
 	}
 	inTrap = true

@@ -301,7 +301,7 @@ func sysMprotect(va, n uintptr, prot uint32) int64 {
 //
 //go:nosplit
 func demandPage(va uintptr, write bool) bool {
-	if va < pageSize || va >= userTop {
+	if va < pageSize || va >= userTop || va&^(pageSize-1) == kstackGuard() {
 		return false
 	}
 	i := findVMA(va)
