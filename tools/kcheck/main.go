@@ -40,6 +40,10 @@ func main() {
 		fatal(err)
 	}
 	r := Check(g, roots)
+	if len(r.Missing) == len(roots) {
+		fatal(fmt.Errorf("kcheck: none of the %d nosplit functions of %s is in %s: wrong -pkg, or the wrong binary?",
+			len(roots), *pkg, flag.Arg(0)))
+	}
 	if *verbose {
 		for _, root := range roots {
 			fmt.Println("root", root)
