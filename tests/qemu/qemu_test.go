@@ -1,10 +1,12 @@
 package qemu
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +116,12 @@ func TestBootNIC(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantExit(t, s, 0)
+			// filter-dump writes the pcap header when QEMU starts; frames
+			// follow once drivers send them.
+			b, err := os.ReadFile(s.Config.Pcap)
+			if err != nil || len(b) < 24 || !bytes.Equal(b[:4], []byte{0xd4, 0xc3, 0xb2, 0xa1}) {
+				t.Errorf("packet dump %s: %d bytes, %v; want a pcap file", s.Config.Pcap, len(b), err)
+			}
 		})
 	}
 }
@@ -133,6 +141,12 @@ func TestConsole(t *testing.T) {
 	}
 	if out := command(t, s, "frobnicate now"); !regexp.MustCompile(`frobnicate: unknown command`).MatchString(out) {
 		t.Errorf("unknown command output:\n%s", out)
+	}
+	// A burst longer than the UART's 16-byte FIFO, in one write: no
+	// keystroke may be lost between interrupts.
+	long := strings.Repeat("abcdefghij", 20)
+	if out := command(t, s, long); !strings.Contains(out, long+": unknown command") {
+		t.Errorf("a 200-key burst came back as:\n%s", out)
 	}
 	// "memx", a backspace, then Enter: the console must run "mem".
 	if err := s.Send("memx\x7f\r"); err != nil {

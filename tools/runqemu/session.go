@@ -20,6 +20,7 @@ import (
 // Expect waits for a pattern in it, bounded by a timeout, never by a fixed
 // delay.
 type Session struct {
+	Config  Config // as started, defaults filled in
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	Started time.Time
@@ -42,7 +43,8 @@ func Start(c Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{cmd: cmd, changed: make(chan struct{})}
+	s := &Session{Config: c.withDefaults(), cmd: cmd, changed: make(chan struct{})}
+	s.Config.Pcap = c.path(s.Config.Pcap)
 	if s.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
