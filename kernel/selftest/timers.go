@@ -2,32 +2,37 @@ package selftest
 
 import (
 	"fmt"
-	"sort"
 	"sync/atomic"
 	"time"
 )
 
-// testSleep checks time.Sleep(10ms) five times: never early, and within
-// 50 ms. In the kernel every sleep must be within the window; on a shared,
-// loaded host, where the test only shows that it is right, the median is.
+// testSleep checks time.Sleep(10ms) five times: it must never return
+// early, and it must return within 50 ms: in the kernel four times of five,
+// on the host three (the median). One late wake-up is allowed in the
+// kernel because QEMU itself is a process on a shared host and may not be
+// scheduled for a while; a slow timer makes every sleep late.
 func testSleep() error {
-	const d, limit = 10 * time.Millisecond, 50 * time.Millisecond
+	const d, limit, runs = 10 * time.Millisecond, 50 * time.Millisecond, 5
+	need := runs/2 + 1
+	if inKernel {
+		need = runs - 1
+	}
 	var took []time.Duration
-	for i := 0; i < 5; i++ {
+	inWindow := 0
+	for i := 0; i < runs; i++ {
 		start := time.Now()
 		time.Sleep(d)
 		t := time.Since(start)
 		if t < d {
 			return fmt.Errorf("time.Sleep(%v) returned after %v", d, t)
 		}
-		if inKernel && t > limit {
-			return fmt.Errorf("time.Sleep(%v) took %v, want at most %v", d, t, limit)
+		if t <= limit {
+			inWindow++
 		}
 		took = append(took, t)
 	}
-	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-	if took[2] > limit {
-		return fmt.Errorf("time.Sleep(%v) took %v (median of %v), want at most %v", d, took[2], took, limit)
+	if inWindow < need {
+		return fmt.Errorf("time.Sleep(%v) took %v: %d within %v, want %d", d, took, inWindow, limit, need)
 	}
 	return nil
 }
