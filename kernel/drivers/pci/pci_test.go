@@ -70,6 +70,12 @@ func TestScan(t *testing.T) {
 			if nic.ID() != tt.id || nic.ClassName() != "ethernet" || nic.IRQLine != 11 || nic.IRQPin != 1 {
 				t.Errorf("NIC = %+v", nic)
 			}
+			if d, ok := Find(devs, nic.Vendor, nic.Device); !ok || d.Addr != nic.Addr {
+				t.Errorf("Find(%s) = %v, %v", nic.ID(), d, ok)
+			}
+			if _, ok := Find(devs, 0x10ec, 0x8139); ok {
+				t.Error("Find reports a device that is not there")
+			}
 			if !reflect.DeepEqual(snapshot(c), before) {
 				t.Error("Scan left configuration space changed")
 			}
