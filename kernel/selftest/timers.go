@@ -102,7 +102,11 @@ func testTimers() error {
 	var calls atomic.Int32
 	once := make(chan struct{}, 2)
 	time.AfterFunc(time.Millisecond, func() { calls.Add(1); once <- struct{}{} })
-	<-once
+	select {
+	case <-once:
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("AfterFunc did not run within 5s")
+	}
 	time.Sleep(20 * time.Millisecond) // time for a wrong second call to show
 	if c := calls.Load(); c != 1 {
 		return fmt.Errorf("AfterFunc ran %d times", c)
