@@ -15,9 +15,53 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net build qemu bench-boot kcheck FORCE
 
-all: deps
+all: build
+
+# The kernel is two files: build/boot.elf, the 32-bit multiboot stub QEMU's
+# -kernel loads, and build/kernel.elf, the Go kernel it loads as a module
+# (-initrd).  -E makes machine.entry, which sets the CPU up for the Go
+# runtime, the ELF entry point.
+BOOT   := build/boot.elf
+KERNEL := build/kernel.elf
+
+build: $(BOOT) $(KERNEL)
+
+$(BOOT): boot/boot.S boot/boot.ld
+	@mkdir -p build
+	as --32 -o build/boot.o boot/boot.S
+	ld -m elf_i386 -T boot/boot.ld -o $@ build/boot.o
+
+# Always rebuilt: go build knows what changed.
+$(KERNEL): FORCE
+	@mkdir -p build
+	$(GO) build -o $@ -ldflags "-E scone/kernel/machine.entry" ./kernel/cmd/scone
+
+FORCE:
+
+# qemu boots the kernel with the serial console on this terminal (Ctrl-A X
+# quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
+# the host port forwarded to the guest's port 80, KARGS the command line.
+ACCEL ?= tcg
+NIC   ?= e1000
+PORT  ?= 25502
+KARGS ?=
+
+qemu: deps build
+	$(GO) build -o build/runqemu ./tools/runqemu/cmd/runqemu
+	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)'
+
+# bench-boot prints the time from QEMU's start to the prompt (median of 5)
+# and the memory the kernel holds after boot.
+bench-boot: deps build
+	$(GO) run ./tools/bootbench
+
+# kcheck proves by disassembly that kernel-context code (trap and syscall
+# handlers, the thread switch) never allocates, grows a stack or hits a
+# write barrier.
+kcheck: build
+	$(GO) run ./tools/kcheck $(KERNEL)
 
 # deps installs whatever of NEEDS is missing (we run as root on Debian).
 deps:
@@ -51,7 +95,8 @@ fuzz:
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=2m
 
-test: deps vet unit fuzz
+# The boot tests in tests/qemu (run by unit) boot the images build writes.
+test: deps vet build kcheck unit fuzz
 	@echo "make test: all passed"
 
 # bench-net prints our TCP/IP stack beside gVisor's netstack (bench/ is a

@@ -1,0 +1,223 @@
+package qemu
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"scone/tools/runqemu"
+)
+
+// Bounds on the waits. TCG boots Scone to its prompt in about a second;
+// the bounds are generous for a loaded machine, never a fixed delay.
+const (
+	bootTimeout     = 60 * time.Second
+	commandTimeout  = 20 * time.Second
+	exitTimeout     = 30 * time.Second
+	selftestTimeout = 4 * time.Minute
+)
+
+var prompt = regexp.MustCompile(regexp.QuoteMeta("scone> "))
+
+// repoRoot finds the directory holding go.mod above the test's directory.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		dir = filepath.Dir(dir)
+	}
+	t.Fatal("no go.mod above the test directory")
+	return ""
+}
+
+// boot starts QEMU with the given NIC and kernel arguments, on a free host
+// port and a private pcap file, and kills it when the test ends.
+func boot(t *testing.T, nic, kargs string) *runqemu.Session {
+	t.Helper()
+	port, err := runqemu.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := runqemu.Config{
+		Root:  repoRoot(t),
+		NIC:   nic,
+		Port:  port,
+		Pcap:  filepath.Join(t.TempDir(), "packets.pcap"),
+		KArgs: kargs,
+	}
+	if os.Getenv("ACCEL") == "kvm" {
+		c.Accel = "kvm"
+	}
+	if err := c.CheckImages(); err != nil {
+		t.Fatalf("%v\nthe boot tests need the kernel images: run `make build` (make test does)", err)
+	}
+	s, err := runqemu.Start(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+func expect(t *testing.T, s *runqemu.Session, re string, timeout time.Duration) string {
+	t.Helper()
+	m, err := s.Expect(regexp.MustCompile(re), timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// command types line at the prompt and returns its output up to the next
+// prompt.
+func command(t *testing.T, s *runqemu.Session, line string) string {
+	t.Helper()
+	if err := s.Send(line + "\r"); err != nil {
+		t.Fatal(err)
+	}
+	return expect(t, s, `(?s)`+regexp.QuoteMeta(line)+`\r?\n.*?scone> `, commandTimeout)
+}
+
+func wantExit(t *testing.T, s *runqemu.Session, want int) {
+	t.Helper()
+	status, err := s.Wait(exitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != want {
+		t.Fatalf("kernel exit status %d, want %d\n%s", status, want, s.Transcript())
+	}
+}
+
+// TestBootNIC boots with each NIC, finds it in the PCI table printed at
+// boot, reaches the prompt and halts with status 0.
+func TestBootNIC(t *testing.T) {
+	tests := []struct{ nic, id string }{
+		{"e1000", `8086:100e`},
+		{"virtio", `1af4:10(00|41)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.nic, func(t *testing.T) {
+			s := boot(t, tt.nic, "")
+			expect(t, s, `(?m)^pci: 00:[0-9a-f]{2}\.[0-7] `+tt.id+` 02\.00 ethernet .*bar\d`, bootTimeout)
+			expect(t, s, prompt.String(), bootTimeout)
+			if err := s.Send("halt\r"); err != nil {
+				t.Fatal(err)
+			}
+			wantExit(t, s, 0)
+			// filter-dump writes the pcap header when QEMU starts; frames
+			// follow once drivers send them.
+			b, err := os.ReadFile(s.Config.Pcap)
+			if err != nil || len(b) < 24 || !bytes.Equal(b[:4], []byte{0xd4, 0xc3, 0xb2, 0xa1}) {
+				t.Errorf("packet dump %s: %d bytes, %v; want a pcap file", s.Config.Pcap, len(b), err)
+			}
+		})
+	}
+}
+
+// TestConsole drives the console: help, an unknown command, line editing,
+// mem, pci, uptime, gc and halt.
+func TestConsole(t *testing.T) {
+	s := boot(t, "e1000", "")
+	expect(t, s, `Scone`, bootTimeout)
+	expect(t, s, prompt.String(), bootTimeout)
+
+	out := command(t, s, "help")
+	for _, c := range []string{"help", "mem", "pci", "gc", "uptime", "halt"} {
+		if !regexp.MustCompile(`(?m)^\s+` + c + `\s`).MatchString(out) {
+			t.Errorf("help lacks %s:\n%s", c, out)
+		}
+	}
+	if out := command(t, s, "frobnicate now"); !regexp.MustCompile(`frobnicate: unknown command`).MatchString(out) {
+		t.Errorf("unknown command output:\n%s", out)
+	}
+	// A burst longer than the UART's 16-byte FIFO, in one write: no
+	// keystroke may be lost between interrupts.
+	long := strings.Repeat("abcdefghij", 20)
+	if out := command(t, s, long); !strings.Contains(out, long+": unknown command") {
+		t.Errorf("a 200-key burst came back as:\n%s", out)
+	}
+	// "memx", a backspace, then Enter: the console must run "mem".
+	if err := s.Send("memx\x7f\r"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, s, `frames: \d+ free of \d+`, commandTimeout)
+	expect(t, s, `go heap: .* (\d+) GCs`, commandTimeout)
+	expect(t, s, prompt.String(), commandTimeout)
+	if out := command(t, s, "pci"); !regexp.MustCompile(`8086:100e`).MatchString(out) {
+		t.Errorf("pci output lacks the NIC:\n%s", out)
+	}
+	if out := command(t, s, "uptime"); !regexp.MustCompile(`up \d`).MatchString(out) {
+		t.Errorf("uptime output:\n%s", out)
+	}
+	if out := command(t, s, "gc"); !regexp.MustCompile(`gc: heap .* MiB in .*GC #\d+`).MatchString(out) {
+		t.Errorf("gc output:\n%s", out)
+	}
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}
+
+// TestSelftest runs the in-kernel self-tests: at least 10, none failed,
+// exit status 0.
+func TestSelftest(t *testing.T) {
+	s := boot(t, "e1000", "selftest")
+	m := expect(t, s, `selftest: (\d+) passed, (\d+) failed`, selftestTimeout)
+	sub := regexp.MustCompile(`(\d+) passed, (\d+) failed`).FindStringSubmatch(m)
+	passed, _ := strconv.Atoi(sub[1])
+	failed, _ := strconv.Atoi(sub[2])
+	if passed < 10 || failed != 0 {
+		t.Errorf("%d passed, %d failed; want at least 10 passed and none failed\n%s", passed, failed, s.Transcript())
+	}
+	want := 0
+	if failed > 0 {
+		want = 1
+	}
+	wantExit(t, s, want)
+}
+
+// TestPanic makes the kernel panic on purpose: QEMU must print the panic
+// and a Go stack trace, and end with a non-zero status.
+func TestPanic(t *testing.T) {
+	s := boot(t, "e1000", "panictest")
+	expect(t, s, `panic: panictest`, bootTimeout)
+	expect(t, s, `goroutine 1 \[running\]`, commandTimeout)
+	status, err := s.Wait(exitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status == 0 {
+		t.Fatalf("a kernel panic exited with status 0\n%s", s.Transcript())
+	}
+}
+
+// TestIdleHalts checks that an idle kernel halts the CPU rather than
+// polling: QEMU, sitting at the prompt, must use well under one core.
+func TestIdleHalts(t *testing.T) {
+	s := boot(t, "e1000", "")
+	expect(t, s, prompt.String(), bootTimeout)
+	busy, err := s.CPUShare(2 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("QEMU used %.0f%% of a core while the kernel was idle", 100*busy)
+	if busy > 0.5 {
+		t.Errorf("idle kernel kept QEMU %.0f%% busy: it polls instead of halting", 100*busy)
+	}
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}
