@@ -315,3 +315,64 @@ func TestOrphanTableFull(t *testing.T) {
 	open = nil
 	fsck(t, f, dev)
 }
+
+// TestLargeWriteCrash: a write larger than one transaction is split into
+// pieces that each commit atomically. Crashed before every device write,
+// the file must hold the new data for a whole number of pieces followed by
+// the old data (or by nothing, past the old end): never a torn piece.
+func TestLargeWriteCrash(t *testing.T) {
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fs.Mount(base, fs.Options{})
+	old := bytes.Repeat([]byte("old!"), 100*fs.BlockSize/4) // 100 blocks
+	writeFile(t, f, "/f", old)
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	neu := make([]byte, 150*fs.BlockSize+123) // three pieces, past the old end
+	rand.New(rand.NewSource(2)).Read(neu)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	if _, err := ip.WriteAt(neu, 0); err != nil {
+		t.Fatal(err)
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	events, writes := rec.Events(), rec.Writes()
+	seen := map[int]bool{}
+	for k := 0; k <= writes; k++ {
+		img := fsdev.CrashImage(base, events, k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		got := readFile(t, g, "/f")
+		g.Unmount()
+		// got must be neu[:p] + old[p:] (or neu[:p] alone past old's end)
+		// for p a multiple of the piece size, or all of neu.
+		p := 0
+		for p < len(got) && p < len(neu) && got[p] == neu[p] {
+			p++
+		}
+		p -= p % fs.BlockSize // matching bytes may run on by chance
+		want := append(append([]byte(nil), neu[:p]...), old[min(p, len(old)):]...)
+		if len(got) == len(neu) && bytes.Equal(got, neu) {
+			p = len(neu)
+		} else if !bytes.Equal(got, want) {
+			t.Fatalf("k=%d: file is neither old nor new past byte %d (size %d)", k, p, len(got))
+		}
+		seen[p] = true
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+	if len(seen) < 4 {
+		t.Errorf("crashes showed only %d distinct prefixes; want the old file, two partial, the new", len(seen))
+	}
+	t.Logf("%d writes; prefixes seen: %v", writes, seen)
+}
