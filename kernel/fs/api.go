@@ -234,6 +234,21 @@ func (ip *Inode) SetAttr(perm uint32, mtime int64) error {
 	return t.finish(err)
 }
 
+// Chown sets the owner and group (permission checks are the caller's).
+func (ip *Inode) Chown(uid, gid uint32) error {
+	t, err := ip.fs.j.begin()
+	if err != nil {
+		return err
+	}
+	if err = ip.lock(); err == nil {
+		ip.d.UID, ip.d.GID = uid, gid
+		ip.d.Ctime = ip.fs.now()
+		err = ip.update(t)
+		ip.unlock()
+	}
+	return t.finish(err)
+}
+
 // ReadDir calls fn for each entry from offset off (0 for the start; a
 // DirEntry's Next to resume) until fn returns false. The directory is
 // locked meanwhile: fn must not call back into the file system.
