@@ -233,3 +233,50 @@ func TestCrashEveryWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashDuringRecovery crashes the recovery itself: for a sample of
+// crash points k of the workload, mount the crashed disk on a recording
+// device (replaying the journal, freeing orphans), then crash that mount
+// before each of its writes. Mounting again must still give a disk that
+// satisfies everything a crash at k requires.
+func TestCrashDuringRecovery(t *testing.T) {
+	base, events, traces := crashWorkload(t, 3, 30, 2)
+	if t.Failed() {
+		t.FailNow()
+	}
+	writes := 0
+	for _, e := range events {
+		if !e.Flush {
+			writes++
+		}
+	}
+	step := 3
+	if *long {
+		step = 1
+	}
+	tried := 0
+	for k := 0; k <= writes; k += step {
+		img := fsdev.CrashImage(base, events, k, nil)
+		rec := fsdev.NewRecorder(img.Clone())
+		f, err := fs.Mount(rec, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		replayed, orphans := f.MountInfo()
+		f.Unmount()
+		if replayed == 0 && orphans == 0 {
+			continue // nothing to recover: nothing to crash
+		}
+		tried++
+		revents := rec.Events()
+		for j := 0; j <= rec.Writes(); j++ {
+			if !verifyCrash(t, fsdev.CrashImage(img, revents, j, nil), k, traces) {
+				t.Fatalf("crash at write %d of the recovery from a crash at %d", j, k)
+			}
+		}
+	}
+	t.Logf("%d crash points needed recovery; each recovery crashed at every write", tried)
+	if tried == 0 {
+		t.Error("no crash point needed recovery")
+	}
+}
