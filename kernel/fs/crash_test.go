@@ -95,6 +95,17 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 	return base, rec.Events(), traces
 }
 
+// countWrites counts the block writes (not the flushes) of a record.
+func countWrites(events []fsdev.Event) int {
+	n := 0
+	for _, e := range events {
+		if !e.Flush {
+			n++
+		}
+	}
+	return n
+}
+
 // view lists what the disk holds of goroutine g's part of the tree, in the
 // model's snapshot form.
 func view(t *testing.T, f *fs.FS, g int) string {
@@ -215,12 +226,7 @@ func TestCrashEveryWrite(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	writes := 0
-	for _, e := range events {
-		if !e.Flush {
-			writes++
-		}
-	}
+	writes := countWrites(events)
 	t.Logf("%d goroutines x %d steps: %d writes, %d events", goroutines, steps, writes, len(events))
 	rng := rand.New(rand.NewSource(7))
 	failures := 0
@@ -244,12 +250,7 @@ func TestCrashDuringRecovery(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	writes := 0
-	for _, e := range events {
-		if !e.Flush {
-			writes++
-		}
-	}
+	writes := countWrites(events)
 	step := 3
 	if *long {
 		step = 1
