@@ -30,7 +30,10 @@ type trace struct {
 // recording device (each goroutine in its own part of the tree, calling
 // Sync now and then), and returns the starting image, the record and the
 // traces.
-func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem, []fsdev.Event, []*trace) {
+//
+// With syncMount the file system is mounted with Options.Sync, so every
+// operation is durable when it returns: each counts as synced at once.
+func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bool) (*fsdev.Mem, []fsdev.Event, []*trace) {
 	base := fsdev.NewMem(3000)
 	if _, err := fs.Format(base, fs.FormatOptions{Inodes: 512}); err != nil {
 		t.Fatal(err)
@@ -51,7 +54,7 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 		t.Fatal(err)
 	}
 	rec := fsdev.NewRecorder(base.Clone())
-	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600})
+	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600, Sync: syncMount})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,16 +70,22 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 			m := newModel(fmt.Sprintf("/g%d", g))
 			// Each atomic operation is bracketed: the write count before it
 			// starts, the model's state once it is done.
-			m.mark = func() {
+			done := func() {
 				tr.snaps = append(tr.snaps, m.snapshot())
+				if syncMount {
+					tr.syncs = append(tr.syncs, [2]int{len(tr.starts), rec.Writes()})
+				}
+			}
+			m.mark = func() {
+				done()
 				tr.starts = append(tr.starts, rec.Writes())
 			}
 			tr.snaps = append(tr.snaps, m.snapshot())
 			for i := 0; i < steps; i++ {
 				tr.starts = append(tr.starts, rec.Writes())
 				m.step(t, f, rng, g)
-				tr.snaps = append(tr.snaps, m.snapshot())
-				if rng.Intn(3) == 0 || i == steps-1 {
+				done()
+				if !syncMount && (rng.Intn(3) == 0 || i == steps-1) {
 					if err := f.Sync(); err != nil {
 						t.Errorf("sync: %v", err)
 					}
@@ -222,7 +231,21 @@ func TestCrashEveryWrite(t *testing.T) {
 	if *long {
 		goroutines, steps = 6, 150
 	}
-	base, events, traces := crashWorkload(t, goroutines, steps, 1)
+	crashEveryWrite(t, goroutines, steps, false)
+}
+
+// TestCrashEveryWriteSyncMount is TestCrashEveryWrite with Options.Sync:
+// every operation that has returned must survive the crash.
+func TestCrashEveryWriteSyncMount(t *testing.T) {
+	goroutines, steps := 3, 25
+	if *long {
+		goroutines, steps = 6, 100
+	}
+	crashEveryWrite(t, goroutines, steps, true)
+}
+
+func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
+	base, events, traces := crashWorkload(t, goroutines, steps, 1, syncMount)
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -246,7 +269,7 @@ func TestCrashEveryWrite(t *testing.T) {
 // before each of its writes. Mounting again must still give a disk that
 // satisfies everything a crash at k requires.
 func TestCrashDuringRecovery(t *testing.T) {
-	base, events, traces := crashWorkload(t, 3, 30, 2)
+	base, events, traces := crashWorkload(t, 3, 30, 2, false)
 	if t.Failed() {
 		t.FailNow()
 	}

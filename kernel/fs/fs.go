@@ -39,6 +39,10 @@ type Options struct {
 	// Now returns the time in nanoseconds since the epoch for mtimes
 	// (default time.Now).
 	Now func() int64
+	// Sync makes every operation durable before it returns, like Linux's
+	// "mount -o sync": an operation waits for the commit that carries it
+	// (still shared with whatever ran alongside).
+	Sync bool
 }
 
 // Mount opens the file system on dev: it validates the superblock, replays
@@ -66,6 +70,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	fs.c = newCache(dev, opt.CacheBlocks)
 	fs.j = newJournal(fs.c, dev, sb)
 	fs.j.seq = seq
+	fs.j.sync = opt.Sync
 	root := fs.iget(layout.RootInum)
 	err = root.lock()
 	if err == nil && root.d.Type() != layout.S_IFDIR {

@@ -39,6 +39,7 @@ type journal struct {
 	logged      map[uint64]int // block number -> index in bufs
 	seq         uint64         // sequence number of the running transaction
 	err         error          // sticky: set when a commit fails
+	sync        bool           // end waits for its transaction's commit
 
 	commits, ops uint64 // statistics: commits and operations they carried
 	hdr          []byte // scratch block for the header
@@ -108,6 +109,15 @@ func (t *tx) end() error {
 		// Others are still running: wake begin, which may have been
 		// waiting for this operation's reservation to come back.
 		j.cond.Broadcast()
+		// In sync mode, wait for the last of them to commit. The caller
+		// holds no lock an operation still running could need (at most
+		// its file's rw lock, which is taken before begin).
+		for j.sync && j.seq <= t.seq && j.err == nil {
+			j.cond.Wait()
+		}
+		if err == nil && j.sync {
+			err = j.err
+		}
 		j.mu.Unlock()
 		return err
 	}
