@@ -54,7 +54,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	replayed, seq, err := recoverLog(dev, sb)
+	replayed, seq, half, err := recoverLog(dev, sb)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mount: journal: %w", err)
 	}
@@ -69,7 +69,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
 	fs.c = newCache(dev, opt.CacheBlocks)
 	fs.j = newJournal(fs.c, dev, sb)
-	fs.j.seq = seq
+	fs.j.seq, fs.j.half = seq, half
 	fs.j.sync = opt.Sync
 	root := fs.iget(layout.RootInum)
 	err = root.lock()

@@ -178,8 +178,8 @@ func TestParseSize(t *testing.T) {
 		want uint64
 		ok   bool
 	}{
-		{"64M", 64 << 20, true}, {"1G", 1 << 30, true}, {"2MiB", 2 << 20, true},
-		{"4194304", 4 << 20, true}, {"512K", 0, false}, {"", 0, false}, {"12Q", 0, false},
+		{"64M", 64 << 20, true}, {"1G", 1 << 30, true}, {"3MiB", 3 << 20, true},
+		{"4194304", 4 << 20, true}, {"2M", 0, false}, {"", 0, false}, {"12Q", 0, false},
 		{"99999999999999999999G", 0, false},
 	}
 	for _, tt := range tests {

@@ -135,7 +135,7 @@ func TestImageRecovers(t *testing.T) {
 	// any block was installed: the journal from dev, the rest from pre.
 	crashed := pre.Clone()
 	b := make([]byte, layout.BlockSize)
-	for n := uint64(sb.LogStart); n <= uint64(sb.LogStart+sb.LogBlocks); n++ {
+	for n := uint64(sb.LogStart); n < sb.LogEnd(); n++ {
 		dev.ReadBlock(n, b)
 		crashed.WriteBlock(n, b)
 	}
