@@ -37,7 +37,8 @@ type DirEntry struct {
 func (fs *FS) Root() *Inode { return fs.iget(layout.RootInum) }
 
 // Lookup returns a handle on the file at path.
-func (fs *FS) Lookup(dir *Inode, path string) (*Inode, error) { return fs.resolve(dir, path) }
+// A symbolic link as the last component is followed.
+func (fs *FS) Lookup(dir *Inode, path string) (*Inode, error) { return fs.resolve(dir, path, true) }
 
 // Open flags understood by Open (Linux values).
 const (
@@ -47,6 +48,7 @@ const (
 	O_EXCL      = syscall.O_EXCL
 	O_TRUNC     = syscall.O_TRUNC
 	O_DIRECTORY = syscall.O_DIRECTORY
+	O_NOFOLLOW  = syscall.O_NOFOLLOW
 )
 
 // Open returns a handle on path, creating a regular file with permissions
@@ -56,10 +58,12 @@ const (
 func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, error) {
 	var ip *Inode
 	var err error
-	if flags&O_CREAT != 0 {
-		ip, _, err = fs.create(dir, path, layout.S_IFREG|perm&layout.PermMask, 0, 0, flags&O_EXCL != 0)
-	} else {
-		ip, err = fs.resolve(dir, path)
+	excl := flags&O_CREAT != 0 && flags&O_EXCL != 0
+	if !excl {
+		ip, err = fs.resolve(dir, path, flags&O_NOFOLLOW == 0)
+	}
+	if excl || err == syscall.ENOENT && flags&O_CREAT != 0 {
+		ip, _, err = fs.create(dir, path, layout.S_IFREG|perm&layout.PermMask, 0, 0, excl, "")
 	}
 	if err != nil {
 		return nil, err
@@ -68,6 +72,8 @@ func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, err
 	if err == nil {
 		isDir := st.Mode&layout.S_IFMT == layout.S_IFDIR
 		switch {
+		case st.Mode&layout.S_IFMT == layout.S_IFLNK:
+			err = syscall.ELOOP // O_NOFOLLOW on a symbolic link
 		case isDir && flags&O_ACCMODE != O_RDONLY:
 			err = syscall.EISDIR
 		case isDir && flags&O_CREAT != 0:
@@ -87,7 +93,7 @@ func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, err
 
 // Mkdir makes a directory.
 func (fs *FS) Mkdir(dir *Inode, path string, perm uint32) error {
-	ip, _, err := fs.create(dir, path, layout.S_IFDIR|perm&layout.PermMask, 0, 0, true)
+	ip, _, err := fs.create(dir, path, layout.S_IFDIR|perm&layout.PermMask, 0, 0, true, "")
 	if err != nil {
 		return err
 	}
@@ -103,11 +109,50 @@ func (fs *FS) Mknod(dir *Inode, path string, mode, major, minor uint32) error {
 	default:
 		return syscall.EINVAL
 	}
-	ip, _, err := fs.create(dir, path, mode, major, minor, true)
+	ip, _, err := fs.create(dir, path, mode, major, minor, true, "")
 	if err != nil {
 		return err
 	}
 	return ip.Close()
+}
+
+// Symlink makes path a symbolic link to target (which need not exist).
+func (fs *FS) Symlink(target string, dir *Inode, path string) error {
+	if target == "" {
+		return syscall.ENOENT
+	}
+	if len(target) >= MaxPathLen {
+		return syscall.ENAMETOOLONG
+	}
+	ip, err := fs.createLink(dir, path, target)
+	if err != nil {
+		return err
+	}
+	return ip.Close()
+}
+
+// Readlink returns the target of the symbolic link at path.
+func (fs *FS) Readlink(dir *Inode, path string) (string, error) {
+	ip, err := fs.resolve(dir, path, false)
+	if err != nil {
+		return "", err
+	}
+	defer ip.Close()
+	target, isLink, err := ip.readlink()
+	if err == nil && !isLink {
+		err = syscall.EINVAL
+	}
+	return target, err
+}
+
+// Lstat describes the file at path without following a final symbolic link.
+func (fs *FS) Lstat(dir *Inode, path string) (Stat, error) {
+	ip, err := fs.resolve(dir, path, false)
+	if err != nil {
+		return Stat{}, err
+	}
+	defer ip.Close()
+	return ip.Stat()
 }
 
 // Unlink removes a name that is not a directory. The file itself goes
@@ -129,7 +174,7 @@ func (fs *FS) Rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 
 // Truncate sets the size of the file at path.
 func (fs *FS) Truncate(dir *Inode, path string, size int64) error {
-	ip, err := fs.resolve(dir, path)
+	ip, err := fs.resolve(dir, path, true)
 	if err != nil {
 		return err
 	}
@@ -142,7 +187,7 @@ func (fs *FS) Truncate(dir *Inode, path string, size int64) error {
 
 // Stat describes the file at path.
 func (fs *FS) Stat(dir *Inode, path string) (Stat, error) {
-	ip, err := fs.resolve(dir, path)
+	ip, err := fs.resolve(dir, path, true)
 	if err != nil {
 		return Stat{}, err
 	}
@@ -227,6 +272,21 @@ func (ip *Inode) SetAttr(perm uint32, mtime int64) error {
 		if mtime != -1 {
 			ip.d.Mtime = mtime
 		}
+		ip.d.Ctime = ip.fs.now()
+		err = ip.update(t)
+		ip.unlock()
+	}
+	return t.finish(err)
+}
+
+// Chown sets the owner and group (permission checks are the caller's).
+func (ip *Inode) Chown(uid, gid uint32) error {
+	t, err := ip.fs.j.begin()
+	if err != nil {
+		return err
+	}
+	if err = ip.lock(); err == nil {
+		ip.d.UID, ip.d.GID = uid, gid
 		ip.d.Ctime = ip.fs.now()
 		err = ip.update(t)
 		ip.unlock()

@@ -223,6 +223,12 @@ func TestFiles(t *testing.T) {
 	if st, _ := ip.Stat(); st.Mode != 0o100600 || st.Mtime != 42 {
 		t.Errorf("setattr: %+v", st)
 	}
+	if err := ip.Chown(1000, 100); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ip.Stat(); st.UID != 1000 || st.GID != 100 {
+		t.Errorf("chown: %+v", st)
+	}
 	ip.Close()
 
 	// Hard links share the inode; the data lives until the last name goes.

@@ -21,7 +21,8 @@ var (
 )
 
 // goldenImage is a small populated image: nested directories, small and
-// indirect-block files, a hard link, a device node, a sparse file.
+// indirect-block files, a hard link, a symbolic link, a device node, a
+// sparse file.
 func goldenImage() (*fsdev.Mem, error) {
 	goldenOnce.Do(func() {
 		dev := fsdev.NewMem(2048)
@@ -54,6 +55,7 @@ func goldenImage() (*fsdev.Mem, error) {
 			ip.Close()
 		}
 		step(f.Link(nil, "/a/b/f2", nil, "/hard"))
+		step(f.Symlink("a/b/f1", nil, "/sym"))
 		ip, err := f.Open(nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
 		if err == nil {
 			_, err = ip.WriteAt([]byte("far"), 5<<20) // through the double-indirect block
@@ -103,6 +105,8 @@ func exercise(f *fs.FS) {
 		}
 	}
 	walk("/", 0)
+	f.Readlink(nil, "/sym")
+	f.Stat(nil, "/sym")
 	f.Mkdir(nil, "/new", 0o755)
 	f.Rename(nil, "/a/b/f1", nil, "/new/f1")
 	f.Rename(nil, "/a/b", nil, "/new/b")

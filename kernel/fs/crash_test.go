@@ -30,7 +30,10 @@ type trace struct {
 // recording device (each goroutine in its own part of the tree, calling
 // Sync now and then), and returns the starting image, the record and the
 // traces.
-func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem, []fsdev.Event, []*trace) {
+//
+// With syncMount the file system is mounted with Options.Sync, so every
+// operation is durable when it returns: each counts as synced at once.
+func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bool) (*fsdev.Mem, []fsdev.Event, []*trace) {
 	base := fsdev.NewMem(3000)
 	if _, err := fs.Format(base, fs.FormatOptions{Inodes: 512}); err != nil {
 		t.Fatal(err)
@@ -51,7 +54,7 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 		t.Fatal(err)
 	}
 	rec := fsdev.NewRecorder(base.Clone())
-	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600})
+	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600, Sync: syncMount})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,16 +70,22 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 			m := newModel(fmt.Sprintf("/g%d", g))
 			// Each atomic operation is bracketed: the write count before it
 			// starts, the model's state once it is done.
-			m.mark = func() {
+			done := func() {
 				tr.snaps = append(tr.snaps, m.snapshot())
+				if syncMount {
+					tr.syncs = append(tr.syncs, [2]int{len(tr.starts), rec.Writes()})
+				}
+			}
+			m.mark = func() {
+				done()
 				tr.starts = append(tr.starts, rec.Writes())
 			}
 			tr.snaps = append(tr.snaps, m.snapshot())
 			for i := 0; i < steps; i++ {
 				tr.starts = append(tr.starts, rec.Writes())
 				m.step(t, f, rng, g)
-				tr.snaps = append(tr.snaps, m.snapshot())
-				if rng.Intn(3) == 0 || i == steps-1 {
+				done()
+				if !syncMount && (rng.Intn(3) == 0 || i == steps-1) {
 					if err := f.Sync(); err != nil {
 						t.Errorf("sync: %v", err)
 					}
@@ -93,6 +102,17 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64) (*fsdev.Mem,
 		t.Fatal(err)
 	}
 	return base, rec.Events(), traces
+}
+
+// countWrites counts the block writes (not the flushes) of a record.
+func countWrites(events []fsdev.Event) int {
+	n := 0
+	for _, e := range events {
+		if !e.Flush {
+			n++
+		}
+	}
+	return n
 }
 
 // view lists what the disk holds of goroutine g's part of the tree, in the
@@ -211,16 +231,25 @@ func TestCrashEveryWrite(t *testing.T) {
 	if *long {
 		goroutines, steps = 6, 150
 	}
-	base, events, traces := crashWorkload(t, goroutines, steps, 1)
+	crashEveryWrite(t, goroutines, steps, false)
+}
+
+// TestCrashEveryWriteSyncMount is TestCrashEveryWrite with Options.Sync:
+// every operation that has returned must survive the crash.
+func TestCrashEveryWriteSyncMount(t *testing.T) {
+	goroutines, steps := 3, 25
+	if *long {
+		goroutines, steps = 6, 100
+	}
+	crashEveryWrite(t, goroutines, steps, true)
+}
+
+func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
+	base, events, traces := crashWorkload(t, goroutines, steps, 1, syncMount)
 	if t.Failed() {
 		t.FailNow()
 	}
-	writes := 0
-	for _, e := range events {
-		if !e.Flush {
-			writes++
-		}
-	}
+	writes := countWrites(events)
 	t.Logf("%d goroutines x %d steps: %d writes, %d events", goroutines, steps, writes, len(events))
 	rng := rand.New(rand.NewSource(7))
 	failures := 0
@@ -231,5 +260,47 @@ func TestCrashEveryWrite(t *testing.T) {
 		if !verifyCrash(t, fsdev.CrashImage(base, events, k, rng), k, traces) {
 			failures++
 		}
+	}
+}
+
+// TestCrashDuringRecovery crashes the recovery itself: for a sample of
+// crash points k of the workload, mount the crashed disk on a recording
+// device (replaying the journal, freeing orphans), then crash that mount
+// before each of its writes. Mounting again must still give a disk that
+// satisfies everything a crash at k requires.
+func TestCrashDuringRecovery(t *testing.T) {
+	base, events, traces := crashWorkload(t, 3, 30, 2, false)
+	if t.Failed() {
+		t.FailNow()
+	}
+	writes := countWrites(events)
+	step := 3
+	if *long {
+		step = 1
+	}
+	tried := 0
+	for k := 0; k <= writes; k += step {
+		img := fsdev.CrashImage(base, events, k, nil)
+		rec := fsdev.NewRecorder(img.Clone())
+		f, err := fs.Mount(rec, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		replayed, orphans := f.MountInfo()
+		f.Unmount()
+		if replayed == 0 && orphans == 0 {
+			continue // nothing to recover: nothing to crash
+		}
+		tried++
+		revents := rec.Events()
+		for j := 0; j <= rec.Writes(); j++ {
+			if !verifyCrash(t, fsdev.CrashImage(img, revents, j, nil), k, traces) {
+				t.Fatalf("crash at write %d of the recovery from a crash at %d", j, k)
+			}
+		}
+	}
+	t.Logf("%d crash points needed recovery; each recovery crashed at every write", tried)
+	if tried == 0 {
+		t.Error("no crash point needed recovery")
 	}
 }

@@ -1,7 +1,8 @@
 // Package fs is Scone's crash-safe file system: a buffer cache, a
 // write-ahead journal with group commit, inode and block bitmaps, inodes
 // with direct, indirect and double-indirect blocks, directories, path
-// lookup, and the operations the process layer turns into system calls.
+// lookup with symbolic links, and the operations the process layer turns
+// into system calls.
 //
 // It is pure Go over the BlockDevice interface, with no hardware and no
 // host dependencies, so the same code runs in the kernel (over virtio-blk),

@@ -11,12 +11,12 @@ import (
 // defaults.
 type FormatOptions struct {
 	Inodes    uint32 // default: one per 16 KiB of disk
-	LogBlocks uint32 // journal blocks; default: 1/16 of the disk, clamped to [2*MaxOpBlocks, MaxLogBlocks]
+	LogBlocks uint32 // blocks in each journal half; default: 1/32 of the disk, clamped to [2*MaxOpBlocks, MaxLogBlocks]
 	Now       int64  // time stamp of the root directory (ns since the epoch)
 }
 
 // MinBlocks is the smallest disk Format accepts.
-const MinBlocks = 2*layout.MaxOpBlocks + 64
+const MinBlocks = 4*(layout.MaxOpBlocks+1) + 64
 
 // Format writes an empty file system (a root directory and nothing else)
 // over the whole device, bypassing the journal; nothing may be mounted on
@@ -30,12 +30,12 @@ func Format(dev BlockDevice, opt FormatOptions) (*layout.Superblock, error) {
 		opt.Inodes = uint32(max(64, nblocks/4))
 	}
 	if opt.LogBlocks == 0 {
-		opt.LogBlocks = uint32(min(max(nblocks/16, 2*layout.MaxOpBlocks), layout.MaxLogBlocks))
+		opt.LogBlocks = uint32(min(max(nblocks/32, 2*layout.MaxOpBlocks), layout.MaxLogBlocks))
 	}
 	per := func(n, k uint64) uint32 { return uint32((n + k - 1) / k) }
 	sb := &layout.Superblock{NBlocks: nblocks, NInodes: opt.Inodes, OrphanStart: 1, LogStart: 2,
 		LogBlocks: opt.LogBlocks, MkfsTime: opt.Now}
-	sb.InodeBitmapStart = sb.LogStart + sb.LogBlocks + 1
+	sb.InodeBitmapStart = uint32(sb.LogEnd())
 	sb.InodeBitmapBlocks = per(uint64(sb.NInodes), layout.BitsPerBlock)
 	sb.BlockBitmapStart = sb.InodeBitmapStart + sb.InodeBitmapBlocks
 	sb.BlockBitmapBlocks = per(nblocks, layout.BitsPerBlock)

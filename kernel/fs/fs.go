@@ -39,6 +39,10 @@ type Options struct {
 	// Now returns the time in nanoseconds since the epoch for mtimes
 	// (default time.Now).
 	Now func() int64
+	// Sync makes every operation durable before it returns, like Linux's
+	// "mount -o sync": an operation waits for the commit that carries it
+	// (still shared with whatever ran alongside).
+	Sync bool
 }
 
 // Mount opens the file system on dev: it validates the superblock, replays
@@ -50,7 +54,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	replayed, seq, err := recoverLog(dev, sb)
+	replayed, seq, half, err := recoverLog(dev, sb)
 	if err != nil {
 		return nil, fmt.Errorf("fs: mount: journal: %w", err)
 	}
@@ -65,7 +69,8 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
 	fs.c = newCache(dev, opt.CacheBlocks)
 	fs.j = newJournal(fs.c, dev, sb)
-	fs.j.seq = seq
+	fs.j.seq, fs.j.half = seq, half
+	fs.j.sync = opt.Sync
 	root := fs.iget(layout.RootInum)
 	err = root.lock()
 	if err == nil && root.d.Type() != layout.S_IFDIR {

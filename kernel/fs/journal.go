@@ -12,24 +12,24 @@ import (
 // The journal makes each operation atomic across a crash. An operation
 // runs between begin and end; every block it changes is logged (pinned in
 // the cache and remembered), not written. When the last running operation
-// ends, the whole group is committed at once:
+// ends, the whole group is committed at once. The journal has two halves,
+// used by turns:
 //
-//  1. write the logged blocks to the journal area, and a header naming
-//     their home locations with a CRC-32C of their contents;
-//  2. Flush: the transaction is now durable (the commit point);
-//  3. write each block to its home location;
-//  4. Flush: the journal area may now be reused.
+//  1. write the logged blocks into the half, and its header: their home
+//     locations, the sequence number, a CRC-32C of their contents;
+//  2. Flush: the transaction is now durable (the commit point). The same
+//     barrier makes the previous transaction's home writes durable, so
+//     the other half, which the next commit will overwrite, is free;
+//  3. write each block to its home location, with no barrier of its own:
+//     the next commit's (or unmount's) Flush covers it.
 //
-// Recovery (at mount) replays a header whose CRC matches its blocks. A
-// mismatch means either a crash before the commit point (nothing happened)
-// or a transaction already installed whose journal area a later commit
-// had begun to overwrite (nothing to do): either way the header is ignored.
-// Replaying an installed transaction again is harmless.
+// One Flush per commit. Recovery (recover.go) replays, oldest first, each
+// half whose header's CRC matches its blocks.
 type journal struct {
-	c     *cache
-	dev   BlockDevice
-	start uint64 // the header block; journal blocks follow it
-	size  int    // journal blocks
+	c    *cache
+	dev  BlockDevice
+	sb   *layout.Superblock
+	size int // blocks in each half: the most one transaction may hold
 
 	mu          sync.Mutex
 	cond        sync.Cond
@@ -39,6 +39,8 @@ type journal struct {
 	logged      map[uint64]int // block number -> index in bufs
 	seq         uint64         // sequence number of the running transaction
 	err         error          // sticky: set when a commit fails
+	sync        bool           // end waits for its transaction's commit
+	half        int            // the journal half the next commit uses
 
 	commits, ops uint64 // statistics: commits and operations they carried
 	hdr          []byte // scratch block for the header
@@ -52,7 +54,7 @@ type tx struct {
 }
 
 func newJournal(c *cache, dev BlockDevice, sb *layout.Superblock) *journal {
-	j := &journal{c: c, dev: dev, start: uint64(sb.LogStart), size: int(sb.LogBlocks),
+	j := &journal{c: c, dev: dev, sb: sb, size: int(sb.LogBlocks),
 		logged: make(map[uint64]int), hdr: make([]byte, BlockSize)}
 	j.cond.L = &j.mu
 	return j
@@ -108,6 +110,15 @@ func (t *tx) end() error {
 		// Others are still running: wake begin, which may have been
 		// waiting for this operation's reservation to come back.
 		j.cond.Broadcast()
+		// In sync mode, wait for the last of them to commit. The caller
+		// holds no lock an operation still running could need (at most
+		// its file's rw lock, which is taken before begin).
+		for j.sync && j.seq <= t.seq && j.err == nil {
+			j.cond.Wait()
+		}
+		if err == nil && j.sync {
+			err = j.err
+		}
 		j.mu.Unlock()
 		return err
 	}
@@ -160,7 +171,7 @@ func (t *tx) finish(err error) error {
 	return err
 }
 
-// commit writes bufs as one transaction. No operation runs meanwhile, so
+// commit writes bufs as transaction seq. No operation runs meanwhile, so
 // the buffers' contents are stable without their locks.
 func (j *journal) commit(bufs []*buf, seq uint64) error {
 	if len(bufs) == 0 {
@@ -169,28 +180,29 @@ func (j *journal) commit(bufs []*buf, seq uint64) error {
 	if len(bufs) > j.size {
 		return fmt.Errorf("fs: transaction of %d blocks overflows the %d-block journal: %w", len(bufs), j.size, syscall.EIO)
 	}
+	// Alternate halves strictly: the half written now held the commit
+	// before last, whose home writes the last commit's Flush made durable.
+	hdr := j.sb.LogHeader(j.half)
+	j.half ^= 1
 	h := layout.LogHeader{Seq: seq, Blocks: make([]uint32, len(bufs))}
 	for i, b := range bufs {
-		if err := j.dev.WriteBlock(j.start+1+uint64(i), b.data); err != nil {
-			return ioError("journal write", j.start+1+uint64(i), err)
+		if err := j.dev.WriteBlock(hdr+1+uint64(i), b.data); err != nil {
+			return ioError("journal write", hdr+1+uint64(i), err)
 		}
 		h.CRC = layout.Checksum(h.CRC, b.data)
 		h.Blocks[i] = uint32(b.blockno)
 	}
 	h.Encode(j.hdr)
-	if err := j.dev.WriteBlock(j.start, j.hdr); err != nil {
-		return ioError("journal header write", j.start, err)
+	if err := j.dev.WriteBlock(hdr, j.hdr); err != nil {
+		return ioError("journal header write", hdr, err)
 	}
 	if err := j.dev.Flush(); err != nil {
-		return ioError("flush", j.start, err)
+		return ioError("flush", hdr, err)
 	}
 	for _, b := range bufs {
 		if err := j.dev.WriteBlock(b.blockno, b.data); err != nil {
 			return ioError("install", b.blockno, err)
 		}
-	}
-	if err := j.dev.Flush(); err != nil {
-		return ioError("flush", j.start, err)
 	}
 	return nil
 }
@@ -214,56 +226,26 @@ func (j *journal) waitIdle() error {
 	return j.err
 }
 
-// clear writes an empty header, so that the next mount has nothing to
-// replay; called at unmount, once everything is installed.
+// clear makes the last installs durable and empties both headers, so that
+// the next mount has nothing to replay; called at unmount.
 func (j *journal) clear() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
 		return j.err
 	}
+	if err := j.dev.Flush(); err != nil {
+		return ioError("flush", 0, err)
+	}
 	h := layout.LogHeader{Seq: j.seq}
 	h.Encode(j.hdr)
-	if err := j.dev.WriteBlock(j.start, j.hdr); err != nil {
-		return ioError("journal header write", j.start, err)
+	for half := range 2 {
+		if err := j.dev.WriteBlock(j.sb.LogHeader(half), j.hdr); err != nil {
+			return ioError("journal header write", j.sb.LogHeader(half), err)
+		}
 	}
 	if err := j.dev.Flush(); err != nil {
-		return ioError("flush", j.start, err)
+		return ioError("flush", 0, err)
 	}
 	return nil
-}
-
-// recoverLog replays a committed transaction left in the journal by a
-// crash. It runs at mount, before the cache holds anything.
-func recoverLog(dev BlockDevice, sb *layout.Superblock) (replayed int, seq uint64, err error) {
-	b := make([]byte, BlockSize)
-	if err := dev.ReadBlock(uint64(sb.LogStart), b); err != nil {
-		return 0, 0, ioError("journal header read", uint64(sb.LogStart), err)
-	}
-	h, err := layout.DecodeLogHeader(b, sb)
-	if err != nil {
-		return 0, 0, err
-	}
-	data := make([][]byte, len(h.Blocks))
-	var crc uint32
-	for i := range h.Blocks {
-		data[i] = make([]byte, BlockSize)
-		n := uint64(sb.LogStart) + 1 + uint64(i)
-		if err := dev.ReadBlock(n, data[i]); err != nil {
-			return 0, 0, ioError("journal read", n, err)
-		}
-		crc = layout.Checksum(crc, data[i])
-	}
-	if len(h.Blocks) == 0 || crc != h.CRC {
-		return 0, h.Seq + 1, nil
-	}
-	for i, home := range h.Blocks {
-		if err := dev.WriteBlock(uint64(home), data[i]); err != nil {
-			return 0, 0, ioError("journal replay", uint64(home), err)
-		}
-	}
-	if err := dev.Flush(); err != nil {
-		return 0, 0, ioError("flush", 0, err)
-	}
-	return len(h.Blocks), h.Seq + 1, nil
 }

@@ -33,9 +33,10 @@ func (fs *FS) treeOp(fn func(t *tx) ([]*Inode, error)) error {
 	return err
 }
 
-// create makes (or, unless excl, finds) the node path. It returns a handle
-// on it and whether it was created.
-func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bool) (*Inode, bool, error) {
+// create makes (or, unless excl, finds) the node path; a symbolic link
+// gets target as its contents. It returns a handle on the node and
+// whether it was created.
+func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bool, target string) (*Inode, bool, error) {
 	var ip *Inode
 	created := false
 	err := fs.treeOp(func(t *tx) ([]*Inode, error) {
@@ -61,17 +62,33 @@ func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bo
 			return nil, syscall.EEXIST
 		case err == nil:
 			ip = fs.iget(inum)
+			if target, isLink, err := ip.readlink(); err != nil || isLink {
+				// Open found no file at the end of this link before
+				// coming here; creating a link's target is not supported.
+				fs.put(ip)
+				ip = nil
+				if err == nil && target != "" {
+					err = syscall.ENOENT
+				}
+				return nil, err
+			}
 			return nil, nil
 		case err != syscall.ENOENT:
 			return nil, err
 		case mustDir && mode&layout.S_IFMT != layout.S_IFDIR:
 			return nil, syscall.EISDIR
 		}
-		ip, err = fs.newChild(t, dp, name, mode, major, minor)
+		ip, err = fs.newChild(t, dp, name, mode, major, minor, target)
 		created = err == nil
 		return nil, err
 	})
 	return ip, created, err
+}
+
+// createLink makes the symbolic link path -> target.
+func (fs *FS) createLink(dir *Inode, path, target string) (*Inode, error) {
+	ip, _, err := fs.create(dir, path, layout.S_IFLNK|0o777, 0, 0, true, target)
+	return ip, err
 }
 
 // checkDir fails unless dp is a directory that still has a name.
@@ -88,7 +105,7 @@ func (dp *Inode) checkDir() error {
 // newChild allocates an inode and links it into dp (locked) as name. It
 // allocates everything before changing dp, and on ENOSPC frees what it
 // took, so a full disk never leaves a half-made file.
-func (fs *FS) newChild(t *tx, dp *Inode, name string, mode, major, minor uint32) (*Inode, error) {
+func (fs *FS) newChild(t *tx, dp *Inode, name string, mode, major, minor uint32, target string) (*Inode, error) {
 	isDir := mode&layout.S_IFMT == layout.S_IFDIR
 	if isDir && dp.d.Nlink >= maxLinks {
 		return nil, syscall.EMLINK
@@ -102,6 +119,9 @@ func (fs *FS) newChild(t *tx, dp *Inode, name string, mode, major, minor uint32)
 		return nil, err
 	}
 	ip.d.Nlink, ip.d.Major, ip.d.Minor = 1, major, minor
+	if target != "" {
+		_, err = ip.writeIn(t, []byte(target), 0) // one block at most
+	}
 	if isDir {
 		ip.d.Nlink = 2 // its name and its "."
 		err = ip.link(t, ".", ip.inum, layout.DT_DIR)
@@ -247,7 +267,7 @@ func (fs *FS) link(odir *Inode, oldpath string, ndir *Inode, newpath string) err
 		if err != nil {
 			return nil, err
 		}
-		ip, err := fs.walk(odir, abs, comps)
+		ip, err := fs.walk(odir, abs, comps, false) // link(2) does not follow
 		if err != nil {
 			return nil, err
 		}

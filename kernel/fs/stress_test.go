@@ -25,8 +25,21 @@ var names = []string{"/a", "/b", "/a/x", "/b/y", "/a/x/z", "/b/y/w", "/c", "/a/c
 func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
 	p, q := names[rng.Intn(len(names))], names[rng.Intn(len(names))]
 	var err error
-	op := rng.Intn(9)
+	op := rng.Intn(11)
 	switch op {
+	case 9:
+		// A link to another name, absolute or relative: loops, chains and
+		// dangling links all happen.
+		target := p
+		if rng.Intn(2) == 0 {
+			target = strings.TrimPrefix(p, "/")
+		}
+		err = f.Symlink(target, nil, q)
+	case 10:
+		_, err = f.Readlink(nil, p)
+		if err == nil {
+			_, err = f.Stat(nil, p+"/z")
+		}
 	case 0:
 		err = f.Mkdir(nil, p, 0o755)
 	case 1:

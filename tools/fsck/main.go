@@ -61,7 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // listLine formats one file as "path size sha256"; a directory's path ends
-// in "/" and shows "-" for a hash, a device node shows its numbers.
+// in "/" and shows "-" for a hash, a symbolic link shows "->target", a
+// device node its numbers.
 func listLine(f check.File) string {
 	switch f.Mode & layout.S_IFMT {
 	case layout.S_IFREG:
@@ -72,6 +73,8 @@ func listLine(f check.File) string {
 			p += "/"
 		}
 		return fmt.Sprintf("%s %d -", p, f.Size)
+	case layout.S_IFLNK:
+		return fmt.Sprintf("%s %d ->%s", f.Path, f.Size, f.Target)
 	case layout.S_IFCHR, layout.S_IFBLK:
 		return fmt.Sprintf("%s 0 dev:%d,%d", f.Path, f.Major, f.Minor)
 	}

@@ -50,6 +50,14 @@ func (c *copier) copyTree(src, dst string) error {
 			if err := c.copyFile(hp, ip, st); err != nil {
 				return fmt.Errorf("%s: %w", ip, err)
 			}
+		case st.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(hp)
+			if err != nil {
+				return err
+			}
+			if err := c.f.Symlink(target, nil, ip); err != nil {
+				return fmt.Errorf("%s: %w", ip, err)
+			}
 		case st.Mode()&(os.ModeDevice|os.ModeNamedPipe) != 0:
 			if err := c.copyNode(ip, st); err != nil {
 				return fmt.Errorf("%s: %w", ip, err)

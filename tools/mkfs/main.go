@@ -1,7 +1,7 @@
 // Command mkfs builds a Scone file-system image whose root holds a copy of
-// a host directory tree (regular files, directories, hard links, device
-// nodes, FIFOs, modes and modification times), using kernel/fs itself to
-// write it. Symbolic links and sockets are skipped with a warning.
+// a host directory tree (regular files, directories, symbolic and hard
+// links, device nodes, FIFOs, modes and modification times), using
+// kernel/fs itself to write it. Sockets are skipped with a warning.
 //
 //	go run ./tools/mkfs -o fs.img -size 64M [-mknod /dev/console:c:5:1 ...] DIR
 package main

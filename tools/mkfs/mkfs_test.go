@@ -69,6 +69,8 @@ func tree(t *testing.T, bigSize int) string {
 	must(os.WriteFile(filepath.Join(root, "script"), []byte("#!/bin/sh\n"), 0o755))
 	must(os.Link(filepath.Join(root, "script"), filepath.Join(root, "crowd", "script-link")))
 	must(syscall.Mkfifo(filepath.Join(root, "fifo"), 0o620))
+	must(os.Symlink("crowd/file-007", filepath.Join(root, "link")))
+	must(os.Symlink("/nowhere/at/all", filepath.Join(root, "dangling")))
 	fill(t, filepath.Join(root, "big"), bigSize, 99)
 	old := time.Unix(1234567890, 0)
 	must(os.Chtimes(filepath.Join(root, "empty"), old, old))
@@ -153,6 +155,15 @@ func TestRoundTrip(t *testing.T) {
 			nodes[f.Path] = fmt.Sprintf("%#o %d:%d", f.Mode, f.Major, f.Minor)
 		}
 	}
+	links := map[string]string{}
+	for _, f := range r.Files {
+		if f.Mode&layout.S_IFMT == layout.S_IFLNK {
+			links[f.Path] = f.Target
+		}
+	}
+	if links["/link"] != "crowd/file-007" || links["/dangling"] != "/nowhere/at/all" || len(links) != 2 {
+		t.Errorf("symbolic links: %v", links)
+	}
 	if nodes["/dev/console"] != "020666 5:1" || nodes["/dev/sda"] != "060666 8:0" || len(nodes) != 2 {
 		t.Errorf("device nodes: %v", nodes)
 	}
@@ -167,8 +178,8 @@ func TestParseSize(t *testing.T) {
 		want uint64
 		ok   bool
 	}{
-		{"64M", 64 << 20, true}, {"1G", 1 << 30, true}, {"2MiB", 2 << 20, true},
-		{"4194304", 4 << 20, true}, {"512K", 0, false}, {"", 0, false}, {"12Q", 0, false},
+		{"64M", 64 << 20, true}, {"1G", 1 << 30, true}, {"3MiB", 3 << 20, true},
+		{"4194304", 4 << 20, true}, {"2M", 0, false}, {"", 0, false}, {"12Q", 0, false},
 		{"99999999999999999999G", 0, false},
 	}
 	for _, tt := range tests {

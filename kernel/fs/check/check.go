@@ -24,6 +24,7 @@ type File struct {
 	Mode   uint32
 	Size   uint64
 	SHA256 string // of the contents, for regular files
+	Target string // of a symbolic link
 	Major  uint32
 	Minor  uint32
 }

@@ -105,15 +105,17 @@ func (c *checker) child(e entry, path string, dir uint32) {
 			if c.listing {
 				f.SHA256 = c.hash(list, d.Size)
 			}
+		case layout.S_IFLNK:
+			f.Target = c.linkTarget(path, list, d.Size)
 		default:
 			if len(list) > 0 || d.Size != 0 {
 				c.r.problem("%s: special file with size %d", path, d.Size)
 			}
 		}
-	} else if c.listing && d.Type() == layout.S_IFREG {
+	} else if c.listing && (d.Type() == layout.S_IFREG || d.Type() == layout.S_IFLNK) {
 		for _, g := range c.r.Files {
 			if g.Ino == e.inum {
-				f.SHA256 = g.SHA256
+				f.SHA256, f.Target = g.SHA256, g.Target
 				break
 			}
 		}
@@ -126,6 +128,18 @@ func show(path string) string {
 		return "/"
 	}
 	return path
+}
+
+// linkTarget reads a symbolic link's target: 1 to 4095 bytes, one block.
+func (c *checker) linkTarget(path string, list []uint32, size uint64) string {
+	if size == 0 || size >= layout.BlockSize || len(list) != 1 || list[0] == 0 {
+		c.r.problem("%s: symbolic link of %d bytes in %d blocks", path, size, len(list))
+		return ""
+	}
+	if !c.read(uint64(list[0])) {
+		return ""
+	}
+	return string(c.buf[:size])
 }
 
 // hash returns the SHA-256 of a file's contents, holes read as zeros.

@@ -27,7 +27,7 @@ func FuzzSuperblock(f *testing.F) {
 
 func FuzzDinode(f *testing.F) {
 	d := Dinode{Mode: S_IFDIR | 0o755, Nlink: 2, Size: BlockSize, Blocks: 1}
-	d.Direct[0] = 400
+	d.Direct[0] = 600
 	b := make([]byte, InodeSize)
 	d.Encode(b)
 	f.Add(b)

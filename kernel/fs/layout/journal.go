@@ -2,7 +2,8 @@ package layout
 
 import "encoding/binary"
 
-// The journal header block:
+// The journal has two halves, each a header block and LogBlocks blocks;
+// transactions alternate between them. A half's header:
 //
 //	magic u32 | count u32 | seq u64 | crc u32 | pad u32 | home block u32 x count
 //
@@ -57,7 +58,7 @@ func DecodeLogHeader(b []byte, sb *Superblock) (*LogHeader, error) {
 	h := &LogHeader{Seq: le.Uint64(b[8:]), CRC: le.Uint32(b[16:]), Blocks: make([]uint32, n)}
 	for i := range h.Blocks {
 		a := le.Uint32(b[logHeaderFixed+4*i:])
-		if uint64(a) >= sb.NBlocks || (a >= sb.LogStart && a <= sb.LogStart+sb.LogBlocks) {
+		if uint64(a) >= sb.NBlocks || (a >= sb.LogStart && uint64(a) < sb.LogEnd()) {
 			return nil, corrupt("journal header: home block %d out of range", a)
 		}
 		h.Blocks[i] = a

@@ -7,7 +7,8 @@
 //
 //	block 0                    superblock (never rewritten after mkfs)
 //	OrphanStart (1)            orphan table: inodes mount must finish freeing
-//	LogStart                   journal header, then LogBlocks journal blocks
+//	LogStart                   journal half 0: a header, then LogBlocks blocks
+//	LogStart+LogBlocks+1       journal half 1: a header, then LogBlocks blocks
 //	InodeBitmapStart           one bit per inode (1 = in use)
 //	BlockBitmapStart           one bit per block of the whole disk (1 = in use)
 //	InodeStart                 the inode table, InodesPerBlock inodes a block
@@ -58,8 +59,8 @@ type Superblock struct {
 	NBlocks           uint64 // total blocks, including the metadata
 	NInodes           uint32 // inode numbers run from 0 (reserved) to NInodes-1
 	OrphanStart       uint32 // the orphan table block
-	LogStart          uint32 // journal header block
-	LogBlocks         uint32 // journal data blocks after the header
+	LogStart          uint32 // header of the first journal half
+	LogBlocks         uint32 // journal blocks in each half, after its header
 	InodeBitmapStart  uint32
 	InodeBitmapBlocks uint32
 	BlockBitmapStart  uint32
@@ -149,7 +150,7 @@ func (sb *Superblock) Validate() error {
 	}
 	regions := []region{
 		{"orphan table", sb.OrphanStart, 1},
-		{"log", sb.LogStart, sb.LogBlocks + 1},
+		{"journal", sb.LogStart, 2 * (sb.LogBlocks + 1)},
 		{"inode bitmap", sb.InodeBitmapStart, sb.InodeBitmapBlocks},
 		{"block bitmap", sb.BlockBitmapStart, sb.BlockBitmapBlocks},
 		{"inode table", sb.InodeStart, sb.InodeBlocks},
@@ -174,6 +175,15 @@ func (sb *Superblock) Validate() error {
 	}
 	return nil
 }
+
+// LogHeader returns the header block of journal half h (0 or 1); the
+// half's blocks follow it.
+func (sb *Superblock) LogHeader(h int) uint64 {
+	return uint64(sb.LogStart) + uint64(h)*(uint64(sb.LogBlocks)+1)
+}
+
+// LogEnd returns the first block after the journal.
+func (sb *Superblock) LogEnd() uint64 { return sb.LogHeader(2) }
 
 // InodeBlock returns the block holding inode inum and its byte offset there.
 func (sb *Superblock) InodeBlock(inum uint32) (uint64, int) {

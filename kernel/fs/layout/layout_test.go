@@ -9,8 +9,8 @@ import (
 
 func testSB() *Superblock {
 	return &Superblock{NBlocks: 10000, NInodes: 2560, OrphanStart: 1, LogStart: 2, LogBlocks: 256,
-		InodeBitmapStart: 259, InodeBitmapBlocks: 1, BlockBitmapStart: 260, BlockBitmapBlocks: 1,
-		InodeStart: 261, InodeBlocks: 80, DataStart: 341, MkfsTime: 7}
+		InodeBitmapStart: 516, InodeBitmapBlocks: 1, BlockBitmapStart: 517, BlockBitmapBlocks: 1,
+		InodeStart: 518, InodeBlocks: 80, DataStart: 598, MkfsTime: 7}
 }
 
 func TestSuperblockRoundTrip(t *testing.T) {
@@ -32,6 +32,7 @@ func TestSuperblockRejects(t *testing.T) {
 		edit func(*Superblock)
 	}{
 		{"overlapping regions", func(s *Superblock) { s.InodeStart-- }},
+		{"journal overlaps the bitmap", func(s *Superblock) { s.LogBlocks++ }},
 		{"data beyond disk", func(s *Superblock) { s.NBlocks = 300 }},
 		{"tiny journal", func(s *Superblock) { s.LogBlocks = 10 }},
 		{"too many inodes", func(s *Superblock) { s.NInodes = 1 << 20 }},
@@ -58,9 +59,9 @@ func TestSuperblockRejects(t *testing.T) {
 
 func TestDinodeRoundTrip(t *testing.T) {
 	d := Dinode{Mode: S_IFREG | 0o644, Nlink: 3, UID: 1, GID: 2, Size: 123456, Mtime: -5, Ctime: 9,
-		Major: 4, Minor: 64, Indirect: 400, DIndirect: 401, Blocks: 33}
+		Major: 4, Minor: 64, Indirect: 700, DIndirect: 701, Blocks: 33}
 	for i := range d.Direct {
-		d.Direct[i] = uint32(342 + i)
+		d.Direct[i] = uint32(600 + i)
 	}
 	b := make([]byte, InodeSize)
 	d.Encode(b)
@@ -119,14 +120,14 @@ func TestDirBlock(t *testing.T) {
 
 func TestLogHeader(t *testing.T) {
 	sb := testSB()
-	h := LogHeader{Seq: 9, CRC: 77, Blocks: []uint32{0, 300, 9999}}
+	h := LogHeader{Seq: 9, CRC: 77, Blocks: []uint32{0, 700, 9999}}
 	b := make([]byte, BlockSize)
 	h.Encode(b)
 	got, err := DecodeLogHeader(b, sb)
 	if err != nil || got.Seq != 9 || got.CRC != 77 || len(got.Blocks) != 3 || got.Blocks[2] != 9999 {
 		t.Fatalf("got %+v %v", got, err)
 	}
-	for _, home := range []uint32{2, 100, 10000} { // the journal itself, off the disk
+	for _, home := range []uint32{2, 100, 515, 10000} { // the journal itself, off the disk
 		h.Blocks[1] = home
 		h.Encode(b)
 		if _, err := DecodeLogHeader(b, sb); err == nil {

@@ -1,0 +1,254 @@
+package fs_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"scone/kernel/fs"
+	"scone/kernel/fs/check"
+	"scone/kernel/fs/fsdev"
+)
+
+// TestBigFile writes at offsets reached only through the double-indirect
+// block (beyond 1 GiB and near the 4 GiB limit), reads back, and frees.
+func TestBigFile(t *testing.T) {
+	f, dev := newFS(t, 8192)
+	free0 := freeBlocks(t, f)
+	ip, err := f.Open(nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := []int64{0, 100 << 10, 5 << 20, 1<<30 + 12345, 4<<30 - 1<<20}
+	for i, off := range offs {
+		if _, err := ip.WriteAt(bytes.Repeat([]byte{byte(i + 1)}, 70000), off); err != nil {
+			t.Fatalf("write at %d: %v", off, err)
+		}
+	}
+	st, _ := ip.Stat()
+	if st.Size != offs[len(offs)-1]+70000 {
+		t.Errorf("size %d", st.Size)
+	}
+	b := make([]byte, 70000)
+	for i, off := range offs {
+		if _, err := ip.ReadAt(b, off); err != nil || b[0] != byte(i+1) || b[69999] != byte(i+1) {
+			t.Errorf("read at %d: %v", off, err)
+		}
+	}
+	if _, err := ip.ReadAt(b[:10], 2<<30); err != nil || !bytes.Equal(b[:10], make([]byte, 10)) {
+		t.Errorf("hole does not read as zeros: %v", err)
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if r := check.Image(dev, false); !r.OK() {
+		t.Fatal(r.Problems)
+	}
+	f, _ = fs.Mount(dev, fs.Options{})
+	if err := f.Unlink(nil, "/big"); err != nil {
+		t.Fatal(err)
+	}
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after unlink, want %d", got, free0)
+	}
+	fsck(t, f, dev)
+}
+
+// TestTruncateCrash shrinks a file with freeing forced to span many small
+// transactions and crashes before every write: the file must have its old
+// size or its new one, fsck must pass after mount, and no block may leak.
+func TestTruncateCrash(t *testing.T) {
+	defer fs.SetOpBudget(8)()
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fs.Mount(base, fs.Options{})
+	// Four blocks of data, then one block in each of 30 indirect blocks
+	// of the double-indirect tree, so freeing touches many blocks.
+	data := make([]byte, 4*fs.BlockSize)
+	rand.New(rand.NewSource(1)).Read(data)
+	writeFile(t, f, "/f", data)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	for i := int64(1); i <= 30; i++ {
+		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldSize := 30*1024*fs.BlockSize + fs.BlockSize
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	const newSize = 3*fs.BlockSize + 100
+	if err := f.Truncate(nil, "/f", newSize); err != nil {
+		t.Fatal(err)
+	}
+	st := f.Stats()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	events := rec.Events()
+	writes := rec.Writes()
+	t.Logf("truncate: %d commits, %d writes", st.Commits, writes)
+	if st.Commits < 5 {
+		t.Errorf("only %d commits: the budget did not split the truncation", st.Commits)
+	}
+	for k := 0; k <= writes; k++ {
+		img := fsdev.CrashImage(base, events, k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		s, err := g.Stat(nil, "/f")
+		if err != nil || (s.Size != int64(oldSize) && s.Size != newSize) {
+			t.Errorf("k=%d: size %d (%v)", k, s.Size, err)
+		}
+		ip, _ := g.Lookup(nil, "/f")
+		got := make([]byte, newSize)
+		if _, err := ip.ReadAt(got, 0); err != nil || !bytes.Equal(got, data[:newSize]) {
+			t.Errorf("k=%d: contents changed (%v)", k, err)
+		}
+		ip.Close()
+		g.Unmount()
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+}
+
+// TestFull fills the disk's blocks and then its inodes: calls fail with
+// ENOSPC, leave nothing half made, and the space comes back.
+func TestFull(t *testing.T) {
+	dev := fsdev.NewMem(700)
+	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 64}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free0 := freeBlocks(t, f)
+	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	var off int64
+	for i := 0; i < 100; i++ {
+		n, err := ip.WriteAt(chunk, off)
+		off += int64(n)
+		if err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("write: %v", err)
+			}
+			break
+		}
+	}
+	ip.Close()
+	if st, _ := f.Stat(nil, "/fill"); st.Size != off || off == 0 {
+		t.Errorf("size %d after writing %d", st.Size, off)
+	}
+	// Directories need a block each: they fail cleanly once none is left.
+	var mkErr error
+	for i := 0; i < 100 && mkErr == nil; i++ {
+		mkErr = f.Mkdir(nil, "/d"+strconv.Itoa(i), 0o755)
+	}
+	if !errors.Is(mkErr, syscall.ENOSPC) {
+		t.Errorf("mkdir on a full disk: %v", mkErr)
+	}
+	if err := f.Unlink(nil, "/fill"); err != nil {
+		t.Fatal(err)
+	}
+	// Now run out of inodes instead.
+	var crErr error
+	for i := 0; i < 100 && crErr == nil; i++ {
+		var ip *fs.Inode
+		if ip, crErr = f.Open(nil, "/e"+strconv.Itoa(i), fs.O_CREAT|syscall.O_RDWR, 0o644); crErr == nil {
+			ip.Close()
+		}
+	}
+	if !errors.Is(crErr, syscall.ENOSPC) {
+		t.Errorf("create with no inodes left: %v", crErr)
+	}
+	r := fsck(t, f, dev)
+	if r.Inodes != 64-1 { // every inode but the reserved 0
+		t.Errorf("%d inodes in use, want 63", r.Inodes)
+	}
+	f, _ = fs.Mount(dev, fs.Options{})
+	for i := 0; i < 100; i++ {
+		f.Unlink(nil, "/e"+strconv.Itoa(i))
+		f.Rmdir(nil, "/d"+strconv.Itoa(i))
+	}
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after deleting everything, want %d", got, free0)
+	}
+	fsck(t, f, dev)
+}
+
+// TestLargeWriteCrash: a write larger than one transaction is split into
+// pieces that each commit atomically. Crashed before every device write,
+// the file must hold the new data for a whole number of pieces followed by
+// the old data (or by nothing, past the old end): never a torn piece.
+func TestLargeWriteCrash(t *testing.T) {
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fs.Mount(base, fs.Options{})
+	old := bytes.Repeat([]byte("old!"), 100*fs.BlockSize/4) // 100 blocks
+	writeFile(t, f, "/f", old)
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	neu := make([]byte, 150*fs.BlockSize+123) // three pieces, past the old end
+	rand.New(rand.NewSource(2)).Read(neu)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	if _, err := ip.WriteAt(neu, 0); err != nil {
+		t.Fatal(err)
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	events, writes := rec.Events(), rec.Writes()
+	seen := map[int]bool{}
+	for k := 0; k <= writes; k++ {
+		img := fsdev.CrashImage(base, events, k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		got := readFile(t, g, "/f")
+		g.Unmount()
+		// got must be neu[:p] + old[p:] (or neu[:p] alone past old's end)
+		// for p a multiple of the piece size, or all of neu.
+		p := 0
+		for p < len(got) && p < len(neu) && got[p] == neu[p] {
+			p++
+		}
+		p -= p % fs.BlockSize // matching bytes may run on by chance
+		want := append(append([]byte(nil), neu[:p]...), old[min(p, len(old)):]...)
+		if len(got) == len(neu) && bytes.Equal(got, neu) {
+			p = len(neu)
+		} else if !bytes.Equal(got, want) {
+			t.Fatalf("k=%d: file is neither old nor new past byte %d (size %d)", k, p, len(got))
+		}
+		seen[p] = true
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+	if len(seen) < 4 {
+		t.Errorf("crashes showed only %d distinct prefixes; want the old file, two partial, the new", len(seen))
+	}
+	t.Logf("%d writes; prefixes seen: %v", writes, seen)
+}

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestRun runs the benchmark at a tiny scale: every phase must work.
+func TestRun(t *testing.T) {
+	if err := run(filepath.Join(t.TempDir(), "fs.img"), 200, 100, 2, 4, true); err != nil {
+		t.Fatal(err)
+	}
+}
