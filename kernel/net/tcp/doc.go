@@ -79,8 +79,15 @@
 //     by the receive buffer.
 //   - Listen backlog: at most Options.MaxSynBacklog half-open connections
 //     per listener (each a small endpoint without buffers) and at most
-//     backlog completed ones; excess SYNs and completing ACKs are dropped.
-//     No SYN cookies.
+//     backlog completed ones. When the SYN queue is full, SYN cookies
+//     (RFC 4987) answer without keeping state, carrying MSS, window scale
+//     and SACK in the sequence number; Options.DisableSynCookies drops the
+//     SYNs instead. When the accept queue is full, SYNs and completing ACKs
+//     are dropped (the peer retransmits).
+//   - TIME-WAIT holds no buffers; at most Options.MaxTimeWait connections
+//     wait at once (beyond that the wait is skipped, as Linux does), and a
+//     new SYN with a higher sequence number reopens a four-tuple in
+//     TIME-WAIT.
 //   - Ephemeral ports from 32768-60999, unique per four-tuple. Binding
 //     behaves as Linux with SO_REUSEADDR: a port is taken by bound and
 //     listening endpoints, not by connections.

@@ -145,7 +145,9 @@ func (e *Endpoint) synSentInput(seg *segment) {
 func (e *Endpoint) establish() {
 	now := e.p.clk.Now()
 	if e.retries == 0 {
-		e.rttSample(now.Sub(e.rttStart))
+		if !e.rttStart.IsZero() { // zero for a SYN-cookie connection
+			e.rttSample(now.Sub(e.rttStart))
+		}
 		e.cwnd = min(10*e.sndMSS, max(2*e.sndMSS, 14600)) // RFC 6928
 	} else {
 		e.cwnd = e.sndMSS // RFC 5681 section 3.1: the SYN was lost
