@@ -32,9 +32,10 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzSegments feeds arbitrary segments, with valid checksums, to a
-// protocol that has a listener on port 80 and an established connection
-// from port 1000 of the peer: whatever arrives, nothing panics and the
-// connection's invariants hold.
+// protocol that has a listener on port 80 (with a tiny SYN queue, so SYN
+// cookies come into play) and an established connection from port 1000 of
+// the peer: whatever arrives, nothing panics and the connection's
+// invariants hold.
 func FuzzSegments(f *testing.F) {
 	var hb [maxHeaderLen]byte
 	seed := func(o outSegment, data []byte) {
@@ -47,7 +48,7 @@ func FuzzSegments(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, steps uint8) {
 		wd := time.AfterFunc(10*time.Second, func() { debug.SetTraceback("all"); panic("FuzzSegments: one input ran 10 s") })
 		defer wd.Stop()
-		r := newRawPeer(t, Options{})
+		r := newRawPeer(t, Options{MaxSynBacklog: 2}) // a third SYN gets a cookie
 		l := r.p.NewEndpoint()
 		l.Bind(tcpip.FullAddr{Port: 80})
 		l.Listen(4)
