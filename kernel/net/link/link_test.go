@@ -169,6 +169,26 @@ func TestWireDelayOnFakeClock(t *testing.T) {
 	c.wait(t, 3)
 }
 
+// TestWireJitterKeepsOrder: delay and jitter hold frames back but, as on a
+// real link, never reorder them.
+func TestWireJitterKeepsOrder(t *testing.T) {
+	clk := clock.NewFake()
+	w := NewWire(Impairments{Delay: time.Millisecond, Jitter: 5 * time.Millisecond}, 0, clk, 1)
+	defer w.Close()
+	c := newCollector()
+	w.Attach(c)
+	for i := 0; i < 200; i++ {
+		w.Send(frame(i))
+		clk.Advance(100 * time.Microsecond)
+	}
+	clk.Advance(10 * time.Millisecond)
+	for i, f := range c.wait(t, 200) {
+		if seqOf(f) != i {
+			t.Fatalf("frame %d carries %d", i, seqOf(f))
+		}
+	}
+}
+
 func TestPipe(t *testing.T) {
 	macA, macB := tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2}
 	seen := 0

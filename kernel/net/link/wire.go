@@ -47,7 +47,9 @@ type Wire struct {
 	held    []byte   // a frame held back by Reorder
 	free    [][]byte // recycled smallFrame buffers
 	large   [][]byte // recycled largeFrame buffers
-	pending int      // frames in flight on delay timers
+	flight  []flying // delayed frames in arrival order (FIFO, as a real link)
+	lastDue time.Time
+	timer   clock.Timer // fires when flight's head is due
 	closed  bool
 	d       Dispatcher
 	done    chan struct{}
@@ -102,6 +104,9 @@ func (w *Wire) Close() {
 	if !w.closed {
 		w.closed = true
 		w.cond.Broadcast()
+		if w.timer != nil {
+			w.timer.Stop()
+		}
 	}
 	w.mu.Unlock()
 	<-w.done
@@ -139,8 +144,7 @@ func (w *Wire) Send(frame []byte) error {
 			if imp.Jitter > 0 {
 				d += time.Duration(w.rng.Int64N(int64(imp.Jitter)))
 			}
-			w.pending++
-			w.clock.AfterFunc(d, func() { w.arrive(b) })
+			w.delay(b, d)
 			continue
 		}
 		w.enqueue(b)
@@ -149,14 +153,52 @@ func (w *Wire) Send(frame []byte) error {
 	return nil
 }
 
-// arrive queues a frame whose delay has elapsed.
-func (w *Wire) arrive(b []byte) {
-	w.mu.Lock()
-	w.pending--
-	if !w.closed {
-		w.enqueue(b)
+// flying is a delayed frame and the time it arrives.
+type flying struct {
+	due time.Time
+	b   []byte
+}
+
+// delay puts b in flight for d. Frames stay in order: one that would
+// overtake its predecessor (jitter) waits for it instead, so delay and
+// jitter never reorder (Reorder does). w.mu is held.
+func (w *Wire) delay(b []byte, d time.Duration) {
+	now := w.clock.Now()
+	due := now.Add(d)
+	if due.Before(w.lastDue) {
+		due = w.lastDue
 	}
-	w.mu.Unlock()
+	w.lastDue = due
+	w.flight = append(w.flight, flying{due, b})
+	if len(w.flight) > 1 {
+		return // the timer is set for an earlier frame
+	}
+	if w.timer == nil {
+		w.timer = w.clock.AfterFunc(due.Sub(now), w.land)
+	} else {
+		w.timer.Reset(due.Sub(now))
+	}
+}
+
+// land queues every frame in flight that is due and sets the timer for the
+// next.
+func (w *Wire) land() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	now := w.clock.Now()
+	i := 0
+	for ; i < len(w.flight) && !w.flight[i].due.After(now); i++ {
+		w.enqueue(w.flight[i].b)
+		w.flight[i].b = nil
+	}
+	n := copy(w.flight, w.flight[i:])
+	w.flight = w.flight[:n]
+	if n > 0 {
+		w.timer.Reset(w.flight[0].due.Sub(now))
+	}
 }
 
 // enqueue appends b to the queue, applying reordering. w.mu is held.
@@ -264,5 +306,5 @@ func (w *Wire) run() {
 func (w *Wire) Idle() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.queue) == 0 && w.held == nil && w.pending == 0 && !w.busy
+	return len(w.queue) == 0 && w.held == nil && len(w.flight) == 0 && !w.busy
 }
