@@ -184,6 +184,14 @@ func TestReceiveWindowCloses(t *testing.T) {
 	if len(segs) == 0 || segs[len(segs)-1].wnd < 4096 {
 		t.Fatalf("no window update after read: %+v", segs)
 	}
+	// A FIN needs no room: it is taken even into a zero window.
+	r.recv()
+	c.seq = r.iss + 1 + 8192
+	c.seg(flagACK, make([]byte, 8192))
+	r.send(c.lport, outSegment{seq: r.iss + 1 + 2*8192, ack: c.ack, flags: flagACK | flagFIN, wnd: 100}, nil)
+	if e.State() != StateCloseWait {
+		t.Fatalf("FIN into a zero window: state %v, want CLOSE-WAIT", e.State())
+	}
 }
 
 func TestFastRetransmit(t *testing.T) {

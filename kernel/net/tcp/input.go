@@ -245,12 +245,16 @@ func (e *Endpoint) trim(seg *segment) bool {
 		return seg.seq.inWindow(e.rcvNxt, wnd)
 	case wnd == 0:
 		// Zero window: only the ACK, RST and URG information of an
-		// in-sequence segment is usable (RFC 9293 section 3.10.7.4).
+		// in-sequence segment is usable (RFC 9293 section 3.10.7.4). A
+		// bare FIN needs no buffer space, so it is taken too, as Linux
+		// does: EOF is not held up by a full buffer.
 		if seg.seq != e.rcvNxt {
 			return false
 		}
-		seg.data = nil
-		seg.flags &^= flagFIN | flagSYN
+		if len(seg.data) > 0 || seg.flags&flagSYN != 0 {
+			seg.data = nil
+			seg.flags &^= flagFIN | flagSYN
+		}
 		e.ackNow = true
 		return true
 	}
