@@ -298,3 +298,33 @@ func TestConnectHostUnreachable(t *testing.T) {
 		t.Fatalf("connect to a silent neighbour: %v, want EHOSTUNREACH", err)
 	}
 }
+
+// TestPollSockets drives waiter.Poll (what poll(2) will use) over a
+// listener and a datagram socket.
+func TestPollSockets(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	lst := listener(t, lb, tcpip.FullAddr{Port: 80})
+	udp := mustSocket(t, lb, socket.Datagram)
+	udp.Bind(tcpip.FullAddr{Port: 53})
+	items := []waiter.PollItem{{W: lst, Events: waiter.EventIn}, {W: udp, Events: waiter.EventIn}}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if n, err := waiter.Poll(short, items); n != 0 || err != nil {
+		t.Fatalf("idle Poll = %d, %v", n, err)
+	}
+	go func() {
+		c, _ := la.Socket(socket.Stream)
+		c.Connect(context.Background(), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})
+	}()
+	if n, err := waiter.Poll(ctx(t), items); n != 1 || err != nil || items[0].Revents != waiter.EventIn {
+		t.Fatalf("Poll after connect = %d, %v, listener %#x", n, err, items[0].Revents)
+	}
+	cli := mustSocket(t, la, socket.Datagram)
+	cli.SendTo(ctx(t), []byte("q"), tcpip.FullAddr{Addr: nettest.AddrB, Port: 53})
+	nettest.Poll(t, timeout, "datagram", func() bool {
+		n, _ := waiter.Poll(ctx(t), items)
+		return n == 2
+	})
+}
+
+var _ waiter.Waitable = socket.Socket(nil)
