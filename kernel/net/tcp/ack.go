@@ -82,10 +82,11 @@ func (e *Endpoint) ackNewData(ack seqnum) {
 	}
 	e.retries, e.backoff = 0, 0 // new data got through: the path works
 	e.congestionOnAck(ack, acked)
+	e.tlpSent = false
 	if e.sndUna == e.sndMax {
 		e.stopTimer()
-	} else if e.timerKind == timerRTO {
-		e.timerAt = now.Add(e.curRTO()) // restart (RFC 6298 section 5.3), lazily
+	} else if e.timerKind == timerRTO || e.timerKind == timerTLP {
+		e.armLossTimer() // restart (RFC 6298 section 5.3); cheap when the deadline only moves later
 	}
 	if f := e.snd.free(); f > 0 && (f >= e.snd.limit/4 || f == acked) {
 		e.notify(waiter.EventOut)
@@ -168,6 +169,9 @@ func (e *Endpoint) dupAck() {
 	e.ssthresh = max(flight/2, 2*mss)
 	e.recover = e.sndMax - 1
 	e.inRecovery = true
+	if e.timerKind == timerTLP {
+		e.armTimer(timerRTO, e.curRTO()) // no probes during recovery
+	}
 	e.p.stats.fastRetrans.Add(1)
 	if e.sackOK {
 		e.enterSACKRecovery()

@@ -96,6 +96,7 @@ type Endpoint struct {
 	rtxProbe       seqnum   // first hole retransmitted in this pass
 	rtxMark        seqnum   // SND.MAX when rtxProbe was retransmitted
 	rtxProbing     bool     // watching rtxProbe for loss
+	tlpSent        bool     // a tail loss probe is out for this flight
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration

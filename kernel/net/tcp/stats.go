@@ -21,6 +21,7 @@ type Stats struct {
 	FastRetrans       uint64 // fast retransmits (RFC 5681 section 3.2)
 	PartialAcks       uint64 // NewReno partial acknowledgements (RFC 6582)
 	LostRetrans       uint64 // retransmissions found lost from SACK information
+	TailLossProbes    uint64 // tail loss probes sent (RFC 8985)
 	ListenOverflows   uint64 // handshakes completed while the accept queue was full
 	ListenDrops       uint64 // SYNs dropped because a listen queue was full
 	SynCookiesSent    uint64 // SYN-ACKs sent with a cookie (SYN queue full)
@@ -44,6 +45,7 @@ type counters struct {
 	listenOverflows, listenDrops, challengeACKs, ofoDrops            atomic.Uint64
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
+	tailLossProbes                                                   atomic.Uint64
 	timeWaitOverflows                                                atomic.Uint64
 }
 
@@ -57,7 +59,7 @@ func (p *Protocol) Stats() Stats {
 		RetransSegs: c.retransSegs.Load(), InErrs: c.inErrs.Load(),
 		InCsumErrors: c.inCsumErrors.Load(), OutRsts: c.outRsts.Load(), InRsts: c.inRsts.Load(),
 		Timeouts: c.timeouts.Load(), FastRetrans: c.fastRetrans.Load(),
-		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), ListenOverflows: c.listenOverflows.Load(),
+		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), TailLossProbes: c.tailLossProbes.Load(), ListenOverflows: c.listenOverflows.Load(),
 		ListenDrops: c.listenDrops.Load(), SynCookiesSent: c.synCookiesSent.Load(),
 		SynCookiesRecv: c.synCookiesRecv.Load(), SynCookiesFailed: c.synCookiesFailed.Load(), ChallengeACKs: c.challengeACKs.Load(),
 		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(),

@@ -16,6 +16,7 @@ type timerKind int
 const (
 	timerNone timerKind = iota
 	timerRTO
+	timerTLP // tail loss probe, standing in front of the RTO
 	timerPersist
 	timerTimeWait
 	timerFinWait2
@@ -63,6 +64,8 @@ func (e *Endpoint) onTimer() {
 	switch kind {
 	case timerRTO:
 		e.retransmitTimeout()
+	case timerTLP:
+		e.tailLossProbe()
 	case timerPersist:
 		e.persist()
 	case timerTimeWait, timerFinWait2:

@@ -157,10 +157,10 @@ func TestTransfer(t *testing.T) {
 			}
 			wall, fake := time.Since(start), n.clk.Now().Sub(fakeStart)
 			st := pr.pa.Stats()
-			t.Logf("%d MiB: wall %v (%.0f MB/s of CPU), simulated %v (%.1f MB/s); segs out %d, retrans %d, fast retrans %d, timeouts %d, lost retransmissions %d",
+			t.Logf("%d MiB: wall %v (%.0f MB/s of CPU), simulated %v (%.1f MB/s); segs out %d, retrans %d, fast retrans %d, timeouts %d, lost retransmissions %d, tail loss probes %d",
 				tc.size/MiB, wall.Round(time.Millisecond), float64(tc.size)/wall.Seconds()/1e6,
 				fake.Round(time.Millisecond), float64(tc.size)/fake.Seconds()/1e6,
-				st.OutSegs, st.RetransSegs, st.FastRetrans, st.Timeouts, st.LostRetrans)
+				st.OutSegs, st.RetransSegs, st.FastRetrans, st.Timeouts, st.LostRetrans, st.TailLossProbes)
 		})
 	}
 }
