@@ -145,13 +145,20 @@ type NICInfo struct {
 	Loopback bool
 	Addr     tcpip.Addr // unspecified if none
 	Subnet   tcpip.Subnet
+	// Counters since the interface was added.
+	RxPackets, RxBytes, TxPackets, TxBytes, TxErrors uint64
 }
 
 // NICs returns every interface.
 func (s *Stack) NICs() []NICInfo {
 	var out []NICInfo
 	for _, n := range *s.nics.Load() {
-		info := NICInfo{ID: n.id, Name: n.name, MAC: n.mac, MTU: n.mtu, Loopback: n.loopback}
+		st := &n.stats
+		info := NICInfo{
+			ID: n.id, Name: n.name, MAC: n.mac, MTU: n.mtu, Loopback: n.loopback,
+			RxPackets: st.RxPackets.Value(), RxBytes: st.RxBytes.Value(),
+			TxPackets: st.TxPackets.Value(), TxBytes: st.TxBytes.Value(), TxErrors: st.TxErrors.Value(),
+		}
 		if a := n.addr.Load(); a != nil {
 			info.Addr, info.Subnet = a.addr, a.subnet
 		}
