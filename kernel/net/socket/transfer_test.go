@@ -149,11 +149,16 @@ func TestTransferCorrupted(t *testing.T) {
 	}
 }
 
-// TestThousandConnections opens 1,000 connections at once, each echoing
-// a message through a server goroutine.
+// TestThousandConnections opens 1,000 connections at once over a link
+// that loses 1% of frames, each echoing a message through a server
+// goroutine.
 func TestThousandConnections(t *testing.T) {
 	const n = 1000
-	p := nettest.NewPair(t, nettest.PairOptions{TCP: lanTCP})
+	imp := link.Impairments{Loss: 0.01}
+	p := nettest.NewPair(t, nettest.PairOptions{
+		Link: link.PipeConfig{AToB: imp, BToA: imp, Seed: 5},
+		TCP:  lanTCP,
+	})
 	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
 	srv := mustSocket(t, lb, socket.Stream)
 	if err := srv.Bind(tcpip.FullAddr{Port: 7}); err != nil {
