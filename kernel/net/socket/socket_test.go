@@ -328,3 +328,38 @@ func TestPollSockets(t *testing.T) {
 }
 
 var _ waiter.Waitable = socket.Socket(nil)
+
+// TestDontWait: a context whose deadline has passed makes one call
+// non-blocking (MSG_DONTWAIT) without touching the socket's mode.
+func TestDontWait(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	past, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	if _, _, err := srv.Accept(past); err != syscall.EAGAIN {
+		t.Errorf("Accept: %v, want EAGAIN", err)
+	}
+	cli := mustSocket(t, la, socket.Stream)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Read(past, make([]byte, 1)); err != syscall.EAGAIN {
+		t.Errorf("stream Read: %v, want EAGAIN", err)
+	}
+	d := mustSocket(t, lb, socket.Datagram)
+	d.Bind(tcpip.FullAddr{Port: 53})
+	if _, _, err := d.RecvFrom(past, make([]byte, 1)); err != syscall.EAGAIN {
+		t.Errorf("datagram RecvFrom: %v, want EAGAIN", err)
+	}
+	// Data already there is returned at once.
+	cli.Write(ctx(t), []byte("x"))
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	nettest.Poll(t, timeout, "data", func() bool { return conn.Readiness(waiter.EventIn) != 0 })
+	if n, err := conn.Read(past, make([]byte, 1)); n != 1 || err != nil {
+		t.Errorf("Read with data queued: %d, %v", n, err)
+	}
+}
