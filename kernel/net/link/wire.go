@@ -56,10 +56,12 @@ type Wire struct {
 }
 
 // Buffer sizes the free lists recycle: enough for any Ethernet frame, and
-// for the largest frame loopback carries (a 64 KiB datagram).
+// for the largest frame loopback carries (a 64 KiB datagram). Only a few
+// large buffers are kept (a 1 MiB TCP window's worth): they are big.
 const (
-	smallFrame = 2048
-	largeFrame = 65536 + EthernetHeaderLen
+	smallFrame   = 2048
+	largeFrame   = 65536 + EthernetHeaderLen
+	maxLargeFree = 16
 )
 
 // NewWire returns a wire with the given impairments, a queue of up to
@@ -253,7 +255,7 @@ func (w *Wire) release(b []byte) {
 	switch {
 	case cap(b) == smallFrame && len(w.free) < w.max:
 		w.free = append(w.free, b)
-	case cap(b) == largeFrame && len(w.large) < w.max/8:
+	case cap(b) == largeFrame && len(w.large) < maxLargeFree:
 		w.large = append(w.large, b)
 	}
 }
