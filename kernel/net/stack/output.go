@@ -26,6 +26,9 @@ func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 	if dst.IsMulticast() {
 		return tcpip.Route{}, syscall.ENETUNREACH // no multicast routing (IGMP)
 	}
+	if dst.IsLoopback() && !s.IsLocal(dst) {
+		return tcpip.Route{}, syscall.ENETUNREACH // a stack without loopback
+	}
 	if src.IsLoopback() && !s.IsLocal(dst) {
 		return tcpip.Route{}, syscall.EINVAL // 127/8 never leaves the host (Linux says EINVAL too)
 	}
