@@ -87,16 +87,18 @@ type Endpoint struct {
 	dupAcks        int
 	inRecovery     bool
 	recover        seqnum
-	prevUna        seqnum   // SND.UNA before the latest advance (RFC 6582 section 4.2)
-	sackOK         bool     // both sides sent SACK-permitted
-	sb             rangeSet // SACK scoreboard: what the peer holds above SND.UNA
-	rtxHigh        seqnum   // holes below this were retransmitted in this recovery
-	rtoRecovery    bool     // recovering after a timeout, with SACK information
-	rtoHigh        seqnum   // SND.MAX when the timeout fired
-	rtxProbe       seqnum   // first hole retransmitted in this pass
-	rtxMark        seqnum   // SND.MAX when rtxProbe was retransmitted
-	rtxProbing     bool     // watching rtxProbe for loss
-	tlpSent        bool     // a tail loss probe is out for this flight
+	prevUna        seqnum    // SND.UNA before the latest advance (RFC 6582 section 4.2)
+	sackOK         bool      // both sides sent SACK-permitted
+	sb             rangeSet  // SACK scoreboard: what the peer holds above SND.UNA
+	rtxHigh        seqnum    // holes below this were retransmitted in this recovery
+	rtoRecovery    bool      // recovering after a timeout, with SACK information
+	rtoHigh        seqnum    // SND.MAX when the timeout fired
+	rtxProbe       seqnum    // first hole retransmitted in this pass
+	rtxMark        seqnum    // SND.MAX when rtxProbe was retransmitted
+	rtxProbing     bool      // watching rtxProbe for loss
+	rtxProbeAt     time.Time // when rtxProbe was retransmitted
+	rackFires      int       // timer-driven re-retransmissions in this recovery
+	tlpSent        bool      // a tail loss probe is out for this flight
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration

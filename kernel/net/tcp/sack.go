@@ -1,5 +1,7 @@
 package tcp
 
+import "time"
+
 // Selective acknowledgement (RFC 2018) and SACK-based loss recovery, a
 // simplified form of RFC 6675. The receiver reports its out-of-order
 // ranges; the sender keeps them in a scoreboard and, in recovery,
@@ -78,6 +80,7 @@ func (e *Endpoint) pipe() int {
 
 // enterSACKRecovery starts fast recovery with a SACK-capable peer.
 func (e *Endpoint) enterSACKRecovery() {
+	e.rackFires = 0
 	e.cwnd = e.ssthresh
 	e.rtxHigh = e.sndUna
 	e.sackSend()
@@ -112,6 +115,8 @@ func (e *Endpoint) sackSend() {
 		}
 		if hs == e.sndUna {
 			e.rtxProbe, e.rtxMark, e.rtxProbing = hs, e.sndMax, true
+			e.rtxProbeAt = e.p.clk.Now()
+			e.armRACK()
 		}
 		e.sendData(hs, n, fin)
 		e.rtxHigh = hs.add(n)
@@ -123,24 +128,65 @@ func (e *Endpoint) sackSend() {
 }
 
 // detectLostRetransmit notices that the retransmission of the first hole
-// was itself lost: the peer has SACKed at least three segments sent after
-// it, yet SND.UNA has not passed it. Without this only the retransmission
-// timer would find out. The holes are then resent, and since the loss is
-// a new congestion signal the window is halved again.
+// was itself lost, which otherwise only the retransmission timer (at
+// least MinRTO) would find out. Two signs, after RACK (RFC 8985): the peer
+// has SACKed three segments sent after the retransmission, or ACKs keep
+// coming but the retransmission is unacknowledged a round trip plus the
+// RTT variation after it went out. The holes are then resent. The window
+// is not cut again: this is still the loss event that started recovery.
 func (e *Endpoint) detectLostRetransmit() {
 	if !e.rtxProbing {
 		return
 	}
+	now := e.p.clk.Now()
 	if e.sndUna.gt(e.rtxProbe) {
 		e.rtxProbing = false
+		if e.sndUna.lt(e.rtxHigh) {
+			// The new first hole was retransmitted earlier in this pass:
+			// watch it from now on (a conservative start time).
+			e.rtxProbe, e.rtxMark, e.rtxProbing, e.rtxProbeAt = e.sndUna, e.sndMax, true, now
+		}
 		return
 	}
-	if e.sb.empty() || int(int32(e.sb.high()-e.rtxMark)) < 3*e.sndMSS {
+	bySACK := !e.sb.empty() && int(int32(e.sb.high()-e.rtxMark)) >= 3*e.sndMSS
+	byTime := e.srtt > 0 && now.Sub(e.rtxProbeAt) > e.rackWait()
+	if !bySACK && !byTime {
 		return
 	}
 	e.rtxProbing = false
 	e.p.stats.lostRetrans.Add(1)
 	e.rtxHigh = e.sndUna
-	e.ssthresh = max(e.pipe()/2, 2*e.sndMSS)
-	e.cwnd = e.ssthresh
+}
+
+// rackWait is how long a retransmission may go unacknowledged before it
+// is taken as lost: a smoothed round trip plus four deviations.
+func (e *Endpoint) rackWait() time.Duration {
+	return e.srtt + max(4*e.rttvar, time.Millisecond)
+}
+
+// maxRACKFires bounds the timer-driven re-retransmissions in one recovery
+// episode; past it, only the retransmission timer (with its backoff and
+// retry limit) acts, so a dead peer still times out.
+const maxRACKFires = 3
+
+// armRACK makes the main timer check the first hole's retransmission after
+// rackWait, instead of waiting for the RTO, when ACKs might stop coming.
+func (e *Endpoint) armRACK() {
+	if e.srtt > 0 && e.rackFires < maxRACKFires && e.rackWait() < e.curRTO() {
+		e.armTimer(timerRACK, e.rackWait())
+	}
+}
+
+// rackTimeout fires when the first hole's retransmission has gone
+// unacknowledged for rackWait: it is resent, and the RTO stands behind.
+func (e *Endpoint) rackTimeout() {
+	e.armTimer(timerRTO, e.curRTO())
+	if !e.inRecovery || !e.sackOK || !e.rtxProbing || e.sndUna.gt(e.rtxProbe) {
+		return
+	}
+	e.rackFires++
+	e.rtxProbing = false
+	e.p.stats.lostRetrans.Add(1)
+	e.rtxHigh = e.sndUna
+	e.sackSend()
 }

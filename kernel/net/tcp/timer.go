@@ -16,7 +16,8 @@ type timerKind int
 const (
 	timerNone timerKind = iota
 	timerRTO
-	timerTLP // tail loss probe, standing in front of the RTO
+	timerTLP  // tail loss probe, standing in front of the RTO
+	timerRACK // check on a retransmission in recovery, in front of the RTO
 	timerPersist
 	timerTimeWait
 	timerFinWait2
@@ -66,6 +67,8 @@ func (e *Endpoint) onTimer() {
 		e.retransmitTimeout()
 	case timerTLP:
 		e.tailLossProbe()
+	case timerRACK:
+		e.rackTimeout()
 	case timerPersist:
 		e.persist()
 	case timerTimeWait, timerFinWait2:
