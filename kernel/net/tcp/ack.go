@@ -158,8 +158,12 @@ func (e *Endpoint) dupAck() {
 	// segments the timeout resent needlessly.
 	// With SACK, enough data reported above SND.UNA also means a loss
 	// (RFC 6675 section 5's IsLost).
+	// After a tail loss probe, a SACK of the last segment sent means that
+	// everything unSACKed before it is lost (RFC 8985 section 7.4).
 	thresh := e.dupThresh()
-	if e.dupAcks != thresh && !(e.sackOK && e.dupAcks < thresh && e.sb.covered(e.sndUna, e.sndMax) >= thresh*mss) {
+	probeAnswered := e.tlpSent && e.sackOK && !e.sb.empty() && e.sb.high() == e.sndMax
+	if e.dupAcks != thresh && !probeAnswered &&
+		!(e.sackOK && e.dupAcks < thresh && e.sb.covered(e.sndUna, e.sndMax) >= thresh*mss) {
 		return // output's limited transmit may send new data meanwhile
 	}
 	if !e.sndUna.gt(e.recover) && !(e.cwnd > mss && int(e.sndUna-e.prevUna) <= 4*mss) {

@@ -352,3 +352,117 @@ func TestICMP(t *testing.T) {
 		}
 	})
 }
+
+// sackConn is an established connection with a peer that offered SACK and
+// an MSS of 1000, with an RTT sample of rtt.
+func sackConn(t *testing.T, rtt time.Duration) *conn {
+	r := newRawPeer(t, Options{})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	e.SetNoDelay(true)
+	e.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: r.port})
+	syn := r.expect("SYN")
+	r.advance(rtt)
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1000, wndScale: 0, sackOK: true}, nil)
+	r.recv()
+	return &conn{r: r, e: e, lport: syn.srcPort, seq: r.iss + 1, ack: syn.seq + 1}
+}
+
+// sackACK sends an ACK of ack carrying SACK blocks.
+func (c *conn) sackACK(ack seqnum, blocks ...seqRange) {
+	r := c.r
+	o := outSegment{srcPort: r.port, dstPort: c.lport, seq: c.seq, ack: ack, flags: flagACK, wnd: 0xffff, wndScale: -1, sack: blocks}
+	var hb [maxHeaderLen]byte
+	h := o.build(hb[:], r.addr, addrA, nil)
+	r.p.HandlePacket(tcpip.PacketInfo{Src: r.addr, Dst: addrA}, append([]byte(nil), h...))
+}
+
+func TestTailLossProbe(t *testing.T) {
+	c := sackConn(t, 10*time.Millisecond)
+	r := c.r
+	c.e.Write(bg, make([]byte, 3000))
+	if n := len(r.recv()); n != 3 {
+		t.Fatalf("sent %d segments", n)
+	}
+	// The whole tail is lost: no ACK comes. The probe goes out after
+	// 2*SRTT (+ nothing for the delayed-ACK allowance: 3 segments in
+	// flight), long before the 200 ms RTO.
+	d, _ := r.n.clk.Next()
+	if d != 20*time.Millisecond {
+		t.Fatalf("loss timer in %v, want the probe timeout 2*SRTT = 20ms", d)
+	}
+	r.advance(d)
+	p := r.expect("tail loss probe")
+	if p.seq != c.ack+2000 || len(p.data) != 1000 {
+		t.Fatalf("probe %+v, want the last segment again", p)
+	}
+	// Its SACK reveals the two holes; recovery repairs them without an RTO.
+	c.sackACK(c.ack, seqRange{c.ack + 2000, c.ack + 3000})
+	var rtx []seqnum
+	for _, s := range r.recv() {
+		rtx = append(rtx, s.seq)
+	}
+	if len(rtx) == 0 || rtx[0] != c.ack {
+		t.Fatalf("after the probe's SACK retransmitted %v, want the first hole %d", rtx, c.ack)
+	}
+	if st := r.p.Stats(); st.TailLossProbes != 1 || st.Timeouts != 0 {
+		t.Errorf("TailLossProbes %d Timeouts %d", st.TailLossProbes, st.Timeouts)
+	}
+}
+
+func TestLostRetransmissionDetected(t *testing.T) {
+	c := sackConn(t, 10*time.Millisecond)
+	r := c.r
+	c.e.Write(bg, make([]byte, 8000))
+	r.recv()
+	una := c.ack
+	seg := func(i int) seqnum { return una.add(1000 * i) }
+	// Segment 0 is lost; SACKs for 1..3 start recovery, which resends it.
+	c.sackACK(una, seqRange{seg(1), seg(2)})
+	c.sackACK(una, seqRange{seg(1), seg(3)})
+	c.sackACK(una, seqRange{seg(1), seg(4)})
+	if s := r.recv(); len(s) == 0 || s[0].seq != una {
+		t.Fatalf("fast retransmit %+v", s)
+	}
+	// The retransmission is lost too. No more ACKs come; instead of the
+	// 200 ms RTO, a timer a round trip and some after the retransmission
+	// resends it.
+	start := r.n.clk.Now()
+	for i := 0; i < 10; i++ {
+		d, _ := r.n.clk.Next()
+		r.advance(d)
+		if segs := r.recv(); len(segs) > 0 {
+			if segs[0].seq != una {
+				t.Fatalf("resent %d, want %d", segs[0].seq, una)
+			}
+			break
+		}
+	}
+	if waited := r.n.clk.Now().Sub(start); waited >= 200*time.Millisecond {
+		t.Fatalf("lost retransmission resent after %v, no sooner than the RTO", waited)
+	}
+	if st := r.p.Stats(); st.LostRetrans != 1 || st.Timeouts != 0 {
+		t.Errorf("LostRetrans %d Timeouts %d", st.LostRetrans, st.Timeouts)
+	}
+}
+
+func TestPathMTUDiscovery(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	c.e.SetNoDelay(true)
+	c.e.Write(bg, make([]byte, 3000))
+	segs := r.recv()
+	if len(segs[0].data) != 1460 {
+		t.Fatalf("first segment %d bytes", len(segs[0].data))
+	}
+	orig := make([]byte, 8)
+	orig[0], orig[1] = byte(c.lport>>8), byte(c.lport)
+	orig[2], orig[3] = byte(r.port>>8), byte(r.port)
+	s := segs[0].seq
+	orig[4], orig[5], orig[6], orig[7] = byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
+	r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 4, Err: syscall.EMSGSIZE, MTU: 1000}, addrA, r.addr, orig)
+	segs = r.recv()
+	if len(segs) == 0 || segs[0].seq != s || len(segs[0].data) != 980 {
+		t.Fatalf("after fragmentation-needed (MTU 1000): %+v, want a resend of 980 bytes from %d", segs, s)
+	}
+}

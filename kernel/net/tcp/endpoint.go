@@ -98,6 +98,7 @@ type Endpoint struct {
 	rtxProbing     bool      // watching rtxProbe for loss
 	rtxProbeAt     time.Time // when rtxProbe was retransmitted
 	rackFires      int       // timer-driven re-retransmissions in this recovery
+	forceFirst     bool      // sackSend sends one hole even if the pipe is full
 	tlpSent        bool      // a tail loss probe is out for this flight
 
 	// Round-trip time and retransmission (RFC 6298).

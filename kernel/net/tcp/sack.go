@@ -79,11 +79,15 @@ func (e *Endpoint) pipe() int {
 }
 
 // enterSACKRecovery starts fast recovery with a SACK-capable peer.
+// The first lost segment is resent at once, whatever the pipe (RFC 6675
+// section 5, step 4.3).
 func (e *Endpoint) enterSACKRecovery() {
 	e.rackFires = 0
 	e.cwnd = e.ssthresh
 	e.rtxHigh = e.sndUna
+	e.forceFirst = true
 	e.sackSend()
+	e.forceFirst = false
 }
 
 // sackSend retransmits holes, then sends new data, while the pipe is
@@ -95,9 +99,9 @@ func (e *Endpoint) sackSend() {
 		limit = e.sndUna.add(mss) // no SACK yet: the first segment is the loss
 	}
 	dataEnd := e.sndUna.add(e.snd.len())
-	e.detectLostRetransmit()
+	force := e.detectLostRetransmit() || e.forceFirst
 	for i := 0; i < 64; i++ {
-		if p := e.pipe(); p > 0 && e.cwnd-p < mss {
+		if p := e.pipe(); p > 0 && e.cwnd-p < mss && !(i == 0 && force) {
 			break
 		}
 		hs, he, ok := e.sb.nextHole(seqMax(e.rtxHigh, e.sndUna), minSeq(limit, e.sndMax))
@@ -134,9 +138,10 @@ func (e *Endpoint) sackSend() {
 // coming but the retransmission is unacknowledged a round trip plus the
 // RTT variation after it went out. The holes are then resent. The window
 // is not cut again: this is still the loss event that started recovery.
-func (e *Endpoint) detectLostRetransmit() {
+// It reports whether it found a loss; the first hole then goes out at once.
+func (e *Endpoint) detectLostRetransmit() bool {
 	if !e.rtxProbing {
-		return
+		return false
 	}
 	now := e.p.clk.Now()
 	if e.sndUna.gt(e.rtxProbe) {
@@ -146,16 +151,17 @@ func (e *Endpoint) detectLostRetransmit() {
 			// watch it from now on (a conservative start time).
 			e.rtxProbe, e.rtxMark, e.rtxProbing, e.rtxProbeAt = e.sndUna, e.sndMax, true, now
 		}
-		return
+		return false
 	}
 	bySACK := !e.sb.empty() && int(int32(e.sb.high()-e.rtxMark)) >= 3*e.sndMSS
 	byTime := e.srtt > 0 && now.Sub(e.rtxProbeAt) > e.rackWait()
 	if !bySACK && !byTime {
-		return
+		return false
 	}
 	e.rtxProbing = false
 	e.p.stats.lostRetrans.Add(1)
 	e.rtxHigh = e.sndUna
+	return true
 }
 
 // rackWait is how long a retransmission may go unacknowledged before it
@@ -188,5 +194,7 @@ func (e *Endpoint) rackTimeout() {
 	e.rtxProbing = false
 	e.p.stats.lostRetrans.Add(1)
 	e.rtxHigh = e.sndUna
+	e.forceFirst = true
 	e.sackSend()
+	e.forceFirst = false
 }
