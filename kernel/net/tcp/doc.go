@@ -65,10 +65,15 @@
 //     blocks, newest first; the sender keeps a scoreboard and recovers with
 //     a simplified RFC 6675 (holes below the highest SACKed byte are lost;
 //     a pipe estimate keeps retransmissions and new data under the
-//     congestion window; after a timeout only unSACKed data is resent), and
-//     notices a lost retransmission when data sent after it is SACKed.
-//     Without SACK: NewReno fast recovery with partial ACKs and the ACK
-//     heuristic (RFC 6582).
+//     congestion window; the first hole is resent at once on entry; after a
+//     timeout only unSACKed data is resent). A lost retransmission is
+//     noticed, as RACK (RFC 8985) would, when data sent after it is SACKed
+//     or when it stays unacknowledged for SRTT+4*RTTVAR (a short timer in
+//     front of the RTO, at most three times per recovery). A tail loss
+//     probe (RFC 8985 section 7) goes out 2*SRTT after the last ACK so
+//     that losses at the end of a flight do not wait for the RTO. Without
+//     SACK: NewReno fast recovery with partial ACKs and the ACK heuristic
+//     (RFC 6582).
 //   - Delayed ACK (Options.DelayedACK, 40 ms by default) with an immediate
 //     ACK for every second full segment, out-of-order data, filled holes
 //     and FINs; Nagle's algorithm (SetNoDelay turns it off); sender and
