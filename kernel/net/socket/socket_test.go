@@ -363,3 +363,52 @@ func TestDontWait(t *testing.T) {
 		t.Errorf("Read with data queued: %d, %v", n, err)
 	}
 }
+
+// TestEpollEdgeTriggered uses a waiter.Set the way Go's netpoller uses
+// epoll: every socket edge-triggered for in, out and read hang-up.
+func TestEpollEdgeTriggered(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	cli := mustSocket(t, la, socket.Stream)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetNonblocking(true)
+	set := waiter.NewSet()
+	set.Add(5, conn, waiter.EventIn|waiter.EventOut|waiter.EventRdHup|waiter.EdgeTriggered, 5)
+	out := make([]waiter.Ready, 4)
+	wait := func(want waiter.Events) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for time.Now().Before(deadline) {
+			n, err := set.Wait(ctx(t), out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 && out[0].Events&want == want {
+				return
+			}
+		}
+		t.Fatalf("no report of %#x", want)
+	}
+	wait(waiter.EventOut) // writable from the start
+	cli.Write(ctx(t), []byte("one"))
+	wait(waiter.EventIn)
+	buf := make([]byte, 10)
+	for {
+		if _, err := conn.Read(ctx(t), buf); err == syscall.EAGAIN {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli.Write(ctx(t), []byte("two"))
+	wait(waiter.EventIn)
+	cli.Close()
+	wait(waiter.EventIn | waiter.EventRdHup)
+}
