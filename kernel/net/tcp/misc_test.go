@@ -157,3 +157,23 @@ func TestChallengeACKRateLimit(t *testing.T) {
 	r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
 	r.expect("challenge ACK in the next second")
 }
+
+func TestInfoAndConnections(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(1)
+	c := r.established()
+	c.e.Write(bg, []byte("hello"))
+	in := c.e.Info()
+	if in.State != StateEstablished || in.InFlight != 5 || in.SendQueue != 5 || in.SendMSS != 1460 || in.Remote.Port != r.port {
+		t.Errorf("Info %+v", in)
+	}
+	states := map[State]int{}
+	for _, ci := range r.p.Connections() {
+		states[ci.State]++
+	}
+	if states[StateListen] != 1 || states[StateEstablished] != 1 || len(states) != 2 {
+		t.Errorf("Connections: %v", states)
+	}
+}
