@@ -104,20 +104,11 @@ func (r *Reassembler) Add(h *Header, payload []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	if end > cap(d.buf) {
-		need := end - cap(d.buf)
-		for r.bytes+need > r.cfg.MaxBytes && r.head != d {
-			r.Stats.Evicted.Inc()
-			r.dropLocked(r.head)
-		}
-		if r.bytes+need > r.cfg.MaxBytes {
+		if !r.growLocked(d, end) {
 			r.Stats.Evicted.Inc()
 			r.dropLocked(d)
 			return nil, false, nil
 		}
-		nb := make([]byte, end, max(end, d.total))
-		copy(nb, d.buf)
-		r.bytes += cap(nb) - cap(d.buf)
-		d.buf = nb
 	}
 	if end > len(d.buf) {
 		d.buf = d.buf[:end]
@@ -129,6 +120,31 @@ func (r *Reassembler) Add(h *Header, payload []byte) ([]byte, bool, error) {
 	whole := d.buf[:d.total] // the caller owns it now
 	r.dropLocked(d)
 	return whole, true, nil
+}
+
+// growLocked makes d's buffer hold at least end bytes. It grows to the
+// datagram's length when that is known, else geometrically (so fragments
+// arriving in order cost linear copying) if memory allows; only for the
+// bytes it needs now does it evict older datagrams. It reports false if
+// even those do not fit.
+func (r *Reassembler) growLocked(d *datagram, end int) bool {
+	fits := func(c int) bool { return r.bytes+c-cap(d.buf) <= r.cfg.MaxBytes }
+	c := max(end, d.total, min(2*cap(d.buf), MaxTotalLen-HeaderLen))
+	if !fits(c) {
+		c = end
+		for !fits(c) && r.head != d {
+			r.Stats.Evicted.Inc()
+			r.dropLocked(r.head)
+		}
+		if !fits(c) {
+			return false
+		}
+	}
+	nb := make([]byte, len(d.buf), c)
+	copy(nb, d.buf)
+	r.bytes += c - cap(d.buf)
+	d.buf = nb
+	return true
 }
 
 // add records [off, end) as received. An exact repeat of a fragment already
