@@ -202,7 +202,7 @@ func (e *Endpoint) SetNonblocking(on bool) {
 // bytes already queued.
 func (e *Endpoint) SetSendBufferSize(n int) {
 	e.mu.Lock()
-	e.snd.limit = max(n, ringMinCap, e.snd.len())
+	e.snd.limit = max(min(n, maxBuffer), ringMinCap, e.snd.len())
 	e.mu.Unlock()
 }
 
@@ -210,7 +210,7 @@ func (e *Endpoint) SetSendBufferSize(n int) {
 // before connecting: the window scale is chosen from it at the handshake.
 func (e *Endpoint) SetReceiveBufferSize(n int) {
 	e.mu.Lock()
-	e.rcv.limit = max(n, ringMinCap, len(e.rcv.buf))
+	e.rcv.limit = max(min(n, maxBuffer), ringMinCap, len(e.rcv.buf))
 	e.mu.Unlock()
 }
 

@@ -53,6 +53,8 @@ func (o *Options) setDefaults() {
 	defInt(&o.SynRetries, 6)
 	defInt(&o.SendBuffer, 1<<20)
 	defInt(&o.ReceiveBuffer, 1<<20)
+	o.SendBuffer = min(max(o.SendBuffer, ringMinCap), maxBuffer)
+	o.ReceiveBuffer = min(max(o.ReceiveBuffer, ringMinCap), maxBuffer)
 	defInt(&o.MaxSynBacklog, 1024)
 	defInt(&o.MaxTimeWait, 32768)
 }
@@ -61,7 +63,8 @@ func (o *Options) setDefaults() {
 const (
 	ephemeralFirst = 32768
 	ephemeralLast  = 60999
-	somaxconn      = 4096 // largest listen backlog
+	somaxconn      = 4096    // largest listen backlog
+	maxBuffer      = 1 << 30 // largest buffer: the most a scaled window can describe
 )
 
 // connID names a connection by its four-tuple.
