@@ -242,3 +242,28 @@ func TestNeighbourUnreachable(t *testing.T) {
 		t.Fatalf("RecvFrom after ARP failure: %v, want EHOSTUNREACH", err)
 	}
 }
+
+// TestBroadcastSkipsUnicastBound: a socket bound to a unicast address does
+// not receive broadcasts; a wildcard one on the same port does.
+func TestBroadcastSkipsUnicastBound(t *testing.T) {
+	h := newHost(t)
+	specific := h.s.UDP().NewEndpoint()
+	defer specific.Close()
+	specific.Bind(tcpip.FullAddr{Addr: fuzzAddr, Port: 67})
+	wild := h.s.UDP().NewEndpoint()
+	defer wild.Close()
+	if err := wild.Bind(tcpip.FullAddr{Addr: tcpip.BroadcastAddr, Port: 67}); err != nil {
+		t.Fatal(err)
+	}
+	b := ipv4.Header{Src: peerAddr, Dst: tcpip.BroadcastAddr, Protocol: tcpip.ProtoUDP}
+	f := ipFrame(b, udpTo(tcpip.BroadcastAddr, 67, []byte("to all")))
+	copy(f[0:6], tcpip.BroadcastMAC[:])
+	h.dev.Inject(f)
+	buf := make([]byte, 10)
+	if _, _, err := specific.RecvFrom(buf); err != syscall.EAGAIN {
+		t.Errorf("unicast-bound socket: %v, want EAGAIN", err)
+	}
+	if n, _, err := wild.RecvFrom(buf); err != nil || string(buf[:n]) != "to all" {
+		t.Errorf("broadcast-bound socket: %q, %v", buf[:n], err)
+	}
+}
