@@ -11,7 +11,8 @@ import (
 
 // Impairments are what a Wire does to the frames crossing it. Probabilities
 // are in [0, 1] and are drawn from the wire's seeded generator, so a test run
-// is repeatable up to goroutine scheduling.
+// is repeatable up to goroutine scheduling. Delay and jitter keep frames in
+// order, as a real link does; only Reorder reorders.
 type Impairments struct {
 	Loss      float64       // drop the frame
 	Duplicate float64       // deliver the frame twice
