@@ -20,9 +20,12 @@
 //	e.LocalAddr(); e.RemoteAddr()
 //	e.SetNoDelay(on); e.SetNonblocking(on)
 //	e.SetSendBufferSize(n); e.SetReceiveBufferSize(n)
+//	e.SetKeepAlive(on); e.SetKeepAliveParams(idle, interval, count)
 //	e.Readiness(); e.Queue()         // for poll and epoll
 //	e.Error()                        // SO_ERROR: take the pending error
+//	e.Info()                         // TCP_INFO: state, RTT, windows, queues
 //	p.Stats()                        // netstat -s counters
+//	p.Connections()                  // netstat/ss: every listener and connection
 //
 // Errors are syscall.Errno values, as Linux returns them: ECONNREFUSED,
 // ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EISCONN, EALREADY, EINPROGRESS,
@@ -105,7 +108,11 @@
 //     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
 //   - Urgent data is not supported: the URG flag is ignored and the data
 //     delivered in line. Data carried on a SYN is not kept (the peer sends
-//     it again). No keep-alives, timestamps (RFC 7323 section 3) or D-SACK.
+//     it again). No timestamps (RFC 7323 section 3), D-SACK, PRR or
+//     pacing; congestion control is Reno/NewReno only (no CUBIC).
+//   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and
+//     SetKeepAliveParams (Linux's defaults: 2 h idle, 75 s apart, 9
+//     probes), then ETIMEDOUT.
 //
 // # Performance
 //

@@ -138,6 +138,13 @@ type Endpoint struct {
 	hdr     [maxHeaderLen]byte // reusable outgoing header
 	scratch []byte             // payload that wraps the send ring
 
+	// Keep-alive (keepalive.go).
+	kaOn               bool
+	kaIdle, kaInterval time.Duration
+	kaCount, kaProbes  int
+	ka                 clock.Timer
+	lastRecv           time.Time // when the peer was last heard
+
 	rdWake, wrWake chan struct{} // wake blocked readers / writers
 }
 

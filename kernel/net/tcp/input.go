@@ -156,6 +156,10 @@ func (e *Endpoint) establish() {
 	e.retries, e.backoff = 0, 0
 	e.stopTimer()
 	e.connected = true
+	e.lastRecv = now
+	if e.kaOn {
+		e.armKeepAlive()
+	}
 	if e.shutWr {
 		e.setState(StateFinWait1)
 	} else {
@@ -169,6 +173,9 @@ func (e *Endpoint) establish() {
 // SYN, ACK, data, FIN.
 func (e *Endpoint) input(seg *segment) {
 	e.ackNow = false
+	if e.kaOn {
+		e.lastRecv, e.kaProbes = e.p.clk.Now(), 0
+	}
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()

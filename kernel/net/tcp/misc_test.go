@@ -177,3 +177,36 @@ func TestInfoAndConnections(t *testing.T) {
 		t.Errorf("Connections: %v", states)
 	}
 }
+
+func TestKeepAlive(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	c.e.SetKeepAliveParams(10*time.Second, time.Second, 3)
+	c.e.SetKeepAlive(true)
+	r.advance(9 * time.Second)
+	r.expectNone("probe before the idle time")
+	r.advance(time.Second)
+	p := r.expect("keep-alive probe")
+	if p.seq != c.ack-1 || p.ack != c.seq || len(p.data) != 0 {
+		t.Fatalf("probe %+v, want SEQ=SND.NXT-1 ACK=RCV.NXT", p)
+	}
+	// The peer answers: the connection is idle again for 10 s.
+	c.seg(flagACK, nil)
+	r.advance(9 * time.Second)
+	r.expectNone("probe after an answer")
+	// Now the peer is gone: three probes a second apart, then ETIMEDOUT.
+	r.advance(3 * time.Second)
+	if n := len(r.recv()); n != 3 {
+		t.Fatalf("%d probes, want 3", n)
+	}
+	r.advance(time.Second)
+	if rst := r.expect("reset on giving up"); rst.flags&flagRST == 0 || c.e.State() != StateClosed {
+		t.Fatalf("after unanswered probes: %+v, state %v", rst, c.e.State())
+	}
+	if err := c.e.Error(); err != syscall.ETIMEDOUT {
+		t.Fatalf("error %v, want ETIMEDOUT", err)
+	}
+	if st := r.p.Stats(); st.KeepAliveProbes != 4 {
+		t.Errorf("KeepAliveProbes %d", st.KeepAliveProbes)
+	}
+}

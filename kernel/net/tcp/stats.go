@@ -30,6 +30,7 @@ type Stats struct {
 	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
 	OFODrops          uint64 // out-of-order segments dropped (too many holes)
 	ZeroWndProbes     uint64 // zero-window probes sent
+	KeepAliveProbes   uint64 // keep-alive probes sent
 	DelayedACKs       uint64 // ACKs sent by the delayed-ACK timer
 	ICMPErrors        uint64 // ICMP errors matched to a connection
 	ConnTimeouts      uint64 // connections aborted with ETIMEDOUT
@@ -45,7 +46,7 @@ type counters struct {
 	listenOverflows, listenDrops, challengeACKs, ofoDrops            atomic.Uint64
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
-	tailLossProbes                                                   atomic.Uint64
+	tailLossProbes, keepAliveProbes                                  atomic.Uint64
 	timeWaitOverflows                                                atomic.Uint64
 }
 
@@ -62,7 +63,7 @@ func (p *Protocol) Stats() Stats {
 		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), TailLossProbes: c.tailLossProbes.Load(), ListenOverflows: c.listenOverflows.Load(),
 		ListenDrops: c.listenDrops.Load(), SynCookiesSent: c.synCookiesSent.Load(),
 		SynCookiesRecv: c.synCookiesRecv.Load(), SynCookiesFailed: c.synCookiesFailed.Load(), ChallengeACKs: c.challengeACKs.Load(),
-		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(),
+		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(), KeepAliveProbes: c.keepAliveProbes.Load(),
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),
 		ConnTimeouts: c.connTimeouts.Load(), TimeWait: uint64(p.timeWait.Load()),
 		TimeWaitOverflows: c.timeWaitOverflows.Load(),

@@ -230,6 +230,9 @@ func (e *Endpoint) closeLocked() {
 	if e.delack != nil {
 		e.delack.Stop()
 	}
+	if e.ka != nil {
+		e.ka.Stop()
+	}
 	e.delackSet = false
 	e.forgetChild()
 	e.p.unregister(e)
