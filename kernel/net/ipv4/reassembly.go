@@ -15,6 +15,11 @@ type ReassemblyConfig struct {
 	Timeout      time.Duration // how long a datagram may stay incomplete (30 s)
 	MaxBytes     int           // buffer memory for all incomplete datagrams (4 MiB)
 	MaxDatagrams int           // incomplete datagrams at once (256)
+	// OnTimeout, if set, is called (without locks held) when a datagram
+	// whose first fragment arrived times out, with that fragment's header
+	// and the first bytes of its payload (up to 8): what an ICMP time
+	// exceeded message (code 1, RFC 792) quotes.
+	OnTimeout func(first Header, start []byte)
 }
 
 // Errors from Add. A datagram that hits one of them is discarded whole.
@@ -59,6 +64,7 @@ type datagram struct {
 	buf        []byte
 	spans      []span // received byte ranges, sorted, merged when adjacent
 	total      int    // payload length, -1 until the last fragment arrives
+	first      *Header // header of the fragment at offset 0, once it arrives
 	timer      clock.Timer
 	prev, next *datagram
 }
@@ -114,6 +120,10 @@ func (r *Reassembler) Add(h *Header, payload []byte) ([]byte, bool, error) {
 		d.buf = d.buf[:end]
 	}
 	copy(d.buf[off:end], payload)
+	if off == 0 && end > 0 && d.first == nil {
+		hc := *h
+		d.first = &hc
+	}
 	if d.total < 0 || len(d.spans) != 1 || d.spans[0] != (span{0, d.total}) {
 		return nil, false, nil
 	}
@@ -203,11 +213,22 @@ func (r *Reassembler) Pending() (datagrams, bytes int) {
 
 func (r *Reassembler) expire(d *datagram) {
 	r.mu.Lock()
-	if r.pending[d.key] == d {
-		r.Stats.Timeouts.Inc()
-		r.dropLocked(d)
+	if r.pending[d.key] != d {
+		r.mu.Unlock()
+		return
 	}
+	r.Stats.Timeouts.Inc()
+	var first *Header
+	var start []byte
+	if d.first != nil && r.cfg.OnTimeout != nil && len(d.spans) > 0 && d.spans[0].off == 0 {
+		first = d.first
+		start = append([]byte(nil), d.buf[:min(8, d.spans[0].end)]...)
+	}
+	r.dropLocked(d)
 	r.mu.Unlock()
+	if first != nil {
+		r.cfg.OnTimeout(*first, start)
+	}
 }
 
 func (r *Reassembler) pushLocked(d *datagram) {

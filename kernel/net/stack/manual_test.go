@@ -173,6 +173,40 @@ func TestIPv4Input(t *testing.T) {
 	if d, _ := h.s.Reassembly().Pending(); d != 0 || h.s.Reassembly().Stats.Timeouts.Value() != 1 {
 		t.Fatal("fragment not timed out")
 	}
+	// Its first fragment came, so the sender hears time exceeded (code 1),
+	// quoting that fragment's header and first 8 bytes.
+	out = ipOnly(h.dev.Take()) // the stale ARP entry is re-probed too
+	if len(out) != 1 {
+		t.Fatalf("sent %d datagrams after the timeout, want 1 time exceeded", len(out))
+	}
+	_, ipb, _ = ethernet.Parse(out[0])
+	ih, body, _ = ipv4.Parse(ipb)
+	m, quote, err = icmp.Parse(body)
+	if err != nil || ih.Dst != peerAddr || m.Type != icmp.TypeTimeExceeded || m.Code != icmp.CodeReassemblyTimeout || len(quote) != ipv4.HeaderLen+8 {
+		t.Fatalf("ICMP %+v to %v, quote %d bytes, %v", m, ih.Dst, len(quote), err)
+	}
+	if id := int(quote[4])<<8 | int(quote[5]); id != 77 || quote[9] != tcpip.ProtoUDP {
+		t.Fatalf("quoted header % x: id %d", quote[:ipv4.HeaderLen], id)
+	}
+	// A lone later fragment times out silently.
+	f2 := base
+	f2.FragOffset, f2.ID = 8, 78
+	h.dev.Inject(ipFrame(f2, make([]byte, 16)))
+	h.clk.Advance(31 * time.Second)
+	if n := len(ipOnly(h.dev.Take())); n != 0 {
+		t.Fatalf("sent %d datagrams for a datagram without its first fragment", n)
+	}
+}
+
+// ipOnly keeps the IPv4 frames of frames.
+func ipOnly(frames [][]byte) [][]byte {
+	var out [][]byte
+	for _, f := range frames {
+		if h, _, err := ethernet.Parse(f); err == nil && h.Type == ethernet.TypeIPv4 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TestARPQueueThenSend: a packet to an unresolved neighbour waits for the

@@ -68,6 +68,9 @@ func New(opts Options) *Stack {
 		opts.TTL = ipv4.DefaultTTL
 	}
 	s := &Stack{clock: opts.Clock, opts: opts}
+	if opts.Reassembly.OnTimeout == nil {
+		opts.Reassembly.OnTimeout = s.reassemblyTimeout
+	}
 	s.reasm = ipv4.NewReassembler(opts.Reassembly, opts.Clock)
 	s.icmp = icmp.New(s, opts.Clock, s.transport)
 	s.udp = udp.New(s)
