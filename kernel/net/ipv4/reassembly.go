@@ -62,8 +62,8 @@ type span struct{ off, end int }
 type datagram struct {
 	key        fragKey
 	buf        []byte
-	spans      []span // received byte ranges, sorted, merged when adjacent
-	total      int    // payload length, -1 until the last fragment arrives
+	spans      []span  // received byte ranges, sorted, merged when adjacent
+	total      int     // payload length, -1 until the last fragment arrives
 	first      *Header // header of the fragment at offset 0, once it arrives
 	timer      clock.Timer
 	prev, next *datagram
