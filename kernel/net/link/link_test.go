@@ -135,7 +135,10 @@ func TestWireReorderAndQueueBound(t *testing.T) {
 	sendAll(t, w, 300) // the receiver is stuck on frame 0: the queue fills
 	close(c.gate)
 	got := c.wait(t, int(w.Stats.Sent.Value()-w.Stats.QueueDrops.Value()))
-	if d := w.Stats.QueueDrops.Value(); d < 150 {
+	// At most one batch (up to 100 frames) is taken off the queue before
+	// the receiver blocks, and the queue holds 100 more: 100 are dropped
+	// at the very least.
+	if d := w.Stats.QueueDrops.Value(); d < 100 {
 		t.Errorf("queue of 100 dropped only %d of 300", d)
 	}
 	inversions := 0
