@@ -136,6 +136,11 @@ func (l *Endpoint) acceptCookie(id connID, seg *segment) bool {
 	p.stats.passiveOpens.Add(1)
 	p.stats.synCookiesRecv.Add(1)
 	c.input(seg) // the ACK completes the handshake, and may carry data
+	if c.state == StateSynReceived {
+		// The accept queue was full. Keep nothing: the peer's next segment
+		// brings the cookie back.
+		c.closeLocked()
+	}
 	return true
 }
 

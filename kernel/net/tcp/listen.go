@@ -155,7 +155,7 @@ func (e *Endpoint) listenInput(id connID, seg *segment) bool {
 	return true
 }
 
-// established moves a passive child from the SYN queue to the accept
+// enqueueAccepted moves a passive child from the SYN queue to the accept
 // queue. It reports false, leaving the child in SYN-RECEIVED, when the
 // accept queue is full, and aborts the child if the listener has closed.
 func (c *Endpoint) enqueueAccepted() bool {

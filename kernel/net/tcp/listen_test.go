@@ -181,3 +181,33 @@ func TestSynReopensTimeWait(t *testing.T) {
 		t.Fatalf("old SYN in TIME-WAIT: reply %+v state %v", a, c2.e.State())
 	}
 }
+
+func TestCookieWithFullAcceptQueue(t *testing.T) {
+	r := newRawPeer(t, Options{MaxSynBacklog: 1})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(2)
+	// One half-open connection fills the SYN queue; the next SYN gets a cookie.
+	r.port = 999
+	r.send(80, outSegment{seq: 1, flags: flagSYN, wnd: 1000, wndScale: -1}, nil)
+	r.port = 1000
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 1000, wndScale: -1}, nil)
+	segs := r.recv()
+	cookie := segs[len(segs)-1]
+	// Meanwhile the accept queue fills up.
+	for i := 0; i < 2; i++ {
+		r.port = uint16(2000 + i)
+		r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 1000, wndScale: -1}, nil)
+		for _, s := range r.recv() {
+			if s.dstPort == r.port {
+				r.send(80, outSegment{seq: r.iss + 1, ack: s.seq + 1, flags: flagACK, wnd: 1000}, nil)
+			}
+		}
+	}
+	before := r.p.ConnCount()
+	r.port = 1000
+	r.send(80, outSegment{seq: r.iss + 1, ack: cookie.seq + 1, flags: flagACK, wnd: 1000}, nil)
+	if n := r.p.ConnCount(); n != before {
+		t.Fatalf("a cookie ACK with the accept queue full left state behind: %d connections, was %d", n, before)
+	}
+}

@@ -90,8 +90,8 @@ type Protocol struct {
 	connPorts map[uint16]int               // local ports in use by conns
 	nextPort  uint32                       // ephemeral search start (RFC 6056 algorithm 1 with a counter)
 
-	rstMu  sync.Mutex // guards rstHdr
-	rstHdr [maxHeaderLen]byte
+	ctlMu  sync.Mutex // guards ctlHdr
+	ctlHdr [maxHeaderLen]byte
 
 	challengeMu     sync.Mutex
 	challengeSecond time.Time // RFC 5961 section 7: challenge ACKs are rate-limited
@@ -206,16 +206,17 @@ func (p *Protocol) replyReset(id connID, seg *segment) {
 	p.sendControl(id, &o)
 }
 
-// sendControl sends a bare segment (a reset) not owned by any endpoint.
+// sendControl sends a segment owned by no endpoint: a reset, or a SYN-ACK
+// carrying a SYN cookie.
 func (p *Protocol) sendControl(id connID, o *outSegment) {
 	r, err := p.net.Route(id.local.Addr, id.remote.Addr)
 	if err != nil {
 		return
 	}
-	p.rstMu.Lock()
-	h := o.build(p.rstHdr[:], r.Src, r.Dst, nil)
+	p.ctlMu.Lock()
+	h := o.build(p.ctlHdr[:], r.Src, r.Dst, nil)
 	err = p.net.WritePacket(r, tcpip.ProtoTCP, h, nil)
-	p.rstMu.Unlock()
+	p.ctlMu.Unlock()
 	if err == nil {
 		p.stats.outSegs.Add(1)
 		if o.flags&flagRST != 0 {
