@@ -104,6 +104,24 @@ func TestStreamBasics(t *testing.T) {
 	}
 }
 
+// streamPair returns a client socket on A connected to a server socket
+// on B (port 80), over a clean Pair.
+func streamPair(t *testing.T) (cli, conn socket.Socket) {
+	t.Helper()
+	_, la, lb := layers(t, nettest.PairOptions{})
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	cli = mustSocket(t, la, socket.Stream)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return cli, conn
+}
+
 func readAll(t *testing.T, s socket.Socket) []byte {
 	t.Helper()
 	var out []byte
@@ -172,17 +190,7 @@ func wait[T any](t *testing.T, ch chan T) T {
 }
 
 func TestStreamReadInterrupted(t *testing.T) {
-	_, la, lb := layers(t, nettest.PairOptions{})
-	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
-	cli := mustSocket(t, la, socket.Stream)
-	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
-		t.Fatal(err)
-	}
-	conn, _, err := srv.Accept(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	cli, conn := streamPair(t)
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := conn.Read(c, make([]byte, 10)); done <- err }()
@@ -367,17 +375,7 @@ func TestDontWait(t *testing.T) {
 // TestEpollEdgeTriggered uses a waiter.Set the way Go's netpoller uses
 // epoll: every socket edge-triggered for in, out and read hang-up.
 func TestEpollEdgeTriggered(t *testing.T) {
-	_, la, lb := layers(t, nettest.PairOptions{})
-	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
-	cli := mustSocket(t, la, socket.Stream)
-	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
-		t.Fatal(err)
-	}
-	conn, _, err := srv.Accept(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	cli, conn := streamPair(t)
 	conn.SetNonblocking(true)
 	set := waiter.NewSet()
 	set.Add(5, conn, waiter.EventIn|waiter.EventOut|waiter.EventRdHup|waiter.EdgeTriggered, 5)
