@@ -236,19 +236,11 @@ func TestFastRetransmit(t *testing.T) {
 }
 
 func TestSACK(t *testing.T) {
-	r := newRawPeer(t, Options{})
-	e := r.p.NewEndpoint()
-	e.SetNonblocking(true)
-	e.SetNoDelay(true)
-	e.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: r.port})
-	syn := r.expect("SYN")
-	if !syn.sackOK {
-		t.Fatal("SYN does not offer SACK")
+	c := sackConn(t, 0)
+	r, e := c.r, c.e
+	if !e.Info().SACK {
+		t.Fatal("SACK not in use after both sides offered it")
 	}
-	o := outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1000, wndScale: 0, sackOK: true}
-	r.send(syn.srcPort, o, nil)
-	r.recv()
-	c := &conn{r: r, e: e, lport: syn.srcPort, seq: r.iss + 1, ack: syn.seq + 1}
 
 	t.Run("receiver-reports-blocks", func(t *testing.T) {
 		base := c.seq
@@ -290,12 +282,7 @@ func TestSACK(t *testing.T) {
 		una := c.ack
 		seg := func(i int) seqnum { return una.add(1000 * i) }
 		// Segments 0 and 3 are lost; the peer SACKs the others as they come.
-		sackACK := func(blocks ...seqRange) {
-			o := outSegment{srcPort: r.port, dstPort: c.lport, seq: c.seq, ack: una, flags: flagACK, wnd: 0xffff, wndScale: -1, sack: blocks}
-			var hb [maxHeaderLen]byte
-			h := o.build(hb[:], r.addr, addrA, nil)
-			r.p.HandlePacket(tcpip.PacketInfo{Src: r.addr, Dst: addrA}, append([]byte(nil), h...))
-		}
+		sackACK := func(blocks ...seqRange) { c.sackACK(una, blocks...) }
 		sackACK(seqRange{seg(1), seg(2)})
 		sackACK(seqRange{seg(1), seg(3)})
 		sackACK(seqRange{seg(4), seg(5)}, seqRange{seg(1), seg(3)})

@@ -15,8 +15,8 @@ var bg = context.Background()
 func TestActiveOpenOptions(t *testing.T) {
 	r := newRawPeer(t, Options{})
 	e, syn := r.connect(1000, 536, 7)
-	if syn.mss != 1460 || syn.wndScale != 5 {
-		t.Errorf("SYN options mss=%d ws=%d, want 1460 and 5 (for a 1 MiB buffer)", syn.mss, syn.wndScale)
+	if syn.mss != 1460 || syn.wndScale != 5 || !syn.sackOK {
+		t.Errorf("SYN options mss=%d ws=%d sack=%v, want 1460, 5 (for a 1 MiB buffer) and SACK", syn.mss, syn.wndScale, syn.sackOK)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
