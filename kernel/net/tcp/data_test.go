@@ -311,10 +311,7 @@ func TestICMP(t *testing.T) {
 		e.SetNonblocking(true)
 		e.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: r.port})
 		syn := r.recv()[0]
-		orig := make([]byte, 8)
-		orig[0], orig[1] = byte(syn.srcPort>>8), byte(syn.srcPort)
-		orig[2], orig[3] = byte(r.port>>8), byte(r.port)
-		orig[4], orig[5], orig[6], orig[7] = byte(syn.seq>>24), byte(syn.seq>>16), byte(syn.seq>>8), byte(syn.seq)
+		orig := origHeader(syn.srcPort, r.port, syn.seq)
 		r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 3, Err: syscall.ECONNREFUSED}, addrA, r.addr, orig)
 		if e.State() != StateClosed || e.Error() != syscall.ECONNREFUSED {
 			t.Fatalf("state %v", e.State())
@@ -325,10 +322,7 @@ func TestICMP(t *testing.T) {
 		c := r.established()
 		c.e.Write(bg, []byte("hello"))
 		seg := r.recv()[0]
-		orig := make([]byte, 8)
-		orig[0], orig[1] = byte(c.lport>>8), byte(c.lport)
-		orig[2], orig[3] = byte(r.port>>8), byte(r.port)
-		orig[4], orig[5], orig[6], orig[7] = byte(seg.seq>>24), byte(seg.seq>>16), byte(seg.seq>>8), byte(seg.seq)
+		orig := origHeader(c.lport, r.port, seg.seq)
 		r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 1, Err: syscall.EHOSTUNREACH}, addrA, r.addr, orig)
 		if c.e.State() != StateEstablished {
 			t.Fatal("a soft error closed the connection")
@@ -442,11 +436,8 @@ func TestPathMTUDiscovery(t *testing.T) {
 	if len(segs[0].data) != 1460 {
 		t.Fatalf("first segment %d bytes", len(segs[0].data))
 	}
-	orig := make([]byte, 8)
-	orig[0], orig[1] = byte(c.lport>>8), byte(c.lport)
-	orig[2], orig[3] = byte(r.port>>8), byte(r.port)
 	s := segs[0].seq
-	orig[4], orig[5], orig[6], orig[7] = byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
+	orig := origHeader(c.lport, r.port, s)
 	r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 4, Err: syscall.EMSGSIZE, MTU: 1000}, addrA, r.addr, orig)
 	segs = r.recv()
 	if len(segs) == 0 || segs[0].seq != s || len(segs[0].data) != 980 {
