@@ -1,13 +1,17 @@
 // Package dgram holds the bounded receive queue that datagram endpoints
 // (UDP sockets, ICMP echo sockets) share: at most Len datagrams wait, the
-// oldest is read first, and buffers are reused so a steady stream of
-// datagrams costs no allocation.
+// oldest is read first, and buffers up to keepCap bytes are reused so a
+// steady stream of ordinary datagrams costs no allocation, while a burst of
+// 64 KiB datagrams does not leave a socket holding a megabyte for good.
 package dgram
 
 import "scone/kernel/net/tcpip"
 
 // Len is how many undelivered datagrams a queue keeps (the MIT lab's 16).
 const Len = 16
+
+// keepCap is the largest slot buffer kept for reuse once read.
+const keepCap = 4096
 
 // Queue is a ring of datagrams. It is not synchronised: its owner's lock
 // guards it.
@@ -52,6 +56,9 @@ func (q *Queue) Pop(b []byte) (n int, from tcpip.FullAddr, ok bool) {
 	s := &q.slots[q.head]
 	n = copy(b, s.buf)
 	from = s.from
+	if cap(s.buf) > keepCap {
+		s.buf = nil
+	}
 	q.head = (q.head + 1) % Len
 	q.n--
 	return n, from, true

@@ -36,3 +36,16 @@ func TestQueue(t *testing.T) {
 		t.Fatal("Pop after Clear")
 	}
 }
+
+func TestQueueDropsBigBuffers(t *testing.T) {
+	var q Queue
+	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, make([]byte, 60000))
+	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, make([]byte, 100))
+	b := make([]byte, 65536)
+	q.Pop(b)
+	q.Pop(b)
+	if q.slots[0].buf != nil || cap(q.slots[1].buf) != 100 {
+		t.Fatalf("kept %d and %d bytes; want the big buffer freed, the small kept",
+			cap(q.slots[0].buf), cap(q.slots[1].buf))
+	}
+}

@@ -29,6 +29,9 @@ const (
 	TypeTimestampReply uint8 = 14
 )
 
+// Time-exceeded code for a datagram whose fragments did not all arrive.
+const CodeReassemblyTimeout uint8 = 1
+
 // Destination-unreachable codes.
 const (
 	CodeNetUnreach   uint8 = 0

@@ -15,6 +15,11 @@ type ReassemblyConfig struct {
 	Timeout      time.Duration // how long a datagram may stay incomplete (30 s)
 	MaxBytes     int           // buffer memory for all incomplete datagrams (4 MiB)
 	MaxDatagrams int           // incomplete datagrams at once (256)
+	// OnTimeout, if set, is called (without locks held) when a datagram
+	// whose first fragment arrived times out, with that fragment's header
+	// and the first bytes of its payload (up to 8): what an ICMP time
+	// exceeded message (code 1, RFC 792) quotes.
+	OnTimeout func(first Header, start []byte)
 }
 
 // Errors from Add. A datagram that hits one of them is discarded whole.
@@ -57,8 +62,9 @@ type span struct{ off, end int }
 type datagram struct {
 	key        fragKey
 	buf        []byte
-	spans      []span // received byte ranges, sorted, merged when adjacent
-	total      int    // payload length, -1 until the last fragment arrives
+	spans      []span  // received byte ranges, sorted, merged when adjacent
+	total      int     // payload length, -1 until the last fragment arrives
+	first      *Header // header of the fragment at offset 0, once it arrives
 	timer      clock.Timer
 	prev, next *datagram
 }
@@ -104,31 +110,51 @@ func (r *Reassembler) Add(h *Header, payload []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	if end > cap(d.buf) {
-		need := end - cap(d.buf)
-		for r.bytes+need > r.cfg.MaxBytes && r.head != d {
-			r.Stats.Evicted.Inc()
-			r.dropLocked(r.head)
-		}
-		if r.bytes+need > r.cfg.MaxBytes {
+		if !r.growLocked(d, end) {
 			r.Stats.Evicted.Inc()
 			r.dropLocked(d)
 			return nil, false, nil
 		}
-		nb := make([]byte, end, max(end, d.total))
-		copy(nb, d.buf)
-		r.bytes += cap(nb) - cap(d.buf)
-		d.buf = nb
 	}
 	if end > len(d.buf) {
 		d.buf = d.buf[:end]
 	}
 	copy(d.buf[off:end], payload)
+	if off == 0 && end > 0 && d.first == nil {
+		hc := *h
+		d.first = &hc
+	}
 	if d.total < 0 || len(d.spans) != 1 || d.spans[0] != (span{0, d.total}) {
 		return nil, false, nil
 	}
 	whole := d.buf[:d.total] // the caller owns it now
 	r.dropLocked(d)
 	return whole, true, nil
+}
+
+// growLocked makes d's buffer hold at least end bytes. It grows to the
+// datagram's length when that is known, else geometrically (so fragments
+// arriving in order cost linear copying) if memory allows; only for the
+// bytes it needs now does it evict older datagrams. It reports false if
+// even those do not fit.
+func (r *Reassembler) growLocked(d *datagram, end int) bool {
+	fits := func(c int) bool { return r.bytes+c-cap(d.buf) <= r.cfg.MaxBytes }
+	c := max(end, d.total, min(2*cap(d.buf), MaxTotalLen-HeaderLen))
+	if !fits(c) {
+		c = end
+		for !fits(c) && r.head != d {
+			r.Stats.Evicted.Inc()
+			r.dropLocked(r.head)
+		}
+		if !fits(c) {
+			return false
+		}
+	}
+	nb := make([]byte, len(d.buf), c)
+	copy(nb, d.buf)
+	r.bytes += c - cap(d.buf)
+	d.buf = nb
+	return true
 }
 
 // add records [off, end) as received. An exact repeat of a fragment already
@@ -187,11 +213,22 @@ func (r *Reassembler) Pending() (datagrams, bytes int) {
 
 func (r *Reassembler) expire(d *datagram) {
 	r.mu.Lock()
-	if r.pending[d.key] == d {
-		r.Stats.Timeouts.Inc()
-		r.dropLocked(d)
+	if r.pending[d.key] != d {
+		r.mu.Unlock()
+		return
 	}
+	r.Stats.Timeouts.Inc()
+	var first *Header
+	var start []byte
+	if d.first != nil && r.cfg.OnTimeout != nil && len(d.spans) > 0 && d.spans[0].off == 0 {
+		first = d.first
+		start = append([]byte(nil), d.buf[:min(8, d.spans[0].end)]...)
+	}
+	r.dropLocked(d)
 	r.mu.Unlock()
+	if first != nil {
+		r.cfg.OnTimeout(*first, start)
+	}
 }
 
 func (r *Reassembler) pushLocked(d *datagram) {

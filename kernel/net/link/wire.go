@@ -11,7 +11,8 @@ import (
 
 // Impairments are what a Wire does to the frames crossing it. Probabilities
 // are in [0, 1] and are drawn from the wire's seeded generator, so a test run
-// is repeatable up to goroutine scheduling.
+// is repeatable up to goroutine scheduling. Delay and jitter keep frames in
+// order, as a real link does; only Reorder reorders.
 type Impairments struct {
 	Loss      float64       // drop the frame
 	Duplicate float64       // deliver the frame twice
@@ -47,17 +48,21 @@ type Wire struct {
 	held    []byte   // a frame held back by Reorder
 	free    [][]byte // recycled smallFrame buffers
 	large   [][]byte // recycled largeFrame buffers
-	pending int      // frames in flight on delay timers
+	flight  []flying // delayed frames in arrival order (FIFO, as a real link)
+	lastDue time.Time
+	timer   clock.Timer // fires when flight's head is due
 	closed  bool
 	d       Dispatcher
 	done    chan struct{}
 }
 
 // Buffer sizes the free lists recycle: enough for any Ethernet frame, and
-// for the largest frame loopback carries (a 64 KiB datagram).
+// for the largest frame loopback carries (a 64 KiB datagram). Only a few
+// large buffers are kept (a 1 MiB TCP window's worth): they are big.
 const (
-	smallFrame = 2048
-	largeFrame = 65536 + EthernetHeaderLen
+	smallFrame   = 2048
+	largeFrame   = 65536 + EthernetHeaderLen
+	maxLargeFree = 16
 )
 
 // NewWire returns a wire with the given impairments, a queue of up to
@@ -102,6 +107,9 @@ func (w *Wire) Close() {
 	if !w.closed {
 		w.closed = true
 		w.cond.Broadcast()
+		if w.timer != nil {
+			w.timer.Stop()
+		}
 	}
 	w.mu.Unlock()
 	<-w.done
@@ -139,8 +147,7 @@ func (w *Wire) Send(frame []byte) error {
 			if imp.Jitter > 0 {
 				d += time.Duration(w.rng.Int64N(int64(imp.Jitter)))
 			}
-			w.pending++
-			w.clock.AfterFunc(d, func() { w.arrive(b) })
+			w.delay(b, d)
 			continue
 		}
 		w.enqueue(b)
@@ -149,14 +156,52 @@ func (w *Wire) Send(frame []byte) error {
 	return nil
 }
 
-// arrive queues a frame whose delay has elapsed.
-func (w *Wire) arrive(b []byte) {
-	w.mu.Lock()
-	w.pending--
-	if !w.closed {
-		w.enqueue(b)
+// flying is a delayed frame and the time it arrives.
+type flying struct {
+	due time.Time
+	b   []byte
+}
+
+// delay puts b in flight for d. Frames stay in order: one that would
+// overtake its predecessor (jitter) waits for it instead, so delay and
+// jitter never reorder (Reorder does). w.mu is held.
+func (w *Wire) delay(b []byte, d time.Duration) {
+	now := w.clock.Now()
+	due := now.Add(d)
+	if due.Before(w.lastDue) {
+		due = w.lastDue
 	}
-	w.mu.Unlock()
+	w.lastDue = due
+	w.flight = append(w.flight, flying{due, b})
+	if len(w.flight) > 1 {
+		return // the timer is set for an earlier frame
+	}
+	if w.timer == nil {
+		w.timer = w.clock.AfterFunc(due.Sub(now), w.land)
+	} else {
+		w.timer.Reset(due.Sub(now))
+	}
+}
+
+// land queues every frame in flight that is due and sets the timer for the
+// next.
+func (w *Wire) land() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	now := w.clock.Now()
+	i := 0
+	for ; i < len(w.flight) && !w.flight[i].due.After(now); i++ {
+		w.enqueue(w.flight[i].b)
+		w.flight[i].b = nil
+	}
+	n := copy(w.flight, w.flight[i:])
+	w.flight = w.flight[:n]
+	if n > 0 {
+		w.timer.Reset(w.flight[0].due.Sub(now))
+	}
 }
 
 // enqueue appends b to the queue, applying reordering. w.mu is held.
@@ -211,7 +256,7 @@ func (w *Wire) release(b []byte) {
 	switch {
 	case cap(b) == smallFrame && len(w.free) < w.max:
 		w.free = append(w.free, b)
-	case cap(b) == largeFrame && len(w.large) < w.max/8:
+	case cap(b) == largeFrame && len(w.large) < maxLargeFree:
 		w.large = append(w.large, b)
 	}
 }
@@ -264,5 +309,5 @@ func (w *Wire) run() {
 func (w *Wire) Idle() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.queue) == 0 && w.held == nil && w.pending == 0 && !w.busy
+	return len(w.queue) == 0 && w.held == nil && len(w.flight) == 0 && !w.busy
 }

@@ -1,7 +1,11 @@
 package nettest
 
 import (
+	"bytes"
+	"os"
 	"testing"
+
+	"github.com/google/gopacket/pcapgo"
 
 	"scone/kernel/net/ethernet"
 	"scone/kernel/net/ipv4"
@@ -78,5 +82,29 @@ func TestCheckerFragments(t *testing.T) {
 	c.Check(frag(bad[56:], 56, false))
 	if c.Err() == nil {
 		t.Fatal("corrupted fragmented datagram passed")
+	}
+}
+
+func TestPcapRoundTrip(t *testing.T) {
+	path := t.TempDir() + "/x.pcap"
+	p, err := CreatePcap(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := udpFrame([]byte("captured"), 0, 0)
+	p.Write(f)
+	p.Close()
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pr, err := pcapgo.NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := pr.ReadPacketData()
+	if err != nil || !bytes.Equal(data, f) {
+		t.Fatalf("read back %d bytes, %v", len(data), err)
 	}
 }

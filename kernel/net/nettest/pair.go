@@ -37,11 +37,18 @@ type PairOptions struct {
 }
 
 // NewPair builds a Pair. When the test ends it closes the link and fails
-// the test if the Checker found a bad frame.
+// the test if the Checker found a bad frame. With $SCONE_NET_PCAP set to a
+// directory, the link's frames are also saved there as a pcap file.
 func NewPair(tb testing.TB, o PairOptions) *Pair {
 	p := &Pair{Checker: NewChecker()}
-	if !o.NoCheck {
+	capture := pcapFor(tb)
+	switch {
+	case !o.NoCheck && capture != nil:
+		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { capture.Write(f); p.Checker.Check(f) }
+	case !o.NoCheck:
 		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { p.Checker.Check(f) }
+	case capture != nil:
+		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { capture.Write(f) }
 	}
 	if o.Stack.Clock == nil {
 		o.Stack.Clock = o.Link.Clock

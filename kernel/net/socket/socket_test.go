@@ -104,6 +104,24 @@ func TestStreamBasics(t *testing.T) {
 	}
 }
 
+// streamPair returns a client socket on A connected to a server socket
+// on B (port 80), over a clean Pair.
+func streamPair(t *testing.T) (cli, conn socket.Socket) {
+	t.Helper()
+	_, la, lb := layers(t, nettest.PairOptions{})
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	cli = mustSocket(t, la, socket.Stream)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return cli, conn
+}
+
 func readAll(t *testing.T, s socket.Socket) []byte {
 	t.Helper()
 	var out []byte
@@ -172,17 +190,7 @@ func wait[T any](t *testing.T, ch chan T) T {
 }
 
 func TestStreamReadInterrupted(t *testing.T) {
-	_, la, lb := layers(t, nettest.PairOptions{})
-	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
-	cli := mustSocket(t, la, socket.Stream)
-	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
-		t.Fatal(err)
-	}
-	conn, _, err := srv.Accept(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	cli, conn := streamPair(t)
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := conn.Read(c, make([]byte, 10)); done <- err }()
@@ -297,4 +305,108 @@ func TestConnectHostUnreachable(t *testing.T) {
 	if err != syscall.EHOSTUNREACH {
 		t.Fatalf("connect to a silent neighbour: %v, want EHOSTUNREACH", err)
 	}
+}
+
+// TestPollSockets drives waiter.Poll (what poll(2) will use) over a
+// listener and a datagram socket.
+func TestPollSockets(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	lst := listener(t, lb, tcpip.FullAddr{Port: 80})
+	udp := mustSocket(t, lb, socket.Datagram)
+	udp.Bind(tcpip.FullAddr{Port: 53})
+	items := []waiter.PollItem{{W: lst, Events: waiter.EventIn}, {W: udp, Events: waiter.EventIn}}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if n, err := waiter.Poll(short, items); n != 0 || err != nil {
+		t.Fatalf("idle Poll = %d, %v", n, err)
+	}
+	go func() {
+		c, _ := la.Socket(socket.Stream)
+		c.Connect(context.Background(), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})
+	}()
+	if n, err := waiter.Poll(ctx(t), items); n != 1 || err != nil || items[0].Revents != waiter.EventIn {
+		t.Fatalf("Poll after connect = %d, %v, listener %#x", n, err, items[0].Revents)
+	}
+	cli := mustSocket(t, la, socket.Datagram)
+	cli.SendTo(ctx(t), []byte("q"), tcpip.FullAddr{Addr: nettest.AddrB, Port: 53})
+	nettest.Poll(t, timeout, "datagram", func() bool {
+		n, _ := waiter.Poll(ctx(t), items)
+		return n == 2
+	})
+}
+
+var _ waiter.Waitable = socket.Socket(nil)
+
+// TestDontWait: a context whose deadline has passed makes one call
+// non-blocking (MSG_DONTWAIT) without touching the socket's mode.
+func TestDontWait(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	past, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	if _, _, err := srv.Accept(past); err != syscall.EAGAIN {
+		t.Errorf("Accept: %v, want EAGAIN", err)
+	}
+	cli := mustSocket(t, la, socket.Stream)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Read(past, make([]byte, 1)); err != syscall.EAGAIN {
+		t.Errorf("stream Read: %v, want EAGAIN", err)
+	}
+	d := mustSocket(t, lb, socket.Datagram)
+	d.Bind(tcpip.FullAddr{Port: 53})
+	if _, _, err := d.RecvFrom(past, make([]byte, 1)); err != syscall.EAGAIN {
+		t.Errorf("datagram RecvFrom: %v, want EAGAIN", err)
+	}
+	// Data already there is returned at once.
+	cli.Write(ctx(t), []byte("x"))
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	nettest.Poll(t, timeout, "data", func() bool { return conn.Readiness(waiter.EventIn) != 0 })
+	if n, err := conn.Read(past, make([]byte, 1)); n != 1 || err != nil {
+		t.Errorf("Read with data queued: %d, %v", n, err)
+	}
+}
+
+// TestEpollEdgeTriggered uses a waiter.Set the way Go's netpoller uses
+// epoll: every socket edge-triggered for in, out and read hang-up.
+func TestEpollEdgeTriggered(t *testing.T) {
+	cli, conn := streamPair(t)
+	conn.SetNonblocking(true)
+	set := waiter.NewSet()
+	set.Add(5, conn, waiter.EventIn|waiter.EventOut|waiter.EventRdHup|waiter.EdgeTriggered, 5)
+	out := make([]waiter.Ready, 4)
+	wait := func(want waiter.Events) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for time.Now().Before(deadline) {
+			n, err := set.Wait(ctx(t), out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 && out[0].Events&want == want {
+				return
+			}
+		}
+		t.Fatalf("no report of %#x", want)
+	}
+	wait(waiter.EventOut) // writable from the start
+	cli.Write(ctx(t), []byte("one"))
+	wait(waiter.EventIn)
+	buf := make([]byte, 10)
+	for {
+		if _, err := conn.Read(ctx(t), buf); err == syscall.EAGAIN {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli.Write(ctx(t), []byte("two"))
+	wait(waiter.EventIn)
+	cli.Close()
+	wait(waiter.EventIn | waiter.EventRdHup)
 }

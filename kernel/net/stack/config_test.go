@@ -76,6 +76,11 @@ func TestUnconfiguredInterface(t *testing.T) {
 	if len(info) != 2 || info[1].Addr != nettest.AddrB || info[1].Subnet.Bits != 24 || !info[0].Loopback {
 		t.Fatalf("NICs: %+v", info)
 	}
+	// Out: DISCOVER, our gratuitous ARP, the ARP request, REQUEST. In: the
+	// server's gratuitous ARP, OFFER, the ARP reply.
+	if e := info[1]; e.TxPackets != 4 || e.RxPackets != 3 || e.TxBytes < 4*42 || e.RxBytes < 3*42 {
+		t.Fatalf("counters: %+v", e)
+	}
 }
 
 func TestProtocolUnreachableAndNetstat(t *testing.T) {

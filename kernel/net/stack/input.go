@@ -87,3 +87,18 @@ func (s *Stack) accept(n *nic, h *ipv4.Header, linkBroadcast bool) (broadcast, o
 	}
 	return false, s.IsLocal(dst)
 }
+
+// reassemblyTimeout answers a datagram that never completed with ICMP time
+// exceeded, code 1 (RFC 792; RFC 1122 3.3.2: only when its first fragment
+// arrived, which is when the reassembler calls this).
+func (s *Stack) reassemblyTimeout(first ipv4.Header, start []byte) {
+	if !s.IsLocal(first.Dst) {
+		return // a broadcast or someone else's: no error
+	}
+	orig := make([]byte, ipv4.HeaderLen+len(start))
+	first.TotalLen = max(first.TotalLen, len(orig))
+	ipv4.Encode(orig, &first)
+	copy(orig[ipv4.HeaderLen:], start)
+	info := tcpip.PacketInfo{Src: first.Src, Dst: first.Dst, TTL: first.TTL}
+	s.icmp.SendError(icmp.TypeTimeExceeded, icmp.CodeReassemblyTimeout, info, orig)
+}

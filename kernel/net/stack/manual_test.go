@@ -173,6 +173,40 @@ func TestIPv4Input(t *testing.T) {
 	if d, _ := h.s.Reassembly().Pending(); d != 0 || h.s.Reassembly().Stats.Timeouts.Value() != 1 {
 		t.Fatal("fragment not timed out")
 	}
+	// Its first fragment came, so the sender hears time exceeded (code 1),
+	// quoting that fragment's header and first 8 bytes.
+	out = ipOnly(h.dev.Take()) // the stale ARP entry is re-probed too
+	if len(out) != 1 {
+		t.Fatalf("sent %d datagrams after the timeout, want 1 time exceeded", len(out))
+	}
+	_, ipb, _ = ethernet.Parse(out[0])
+	ih, body, _ = ipv4.Parse(ipb)
+	m, quote, err = icmp.Parse(body)
+	if err != nil || ih.Dst != peerAddr || m.Type != icmp.TypeTimeExceeded || m.Code != icmp.CodeReassemblyTimeout || len(quote) != ipv4.HeaderLen+8 {
+		t.Fatalf("ICMP %+v to %v, quote %d bytes, %v", m, ih.Dst, len(quote), err)
+	}
+	if id := int(quote[4])<<8 | int(quote[5]); id != 77 || quote[9] != tcpip.ProtoUDP {
+		t.Fatalf("quoted header % x: id %d", quote[:ipv4.HeaderLen], id)
+	}
+	// A lone later fragment times out silently.
+	f2 := base
+	f2.FragOffset, f2.ID = 8, 78
+	h.dev.Inject(ipFrame(f2, make([]byte, 16)))
+	h.clk.Advance(31 * time.Second)
+	if n := len(ipOnly(h.dev.Take())); n != 0 {
+		t.Fatalf("sent %d datagrams for a datagram without its first fragment", n)
+	}
+}
+
+// ipOnly keeps the IPv4 frames of frames.
+func ipOnly(frames [][]byte) [][]byte {
+	var out [][]byte
+	for _, f := range frames {
+		if h, _, err := ethernet.Parse(f); err == nil && h.Type == ethernet.TypeIPv4 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TestARPQueueThenSend: a packet to an unresolved neighbour waits for the
@@ -240,5 +274,30 @@ func TestNeighbourUnreachable(t *testing.T) {
 	}
 	if _, _, err := ep.RecvFrom(make([]byte, 10)); err != syscall.EHOSTUNREACH {
 		t.Fatalf("RecvFrom after ARP failure: %v, want EHOSTUNREACH", err)
+	}
+}
+
+// TestBroadcastSkipsUnicastBound: a socket bound to a unicast address does
+// not receive broadcasts; a wildcard one on the same port does.
+func TestBroadcastSkipsUnicastBound(t *testing.T) {
+	h := newHost(t)
+	specific := h.s.UDP().NewEndpoint()
+	defer specific.Close()
+	specific.Bind(tcpip.FullAddr{Addr: fuzzAddr, Port: 67})
+	wild := h.s.UDP().NewEndpoint()
+	defer wild.Close()
+	if err := wild.Bind(tcpip.FullAddr{Addr: tcpip.BroadcastAddr, Port: 67}); err != nil {
+		t.Fatal(err)
+	}
+	b := ipv4.Header{Src: peerAddr, Dst: tcpip.BroadcastAddr, Protocol: tcpip.ProtoUDP}
+	f := ipFrame(b, udpTo(tcpip.BroadcastAddr, 67, []byte("to all")))
+	copy(f[0:6], tcpip.BroadcastMAC[:])
+	h.dev.Inject(f)
+	buf := make([]byte, 10)
+	if _, _, err := specific.RecvFrom(buf); err != syscall.EAGAIN {
+		t.Errorf("unicast-bound socket: %v, want EAGAIN", err)
+	}
+	if n, _, err := wild.RecvFrom(buf); err != nil || string(buf[:n]) != "to all" {
+		t.Errorf("broadcast-bound socket: %q, %v", buf[:n], err)
 	}
 }

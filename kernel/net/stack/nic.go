@@ -23,6 +23,12 @@ type nic struct {
 	loopback bool
 	arp      *arp.Cache // nil on loopback
 	addr     atomic.Pointer[ifaddr]
+	stats    NICStats
+}
+
+// NICStats are one interface's counters (what ifconfig prints).
+type NICStats struct {
+	RxPackets, RxBytes, TxPackets, TxBytes, TxErrors tcpip.Counter
 }
 
 // ifaddr is an interface's address, replaced whole when it changes.
@@ -35,6 +41,8 @@ type ifaddr struct {
 func (n *nic) DeliverFrame(frame []byte) {
 	st := &n.s.Stats.Link
 	st.InFrames.Inc()
+	n.stats.RxPackets.Inc()
+	n.stats.RxBytes.Add(uint64(len(frame)))
 	h, payload, err := ethernet.Parse(frame)
 	if err != nil {
 		st.InErrors.Inc()
@@ -133,8 +141,11 @@ func (n *nic) Unreachable(frame []byte) {
 func (n *nic) write(frame []byte) error {
 	if err := n.ep.WriteFrame(frame); err != nil {
 		n.s.Stats.Link.OutErrors.Inc()
+		n.stats.TxErrors.Inc()
 		return err
 	}
 	n.s.Stats.Link.OutFrames.Inc()
+	n.stats.TxPackets.Inc()
+	n.stats.TxBytes.Add(uint64(len(frame)))
 	return nil
 }

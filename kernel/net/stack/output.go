@@ -10,10 +10,24 @@ import (
 	"scone/kernel/net/tcpip"
 )
 
-// Route implements tcpip.NetworkLayer.
+// Route implements tcpip.NetworkLayer. As on Linux, the destination
+// 0.0.0.0 means this host (the source address, or 127.0.0.1); the returned
+// Route's Dst is the address actually used.
 func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 	if !src.IsUnspecified() && !s.IsLocal(src) {
 		return tcpip.Route{}, syscall.EADDRNOTAVAIL
+	}
+	if dst.IsUnspecified() {
+		dst = src
+		if dst.IsUnspecified() {
+			dst = tcpip.LoopbackAddr
+		}
+	}
+	if dst.IsMulticast() {
+		return tcpip.Route{}, syscall.ENETUNREACH // no multicast routing (IGMP)
+	}
+	if dst.IsLoopback() && !s.IsLocal(dst) {
+		return tcpip.Route{}, syscall.ENETUNREACH // a stack without loopback
 	}
 	if src.IsLoopback() && !s.IsLocal(dst) {
 		return tcpip.Route{}, syscall.EINVAL // 127/8 never leaves the host (Linux says EINVAL too)
@@ -61,6 +75,9 @@ func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
 	}
 	if dst == tcpip.BroadcastAddr {
 		return s.routeVia(n, src, dst, dst)
+	}
+	if dst.IsUnspecified() || dst.IsMulticast() {
+		return tcpip.Route{}, syscall.ENETUNREACH
 	}
 	e, ok := s.routes.LookupNIC(id, dst)
 	if !ok {

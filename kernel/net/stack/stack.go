@@ -68,6 +68,9 @@ func New(opts Options) *Stack {
 		opts.TTL = ipv4.DefaultTTL
 	}
 	s := &Stack{clock: opts.Clock, opts: opts}
+	if opts.Reassembly.OnTimeout == nil {
+		opts.Reassembly.OnTimeout = s.reassemblyTimeout
+	}
 	s.reasm = ipv4.NewReassembler(opts.Reassembly, opts.Clock)
 	s.icmp = icmp.New(s, opts.Clock, s.transport)
 	s.udp = udp.New(s)
@@ -145,13 +148,20 @@ type NICInfo struct {
 	Loopback bool
 	Addr     tcpip.Addr // unspecified if none
 	Subnet   tcpip.Subnet
+	// Counters since the interface was added.
+	RxPackets, RxBytes, TxPackets, TxBytes, TxErrors uint64
 }
 
 // NICs returns every interface.
 func (s *Stack) NICs() []NICInfo {
 	var out []NICInfo
 	for _, n := range *s.nics.Load() {
-		info := NICInfo{ID: n.id, Name: n.name, MAC: n.mac, MTU: n.mtu, Loopback: n.loopback}
+		st := &n.stats
+		info := NICInfo{
+			ID: n.id, Name: n.name, MAC: n.mac, MTU: n.mtu, Loopback: n.loopback,
+			RxPackets: st.RxPackets.Value(), RxBytes: st.RxBytes.Value(),
+			TxPackets: st.TxPackets.Value(), TxBytes: st.TxBytes.Value(), TxErrors: st.TxErrors.Value(),
+		}
 		if a := n.addr.Load(); a != nil {
 			info.Addr, info.Subnet = a.addr, a.subnet
 		}

@@ -212,14 +212,22 @@ func TestLoopbackAndLocalAddress(t *testing.T) {
 	srv := bound(t, p.A.UDP(), tcpip.FullAddr{Port: 53})
 	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
 	sent := p.EndA.Out().Stats.Sent.Value() // the gratuitous ARP
-	for _, dst := range []tcpip.Addr{tcpip.LoopbackAddr, nettest.AddrA} {
+	for _, dst := range []tcpip.Addr{tcpip.LoopbackAddr, nettest.AddrA, tcpip.AnyAddr} {
 		to := tcpip.FullAddr{Addr: dst, Port: 53}
 		if _, err := cli.SendTo(bytes.Repeat([]byte("x"), 30000), &to); err != nil {
 			t.Fatal(err)
 		}
-		if got, from := recv(t, srv); len(got) != 30000 || from.Addr != dst {
+		want := dst
+		if dst.IsUnspecified() {
+			want = tcpip.LoopbackAddr // 0.0.0.0 means this host, as on Linux
+		}
+		if got, from := recv(t, srv); len(got) != 30000 || from.Addr != want {
 			t.Fatalf("to %v: got %d bytes from %v", dst, len(got), from)
 		}
+	}
+	to := tcpip.FullAddr{Addr: tcpip.AddrFrom4(224, 0, 0, 251), Port: 5353}
+	if _, err := cli.SendTo([]byte("mdns?"), &to); err != syscall.ENETUNREACH {
+		t.Fatalf("multicast send: %v, want ENETUNREACH", err)
 	}
 	if p.EndA.Out().Stats.Sent.Value() != sent {
 		t.Fatal("local traffic went out on the wire")

@@ -82,10 +82,11 @@ func (e *Endpoint) ackNewData(ack seqnum) {
 	}
 	e.retries, e.backoff = 0, 0 // new data got through: the path works
 	e.congestionOnAck(ack, acked)
+	e.tlpSent = false
 	if e.sndUna == e.sndMax {
 		e.stopTimer()
-	} else if e.timerKind == timerRTO {
-		e.timerAt = now.Add(e.curRTO()) // restart (RFC 6298 section 5.3), lazily
+	} else if e.timerKind == timerRTO || e.timerKind == timerTLP || e.timerKind == timerRACK {
+		e.armLossTimer() // restart (RFC 6298 section 5.3); cheap when the deadline only moves later
 	}
 	if f := e.snd.free(); f > 0 && (f >= e.snd.limit/4 || f == acked) {
 		e.notify(waiter.EventOut)
@@ -157,8 +158,12 @@ func (e *Endpoint) dupAck() {
 	// segments the timeout resent needlessly.
 	// With SACK, enough data reported above SND.UNA also means a loss
 	// (RFC 6675 section 5's IsLost).
+	// After a tail loss probe, a SACK of the last segment sent means that
+	// everything unSACKed before it is lost (RFC 8985 section 7.4).
 	thresh := e.dupThresh()
-	if e.dupAcks != thresh && !(e.sackOK && e.dupAcks < thresh && e.sb.covered(e.sndUna, e.sndMax) >= thresh*mss) {
+	probeAnswered := e.tlpSent && e.sackOK && !e.sb.empty() && e.sb.high() == e.sndMax
+	if e.dupAcks != thresh && !probeAnswered &&
+		!(e.sackOK && e.dupAcks < thresh && e.sb.covered(e.sndUna, e.sndMax) >= thresh*mss) {
 		return // output's limited transmit may send new data meanwhile
 	}
 	if !e.sndUna.gt(e.recover) && !(e.cwnd > mss && int(e.sndUna-e.prevUna) <= 4*mss) {
@@ -168,6 +173,9 @@ func (e *Endpoint) dupAck() {
 	e.ssthresh = max(flight/2, 2*mss)
 	e.recover = e.sndMax - 1
 	e.inRecovery = true
+	if e.timerKind == timerTLP {
+		e.armTimer(timerRTO, e.curRTO()) // no probes during recovery
+	}
 	e.p.stats.fastRetrans.Add(1)
 	if e.sackOK {
 		e.enterSACKRecovery()

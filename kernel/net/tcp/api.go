@@ -89,13 +89,12 @@ func (e *Endpoint) Connect(ctx context.Context, remote tcpip.FullAddr) error {
 // (ECONNRESET, ETIMEDOUT, ...) once, EAGAIN when non-blocking and nothing
 // is ready, and EINTR or EAGAIN when ctx is cancelled or its deadline passes.
 func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil // as recv(2) with a zero length: never blocks
+	}
 	e.mu.Lock()
 	for {
 		if e.rcv.len() > 0 {
-			if len(b) == 0 {
-				e.mu.Unlock()
-				return 0, nil
-			}
 			n := e.rcv.read(b)
 			if e.ooo.empty() {
 				e.rcv.rewind()
@@ -137,6 +136,9 @@ func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
 // ends. A non-blocking Write queues what fits and returns that count with
 // a nil error, or EAGAIN when nothing fits.
 func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
 	e.mu.Lock()
 	n := 0
 	for {

@@ -20,9 +20,12 @@
 //	e.LocalAddr(); e.RemoteAddr()
 //	e.SetNoDelay(on); e.SetNonblocking(on)
 //	e.SetSendBufferSize(n); e.SetReceiveBufferSize(n)
+//	e.SetKeepAlive(on); e.SetKeepAliveParams(idle, interval, count)
 //	e.Readiness(); e.Queue()         // for poll and epoll
 //	e.Error()                        // SO_ERROR: take the pending error
+//	e.Info()                         // TCP_INFO: state, RTT, windows, queues
 //	p.Stats()                        // netstat -s counters
+//	p.Connections()                  // netstat/ss: every listener and connection
 //
 // Errors are syscall.Errno values, as Linux returns them: ECONNREFUSED,
 // ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EISCONN, EALREADY, EINPROGRESS,
@@ -65,10 +68,15 @@
 //     blocks, newest first; the sender keeps a scoreboard and recovers with
 //     a simplified RFC 6675 (holes below the highest SACKed byte are lost;
 //     a pipe estimate keeps retransmissions and new data under the
-//     congestion window; after a timeout only unSACKed data is resent), and
-//     notices a lost retransmission when data sent after it is SACKed.
-//     Without SACK: NewReno fast recovery with partial ACKs and the ACK
-//     heuristic (RFC 6582).
+//     congestion window; the first hole is resent at once on entry; after a
+//     timeout only unSACKed data is resent). A lost retransmission is
+//     noticed, as RACK (RFC 8985) would, when data sent after it is SACKed
+//     or when it stays unacknowledged for SRTT+4*RTTVAR (a short timer in
+//     front of the RTO, at most three times per recovery). A tail loss
+//     probe (RFC 8985 section 7) goes out 2*SRTT after the last ACK so
+//     that losses at the end of a flight do not wait for the RTO. Without
+//     SACK: NewReno fast recovery with partial ACKs and the ACK heuristic
+//     (RFC 6582).
 //   - Delayed ACK (Options.DelayedACK, 40 ms by default) with an immediate
 //     ACK for every second full segment, out-of-order data, filled holes
 //     and FINs; Nagle's algorithm (SetNoDelay turns it off); sender and
@@ -79,8 +87,15 @@
 //     by the receive buffer.
 //   - Listen backlog: at most Options.MaxSynBacklog half-open connections
 //     per listener (each a small endpoint without buffers) and at most
-//     backlog completed ones; excess SYNs and completing ACKs are dropped.
-//     No SYN cookies.
+//     backlog completed ones. When the SYN queue is full, SYN cookies
+//     (RFC 4987) answer without keeping state, carrying MSS, window scale
+//     and SACK in the sequence number; Options.DisableSynCookies drops the
+//     SYNs instead. When the accept queue is full, SYNs and completing ACKs
+//     are dropped (the peer retransmits).
+//   - TIME-WAIT holds no buffers; at most Options.MaxTimeWait connections
+//     wait at once (beyond that the wait is skipped, as Linux does), and a
+//     new SYN with a higher sequence number reopens a four-tuple in
+//     TIME-WAIT.
 //   - Ephemeral ports from 32768-60999, unique per four-tuple. Binding
 //     behaves as Linux with SO_REUSEADDR: a port is taken by bound and
 //     listening endpoints, not by connections.
@@ -93,7 +108,11 @@
 //     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
 //   - Urgent data is not supported: the URG flag is ignored and the data
 //     delivered in line. Data carried on a SYN is not kept (the peer sends
-//     it again). No keep-alives, timestamps (RFC 7323 section 3) or D-SACK.
+//     it again). No timestamps (RFC 7323 section 3), D-SACK, PRR or
+//     pacing; congestion control is Reno/NewReno only (no CUBIC).
+//   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and
+//     SetKeepAliveParams (Linux's defaults: 2 h idle, 75 s apart, 9
+//     probes), then ETIMEDOUT.
 //
 // # Performance
 //

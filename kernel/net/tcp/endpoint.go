@@ -87,15 +87,19 @@ type Endpoint struct {
 	dupAcks        int
 	inRecovery     bool
 	recover        seqnum
-	prevUna        seqnum   // SND.UNA before the latest advance (RFC 6582 section 4.2)
-	sackOK         bool     // both sides sent SACK-permitted
-	sb             rangeSet // SACK scoreboard: what the peer holds above SND.UNA
-	rtxHigh        seqnum   // holes below this were retransmitted in this recovery
-	rtoRecovery    bool     // recovering after a timeout, with SACK information
-	rtoHigh        seqnum   // SND.MAX when the timeout fired
-	rtxProbe       seqnum   // first hole retransmitted in this pass
-	rtxMark        seqnum   // SND.MAX when rtxProbe was retransmitted
-	rtxProbing     bool     // watching rtxProbe for loss
+	prevUna        seqnum    // SND.UNA before the latest advance (RFC 6582 section 4.2)
+	sackOK         bool      // both sides sent SACK-permitted
+	sb             rangeSet  // SACK scoreboard: what the peer holds above SND.UNA
+	rtxHigh        seqnum    // holes below this were retransmitted in this recovery
+	rtoRecovery    bool      // recovering after a timeout, with SACK information
+	rtoHigh        seqnum    // SND.MAX when the timeout fired
+	rtxProbe       seqnum    // first hole retransmitted in this pass
+	rtxMark        seqnum    // SND.MAX when rtxProbe was retransmitted
+	rtxProbing     bool      // watching rtxProbe for loss
+	rtxProbeAt     time.Time // when rtxProbe was retransmitted
+	rackFires      int       // timer-driven re-retransmissions in this recovery
+	forceFirst     bool      // sackSend sends one hole even if the pipe is full
+	tlpSent        bool      // a tail loss probe is out for this flight
 
 	// Round-trip time and retransmission (RFC 6298).
 	srtt, rttvar, rto time.Duration
@@ -133,6 +137,13 @@ type Endpoint struct {
 
 	hdr     [maxHeaderLen]byte // reusable outgoing header
 	scratch []byte             // payload that wraps the send ring
+
+	// Keep-alive (keepalive.go).
+	kaOn               bool
+	kaIdle, kaInterval time.Duration
+	kaCount, kaProbes  int
+	ka                 clock.Timer
+	lastRecv           time.Time // when the peer was last heard
 
 	rdWake, wrWake chan struct{} // wake blocked readers / writers
 }
@@ -198,7 +209,7 @@ func (e *Endpoint) SetNonblocking(on bool) {
 // bytes already queued.
 func (e *Endpoint) SetSendBufferSize(n int) {
 	e.mu.Lock()
-	e.snd.limit = max(n, ringMinCap, e.snd.len())
+	e.snd.limit = max(min(n, maxBuffer), ringMinCap, e.snd.len())
 	e.mu.Unlock()
 }
 
@@ -206,7 +217,7 @@ func (e *Endpoint) SetSendBufferSize(n int) {
 // before connecting: the window scale is chosen from it at the handshake.
 func (e *Endpoint) SetReceiveBufferSize(n int) {
 	e.mu.Lock()
-	e.rcv.limit = max(n, ringMinCap, len(e.rcv.buf))
+	e.rcv.limit = max(min(n, maxBuffer), ringMinCap, len(e.rcv.buf))
 	e.mu.Unlock()
 }
 

@@ -32,9 +32,11 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzSegments feeds arbitrary segments, with valid checksums, to a
-// protocol that has a listener on port 80 and an established connection
-// from port 1000 of the peer: whatever arrives, nothing panics and the
-// connection's invariants hold.
+// protocol that has a listener on port 80 (with a tiny SYN queue, so SYN
+// cookies come into play), an established connection from port 1000 of
+// the peer (segments to port 0 are steered to it) and a connection in
+// SYN-SENT to port 1001 (steered there from port 1): whatever arrives,
+// nothing panics and the connection's invariants hold.
 func FuzzSegments(f *testing.F) {
 	var hb [maxHeaderLen]byte
 	seed := func(o outSegment, data []byte) {
@@ -47,21 +49,32 @@ func FuzzSegments(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, steps uint8) {
 		wd := time.AfterFunc(10*time.Second, func() { debug.SetTraceback("all"); panic("FuzzSegments: one input ran 10 s") })
 		defer wd.Stop()
-		r := newRawPeer(t, Options{})
+		r := newRawPeer(t, Options{MaxSynBacklog: 2}) // a third SYN gets a cookie
 		l := r.p.NewEndpoint()
 		l.Bind(tcpip.FullAddr{Port: 80})
 		l.Listen(4)
 		c := r.established()
 		c.e.Write(bg, make([]byte, 3000))
+		// And one connection left in SYN-SENT, to peer port 1001.
+		r.port = 1001
+		ss := r.p.NewEndpoint()
+		ss.SetNonblocking(true)
+		ss.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: 1001})
+		ssPort := r.recv()[0].srcPort
+		r.port = 1000
 		// Split the input into segments at most 1600 bytes long; point
 		// those addressed to port 0 at the connection, and fix checksums.
 		for len(b) >= headerLen {
 			n := min(len(b), 20+int(b[0])*8)
 			seg := append([]byte(nil), b[:n]...)
 			b = b[n:]
-			if binary.BigEndian.Uint16(seg[2:]) == 0 {
+			switch binary.BigEndian.Uint16(seg[2:]) {
+			case 0:
 				binary.BigEndian.PutUint16(seg[0:], r.port)
 				binary.BigEndian.PutUint16(seg[2:], c.lport)
+			case 1:
+				binary.BigEndian.PutUint16(seg[0:], 1001)
+				binary.BigEndian.PutUint16(seg[2:], ssPort)
 			}
 			seg[16], seg[17] = 0, 0
 			sum := tcpip.Checksum(seg, tcpip.PseudoHeaderSum(r.addr, addrA, tcpip.ProtoTCP, len(seg)))

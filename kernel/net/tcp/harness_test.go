@@ -130,3 +130,10 @@ func (c *conn) seg(flags uint8, data []byte) {
 		c.seq++
 	}
 }
+
+// origHeader is the start of a TCP header from lport to rport with
+// sequence number seq, as an ICMP error quotes it.
+func origHeader(lport, rport uint16, seq seqnum) []byte {
+	return []byte{byte(lport >> 8), byte(lport), byte(rport >> 8), byte(rport),
+		byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}
+}

@@ -145,7 +145,9 @@ func (e *Endpoint) synSentInput(seg *segment) {
 func (e *Endpoint) establish() {
 	now := e.p.clk.Now()
 	if e.retries == 0 {
-		e.rttSample(now.Sub(e.rttStart))
+		if !e.rttStart.IsZero() { // zero for a SYN-cookie connection
+			e.rttSample(now.Sub(e.rttStart))
+		}
 		e.cwnd = min(10*e.sndMSS, max(2*e.sndMSS, 14600)) // RFC 6928
 	} else {
 		e.cwnd = e.sndMSS // RFC 5681 section 3.1: the SYN was lost
@@ -154,6 +156,10 @@ func (e *Endpoint) establish() {
 	e.retries, e.backoff = 0, 0
 	e.stopTimer()
 	e.connected = true
+	e.lastRecv = now
+	if e.kaOn {
+		e.armKeepAlive()
+	}
 	if e.shutWr {
 		e.setState(StateFinWait1)
 	} else {
@@ -167,6 +173,9 @@ func (e *Endpoint) establish() {
 // SYN, ACK, data, FIN.
 func (e *Endpoint) input(seg *segment) {
 	e.ackNow = false
+	if e.kaOn {
+		e.lastRecv, e.kaProbes = e.p.clk.Now(), 0
+	}
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()
@@ -243,12 +252,16 @@ func (e *Endpoint) trim(seg *segment) bool {
 		return seg.seq.inWindow(e.rcvNxt, wnd)
 	case wnd == 0:
 		// Zero window: only the ACK, RST and URG information of an
-		// in-sequence segment is usable (RFC 9293 section 3.10.7.4).
+		// in-sequence segment is usable (RFC 9293 section 3.10.7.4). A
+		// bare FIN needs no buffer space, so it is taken too, as Linux
+		// does: EOF is not held up by a full buffer.
 		if seg.seq != e.rcvNxt {
 			return false
 		}
-		seg.data = nil
-		seg.flags &^= flagFIN | flagSYN
+		if len(seg.data) > 0 || seg.flags&flagSYN != 0 {
+			seg.data = nil
+			seg.flags &^= flagFIN | flagSYN
+		}
 		e.ackNow = true
 		return true
 	}

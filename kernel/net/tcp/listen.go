@@ -110,33 +110,36 @@ func (e *Endpoint) Accept(ctx context.Context) (*Endpoint, error) {
 // connection (RFC 9293 section 3.10.7.2). It reports false when the caller
 // should answer with a reset.
 func (e *Endpoint) listenInput(id connID, seg *segment) bool {
+	p := e.p
 	switch {
 	case seg.flags&flagRST != 0:
 		return true // ignore
 	case seg.flags&flagACK != 0:
-		return false // reset <SEQ=SEG.ACK>
+		// A returning SYN cookie, or else reset <SEQ=SEG.ACK>.
+		return seg.flags&flagSYN == 0 && !p.opts.DisableSynCookies && e.acceptCookie(id, seg)
 	case seg.flags&flagSYN == 0:
 		return true // neither: drop
 	}
-	p := e.p
 	l := e.lst
 	l.mu.Lock()
-	full := len(l.half) >= p.opts.MaxSynBacklog || len(l.accepted) >= l.backlog
+	acceptFull := len(l.accepted) >= l.backlog
+	synFull := len(l.half) >= p.opts.MaxSynBacklog
 	l.mu.Unlock()
-	if full {
+	switch {
+	case acceptFull:
+		p.stats.listenDrops.Add(1)
+		return true
+	case synFull && !p.opts.DisableSynCookies:
+		e.sendCookie(id, seg)
+		return true
+	case synFull:
 		p.stats.listenDrops.Add(1)
 		return true
 	}
-	r, err := p.net.Route(id.local.Addr, id.remote.Addr)
-	if err != nil {
+	c := e.newChild(id)
+	if c == nil {
 		return true
 	}
-	c := p.NewEndpoint()
-	c.mu.Lock()
-	c.id, c.bound, c.route, c.parent = id, true, r, e
-	c.noDelay = e.noDelay
-	c.snd.limit, c.rcv.limit = e.snd.limit, e.rcv.limit
-	c.initConn()
 	if p.register(c) != nil {
 		c.mu.Unlock()
 		return true
@@ -152,7 +155,7 @@ func (e *Endpoint) listenInput(id connID, seg *segment) bool {
 	return true
 }
 
-// established moves a passive child from the SYN queue to the accept
+// enqueueAccepted moves a passive child from the SYN queue to the accept
 // queue. It reports false, leaving the child in SYN-RECEIVED, when the
 // accept queue is full, and aborts the child if the listener has closed.
 func (c *Endpoint) enqueueAccepted() bool {

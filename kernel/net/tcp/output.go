@@ -208,8 +208,8 @@ func (e *Endpoint) sendData(seq seqnum, n int, fin bool) {
 func (e *Endpoint) armSendTimers() {
 	switch {
 	case e.sndMax != e.sndUna && e.sndNxt != e.sndUna:
-		if e.timerKind != timerRTO || e.timerAt.IsZero() {
-			e.armTimer(timerRTO, e.curRTO())
+		if e.timerKind != timerRTO && e.timerKind != timerTLP && e.timerKind != timerRACK || e.timerAt.IsZero() {
+			e.armLossTimer()
 		}
 	case e.snd.len() > int(e.sndNxt-e.sndUna):
 		if e.timerAt.IsZero() {

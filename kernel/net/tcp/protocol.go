@@ -13,19 +13,20 @@ import (
 
 // Options tune a Protocol. Zero fields take the documented defaults.
 type Options struct {
-	MSL             time.Duration // maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30 s)
-	InitialRTO      time.Duration // RTO before any RTT sample (RFC 6298: 1 s)
-	MinRTO          time.Duration // lower bound on the RTO (default 200 ms, as Linux; RFC 6298 suggests 1 s)
-	MaxRTO          time.Duration // upper bound on the backed-off RTO (default 60 s)
-	MaxRetries      int           // retransmissions of one segment before ETIMEDOUT (default 15)
-	SynRetries      int           // SYN or SYN-ACK retransmissions before giving up (default 6)
-	DelayedACK      time.Duration // longest an ACK is delayed (default 40 ms; at most 200 ms)
-	SendBuffer      int           // default per-connection send buffer (default 1 MiB)
-	ReceiveBuffer   int           // default per-connection receive buffer (default 1 MiB)
-	MaxSynBacklog   int           // half-open connections per listener (default 1024)
-	FinWait2Timeout time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
-	DisableSACK     bool          // do not offer or accept selective acknowledgements
-	MaxTimeWait     int           // connections kept in TIME-WAIT at once (default 32768)
+	MSL               time.Duration // maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30 s)
+	InitialRTO        time.Duration // RTO before any RTT sample (RFC 6298: 1 s)
+	MinRTO            time.Duration // lower bound on the RTO (default 200 ms, as Linux; RFC 6298 suggests 1 s)
+	MaxRTO            time.Duration // upper bound on the backed-off RTO (default 60 s)
+	MaxRetries        int           // retransmissions of one segment before ETIMEDOUT (default 15)
+	SynRetries        int           // SYN or SYN-ACK retransmissions before giving up (default 6)
+	DelayedACK        time.Duration // longest an ACK is delayed (default 40 ms; at most 200 ms)
+	SendBuffer        int           // default per-connection send buffer (default 1 MiB)
+	ReceiveBuffer     int           // default per-connection receive buffer (default 1 MiB)
+	MaxSynBacklog     int           // half-open connections per listener (default 1024)
+	FinWait2Timeout   time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
+	DisableSACK       bool          // do not offer or accept selective acknowledgements
+	MaxTimeWait       int           // connections kept in TIME-WAIT at once (default 32768)
+	DisableSynCookies bool          // drop SYNs when the SYN queue is full instead of sending cookies
 }
 
 func (o *Options) setDefaults() {
@@ -52,6 +53,8 @@ func (o *Options) setDefaults() {
 	defInt(&o.SynRetries, 6)
 	defInt(&o.SendBuffer, 1<<20)
 	defInt(&o.ReceiveBuffer, 1<<20)
+	o.SendBuffer = min(max(o.SendBuffer, ringMinCap), maxBuffer)
+	o.ReceiveBuffer = min(max(o.ReceiveBuffer, ringMinCap), maxBuffer)
 	defInt(&o.MaxSynBacklog, 1024)
 	defInt(&o.MaxTimeWait, 32768)
 }
@@ -60,7 +63,8 @@ func (o *Options) setDefaults() {
 const (
 	ephemeralFirst = 32768
 	ephemeralLast  = 60999
-	somaxconn      = 4096 // largest listen backlog
+	somaxconn      = 4096    // largest listen backlog
+	maxBuffer      = 1 << 30 // largest buffer: the most a scaled window can describe
 )
 
 // connID names a connection by its four-tuple.
@@ -71,11 +75,13 @@ type connID struct {
 // Protocol is TCP for one network stack. It implements
 // tcpip.TransportHandler; create endpoints with NewEndpoint.
 type Protocol struct {
-	net   tcpip.NetworkLayer
-	clk   clock.Clock
-	opts  Options
-	seed  maphash.Seed // keys initial sequence numbers (RFC 6528)
-	epoch time.Time    // the ISN clock counts 4 µs ticks from here
+	net        tcpip.NetworkLayer
+	clk        clock.Clock
+	opts       Options
+	seed       maphash.Seed // keys initial sequence numbers (RFC 6528)
+	cookieSeed maphash.Seed // keys SYN cookies
+	cookieSent atomic.Int64 // when the last SYN cookie went out (UnixNano of clk), 0 for never
+	epoch      time.Time    // the ISN clock counts 4 µs ticks from here
 
 	mu        sync.RWMutex
 	conns     map[connID]*Endpoint         // synchronised and half-open connections
@@ -84,8 +90,8 @@ type Protocol struct {
 	connPorts map[uint16]int               // local ports in use by conns
 	nextPort  uint32                       // ephemeral search start (RFC 6056 algorithm 1 with a counter)
 
-	rstMu  sync.Mutex // guards rstHdr
-	rstHdr [maxHeaderLen]byte
+	ctlMu  sync.Mutex // guards ctlHdr
+	ctlHdr [maxHeaderLen]byte
 
 	challengeMu     sync.Mutex
 	challengeSecond time.Time // RFC 5961 section 7: challenge ACKs are rate-limited
@@ -103,15 +109,16 @@ const challengeLimit = 1000
 func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol {
 	opts.setDefaults()
 	p := &Protocol{
-		net:       nl,
-		clk:       clk,
-		opts:      opts,
-		seed:      maphash.MakeSeed(),
-		epoch:     clk.Now(),
-		conns:     make(map[connID]*Endpoint),
-		listeners: make(map[tcpip.FullAddr]*Endpoint),
-		bound:     make(map[uint16][]*Endpoint),
-		connPorts: make(map[uint16]int),
+		net:        nl,
+		clk:        clk,
+		opts:       opts,
+		seed:       maphash.MakeSeed(),
+		cookieSeed: maphash.MakeSeed(),
+		epoch:      clk.Now(),
+		conns:      make(map[connID]*Endpoint),
+		listeners:  make(map[tcpip.FullAddr]*Endpoint),
+		bound:      make(map[uint16][]*Endpoint),
+		connPorts:  make(map[uint16]int),
 	}
 	p.nextPort = uint32(maphash.Comparable(p.seed, 0))
 	return p
@@ -199,16 +206,17 @@ func (p *Protocol) replyReset(id connID, seg *segment) {
 	p.sendControl(id, &o)
 }
 
-// sendControl sends a bare segment (a reset) not owned by any endpoint.
+// sendControl sends a segment owned by no endpoint: a reset, or a SYN-ACK
+// carrying a SYN cookie.
 func (p *Protocol) sendControl(id connID, o *outSegment) {
 	r, err := p.net.Route(id.local.Addr, id.remote.Addr)
 	if err != nil {
 		return
 	}
-	p.rstMu.Lock()
-	h := o.build(p.rstHdr[:], r.Src, r.Dst, nil)
+	p.ctlMu.Lock()
+	h := o.build(p.ctlHdr[:], r.Src, r.Dst, nil)
 	err = p.net.WritePacket(r, tcpip.ProtoTCP, h, nil)
-	p.rstMu.Unlock()
+	p.ctlMu.Unlock()
 	if err == nil {
 		p.stats.outSegs.Add(1)
 		if o.flags&flagRST != 0 {

@@ -1,5 +1,7 @@
 package tcp
 
+import "time"
+
 // Selective acknowledgement (RFC 2018) and SACK-based loss recovery, a
 // simplified form of RFC 6675. The receiver reports its out-of-order
 // ranges; the sender keeps them in a scoreboard and, in recovery,
@@ -77,10 +79,15 @@ func (e *Endpoint) pipe() int {
 }
 
 // enterSACKRecovery starts fast recovery with a SACK-capable peer.
+// The first lost segment is resent at once, whatever the pipe (RFC 6675
+// section 5, step 4.3).
 func (e *Endpoint) enterSACKRecovery() {
+	e.rackFires = 0
 	e.cwnd = e.ssthresh
 	e.rtxHigh = e.sndUna
+	e.forceFirst = true
 	e.sackSend()
+	e.forceFirst = false
 }
 
 // sackSend retransmits holes, then sends new data, while the pipe is
@@ -92,9 +99,9 @@ func (e *Endpoint) sackSend() {
 		limit = e.sndUna.add(mss) // no SACK yet: the first segment is the loss
 	}
 	dataEnd := e.sndUna.add(e.snd.len())
-	e.detectLostRetransmit()
+	force := e.detectLostRetransmit() || e.forceFirst
 	for i := 0; i < 64; i++ {
-		if p := e.pipe(); p > 0 && e.cwnd-p < mss {
+		if p := e.pipe(); p > 0 && e.cwnd-p < mss && !(i == 0 && force) {
 			break
 		}
 		hs, he, ok := e.sb.nextHole(seqMax(e.rtxHigh, e.sndUna), minSeq(limit, e.sndMax))
@@ -112,6 +119,8 @@ func (e *Endpoint) sackSend() {
 		}
 		if hs == e.sndUna {
 			e.rtxProbe, e.rtxMark, e.rtxProbing = hs, e.sndMax, true
+			e.rtxProbeAt = e.p.clk.Now()
+			e.armRACK()
 		}
 		e.sendData(hs, n, fin)
 		e.rtxHigh = hs.add(n)
@@ -123,24 +132,69 @@ func (e *Endpoint) sackSend() {
 }
 
 // detectLostRetransmit notices that the retransmission of the first hole
-// was itself lost: the peer has SACKed at least three segments sent after
-// it, yet SND.UNA has not passed it. Without this only the retransmission
-// timer would find out. The holes are then resent, and since the loss is
-// a new congestion signal the window is halved again.
-func (e *Endpoint) detectLostRetransmit() {
+// was itself lost, which otherwise only the retransmission timer (at
+// least MinRTO) would find out. Two signs, after RACK (RFC 8985): the peer
+// has SACKed three segments sent after the retransmission, or ACKs keep
+// coming but the retransmission is unacknowledged a round trip plus the
+// RTT variation after it went out. The holes are then resent. The window
+// is not cut again: this is still the loss event that started recovery.
+// It reports whether it found a loss; the first hole then goes out at once.
+func (e *Endpoint) detectLostRetransmit() bool {
 	if !e.rtxProbing {
-		return
+		return false
 	}
+	now := e.p.clk.Now()
 	if e.sndUna.gt(e.rtxProbe) {
 		e.rtxProbing = false
-		return
+		if e.sndUna.lt(e.rtxHigh) {
+			// The new first hole was retransmitted earlier in this pass:
+			// watch it from now on (a conservative start time).
+			e.rtxProbe, e.rtxMark, e.rtxProbing, e.rtxProbeAt = e.sndUna, e.sndMax, true, now
+		}
+		return false
 	}
-	if e.sb.empty() || int(int32(e.sb.high()-e.rtxMark)) < 3*e.sndMSS {
-		return
+	bySACK := !e.sb.empty() && int(int32(e.sb.high()-e.rtxMark)) >= 3*e.sndMSS
+	byTime := e.srtt > 0 && now.Sub(e.rtxProbeAt) > e.rackWait()
+	if !bySACK && !byTime {
+		return false
 	}
 	e.rtxProbing = false
 	e.p.stats.lostRetrans.Add(1)
 	e.rtxHigh = e.sndUna
-	e.ssthresh = max(e.pipe()/2, 2*e.sndMSS)
-	e.cwnd = e.ssthresh
+	return true
+}
+
+// rackWait is how long a retransmission may go unacknowledged before it
+// is taken as lost: a smoothed round trip plus four deviations.
+func (e *Endpoint) rackWait() time.Duration {
+	return e.srtt + max(4*e.rttvar, time.Millisecond)
+}
+
+// maxRACKFires bounds the timer-driven re-retransmissions in one recovery
+// episode; past it, only the retransmission timer (with its backoff and
+// retry limit) acts, so a dead peer still times out.
+const maxRACKFires = 3
+
+// armRACK makes the main timer check the first hole's retransmission after
+// rackWait, instead of waiting for the RTO, when ACKs might stop coming.
+func (e *Endpoint) armRACK() {
+	if e.srtt > 0 && e.rackFires < maxRACKFires && e.rackWait() < e.curRTO() {
+		e.armTimer(timerRACK, e.rackWait())
+	}
+}
+
+// rackTimeout fires when the first hole's retransmission has gone
+// unacknowledged for rackWait: it is resent, and the RTO stands behind.
+func (e *Endpoint) rackTimeout() {
+	e.armTimer(timerRTO, e.curRTO())
+	if !e.inRecovery || !e.sackOK || !e.rtxProbing || e.sndUna.gt(e.rtxProbe) {
+		return
+	}
+	e.rackFires++
+	e.rtxProbing = false
+	e.p.stats.lostRetrans.Add(1)
+	e.rtxHigh = e.sndUna
+	e.forceFirst = true
+	e.sackSend()
+	e.forceFirst = false
 }

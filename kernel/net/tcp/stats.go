@@ -21,11 +21,16 @@ type Stats struct {
 	FastRetrans       uint64 // fast retransmits (RFC 5681 section 3.2)
 	PartialAcks       uint64 // NewReno partial acknowledgements (RFC 6582)
 	LostRetrans       uint64 // retransmissions found lost from SACK information
+	TailLossProbes    uint64 // tail loss probes sent (RFC 8985)
 	ListenOverflows   uint64 // handshakes completed while the accept queue was full
-	ListenDrops       uint64 // SYNs dropped because the SYN queue was full
+	ListenDrops       uint64 // SYNs dropped because a listen queue was full
+	SynCookiesSent    uint64 // SYN-ACKs sent with a cookie (SYN queue full)
+	SynCookiesRecv    uint64 // connections made from a returned cookie
+	SynCookiesFailed  uint64 // ACKs to a listener with an invalid cookie
 	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
 	OFODrops          uint64 // out-of-order segments dropped (too many holes)
 	ZeroWndProbes     uint64 // zero-window probes sent
+	KeepAliveProbes   uint64 // keep-alive probes sent
 	DelayedACKs       uint64 // ACKs sent by the delayed-ACK timer
 	ICMPErrors        uint64 // ICMP errors matched to a connection
 	ConnTimeouts      uint64 // connections aborted with ETIMEDOUT
@@ -40,6 +45,8 @@ type counters struct {
 	outRsts, inRsts, timeouts, fastRetrans, partialAcks, lostRetrans atomic.Uint64
 	listenOverflows, listenDrops, challengeACKs, ofoDrops            atomic.Uint64
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
+	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
+	tailLossProbes, keepAliveProbes                                  atomic.Uint64
 	timeWaitOverflows                                                atomic.Uint64
 }
 
@@ -53,9 +60,10 @@ func (p *Protocol) Stats() Stats {
 		RetransSegs: c.retransSegs.Load(), InErrs: c.inErrs.Load(),
 		InCsumErrors: c.inCsumErrors.Load(), OutRsts: c.outRsts.Load(), InRsts: c.inRsts.Load(),
 		Timeouts: c.timeouts.Load(), FastRetrans: c.fastRetrans.Load(),
-		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), ListenOverflows: c.listenOverflows.Load(),
-		ListenDrops: c.listenDrops.Load(), ChallengeACKs: c.challengeACKs.Load(),
-		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(),
+		PartialAcks: c.partialAcks.Load(), LostRetrans: c.lostRetrans.Load(), TailLossProbes: c.tailLossProbes.Load(), ListenOverflows: c.listenOverflows.Load(),
+		ListenDrops: c.listenDrops.Load(), SynCookiesSent: c.synCookiesSent.Load(),
+		SynCookiesRecv: c.synCookiesRecv.Load(), SynCookiesFailed: c.synCookiesFailed.Load(), ChallengeACKs: c.challengeACKs.Load(),
+		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(), KeepAliveProbes: c.keepAliveProbes.Load(),
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),
 		ConnTimeouts: c.connTimeouts.Load(), TimeWait: uint64(p.timeWait.Load()),
 		TimeWaitOverflows: c.timeWaitOverflows.Load(),

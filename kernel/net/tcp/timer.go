@@ -16,6 +16,8 @@ type timerKind int
 const (
 	timerNone timerKind = iota
 	timerRTO
+	timerTLP  // tail loss probe, standing in front of the RTO
+	timerRACK // check on a retransmission in recovery, in front of the RTO
 	timerPersist
 	timerTimeWait
 	timerFinWait2
@@ -63,6 +65,10 @@ func (e *Endpoint) onTimer() {
 	switch kind {
 	case timerRTO:
 		e.retransmitTimeout()
+	case timerTLP:
+		e.tailLossProbe()
+	case timerRACK:
+		e.rackTimeout()
 	case timerPersist:
 		e.persist()
 	case timerTimeWait, timerFinWait2:
@@ -223,6 +229,9 @@ func (e *Endpoint) closeLocked() {
 	}
 	if e.delack != nil {
 		e.delack.Stop()
+	}
+	if e.ka != nil {
+		e.ka.Stop()
 	}
 	e.delackSet = false
 	e.forgetChild()

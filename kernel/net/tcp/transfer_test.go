@@ -136,11 +136,13 @@ func TestTransfer(t *testing.T) {
 		size              int
 		loss, reorder, du float64
 		long              bool
+		noSACK            bool // NewReno recovery instead of SACK
 	}{
-		{"clean-64MiB", 64 * MiB, 0, 0, 0, false},
-		{"loss1-64MiB", 64 * MiB, 0.01, 0.02, 0.01, false},
-		{"loss5-64MiB", 64 * MiB, 0.05, 0.05, 0.01, false},
-		{"loss5-256MiB", 256 * MiB, 0.05, 0.05, 0.01, true},
+		{"clean-64MiB", 64 * MiB, 0, 0, 0, false, false},
+		{"loss1-64MiB", 64 * MiB, 0.01, 0.02, 0.01, false, false},
+		{"loss5-64MiB", 64 * MiB, 0.05, 0.05, 0.01, false, false},
+		{"loss5-nosack-64MiB", 64 * MiB, 0.05, 0.05, 0.01, false, true},
+		{"loss5-256MiB", 256 * MiB, 0.05, 0.05, 0.01, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +150,7 @@ func TestTransfer(t *testing.T) {
 				t.Skip("needs -long")
 			}
 			n := newSimNet(7)
-			pr := newPair(t, n, Options{})
+			pr := newPair(t, n, Options{DisableSACK: tc.noSACK})
 			n.loss, n.reorder, n.dup = tc.loss, tc.reorder, tc.du
 			start, fakeStart := time.Now(), n.clk.Now()
 			sent, got := pump(t, n, pr.client, pr.server, tc.size, time.Hour)
@@ -157,10 +159,10 @@ func TestTransfer(t *testing.T) {
 			}
 			wall, fake := time.Since(start), n.clk.Now().Sub(fakeStart)
 			st := pr.pa.Stats()
-			t.Logf("%d MiB: wall %v (%.0f MB/s of CPU), simulated %v (%.1f MB/s); segs out %d, retrans %d, fast retrans %d, timeouts %d, lost retransmissions %d",
+			t.Logf("%d MiB: wall %v (%.0f MB/s of CPU), simulated %v (%.1f MB/s); segs out %d, retrans %d, fast retrans %d, timeouts %d, lost retransmissions %d, tail loss probes %d",
 				tc.size/MiB, wall.Round(time.Millisecond), float64(tc.size)/wall.Seconds()/1e6,
 				fake.Round(time.Millisecond), float64(tc.size)/fake.Seconds()/1e6,
-				st.OutSegs, st.RetransSegs, st.FastRetrans, st.Timeouts, st.LostRetrans)
+				st.OutSegs, st.RetransSegs, st.FastRetrans, st.Timeouts, st.LostRetrans, st.TailLossProbes)
 		})
 	}
 }

@@ -2,6 +2,13 @@
 // stack shares: addresses, the Internet checksum, protocol numbers, and the
 // interfaces between the network layer (IPv4) and the transport protocols
 // (ICMP, UDP, TCP). It imports nothing but the standard library.
+//
+// The buffer rule holds across every interface of the stack: a buffer
+// passed down (WritePacket, a device's WriteFrame) or up (a Dispatcher's
+// DeliverFrame, HandlePacket, HandleControl) is borrowed for the call only.
+// The callee copies what it keeps; the caller may reuse the buffer as soon
+// as the call returns. That lets every layer use pooled or stack-allocated
+// buffers and keeps the hot path free of allocation.
 package tcpip
 
 import (

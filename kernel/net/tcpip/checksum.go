@@ -8,7 +8,10 @@ import (
 // Checksum returns the Internet checksum (RFC 1071) of b folded together with
 // an initial partial sum, not yet complemented. Complement the result before
 // writing it into a header; a received header whose checksum is correct
-// yields 0xffff when summed over in full.
+// yields 0xffff when summed over in full. To checksum data in pieces, pass
+// each result as the next call's initial value; every piece but the last
+// must have even length, or the later bytes land in the wrong half of
+// their 16-bit words.
 //
 // It is on every packet's path, so it adds 32-bit little-endian words into
 // four independent 64-bit accumulators (no carry chain between them, so

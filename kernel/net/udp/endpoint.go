@@ -146,6 +146,7 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	dst.Addr = r.Dst // the route may resolve 0.0.0.0 to this host
 	e.sendMu.Lock()
 	Encode(e.hdr[:], src, dst, b)
 	err = e.proto.net.WritePacket(r, tcpip.ProtoUDP, e.hdr[:], b)

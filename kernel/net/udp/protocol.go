@@ -63,7 +63,7 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 	}
 	from := tcpip.FullAddr{Addr: info.Src, Port: h.SrcPort}
 	p.mu.RLock()
-	e := p.lookup(info.Dst, h.DstPort, from, info.Broadcast)
+	e := p.lookup(info.Dst, h.DstPort, from)
 	p.mu.RUnlock()
 	if e == nil {
 		p.Stats.NoPorts.Inc()
@@ -88,7 +88,7 @@ func (p *Protocol) HandleControl(msg tcpip.ControlMessage, src, dst tcpip.Addr, 
 	local := tcpip.FullAddr{Addr: src, Port: binary.BigEndian.Uint16(orig[0:2])}
 	remote := tcpip.FullAddr{Addr: dst, Port: binary.BigEndian.Uint16(orig[2:4])}
 	p.mu.RLock()
-	e := p.lookup(local.Addr, local.Port, remote, false)
+	e := p.lookup(local.Addr, local.Port, remote)
 	p.mu.RUnlock()
 	if e != nil {
 		e.SetError(msg.Err, remote)
@@ -97,14 +97,16 @@ func (p *Protocol) HandleControl(msg tcpip.ControlMessage, src, dst tcpip.Addr, 
 
 // lookup finds the endpoint that should receive a datagram for dst:port
 // from the given peer: a connected endpoint beats an unconnected one, an
-// endpoint bound to the address beats a wildcard one. p.mu is held.
-func (p *Protocol) lookup(dst tcpip.Addr, port uint16, from tcpip.FullAddr, broadcast bool) *Endpoint {
+// endpoint bound to the address beats a wildcard one. As on Linux, a
+// broadcast reaches wildcard endpoints (and any bound to that broadcast
+// address), not those bound to a unicast address. p.mu is held.
+func (p *Protocol) lookup(dst tcpip.Addr, port uint16, from tcpip.FullAddr) *Endpoint {
 	var best *Endpoint
 	bestScore := -1
 	for _, e := range p.ports[port] {
 		score := 0
 		if !e.Local.Addr.IsUnspecified() {
-			if e.Local.Addr != dst && !broadcast {
+			if e.Local.Addr != dst {
 				continue
 			}
 			score++
