@@ -86,9 +86,10 @@ const defaultEnv = "GODEBUG=decoratemappings=0"
 
 // Auxiliary vector tags.
 const (
-	atNull   = 0
-	atPagesz = 6
-	atRandom = 25
+	atNull        = 0
+	atPagesz      = 6
+	atRandom      = 25
+	atSysinfoEhdr = 33
 )
 
 // buildInitStack lays out the Linux process stack that _rt0_amd64_linux
@@ -146,7 +147,7 @@ func buildInitStack() uintptr {
 		envc++
 	}
 
-	words := 1 + argc + 1 + envc + 1 + 6
+	words := 1 + argc + 1 + envc + 1 + 8
 	sp := (strs - uintptr(words)*8) &^ 15
 	w := (*[80]uint64)(unsafe.Pointer(ptr(sp)))
 	k := 0
@@ -164,7 +165,7 @@ func buildInitStack() uintptr {
 	}
 	w[k] = 0
 	k++
-	auxv := [6]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atNull, 0}
+	auxv := [8]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atSysinfoEhdr, uint64(buildVDSO()), atNull, 0}
 	for _, v := range auxv {
 		w[k] = v
 		k++

@@ -243,3 +243,45 @@ TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
 	MOVQ $·idleLoop(SB), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// vdsoClockGettime is the vDSO's __vdso_clock_gettime, called by the
+// runtime with the C ABI (DI = clock id, SI = *timespec, result in AX) in
+// thread context.  It computes what sysClockGettime would, from the same
+// variables, without entering the kernel.
+TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
+	CMPQ DI, $11
+	JHI bad
+	MOVQ DX, R9 // MULQ and RDTSC clobber DX; keep nothing else
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	SUBQ ·tscStart(SB), AX
+	MULQ ·nsMult(SB)
+	SHRQ $32, AX
+	SHLQ $32, DX
+	ORQ DX, AX // ns since boot = (delta * nsMult) >> 32
+	CMPQ DI, $0
+	JEQ wall
+	CMPQ DI, $5
+	JEQ wall
+	CMPQ DI, $11
+	JNE split
+wall:
+	ADDQ ·wallOffset(SB), AX
+split:
+	XORQ DX, DX
+	MOVQ $1000000000, R8
+	DIVQ R8
+	MOVQ AX, 0(SI)
+	MOVQ DX, 8(SI)
+	XORQ AX, AX
+	RET
+bad:
+	MOVQ $-22, AX // EINVAL
+	RET
+
+// func vdsoClockGettimeAddr() uintptr
+TEXT ·vdsoClockGettimeAddr(SB),NOSPLIT,$0-8
+	MOVQ $·vdsoClockGettime(SB), AX
+	MOVQ AX, ret+0(FP)
+	RET

@@ -73,6 +73,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&kernelStart), unsafe.Sizeof(kernelStart)},
 	{unsafe.Pointer(&kernelEnd), unsafe.Sizeof(kernelEnd)},
 	{unsafe.Pointer(&fileEnd), unsafe.Sizeof(fileEnd)},
+	{unsafe.Pointer(&vdsoImage), unsafe.Sizeof(vdsoImage)},
 }
 
 // isKernelData reports whether the page at va holds a machine variable.
