@@ -17,8 +17,9 @@ import (
 //		// read the device until it has nothing more
 //	}
 //
-// One goroutine per line may wait; the thread under it sleeps in the
-// kernel meanwhile, and the Go scheduler runs other goroutines.
+// Several goroutines may wait on one line (PCI devices share lines): all
+// wake when it fires.  The thread under each waiter sleeps in the kernel
+// meanwhile, and the Go scheduler runs other goroutines.
 func WaitIRQ(irq int) error {
 	_, _, e := syscall.Syscall(SysWaitIRQ, uintptr(irq), 0, 0)
 	if e != 0 {
