@@ -40,9 +40,14 @@ func tripleFault()
 func entry()
 func syscallEntry()
 func idleLoop()
-func vectorStub(i int) uintptr
-func syscallEntryAddr() uintptr
-func idleLoopAddr() uintptr
+func codeAddr(i int) uintptr
+
+// Indexes for codeAddr: 0-47 are the interrupt vectors' stubs.
+const (
+	codeSyscallEntry = 48 + iota
+	codeIdleLoop
+	codeVDSOClockGettime
+)
 
 // Segment selectors.  The user selectors are unused until user processes
 // exist; they are laid out for SYSRET (user data = STAR base + 8, user code
@@ -139,7 +144,7 @@ func initCPU() {
 		if v == 2 || v == 8 || v == 18 {
 			ist = 2
 		}
-		h := uint64(vectorStub(v))
+		h := uint64(codeAddr(v))
 		idt[2*v] = h&0xffff | selKernelCode<<16 | ist<<32 | 0x8e<<40 | (h>>16&0xffff)<<48
 		idt[2*v+1] = h >> 32
 	}
@@ -151,7 +156,7 @@ func initCPU() {
 
 	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE)
 	wrmsr(msrSTAR, uint64(selUserData-8)<<48|uint64(selKernelCode)<<32)
-	wrmsr(msrLSTAR, uint64(syscallEntryAddr()))
+	wrmsr(msrLSTAR, uint64(codeAddr(codeSyscallEntry)))
 	wrmsr(msrFMASK, rflagsMask)
 }
 

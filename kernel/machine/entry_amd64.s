@@ -173,7 +173,7 @@ VEC(vec45<>, 45)
 VEC(vec46<>, 46)
 VEC(vec47<>, 47)
 
-// vectors holds the entry address of each stub, for the IDT.
+// vectors holds the entry address of each stub, for the IDT,
 DATA vectors<>+0(SB)/8, $vec0<>(SB)
 DATA vectors<>+8(SB)/8, $vec1<>(SB)
 DATA vectors<>+16(SB)/8, $vec2<>(SB)
@@ -222,26 +222,19 @@ DATA vectors<>+352(SB)/8, $vec44<>(SB)
 DATA vectors<>+360(SB)/8, $vec45<>(SB)
 DATA vectors<>+368(SB)/8, $vec46<>(SB)
 DATA vectors<>+376(SB)/8, $vec47<>(SB)
-GLOBL vectors<>(SB), RODATA, $384
+// and after the 48 vectors, the other entry points Go code needs the
+// address of (see the codeXxx constants in cpu.go).
+DATA vectors<>+384(SB)/8, $·syscallEntry(SB)
+DATA vectors<>+392(SB)/8, $·idleLoop(SB)
+DATA vectors<>+400(SB)/8, $·vdsoClockGettime(SB)
+GLOBL vectors<>(SB), RODATA, $408
 
-// func vectorStub(i int) uintptr
-TEXT ·vectorStub(SB),NOSPLIT,$0-16
+// func codeAddr(i int) uintptr
+TEXT ·codeAddr(SB),NOSPLIT,$0-16
 	MOVQ i+0(FP), AX
 	MOVQ $vectors<>(SB), BX
 	MOVQ (BX)(AX*8), AX
 	MOVQ AX, ret+8(FP)
-	RET
-
-// func syscallEntryAddr() uintptr
-TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
-	MOVQ $·syscallEntry(SB), AX
-	MOVQ AX, ret+0(FP)
-	RET
-
-// func idleLoopAddr() uintptr
-TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
-	MOVQ $·idleLoop(SB), AX
-	MOVQ AX, ret+0(FP)
 	RET
 
 // vdsoClockGettime is the vDSO's __vdso_clock_gettime, called by the
@@ -278,10 +271,4 @@ split:
 	RET
 bad:
 	MOVQ $-22, AX // EINVAL
-	RET
-
-// func vdsoClockGettimeAddr() uintptr
-TEXT ·vdsoClockGettimeAddr(SB),NOSPLIT,$0-8
-	MOVQ $·vdsoClockGettime(SB), AX
-	MOVQ AX, ret+0(FP)
 	RET

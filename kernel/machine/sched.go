@@ -90,7 +90,7 @@ func fxArea(i int) uintptr {
 func initThreads() {
 	idle := &threads[0]
 	idle.state = tRunnable
-	idle.frame.RIP = uint64(idleLoopAddr())
+	idle.frame.RIP = uint64(codeAddr(codeIdleLoop))
 	idle.frame.CS = selKernelCode
 	idle.frame.SS = selKernelData
 	idle.frame.RFLAGS = 0x202

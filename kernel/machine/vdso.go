@@ -10,7 +10,6 @@ package machine
 // table, a SysV hash table, the symbol and version tables and strings.
 
 func vdsoClockGettime()
-func vdsoClockGettimeAddr() uintptr
 
 // Offsets in the image.
 const (
@@ -90,7 +89,7 @@ func buildVDSO() uintptr {
 	vdsoPut(sym, vdsoStrFunc, 4)
 	vdsoPut(sym+4, 0x12, 2) // st_info STB_GLOBAL|STT_FUNC, st_other 0
 	vdsoPut(sym+6, 1, 2)    // st_shndx: defined
-	vdsoPut(sym+8, uint64(vdsoClockGettimeAddr()-base), 8)
+	vdsoPut(sym+8, uint64(codeAddr(codeVDSOClockGettime)-base), 8)
 	vdsoPut(vdsoVersym+2, 2, 2) // symbol 1 has version index 2
 	// Version definitions: the base (the image's name), then LINUX_2.6.
 	for i, d := range [2]struct{ flags, ndx, hash, name, next uint64 }{{1, 1, 0, vdsoStrBase, 28}, {0, 2, linux26Hash, vdsoStrVersion, 0}} {

@@ -56,8 +56,8 @@ func TestVDSOImage(t *testing.T) {
 	if sym[4] != byte(elf.STB_GLOBAL)<<4|byte(elf.STT_FUNC) || le.Uint16(sym[6:]) == 0 {
 		t.Errorf("symbol info %#x shndx %d", sym[4], le.Uint16(sym[6:]))
 	}
-	if got := base + uintptr(le.Uint64(sym[8:])); got != vdsoClockGettimeAddr() {
-		t.Errorf("symbol resolves to %#x, want %#x", got, vdsoClockGettimeAddr())
+	if got := base + uintptr(le.Uint64(sym[8:])); got != codeAddr(codeVDSOClockGettime) {
+		t.Errorf("symbol resolves to %#x, want %#x", got, codeAddr(codeVDSOClockGettime))
 	}
 	// Its version: the verdef with LINUX_2.6's hash and name, not the base.
 	ver := le.Uint16(img[tags[elf.DT_VERSYM]+2*uint64(i):])
