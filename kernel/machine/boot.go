@@ -106,12 +106,9 @@ func buildInitStack() uintptr {
 	strs := top - 2048
 	memcopy(strs, addr(&cmdline), uintptr(cmdlineLen))
 	*(*byte)(ptr(strs + uintptr(cmdlineLen))) = 0
-	env := strs + uintptr(cmdlineLen) + 1
-	for i := 0; i < len(defaultEnv); i++ {
-		*(*byte)(ptr(env + uintptr(i))) = defaultEnv[i]
-	}
-	*(*byte)(ptr(env + uintptr(len(defaultEnv)))) = 0
-	rnd := (env + uintptr(len(defaultEnv)) + 16) &^ 15
+	env := putCString(strs+uintptr(cmdlineLen)+1, defaultEnv)
+	name := putCString(env+uintptr(len(defaultEnv))+1, "scone")
+	rnd := (name + uintptr(len("scone")) + 16) &^ 15
 	fillRandom(rnd, 16)
 
 	argc, envc := 0, 0
@@ -142,6 +139,10 @@ func buildInitStack() uintptr {
 			argc++
 		}
 	}
+	if argc == 0 { // a boot loader that passes no command line at all
+		argv[0] = name
+		argc = 1
+	}
 	if !haveGODEBUG && envc < len(envp)-1 {
 		envp[envc] = env
 		envc++
@@ -171,6 +172,17 @@ func buildInitStack() uintptr {
 		k++
 	}
 	return sp
+}
+
+// putCString writes s and a NUL at p and returns p.
+//
+//go:nosplit
+func putCString(p uintptr, s string) uintptr {
+	for i := 0; i < len(s); i++ {
+		*(*byte)(ptr(p + uintptr(i))) = s[i]
+	}
+	*(*byte)(ptr(p + uintptr(len(s)))) = 0
+	return p
 }
 
 // isEnvWord reports whether cmdline[start:end] is NAME=value with NAME made

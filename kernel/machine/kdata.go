@@ -51,7 +51,6 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&tscHz), unsafe.Sizeof(tscHz)},
 	{unsafe.Pointer(&nsMult), unsafe.Sizeof(nsMult)},
 	{unsafe.Pointer(&wallOffset), unsafe.Sizeof(wallOffset)},
-	{unsafe.Pointer(&ticks), unsafe.Sizeof(ticks)},
 	{unsafe.Pointer(&sigactions), unsafe.Sizeof(sigactions)},
 	{unsafe.Pointer(&sigcontextOrder), unsafe.Sizeof(sigcontextOrder)},
 	{unsafe.Pointer(&fds), unsafe.Sizeof(fds)},

@@ -279,3 +279,14 @@ func TestWaitIRQ(t *testing.T) {
 		t.Errorf("waiters after the interrupt: %d %d", a.state, b.state)
 	}
 }
+
+func TestInitStackEmptyCmdline(t *testing.T) {
+	cmdlineLen = 0
+	w := unsafe.Slice((*uint64)(ptr(buildInitStack())), 8)
+	if w[0] != 1 || w[2] != 0 {
+		t.Fatalf("argc %d, argv[1] %#x: want one argument", w[0], w[2])
+	}
+	if got := unsafe.String((*byte)(ptr(uintptr(w[1]))), 5); got != "scone" {
+		t.Errorf("argv[0] = %q, want scone", got)
+	}
+}
