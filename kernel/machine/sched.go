@@ -100,6 +100,7 @@ func initThreads() {
 	main.state = tRunnable
 	main.tid = 1
 	main.fsbase = idle.fsbase
+	main.altFlags = ssDisable // until the runtime's minit sets one
 	nthreads = 1
 	cur = 1
 	curFX = fxArea(1)
@@ -138,8 +139,8 @@ func pick() int {
 //
 //go:nosplit
 func switchTo(i int, f *Frame) {
-	if i != cur {
-		sliceStart = nanotime()
+	if i != cur || resched {
+		sliceStart = nanotime() // a new slice, even if nobody else could run
 	}
 	resched = false
 	cur = i
