@@ -73,6 +73,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&kernelEnd), unsafe.Sizeof(kernelEnd)},
 	{unsafe.Pointer(&fileEnd), unsafe.Sizeof(fileEnd)},
 	{unsafe.Pointer(&vdsoImage), unsafe.Sizeof(vdsoImage)},
+	{unsafe.Pointer(&ErrDMASize), unsafe.Sizeof(ErrDMASize)},
 }
 
 // isKernelData reports whether the page at va holds a machine variable.

@@ -134,6 +134,20 @@ func setWritable(root, start, end uintptr, w bool) {
 	}
 }
 
+// holdsRAM reports whether [pa, pa+n) overlaps a memory-map region that is
+// RAM (usable, ACPI or reserved-but-below-maxPhys firmware memory).
+//
+//go:nosplit
+func holdsRAM(pa, n uint64) bool {
+	for i := 0; i < memMapLen && i < len(memMap); i++ {
+		r := &memMap[i]
+		if r.Type != 2 && r.Base < pa+n && pa < r.Base+r.Len {
+			return true
+		}
+	}
+	return pa < 1<<20 // the first MiB: BIOS data, VGA, ROMs
+}
+
 // initPaging builds the kernel's page table and switches to it.  It runs on
 // the boot stub's identity map, so frames are reached by their physical
 // address until the switch.
@@ -156,8 +170,13 @@ func initPaging() bool {
 			return false
 		}
 	}
-	// The direct map, 2 MiB pages, up to the highest usable byte.
+	// The direct map, 2 MiB pages, of every chunk that holds RAM.  Chunks
+	// with none (the PCI hole below 4 GiB) stay unmapped, so that device
+	// registers can be mapped there uncached, with 4 KiB pages (mmio.go).
 	for pa := uintptr(0); pa < uintptr(maxPhys); pa += 1 << 21 {
+		if !holdsRAM(uint64(pa), 1<<21) {
+			continue
+		}
 		va := directMap + pa
 		table := kernelRoot
 		for shift := uint(39); shift > 21; shift -= 9 {

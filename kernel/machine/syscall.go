@@ -90,6 +90,10 @@ func doSyscall(t *thread) {
 		r = -int64(syscall.EINVAL) // PR_SET_VMA and friends: not supported
 	case SysWaitIRQ:
 		r = sysWaitIRQ(t, int64(a0))
+	case SysMapMMIO:
+		r = sysMapMMIO(uintptr(a0), uintptr(a1))
+	case SysAllocDMA:
+		r = sysAllocDMA(uintptr(a0))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)
