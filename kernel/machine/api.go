@@ -84,6 +84,12 @@ func Exit(status uint32) {
 	exitMachine(status)
 }
 
+// CrashTest faults in kernel context on purpose: the machine layer must
+// print the registers and end QEMU with FatalStatus, never hang.
+func CrashTest() {
+	syscall.RawSyscall(SysCrash, 0, 0, 0)
+}
+
 // Halt powers the machine off: Exit(0).
 func Halt() { Exit(0) }
 

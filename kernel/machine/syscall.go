@@ -94,6 +94,8 @@ func doSyscall(t *thread) {
 		r = sysMapMMIO(uintptr(a0), uintptr(a1))
 	case SysAllocDMA:
 		r = sysAllocDMA(uintptr(a0))
+	case SysCrash:
+		crashKernel()
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

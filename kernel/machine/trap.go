@@ -111,6 +111,21 @@ func fatal(msg string, f *Frame) {
 // FatalStatus is the exit status of a kernel that died in the machine layer.
 const FatalStatus = 0x70
 
+// SysCrash is a private system call that faults in kernel context on
+// purpose, so that tests can check that such a fault is reported and ends
+// the machine (see CrashTest).
+const SysCrash = 1003
+
+// crashKernel reads page 0 from kernel context: the nested page fault must
+// end in fatal.
+//
+//go:nosplit
+func crashKernel() {
+	if *(*uint64)(ptr(8)) == 0x5ca1ab1e {
+		printStr("page 0 is mapped\n")
+	}
+}
+
 // regNames names the words of a Frame ("" for vector and error).
 var regNames = [...]string{"r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",
 	"rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax", "", "", "rip", "cs", "rflags", "rsp", "ss"}

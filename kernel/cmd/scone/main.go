@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 
 	"scone/kernel/machine"
 	"scone/kernel/start"
@@ -18,6 +19,9 @@ func main() {
 	fmt.Printf("Scone, a Go kernel (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	printMemory()
 	fmt.Printf("clock: TSC at %d MHz; random: %s\n", machine.TSCHz()/1e6, machine.RandomSource())
+	if slices.Contains(os.Args[1:], "crashtest") {
+		machine.CrashTest() // a fault in kernel context: QEMU exits with machine.FatalStatus
+	}
 	start.Main(os.Args[1:])
 }
 
