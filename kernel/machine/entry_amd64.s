@@ -1,6 +1,12 @@
 // Kernel entry points: the boot entry from boot/boot.S, the interrupt and
 // exception vectors, the SYSCALL entry, and the idle loop.
 //
+// The CPU enters these stubs (and uses the descriptor tables and stacks)
+// through the trampoline: the kernel image's alias in PML4 slot 511, which
+// every page table will share (docs/machine.md).  The stubs use only
+// RIP-relative addresses, so running at the alias they reach the alias of
+// their data, the same frames.
+//
 // Every way into the kernel builds the same Frame on the kernel stack
 // (kstack): the CPU's interrupt frame (ss, rsp, rflags, cs, rip), an error
 // code, a vector number (256 for SYSCALL), then the general registers.  The
@@ -82,10 +88,12 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, AX
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
-	// An indirect call, so that the linker's nosplit budget (sized for the
+	// An indirect call through the table of absolute addresses: the stubs
+	// run in the trampoline alias (see below), Go code at its link address.
+	// Indirect also means that the linker's nosplit budget (sized for the
 	// guard area of a goroutine stack) starts afresh at trap rather than
 	// counting these pushes; the stack really in use is kstack, 64 KiB.
-	MOVQ $·trap(SB), BX
+	MOVQ vectors<>+(const_codeTrap*8)(SB), BX
 	CALL BX
 	ADDQ $16, SP
 	MOVL $0xc0000100, CX
@@ -227,7 +235,8 @@ DATA vectors<>+376(SB)/8, $vec47<>(SB)
 DATA vectors<>+384(SB)/8, $·syscallEntry(SB)
 DATA vectors<>+392(SB)/8, $·idleLoop(SB)
 DATA vectors<>+400(SB)/8, $·vdsoClockGettime(SB)
-GLOBL vectors<>(SB), RODATA, $408
+DATA vectors<>+408(SB)/8, $·trap(SB)
+GLOBL vectors<>(SB), RODATA, $416
 
 // func codeAddr(i int) uintptr
 TEXT ·codeAddr(SB),NOSPLIT,$0-16

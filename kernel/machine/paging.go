@@ -6,14 +6,17 @@ package machine
 //	0x0000_0000_0040_0000  the kernel image, identity-mapped with 4 KiB pages
 //	...below 2^47          the Go runtime's mmap regions, demand-paged
 //	0xffff_8000_0000_0000  the direct map of all physical memory (2 MiB pages)
-//	0xffff_ff80_0000_0000  reserved for the trampoline shared with user page
-//	                       tables (PML4 slot 511)
+//	0xffff_ff80_0000_0000  the trampoline (PML4 slot 511): an alias of the
+//	                       kernel image's present pages, through which the
+//	                       CPU enters the kernel; user page tables will
+//	                       share this slot
 //
 // Page 0 is never mapped: the runtime's nil checks rely on the fault.
 
 const (
-	directMap = 0xffff_8000_0000_0000
-	userTop   = 1 << 47 // the lower half: kernel image and mmap regions
+	directMap  = 0xffff_8000_0000_0000
+	trampoline = 0xffff_ff80_0000_0000
+	userTop    = 1 << 47 // the lower half: kernel image and mmap regions
 
 	ptePresent  = 1 << 0
 	pteWrite    = 1 << 1
@@ -29,6 +32,11 @@ var (
 
 //go:nosplit
 func phys2virt(p uintptr) uintptr { return p + physOff }
+
+// alias returns the trampoline address of a kernel-image address.
+//
+//go:nosplit
+func alias(va uintptr) uintptr { return trampoline + va }
 
 // walk returns the virtual address of the 4 KiB PTE for va in the page
 // table at root, creating intermediate tables if create is set.  It returns
@@ -166,7 +174,7 @@ func initPaging() bool {
 			freeFrame(va)
 			continue
 		}
-		if !mapPage(kernelRoot, va, va, pteWrite) {
+		if !mapPage(kernelRoot, va, va, pteWrite) || !mapPage(kernelRoot, alias(va), va, pteWrite) {
 			return false
 		}
 	}

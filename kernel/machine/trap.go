@@ -27,7 +27,7 @@ const (
 //go:nosplit
 func trap(f *Frame) {
 	if inTrap {
-		if f.Vector == vecPageFault && readCR2()&^(pageSize-1) == kstackGuard() {
+		if page := readCR2() &^ (pageSize - 1); f.Vector == vecPageFault && (page == kstackGuard() || page == alias(kstackGuard())) {
 			fatal("kernel stack overflow", f)
 		}
 		fatal("trap inside the kernel", f)
