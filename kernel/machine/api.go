@@ -52,6 +52,7 @@ type MemStats struct {
 	TotalPages uint64 // usable RAM
 	FreePages  uint64 // not allocated
 	UsedPages  uint64 // held: kernel image, page tables, pages the Go runtime touched
+	UserPages  uint64 // of those, held by user address spaces (pages and tables)
 }
 
 // Memory returns the current physical memory figures.
@@ -61,6 +62,7 @@ func Memory() MemStats {
 		TotalPages: freeFrames + usedFrames,
 		FreePages:  freeFrames,
 		UsedPages:  usedFrames,
+		UserPages:  userFrames,
 	}
 }
 

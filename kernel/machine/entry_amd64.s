@@ -50,10 +50,24 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·syscallSP(SB)
 	MOVQ $·kstack+const_kstackBytes(SB), SP
 	ANDQ $~15, SP
+	// SYSCALL does not say which ring it came from; userMode does (ring 3
+	// cannot write it).  The frame gets the caller's selectors, as an
+	// interrupt frame would have them.
+	CMPB ·userMode(SB), $0
+	JNE fromUser
 	PUSHQ $0x10
 	PUSHQ ·syscallSP(SB)
 	PUSHQ R11
 	PUSHQ $0x08
+	PUSHQ CX
+	PUSHQ $0
+	PUSHQ $256
+	JMP trapCommon<>(SB)
+fromUser:
+	PUSHQ $const_selUserData
+	PUSHQ ·syscallSP(SB)
+	PUSHQ R11
+	PUSHQ $const_selUserCode
 	PUSHQ CX
 	PUSHQ $0
 	PUSHQ $256
@@ -75,6 +89,14 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ R13
 	PUSHQ R14
 	PUSHQ R15
+	// From ring 3 the process's page table is live: switch to the
+	// kernel's before touching anything outside the trampoline.
+	MOVQ CR3, AX
+	MOVQ ·kernelRoot(SB), BX
+	CMPQ AX, BX
+	JEQ kernelCR3
+	MOVQ BX, CR3
+kernelCR3:
 	MOVQ ·curFX(SB), AX
 	FXSAVE64 (AX)
 	// Kernel context has no goroutine: point FS at dummyTLS, so that the
@@ -103,6 +125,14 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	WRMSR
 	MOVQ ·curFX(SB), AX
 	FXRSTOR64 (AX)
+	// The next thread's page table (a process's, for ring 3); from here
+	// on only the trampoline is touched.
+	MOVQ ·curCR3(SB), BX
+	MOVQ CR3, AX
+	CMPQ AX, BX
+	JEQ sameCR3
+	MOVQ BX, CR3
+sameCR3:
 	POPQ R15
 	POPQ R14
 	POPQ R13

@@ -102,6 +102,7 @@ func irqFired(irq int) {
 		if t.state == tBlocked && t.wait == waitIRQ && t.waitKey == uintptr(irq) {
 			wake(t, 0)
 			woken = true
+			resched = true // let the driver run now, not at the end of the slice
 		}
 	}
 	if !woken {

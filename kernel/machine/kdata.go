@@ -74,6 +74,10 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&fileEnd), unsafe.Sizeof(fileEnd)},
 	{unsafe.Pointer(&vdsoImage), unsafe.Sizeof(vdsoImage)},
 	{unsafe.Pointer(&ErrDMASize), unsafe.Sizeof(ErrDMASize)},
+	{unsafe.Pointer(&asRoots), unsafe.Sizeof(asRoots)},
+	{unsafe.Pointer(&userFrames), unsafe.Sizeof(userFrames)},
+	{unsafe.Pointer(&curCR3), unsafe.Sizeof(curCR3)},
+	{unsafe.Pointer(&userMode), unsafe.Sizeof(userMode)},
 }
 
 // isKernelData reports whether the page at va holds a machine variable.

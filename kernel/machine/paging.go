@@ -41,10 +41,15 @@ func alias(va uintptr) uintptr { return trampoline + va }
 // walk returns the virtual address of the 4 KiB PTE for va in the page
 // table at root, creating intermediate tables if create is set.  It returns
 // 0 if a table is missing (and not created), if a frame cannot be had, or
-// if va is covered by a huge page.
+// if va is covered by a huge page.  Tables created in a user address space
+// allow user access (the leaf decides).
 //
 //go:nosplit
 func walk(root, va uintptr, create bool) uintptr {
+	tflags := uint64(ptePresent | pteWrite)
+	if root != kernelRoot {
+		tflags |= pteUser
+	}
 	table := root
 	for shift := uint(39); shift > 12; shift -= 9 {
 		e := phys2virt(table) + (va>>shift&511)*8
@@ -57,7 +62,10 @@ func walk(root, va uintptr, create bool) uintptr {
 			if f == 0 {
 				return 0
 			}
-			pte = uint64(f) | ptePresent | pteWrite
+			if root != kernelRoot {
+				userFrames++
+			}
+			pte = uint64(f) | tflags
 			*(*uint64)(ptr(e)) = pte
 		} else if pte&pteHuge != 0 {
 			return 0

@@ -96,6 +96,16 @@ func doSyscall(t *thread) {
 		r = sysAllocDMA(uintptr(a0))
 	case SysCrash:
 		crashKernel()
+	case SysNewAddressSpace:
+		r = sysNewAddressSpace()
+	case SysFreeAddressSpace:
+		r = sysFreeAddressSpace(uintptr(a0))
+	case SysUserMap:
+		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+	case SysUserCopy:
+		r = sysUserCopy(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
+	case SysRunUser:
+		r = sysRunUser(t, uintptr(a0), uintptr(a1))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

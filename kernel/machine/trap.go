@@ -36,6 +36,8 @@ func trap(f *Frame) {
 	t := &threads[cur]
 	t.frame = *f
 	switch v := f.Vector; {
+	case f.CS&3 == 3:
+		fromUser(t, f)
 	case v == vecSyscall:
 		if cur == 0 {
 			fatal("system call from the idle loop", f)
@@ -52,8 +54,8 @@ func trap(f *Frame) {
 		exception(t, f)
 	}
 	next := pick()
-	if next != 0 {
-		deliverSignals(next)
+	if next != 0 && threads[next].user == 0 {
+		deliverSignals(next) // a thread in user mode gets them when it is back
 	}
 	switchTo(next, f)
 	inTrap = false

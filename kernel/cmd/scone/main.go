@@ -19,6 +19,9 @@ func main() {
 	fmt.Printf("Scone, a Go kernel (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	printMemory()
 	fmt.Printf("clock: TSC at %d MHz; random: %s\n", machine.TSCHz()/1e6, machine.RandomSource())
+	if slices.Contains(os.Args[1:], "usertest") {
+		machine.Exit(uint32(min(userTest(os.Stdout), 1)))
+	}
 	if slices.Contains(os.Args[1:], "crashtest") {
 		machine.CrashTest() // a fault in kernel context: QEMU exits with machine.FatalStatus
 	}
