@@ -245,7 +245,9 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 		return -int64(syscall.EFAULT)
 	}
 	r := (*UserRegs)(ptr(regs))
-	if r.RIP >= userTop || r.FSBase >= userTop {
+	// IRETQ to a non-canonical address would fault in ring 0: keep every
+	// address the CPU loads in the lower half.
+	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop {
 		return -int64(syscall.EINVAL)
 	}
 	t.kframe = t.frame
