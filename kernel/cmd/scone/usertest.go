@@ -106,21 +106,68 @@ func userTest(w io.Writer) (failed int) {
 			})
 		}},
 	}
-	for _, c := range cases {
-		err := runCase(code, stack, c.prog, c.run)
+	report := func(name string, err error) {
 		status := "ok"
 		if err != nil {
 			status = "FAIL: " + err.Error()
 			failed++
 		}
-		fmt.Fprintf(w, "usertest: %-10s %s\n", c.name, status)
+		fmt.Fprintf(w, "usertest: %-10s %s\n", name, status)
 	}
+	for _, c := range cases {
+		report(c.name, runCase(code, stack, c.prog, c.run))
+	}
+	report("parallel", parallel(code, stack))
 	if n := machine.Memory().UserPages; n != 0 {
 		fmt.Fprintf(w, "usertest: %d pages of freed address spaces still held\n", n)
 		failed++
 	}
-	fmt.Fprintf(w, "usertest: %d passed, %d failed\n", len(cases)-failed, failed)
+	fmt.Fprintf(w, "usertest: %d passed, %d failed\n", len(cases)+1-failed, failed)
 	return failed
+}
+
+// parallel runs four user programs at once, each on its own goroutine and
+// so, while in ring 3, on its own thread with its own page table: each
+// stores its RDI at the same address of its own address space and counts
+// in RAX.  Registers and memory must stay each program's own.
+func parallel(code, stack uintptr) error {
+	const data = 0x600000
+	prog := []byte{
+		0x48, 0x89, 0x3c, 0x25, 0, 0, 0x60, 0, // mov %rdi, 0x600000
+		0x48, 0xff, 0xc0, // inc %rax
+		0xeb, 0xf3, // jmp back
+	}
+	errs := make(chan error, 4)
+	for i := uint64(1); i <= 4; i++ {
+		go func() {
+			errs <- runCase(code, stack, prog, func(as *machine.AddressSpace, r *machine.UserRegs) error {
+				if err := as.Map(data, 4096, true); err != nil {
+					return err
+				}
+				r.RDI, r.RAX = i*0x1111, i<<32
+				for round := 0; round < 5; round++ {
+					if err := expect(as, r, machine.UserInterrupt, nil); err != nil {
+						return err
+					}
+				}
+				var b [8]byte
+				if err := as.CopyIn(b[:], data); err != nil {
+					return err
+				}
+				if got := binary.LittleEndian.Uint64(b[:]); got != i*0x1111 || r.RAX>>32 != i || uint32(r.RAX) == 0 {
+					return fmt.Errorf("program %d: memory %#x, rax %#x", i, got, r.RAX)
+				}
+				return nil
+			})
+		}()
+	}
+	var first error
+	for range 4 {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // sink keeps useSSE's work from being optimised away.
