@@ -2,7 +2,10 @@
 // the machine layer (kernel/machine) runs in ring 0 on the stock runtime.
 // By the time main runs, the runtime is up: goroutines, the garbage
 // collector and timers all work.  main reports the machine and hands over
-// to kernel/start.
+// to kernel/start, except for two command-line words that test the machine
+// layer itself: usertest runs programs in ring 3 (usertest.go) and
+// crashtest faults in kernel context, which must end QEMU with
+// machine.FatalStatus.
 package main
 
 import (
