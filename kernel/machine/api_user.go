@@ -46,6 +46,26 @@ func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
 	return nil
 }
 
+// Unmap frees the pages in [va, va+size); pages not mapped are skipped.
+func (as *AddressSpace) Unmap(va uintptr, size int) error {
+	if _, _, e := syscall.Syscall(SysUserUnmap, as.root, va, uintptr(size)); e != 0 {
+		return fmt.Errorf("machine: unmap %#x+%#x: %w", va, size, e)
+	}
+	return nil
+}
+
+// Protect makes the mapped pages in [va, va+size) writable or read-only.
+func (as *AddressSpace) Protect(va uintptr, size int, writable bool) error {
+	w := uintptr(0)
+	if writable {
+		w = 1
+	}
+	if _, _, e := syscall.Syscall6(SysUserProtect, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+		return fmt.Errorf("machine: protect %#x+%#x: %w", va, size, e)
+	}
+	return nil
+}
+
 // CopyOut copies b to user address va.
 func (as *AddressSpace) CopyOut(va uintptr, b []byte) error {
 	return as.copy(va, b, 1)

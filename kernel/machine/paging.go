@@ -88,28 +88,55 @@ func mapPage(root, va, pa uintptr, flags uint64) bool {
 }
 
 // unmapPages removes every 4 KiB mapping in [start, end), freeing the
-// frames, and skips whole tables that are absent.
+// frames.
 //
 //go:nosplit
 func unmapPages(root, start, end uintptr) {
-	for va := start; va < end; {
-		skip := pageTableGap(root, va)
-		if skip != 0 {
-			next := (va + skip) &^ (skip - 1)
-			if next <= va { // wrapped past the top
-				return
-			}
-			va = next
-			continue
+	for va := start; va < end; va += pageSize {
+		if va = nextPTE(root, va, end); va >= end {
+			return
 		}
 		e := walk(root, va, false)
 		pte := *(*uint64)(ptr(e))
 		if pte&ptePresent != 0 {
 			*(*uint64)(ptr(e)) = 0
-			invlpg(va)
+			flushPage(root, va)
 			freeFrame(uintptr(pte & pteAddrMask))
+			if root != kernelRoot {
+				userFrames--
+			}
 		}
-		va += pageSize
+	}
+}
+
+// nextPTE returns the first address at or after va, below end, that has a
+// page table entry in root (present or not), skipping absent tables whole;
+// or end.
+//
+//go:nosplit
+func nextPTE(root, va, end uintptr) uintptr {
+	for va < end {
+		skip := pageTableGap(root, va)
+		if skip == 0 {
+			return va
+		}
+		next := (va + skip) &^ (skip - 1)
+		if next <= va { // wrapped past the top
+			return end
+		}
+		va = next
+	}
+	return end
+}
+
+// flushPage drops va from the TLB if root is the live page table.  A
+// process's page table is live only in ring 3, and every entry from there
+// reloads CR3, which flushes its entries (no global pages, no PCID).
+//
+//go:nosplit
+func flushPage(root, va uintptr) {
+	if root == kernelRoot {
+		invlpg(va)
 	}
 }
 
@@ -135,6 +162,9 @@ func pageTableGap(root, va uintptr) uintptr {
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
 	for va := start; va < end; va += pageSize {
+		if va = nextPTE(root, va, end); va >= end {
+			return
+		}
 		if e := walk(root, va, false); e != 0 {
 			pte := *(*uint64)(ptr(e))
 			if pte&ptePresent != 0 {
@@ -144,7 +174,7 @@ func setWritable(root, start, end uintptr, w bool) {
 					pte &^= pteWrite
 				}
 				*(*uint64)(ptr(e)) = pte
-				invlpg(va)
+				flushPage(root, va)
 			}
 		}
 	}

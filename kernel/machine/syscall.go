@@ -106,6 +106,10 @@ func doSyscall(t *thread) {
 		r = sysUserCopy(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
 	case SysRunUser:
 		r = sysRunUser(t, uintptr(a0), uintptr(a1))
+	case SysUserUnmap:
+		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
+	case SysUserProtect:
+		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

@@ -28,6 +28,8 @@ const (
 	SysUserMap          = 1006
 	SysUserCopy         = 1007
 	SysRunUser          = 1008
+	SysUserUnmap        = 1009
+	SysUserProtect      = 1010
 )
 
 // Why RunUser returned.
@@ -175,8 +177,8 @@ func tableEntry(pa, i uintptr) uintptr {
 //
 //go:nosplit
 func sysUserMap(root, va, n uintptr, writable bool) int64 {
-	end := roundPage(va + n)
-	if !validRoot(root) || !pageAligned(va) || va < pageSize || n == 0 || end > userTop || end < va {
+	end, ok := userRange(root, va, n)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
 	flags := uint64(pteUser)
@@ -198,6 +200,40 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 		userFrames++
 		*(*uint64)(ptr(e)) = uint64(f) | flags | ptePresent
 	}
+	return 0
+}
+
+// userRange validates a page-aligned range of root's lower half.
+//
+//go:nosplit
+func userRange(root, va, n uintptr) (end uintptr, ok bool) {
+	end = roundPage(va + n)
+	return end, validRoot(root) && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
+}
+
+// sysUserUnmap frees the pages of root in [va, va+n); absent pages are
+// fine, as with munmap.
+//
+//go:nosplit
+func sysUserUnmap(root, va, n uintptr) int64 {
+	end, ok := userRange(root, va, n)
+	if !ok {
+		return -int64(syscall.EINVAL)
+	}
+	unmapPages(root, va, end)
+	return 0
+}
+
+// sysUserProtect makes the present pages of root in [va, va+n) writable or
+// read-only.
+//
+//go:nosplit
+func sysUserProtect(root, va, n uintptr, writable bool) int64 {
+	end, ok := userRange(root, va, n)
+	if !ok {
+		return -int64(syscall.EINVAL)
+	}
+	setWritable(root, va, end, writable)
 	return 0
 }
 

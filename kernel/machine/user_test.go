@@ -78,6 +78,22 @@ func TestAddressSpace(t *testing.T) {
 		t.Errorf("copy past the mapping = %d, want EFAULT", r)
 	}
 
+	// Protect and unmap.
+	leaf := func(va uintptr) uint64 { return *(*uint64)(ptr(walk(root, va, false))) }
+	if r := sysUserProtect(root, va, pageSize, true); r != 0 || leaf(va)&pteWrite == 0 || leaf(va+pageSize)&pteWrite != 0 {
+		t.Errorf("protect: %d, leaves %#x %#x", r, leaf(va), leaf(va+pageSize))
+	}
+	held := userFrames
+	if r := sysUserUnmap(root, va+pageSize, 1<<30); r != 0 || leaf(va+pageSize) != 0 || userFrames != held-1 {
+		t.Errorf("unmap: %d, leaf %#x, %d user frames (want %d)", r, leaf(va+pageSize), userFrames, held-1)
+	}
+	if leaf(va)&ptePresent == 0 {
+		t.Error("unmap took a page below its range")
+	}
+	if r := sysUserUnmap(root, va+1, pageSize); r != -int64(syscall.EINVAL) {
+		t.Errorf("unaligned unmap = %d, want EINVAL", r)
+	}
+
 	if r := sysFreeAddressSpace(root); r != 0 {
 		t.Fatalf("free: %d", r)
 	}
