@@ -134,6 +134,11 @@ _start:
 	movl 40(%eax), %ecx
 	subl 32(%eax), %ecx
 	xorl %eax, %eax
+	movl %ecx, %edx                        # 4 bytes at a time (the bss is
+	shrl $2, %ecx                          # megabytes), then the rest
+	rep stosl
+	movl %edx, %ecx
+	andl $3, %ecx
 	rep stosb
 	popl %ecx
 	jmp 5b

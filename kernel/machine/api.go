@@ -17,8 +17,9 @@ import (
 //		// read the device until it has nothing more
 //	}
 //
-// One goroutine per line may wait; the thread under it sleeps in the
-// kernel meanwhile, and the Go scheduler runs other goroutines.
+// Several goroutines may wait on one line (PCI devices share lines): all
+// wake when it fires.  The thread under each waiter sleeps in the kernel
+// meanwhile, and the Go scheduler runs other goroutines.
 func WaitIRQ(irq int) error {
 	_, _, e := syscall.Syscall(SysWaitIRQ, uintptr(irq), 0, 0)
 	if e != 0 {
@@ -51,6 +52,7 @@ type MemStats struct {
 	TotalPages uint64 // usable RAM
 	FreePages  uint64 // not allocated
 	UsedPages  uint64 // held: kernel image, page tables, pages the Go runtime touched
+	UserPages  uint64 // of those, held by user address spaces (pages and tables)
 }
 
 // Memory returns the current physical memory figures.
@@ -60,6 +62,7 @@ func Memory() MemStats {
 		TotalPages: freeFrames + usedFrames,
 		FreePages:  freeFrames,
 		UsedPages:  usedFrames,
+		UserPages:  userFrames,
 	}
 }
 
@@ -81,6 +84,12 @@ func RandomSource() string {
 // status (status<<1)|1, so Exit(0) is QEMU status 1.
 func Exit(status uint32) {
 	exitMachine(status)
+}
+
+// CrashTest faults in kernel context on purpose: the machine layer must
+// print the registers and end QEMU with FatalStatus, never hang.
+func CrashTest() {
+	syscall.RawSyscall(SysCrash, 0, 0, 0)
 }
 
 // Halt powers the machine off: Exit(0).

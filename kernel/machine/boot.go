@@ -86,9 +86,10 @@ const defaultEnv = "GODEBUG=decoratemappings=0"
 
 // Auxiliary vector tags.
 const (
-	atNull   = 0
-	atPagesz = 6
-	atRandom = 25
+	atNull        = 0
+	atPagesz      = 6
+	atRandom      = 25
+	atSysinfoEhdr = 33
 )
 
 // buildInitStack lays out the Linux process stack that _rt0_amd64_linux
@@ -105,12 +106,9 @@ func buildInitStack() uintptr {
 	strs := top - 2048
 	memcopy(strs, addr(&cmdline), uintptr(cmdlineLen))
 	*(*byte)(ptr(strs + uintptr(cmdlineLen))) = 0
-	env := strs + uintptr(cmdlineLen) + 1
-	for i := 0; i < len(defaultEnv); i++ {
-		*(*byte)(ptr(env + uintptr(i))) = defaultEnv[i]
-	}
-	*(*byte)(ptr(env + uintptr(len(defaultEnv)))) = 0
-	rnd := (env + uintptr(len(defaultEnv)) + 16) &^ 15
+	env := putCString(strs+uintptr(cmdlineLen)+1, defaultEnv)
+	name := putCString(env+uintptr(len(defaultEnv))+1, "scone")
+	rnd := (name + uintptr(len("scone")) + 16) &^ 15
 	fillRandom(rnd, 16)
 
 	argc, envc := 0, 0
@@ -141,12 +139,16 @@ func buildInitStack() uintptr {
 			argc++
 		}
 	}
+	if argc == 0 { // a boot loader that passes no command line at all
+		argv[0] = name
+		argc = 1
+	}
 	if !haveGODEBUG && envc < len(envp)-1 {
 		envp[envc] = env
 		envc++
 	}
 
-	words := 1 + argc + 1 + envc + 1 + 6
+	words := 1 + argc + 1 + envc + 1 + 8
 	sp := (strs - uintptr(words)*8) &^ 15
 	w := (*[80]uint64)(unsafe.Pointer(ptr(sp)))
 	k := 0
@@ -164,12 +166,23 @@ func buildInitStack() uintptr {
 	}
 	w[k] = 0
 	k++
-	auxv := [6]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atNull, 0}
+	auxv := [8]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atSysinfoEhdr, uint64(buildVDSO()), atNull, 0}
 	for _, v := range auxv {
 		w[k] = v
 		k++
 	}
 	return sp
+}
+
+// putCString writes s and a NUL at p and returns p.
+//
+//go:nosplit
+func putCString(p uintptr, s string) uintptr {
+	for i := 0; i < len(s); i++ {
+		*(*byte)(ptr(p + uintptr(i))) = s[i]
+	}
+	*(*byte)(ptr(p + uintptr(len(s)))) = 0
+	return p
 }
 
 // isEnvWord reports whether cmdline[start:end] is NAME=value with NAME made

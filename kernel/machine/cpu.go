@@ -40,9 +40,15 @@ func tripleFault()
 func entry()
 func syscallEntry()
 func idleLoop()
-func vectorStub(i int) uintptr
-func syscallEntryAddr() uintptr
-func idleLoopAddr() uintptr
+func codeAddr(i int) uintptr
+
+// Indexes for codeAddr: 0-47 are the interrupt vectors' stubs.
+const (
+	codeSyscallEntry = 48 + iota
+	codeIdleLoop
+	codeVDSOClockGettime
+	codeTrap
+)
 
 // Segment selectors.  The user selectors are unused until user processes
 // exist; they are laid out for SYSRET (user data = STAR base + 8, user code
@@ -122,13 +128,16 @@ func initCPU() {
 	gdt[2] = 0x00cf92000000ffff // kernel data
 	gdt[3] = 0x00cff2000000ffff // user data, DPL 3
 	gdt[4] = 0x00affa000000ffff // user code, 64-bit, DPL 3
-	base := uint64(addr(&tss))
+	// Everything the CPU reaches by itself on an interrupt or a system
+	// call (descriptor tables, stacks, entry points) is given by its
+	// trampoline alias, so that it stays reachable under every page table.
+	base := uint64(alias(addr(&tss)))
 	limit := uint64(len(tss)*4 - 1)
 	gdt[5] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
 	gdt[6] = base >> 32
 
-	k := uint64(stackTop(addr(&kstack), kstackBytes))
-	a := uint64(stackTop(addr(&altstack), altstackSize))
+	k := uint64(alias(stackTop(addr(&kstack), kstackBytes)))
+	a := uint64(alias(stackTop(addr(&altstack), altstackSize)))
 	tss[1], tss[2] = uint32(k), uint32(k>>32)   // RSP0, for traps from ring 3 later
 	tss[9], tss[10] = uint32(k), uint32(k>>32)  // IST1: every vector
 	tss[11], tss[12] = uint32(a), uint32(a>>32) // IST2: NMI, #DF, #MC
@@ -139,19 +148,19 @@ func initCPU() {
 		if v == 2 || v == 8 || v == 18 {
 			ist = 2
 		}
-		h := uint64(vectorStub(v))
+		h := uint64(alias(codeAddr(v)))
 		idt[2*v] = h&0xffff | selKernelCode<<16 | ist<<32 | 0x8e<<40 | (h>>16&0xffff)<<48
 		idt[2*v+1] = h >> 32
 	}
-	setDesc(&gdtr, uint16(len(gdt)*8-1), addr(&gdt))
-	setDesc(&idtr, uint16(len(idt)*8-1), addr(&idt))
+	setDesc(&gdtr, uint16(len(gdt)*8-1), alias(addr(&gdt)))
+	setDesc(&idtr, uint16(len(idt)*8-1), alias(addr(&idt)))
 	lgdt(addr(&gdtr))
 	ltr(selTSS)
 	lidt(addr(&idtr))
 
 	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE)
 	wrmsr(msrSTAR, uint64(selUserData-8)<<48|uint64(selKernelCode)<<32)
-	wrmsr(msrLSTAR, uint64(syscallEntryAddr()))
+	wrmsr(msrLSTAR, uint64(alias(codeAddr(codeSyscallEntry))))
 	wrmsr(msrFMASK, rflagsMask)
 }
 

@@ -170,3 +170,34 @@ TEXT ·tripleFault(SB),NOSPLIT,$16
 	LIDT 0(SP)
 	INT $3
 	RET
+
+// MMIO accesses of 8 and 16 bits (sync/atomic has none): assembly is never
+// inlined, so each call is exactly one access of that width.
+
+// func mmioRead8(a uintptr) uint8
+TEXT ·mmioRead8(SB),NOSPLIT,$0-9
+	MOVQ a+0(FP), AX
+	MOVB (AX), BX
+	MOVB BX, ret+8(FP)
+	RET
+
+// func mmioWrite8(a uintptr, v uint8)
+TEXT ·mmioWrite8(SB),NOSPLIT,$0-9
+	MOVQ a+0(FP), AX
+	MOVB v+8(FP), BX
+	MOVB BX, (AX)
+	RET
+
+// func mmioRead16(a uintptr) uint16
+TEXT ·mmioRead16(SB),NOSPLIT,$0-10
+	MOVQ a+0(FP), AX
+	MOVW (AX), BX
+	MOVW BX, ret+8(FP)
+	RET
+
+// func mmioWrite16(a uintptr, v uint16)
+TEXT ·mmioWrite16(SB),NOSPLIT,$0-10
+	MOVQ a+0(FP), AX
+	MOVW v+8(FP), BX
+	MOVW BX, (AX)
+	RET

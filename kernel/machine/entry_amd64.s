@@ -1,6 +1,12 @@
 // Kernel entry points: the boot entry from boot/boot.S, the interrupt and
 // exception vectors, the SYSCALL entry, and the idle loop.
 //
+// The CPU enters these stubs (and uses the descriptor tables and stacks)
+// through the trampoline: the kernel image's alias in PML4 slot 511, which
+// every page table will share (docs/machine.md).  The stubs use only
+// RIP-relative addresses, so running at the alias they reach the alias of
+// their data, the same frames.
+//
 // Every way into the kernel builds the same Frame on the kernel stack
 // (kstack): the CPU's interrupt frame (ss, rsp, rflags, cs, rip), an error
 // code, a vector number (256 for SYSCALL), then the general registers.  The
@@ -44,10 +50,24 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, ·syscallSP(SB)
 	MOVQ $·kstack+const_kstackBytes(SB), SP
 	ANDQ $~15, SP
+	// SYSCALL does not say which ring it came from; userMode does (ring 3
+	// cannot write it).  The frame gets the caller's selectors, as an
+	// interrupt frame would have them.
+	CMPB ·userMode(SB), $0
+	JNE fromUser
 	PUSHQ $0x10
 	PUSHQ ·syscallSP(SB)
 	PUSHQ R11
 	PUSHQ $0x08
+	PUSHQ CX
+	PUSHQ $0
+	PUSHQ $256
+	JMP trapCommon<>(SB)
+fromUser:
+	PUSHQ $const_selUserData
+	PUSHQ ·syscallSP(SB)
+	PUSHQ R11
+	PUSHQ $const_selUserCode
 	PUSHQ CX
 	PUSHQ $0
 	PUSHQ $256
@@ -69,6 +89,14 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ R13
 	PUSHQ R14
 	PUSHQ R15
+	// From ring 3 the process's page table is live: switch to the
+	// kernel's before touching anything outside the trampoline.
+	MOVQ CR3, AX
+	MOVQ ·kernelRoot(SB), BX
+	CMPQ AX, BX
+	JEQ kernelCR3
+	MOVQ BX, CR3
+kernelCR3:
 	MOVQ ·curFX(SB), AX
 	FXSAVE64 (AX)
 	// Kernel context has no goroutine: point FS at dummyTLS, so that the
@@ -82,10 +110,12 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	MOVQ SP, AX
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
-	// An indirect call, so that the linker's nosplit budget (sized for the
+	// An indirect call through the table of absolute addresses: the stubs
+	// run in the trampoline alias (see below), Go code at its link address.
+	// Indirect also means that the linker's nosplit budget (sized for the
 	// guard area of a goroutine stack) starts afresh at trap rather than
 	// counting these pushes; the stack really in use is kstack, 64 KiB.
-	MOVQ $·trap(SB), BX
+	MOVQ vectors<>+(const_codeTrap*8)(SB), BX
 	CALL BX
 	ADDQ $16, SP
 	MOVL $0xc0000100, CX
@@ -95,6 +125,14 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	WRMSR
 	MOVQ ·curFX(SB), AX
 	FXRSTOR64 (AX)
+	// The next thread's page table (a process's, for ring 3); from here
+	// on only the trampoline is touched.
+	MOVQ ·curCR3(SB), BX
+	MOVQ CR3, AX
+	CMPQ AX, BX
+	JEQ sameCR3
+	MOVQ BX, CR3
+sameCR3:
 	POPQ R15
 	POPQ R14
 	POPQ R13
@@ -173,7 +211,7 @@ VEC(vec45<>, 45)
 VEC(vec46<>, 46)
 VEC(vec47<>, 47)
 
-// vectors holds the entry address of each stub, for the IDT.
+// vectors holds the entry address of each stub, for the IDT,
 DATA vectors<>+0(SB)/8, $vec0<>(SB)
 DATA vectors<>+8(SB)/8, $vec1<>(SB)
 DATA vectors<>+16(SB)/8, $vec2<>(SB)
@@ -222,24 +260,54 @@ DATA vectors<>+352(SB)/8, $vec44<>(SB)
 DATA vectors<>+360(SB)/8, $vec45<>(SB)
 DATA vectors<>+368(SB)/8, $vec46<>(SB)
 DATA vectors<>+376(SB)/8, $vec47<>(SB)
-GLOBL vectors<>(SB), RODATA, $384
+// and after the 48 vectors, the other entry points Go code needs the
+// address of (see the codeXxx constants in cpu.go).
+DATA vectors<>+384(SB)/8, $·syscallEntry(SB)
+DATA vectors<>+392(SB)/8, $·idleLoop(SB)
+DATA vectors<>+400(SB)/8, $·vdsoClockGettime(SB)
+DATA vectors<>+408(SB)/8, $·trap(SB)
+GLOBL vectors<>(SB), RODATA, $416
 
-// func vectorStub(i int) uintptr
-TEXT ·vectorStub(SB),NOSPLIT,$0-16
+// func codeAddr(i int) uintptr
+TEXT ·codeAddr(SB),NOSPLIT,$0-16
 	MOVQ i+0(FP), AX
 	MOVQ $vectors<>(SB), BX
 	MOVQ (BX)(AX*8), AX
 	MOVQ AX, ret+8(FP)
 	RET
 
-// func syscallEntryAddr() uintptr
-TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
-	MOVQ $·syscallEntry(SB), AX
-	MOVQ AX, ret+0(FP)
+// vdsoClockGettime is the vDSO's __vdso_clock_gettime, called by the
+// runtime with the C ABI (DI = clock id, SI = *timespec, result in AX) in
+// thread context.  It computes what sysClockGettime would, from the same
+// variables, without entering the kernel.
+TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
+	CMPQ DI, $11
+	JHI bad
+	MOVQ DX, R9 // MULQ and RDTSC clobber DX; keep nothing else
+	RDTSC
+	SHLQ $32, DX
+	ORQ DX, AX
+	SUBQ ·tscStart(SB), AX
+	MULQ ·nsMult(SB)
+	SHRQ $32, AX
+	SHLQ $32, DX
+	ORQ DX, AX // ns since boot = (delta * nsMult) >> 32
+	CMPQ DI, $0
+	JEQ wall
+	CMPQ DI, $5
+	JEQ wall
+	CMPQ DI, $11
+	JNE split
+wall:
+	ADDQ ·wallOffset(SB), AX
+split:
+	XORQ DX, DX
+	MOVQ $1000000000, R8
+	DIVQ R8
+	MOVQ AX, 0(SI)
+	MOVQ DX, 8(SI)
+	XORQ AX, AX
 	RET
-
-// func idleLoopAddr() uintptr
-TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
-	MOVQ $·idleLoop(SB), AX
-	MOVQ AX, ret+0(FP)
+bad:
+	MOVQ $-22, AX // EINVAL
 	RET

@@ -290,6 +290,7 @@ func sysEpollPwait(t *thread, epfd int64, events uintptr, max, timeout int64) in
 	if max <= 0 {
 		return -int64(syscall.EINVAL)
 	}
+	max = min(max, maxFDs*maxWatch) // no more events than watches can exist
 	if !touch(events, uintptr(max)*12, true) {
 		return -int64(syscall.EFAULT)
 	}

@@ -83,22 +83,36 @@ func deviceIRQ(irq int) {
 	if spurious(irq) {
 		return
 	}
-	irqCounts[irq]++
 	irqMask |= 1 << uint(irq)
 	writeIRQMask()
 	eoi(irq)
+	irqFired(irq)
+}
+
+// irqFired hands an acknowledged, masked interrupt to its waiters.
+//
+//go:nosplit
+func irqFired(irq int) {
+	irqCounts[irq&(nirq-1)]++
+	// Every waiter wakes: PCI devices share lines, and each driver checks
+	// its own device.
+	woken := false
 	for i := 1; i < maxThreads; i++ {
 		t := &threads[i]
 		if t.state == tBlocked && t.wait == waitIRQ && t.waitKey == uintptr(irq) {
 			wake(t, 0)
-			return
+			woken = true
+			resched = true // let the driver run now, not at the end of the slice
 		}
 	}
-	irqPending |= 1 << uint(irq)
+	if !woken {
+		irqPending |= 1 << uint(irq)
+	}
 }
 
 // sysWaitIRQ blocks until irq fires.  An interrupt that came while nobody
-// waited is consumed at once.
+// waited is consumed at once (by one waiter: drivers sharing a line should
+// check their device before waiting, as they must anyway).
 //
 //go:nosplit
 func sysWaitIRQ(t *thread, irq int64) int64 {
@@ -109,11 +123,6 @@ func sysWaitIRQ(t *thread, irq int64) int64 {
 	if irqPending&bit != 0 {
 		irqPending &^= bit
 		return 0
-	}
-	for i := 1; i < maxThreads; i++ {
-		if w := &threads[i]; w.state == tBlocked && w.wait == waitIRQ && w.waitKey == uintptr(irq) {
-			return -int64(syscall.EBUSY) // one waiter per line
-		}
 	}
 	irqMask &^= bit
 	writeIRQMask()

@@ -51,7 +51,6 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&tscHz), unsafe.Sizeof(tscHz)},
 	{unsafe.Pointer(&nsMult), unsafe.Sizeof(nsMult)},
 	{unsafe.Pointer(&wallOffset), unsafe.Sizeof(wallOffset)},
-	{unsafe.Pointer(&ticks), unsafe.Sizeof(ticks)},
 	{unsafe.Pointer(&sigactions), unsafe.Sizeof(sigactions)},
 	{unsafe.Pointer(&sigcontextOrder), unsafe.Sizeof(sigcontextOrder)},
 	{unsafe.Pointer(&fds), unsafe.Sizeof(fds)},
@@ -73,6 +72,12 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&kernelStart), unsafe.Sizeof(kernelStart)},
 	{unsafe.Pointer(&kernelEnd), unsafe.Sizeof(kernelEnd)},
 	{unsafe.Pointer(&fileEnd), unsafe.Sizeof(fileEnd)},
+	{unsafe.Pointer(&vdsoImage), unsafe.Sizeof(vdsoImage)},
+	{unsafe.Pointer(&ErrDMASize), unsafe.Sizeof(ErrDMASize)},
+	{unsafe.Pointer(&asRoots), unsafe.Sizeof(asRoots)},
+	{unsafe.Pointer(&userFrames), unsafe.Sizeof(userFrames)},
+	{unsafe.Pointer(&curCR3), unsafe.Sizeof(curCR3)},
+	{unsafe.Pointer(&userMode), unsafe.Sizeof(userMode)},
 }
 
 // isKernelData reports whether the page at va holds a machine variable.

@@ -27,7 +27,7 @@ func fakeMachine(t *testing.T, n int) []byte {
 	nvmas = 0
 	threads = [maxThreads]thread{}
 	cur = 1
-	threads[1] = thread{state: tRunnable, tid: 1}
+	threads[1] = thread{state: tRunnable, tid: 1, altFlags: ssDisable}
 	nthreads = 1
 	curFX = fxArea(1)
 	resched = false

@@ -6,14 +6,17 @@ package machine
 //	0x0000_0000_0040_0000  the kernel image, identity-mapped with 4 KiB pages
 //	...below 2^47          the Go runtime's mmap regions, demand-paged
 //	0xffff_8000_0000_0000  the direct map of all physical memory (2 MiB pages)
-//	0xffff_ff80_0000_0000  reserved for the trampoline shared with user page
-//	                       tables (PML4 slot 511)
+//	0xffff_ff80_0000_0000  the trampoline (PML4 slot 511): an alias of the
+//	                       kernel image's present pages, through which the
+//	                       CPU enters the kernel; user page tables will
+//	                       share this slot
 //
 // Page 0 is never mapped: the runtime's nil checks rely on the fault.
 
 const (
-	directMap = 0xffff_8000_0000_0000
-	userTop   = 1 << 47 // the lower half: kernel image and mmap regions
+	directMap  = 0xffff_8000_0000_0000
+	trampoline = 0xffff_ff80_0000_0000
+	userTop    = 1 << 47 // the lower half: kernel image and mmap regions
 
 	ptePresent  = 1 << 0
 	pteWrite    = 1 << 1
@@ -30,13 +33,23 @@ var (
 //go:nosplit
 func phys2virt(p uintptr) uintptr { return p + physOff }
 
+// alias returns the trampoline address of a kernel-image address.
+//
+//go:nosplit
+func alias(va uintptr) uintptr { return trampoline + va }
+
 // walk returns the virtual address of the 4 KiB PTE for va in the page
 // table at root, creating intermediate tables if create is set.  It returns
 // 0 if a table is missing (and not created), if a frame cannot be had, or
-// if va is covered by a huge page.
+// if va is covered by a huge page.  Tables created in a user address space
+// allow user access (the leaf decides).
 //
 //go:nosplit
 func walk(root, va uintptr, create bool) uintptr {
+	tflags := uint64(ptePresent | pteWrite)
+	if root != kernelRoot {
+		tflags |= pteUser
+	}
 	table := root
 	for shift := uint(39); shift > 12; shift -= 9 {
 		e := phys2virt(table) + (va>>shift&511)*8
@@ -49,7 +62,10 @@ func walk(root, va uintptr, create bool) uintptr {
 			if f == 0 {
 				return 0
 			}
-			pte = uint64(f) | ptePresent | pteWrite
+			if root != kernelRoot {
+				userFrames++
+			}
+			pte = uint64(f) | tflags
 			*(*uint64)(ptr(e)) = pte
 		} else if pte&pteHuge != 0 {
 			return 0
@@ -72,28 +88,55 @@ func mapPage(root, va, pa uintptr, flags uint64) bool {
 }
 
 // unmapPages removes every 4 KiB mapping in [start, end), freeing the
-// frames, and skips whole tables that are absent.
+// frames.
 //
 //go:nosplit
 func unmapPages(root, start, end uintptr) {
-	for va := start; va < end; {
-		skip := pageTableGap(root, va)
-		if skip != 0 {
-			next := (va + skip) &^ (skip - 1)
-			if next <= va { // wrapped past the top
-				return
-			}
-			va = next
-			continue
+	for va := start; va < end; va += pageSize {
+		if va = nextPTE(root, va, end); va >= end {
+			return
 		}
 		e := walk(root, va, false)
 		pte := *(*uint64)(ptr(e))
 		if pte&ptePresent != 0 {
 			*(*uint64)(ptr(e)) = 0
-			invlpg(va)
+			flushPage(root, va)
 			freeFrame(uintptr(pte & pteAddrMask))
+			if root != kernelRoot {
+				userFrames--
+			}
 		}
-		va += pageSize
+	}
+}
+
+// nextPTE returns the first address at or after va, below end, that has a
+// page table entry in root (present or not), skipping absent tables whole;
+// or end.
+//
+//go:nosplit
+func nextPTE(root, va, end uintptr) uintptr {
+	for va < end {
+		skip := pageTableGap(root, va)
+		if skip == 0 {
+			return va
+		}
+		next := (va + skip) &^ (skip - 1)
+		if next <= va { // wrapped past the top
+			return end
+		}
+		va = next
+	}
+	return end
+}
+
+// flushPage drops va from the TLB if root is the live page table.  A
+// process's page table is live only in ring 3, and every entry from there
+// reloads CR3, which flushes its entries (no global pages, no PCID).
+//
+//go:nosplit
+func flushPage(root, va uintptr) {
+	if root == kernelRoot {
+		invlpg(va)
 	}
 }
 
@@ -119,6 +162,9 @@ func pageTableGap(root, va uintptr) uintptr {
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
 	for va := start; va < end; va += pageSize {
+		if va = nextPTE(root, va, end); va >= end {
+			return
+		}
 		if e := walk(root, va, false); e != 0 {
 			pte := *(*uint64)(ptr(e))
 			if pte&ptePresent != 0 {
@@ -128,10 +174,24 @@ func setWritable(root, start, end uintptr, w bool) {
 					pte &^= pteWrite
 				}
 				*(*uint64)(ptr(e)) = pte
-				invlpg(va)
+				flushPage(root, va)
 			}
 		}
 	}
+}
+
+// holdsRAM reports whether [pa, pa+n) overlaps a memory-map region that is
+// RAM (usable, ACPI or reserved-but-below-maxPhys firmware memory).
+//
+//go:nosplit
+func holdsRAM(pa, n uint64) bool {
+	for i := 0; i < memMapLen && i < len(memMap); i++ {
+		r := &memMap[i]
+		if r.Type != 2 && r.Base < pa+n && pa < r.Base+r.Len {
+			return true
+		}
+	}
+	return pa < 1<<20 // the first MiB: BIOS data, VGA, ROMs
 }
 
 // initPaging builds the kernel's page table and switches to it.  It runs on
@@ -152,12 +212,17 @@ func initPaging() bool {
 			freeFrame(va)
 			continue
 		}
-		if !mapPage(kernelRoot, va, va, pteWrite) {
+		if !mapPage(kernelRoot, va, va, pteWrite) || !mapPage(kernelRoot, alias(va), va, pteWrite) {
 			return false
 		}
 	}
-	// The direct map, 2 MiB pages, up to the highest usable byte.
+	// The direct map, 2 MiB pages, of every chunk that holds RAM.  Chunks
+	// with none (the PCI hole below 4 GiB) stay unmapped, so that device
+	// registers can be mapped there uncached, with 4 KiB pages (mmio.go).
 	for pa := uintptr(0); pa < uintptr(maxPhys); pa += 1 << 21 {
+		if !holdsRAM(uint64(pa), 1<<21) {
+			continue
+		}
 		va := directMap + pa
 		table := kernelRoot
 		for shift := uint(39); shift > 21; shift -= 9 {

@@ -59,6 +59,14 @@ type thread struct {
 	altSP    uint64
 	altSize  uint64
 	altFlags uint32
+	// In user mode (RunUser): frame holds the user registers, cr3 the
+	// process's page table, user the address of the caller's UserRegs;
+	// kframe and kfsbase keep the thread's kernel state meanwhile.
+	user    uintptr
+	cr3     uintptr
+	kframe  Frame
+	kfsbase uint64
+
 	// Details of a pending synchronous SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP.
 	faultCode  int32
 	faultAddr  uint64
@@ -72,6 +80,8 @@ var (
 	cur        int                          // index of the running thread
 	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
 	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
+	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
+	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
 	resched    bool                         // pick another thread at the end of this trap
 	sliceStart int64
 	nextTID    int64 = 2
@@ -90,7 +100,7 @@ func fxArea(i int) uintptr {
 func initThreads() {
 	idle := &threads[0]
 	idle.state = tRunnable
-	idle.frame.RIP = uint64(idleLoopAddr())
+	idle.frame.RIP = uint64(codeAddr(codeIdleLoop))
 	idle.frame.CS = selKernelCode
 	idle.frame.SS = selKernelData
 	idle.frame.RFLAGS = 0x202
@@ -100,6 +110,7 @@ func initThreads() {
 	main.state = tRunnable
 	main.tid = 1
 	main.fsbase = idle.fsbase
+	main.altFlags = ssDisable // until the runtime's minit sets one
 	nthreads = 1
 	cur = 1
 	curFX = fxArea(1)
@@ -138,8 +149,8 @@ func pick() int {
 //
 //go:nosplit
 func switchTo(i int, f *Frame) {
-	if i != cur {
-		sliceStart = nanotime()
+	if i != cur || resched {
+		sliceStart = nanotime() // a new slice, even if nobody else could run
 	}
 	resched = false
 	cur = i
@@ -149,6 +160,11 @@ func switchTo(i int, f *Frame) {
 	// The exit stub loads FS: Go code reloads g from FS after every call
 	// to assembly, so FS must stay on dummyTLS while Go code runs here.
 	curFSBase = t.fsbase
+	curCR3 = kernelRoot
+	userMode = t.user != 0
+	if userMode {
+		curCR3 = t.cr3
+	}
 }
 
 // block puts t to sleep until wake, or until the monotonic time deadline

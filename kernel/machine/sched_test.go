@@ -249,3 +249,44 @@ func TestKernelDataComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitIRQ(t *testing.T) {
+	ram := fakeMachine(t, 16*pageSize)
+	defer keep(ram)
+	irqPending = 0
+	a, b := &threads[1], &threads[2]
+	*b = thread{state: tRunnable, tid: 2}
+	if r := sysWaitIRQ(a, 2); r != -int64(syscall.EINVAL) {
+		t.Errorf("wait on the cascade line = %d, want EINVAL", r)
+	}
+	if r := sysWaitIRQ(a, 16); r != -int64(syscall.EINVAL) {
+		t.Errorf("wait on line 16 = %d, want EINVAL", r)
+	}
+	// An interrupt with no waiter stays pending for the next WaitIRQ.
+	irqPending |= 1 << 4
+	if r := sysWaitIRQ(a, 4); r != 0 || irqPending != 0 {
+		t.Errorf("pending interrupt: wait = %d, pending %#x", r, irqPending)
+	}
+	// Two waiters on a shared line both wake.  (Blocking in sysWaitIRQ
+	// unmasks the line, port I/O the host cannot do: block them directly.)
+	block(a, waitIRQ, 11, 0)
+	block(b, waitIRQ, 11, 0)
+	irqFired(11)
+	if irqPending != 0 {
+		t.Errorf("interrupt with waiters left pending")
+	}
+	if a.state != tRunnable || b.state != tRunnable {
+		t.Errorf("waiters after the interrupt: %d %d", a.state, b.state)
+	}
+}
+
+func TestInitStackEmptyCmdline(t *testing.T) {
+	cmdlineLen = 0
+	w := unsafe.Slice((*uint64)(ptr(buildInitStack())), 8)
+	if w[0] != 1 || w[2] != 0 {
+		t.Fatalf("argc %d, argv[1] %#x: want one argument", w[0], w[2])
+	}
+	if got := unsafe.String((*byte)(ptr(uintptr(w[1]))), 5); got != "scone" {
+		t.Errorf("argv[0] = %q, want scone", got)
+	}
+}

@@ -310,8 +310,8 @@ func sysRtSigreturn(t *thread) int64 {
 		*frameWord(f, w) = *(*uint64)(ptr(m + uintptr(i)*8))
 	}
 	// Only the arithmetic flags, DF and TF come back; IF stays on.
-	const userFlags = 0xcd5 | 0x100
-	f.RFLAGS = f.RFLAGS&^userFlags | *(*uint64)(ptr(m + 17*8))&userFlags
+	const restored = userFlags | 0x100
+	f.RFLAGS = f.RFLAGS&^restored | *(*uint64)(ptr(m + 17*8))&restored
 	memcopy(fxArea(cur), fp, fpstateSize)
 	// MXCSR bits the CPU rejects would fault in FXRSTOR: keep the valid ones.
 	*(*uint32)(ptr(fxArea(cur) + 24)) &= 0xffff

@@ -157,3 +157,36 @@ func TestSigprocmask(t *testing.T) {
 		}
 	}
 }
+
+func TestSigaltstack(t *testing.T) {
+	ram := fakeMachine(t, 64*pageSize)
+	defer keep(ram)
+	buf := setupStack(t, pageSize)
+	th := &threads[1]
+	ss, oss := buf, buf+64
+	get := func() (sp uint64, flags uint32, size uint64) {
+		if r := sysSigaltstack(th, 0, oss); r != 0 {
+			t.Fatalf("sigaltstack(nil, &old) = %d", r)
+		}
+		return *(*uint64)(ptr(oss)), *(*uint32)(ptr(oss + 8)), *(*uint64)(ptr(oss + 16))
+	}
+	if _, flags, _ := get(); flags != ssDisable {
+		t.Errorf("a new thread's alternate stack: flags %d, want SS_DISABLE", flags)
+	}
+	*(*uint64)(ptr(ss)) = 0x10000
+	*(*uint32)(ptr(ss + 8)) = 0
+	*(*uint64)(ptr(ss + 16)) = 0x8000
+	if r := sysSigaltstack(th, ss, 0); r != 0 {
+		t.Fatalf("sigaltstack(set) = %d", r)
+	}
+	if sp, flags, size := get(); sp != 0x10000 || flags != 0 || size != 0x8000 {
+		t.Errorf("after set: sp %#x flags %d size %#x", sp, flags, size)
+	}
+	th.frame.RSP = 0x14000 // running on it now
+	if _, flags, _ := get(); flags != ssOnstack {
+		t.Errorf("on the stack: flags %d, want SS_ONSTACK", flags)
+	}
+	if r := sysSigaltstack(th, ss, 0); r != -1 { // EPERM
+		t.Errorf("changing the stack in use = %d, want EPERM", r)
+	}
+}

@@ -90,6 +90,26 @@ func doSyscall(t *thread) {
 		r = -int64(syscall.EINVAL) // PR_SET_VMA and friends: not supported
 	case SysWaitIRQ:
 		r = sysWaitIRQ(t, int64(a0))
+	case SysMapMMIO:
+		r = sysMapMMIO(uintptr(a0), uintptr(a1))
+	case SysAllocDMA:
+		r = sysAllocDMA(uintptr(a0))
+	case SysCrash:
+		crashKernel()
+	case SysNewAddressSpace:
+		r = sysNewAddressSpace()
+	case SysFreeAddressSpace:
+		r = sysFreeAddressSpace(uintptr(a0))
+	case SysUserMap:
+		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+	case SysUserCopy:
+		r = sysUserCopy(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
+	case SysRunUser:
+		r = sysRunUser(t, uintptr(a0), uintptr(a1))
+	case SysUserUnmap:
+		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
+	case SysUserProtect:
+		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

@@ -22,7 +22,6 @@ var (
 	tscHz      uint64
 	nsMult     uint64 // ns = (tsc delta * nsMult) >> 32
 	wallOffset int64  // unix ns at monotonic 0
-	ticks      uint64
 )
 
 // initClock calibrates the TSC, programs the PIT and reads the RTC.
@@ -141,7 +140,6 @@ func daysFromCivil(y, m, d int64) int64 {
 //
 //go:nosplit
 func timerTick() {
-	ticks++
 	now := nanotime()
 	wakeExpired(now)
 	if cur != 0 && now-sliceStart >= timeSlice {

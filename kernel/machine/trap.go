@@ -27,7 +27,7 @@ const (
 //go:nosplit
 func trap(f *Frame) {
 	if inTrap {
-		if f.Vector == vecPageFault && readCR2()&^(pageSize-1) == kstackGuard() {
+		if page := readCR2() &^ (pageSize - 1); f.Vector == vecPageFault && (page == kstackGuard() || page == alias(kstackGuard())) {
 			fatal("kernel stack overflow", f)
 		}
 		fatal("trap inside the kernel", f)
@@ -36,6 +36,8 @@ func trap(f *Frame) {
 	t := &threads[cur]
 	t.frame = *f
 	switch v := f.Vector; {
+	case f.CS&3 == 3:
+		fromUser(t, f)
 	case v == vecSyscall:
 		if cur == 0 {
 			fatal("system call from the idle loop", f)
@@ -52,8 +54,8 @@ func trap(f *Frame) {
 		exception(t, f)
 	}
 	next := pick()
-	if next != 0 {
-		deliverSignals(next)
+	if next != 0 && threads[next].user == 0 {
+		deliverSignals(next) // a thread in user mode gets them when it is back
 	}
 	switchTo(next, f)
 	inTrap = false
@@ -110,6 +112,21 @@ func fatal(msg string, f *Frame) {
 
 // FatalStatus is the exit status of a kernel that died in the machine layer.
 const FatalStatus = 0x70
+
+// SysCrash is a private system call that faults in kernel context on
+// purpose, so that tests can check that such a fault is reported and ends
+// the machine (see CrashTest).
+const SysCrash = 1003
+
+// crashKernel reads page 0 from kernel context: the nested page fault must
+// end in fatal.
+//
+//go:nosplit
+func crashKernel() {
+	if *(*uint64)(ptr(8)) == 0x5ca1ab1e {
+		printStr("page 0 is mapped\n")
+	}
+}
 
 // regNames names the words of a Frame ("" for vector and error).
 var regNames = [...]string{"r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",

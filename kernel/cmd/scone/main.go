@@ -2,13 +2,17 @@
 // the machine layer (kernel/machine) runs in ring 0 on the stock runtime.
 // By the time main runs, the runtime is up: goroutines, the garbage
 // collector and timers all work.  main reports the machine and hands over
-// to kernel/start.
+// to kernel/start, except for two command-line words that test the machine
+// layer itself: usertest runs programs in ring 3 (usertest.go) and
+// crashtest faults in kernel context, which must end QEMU with
+// machine.FatalStatus.
 package main
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 
 	"scone/kernel/machine"
 	"scone/kernel/start"
@@ -18,6 +22,12 @@ func main() {
 	fmt.Printf("Scone, a Go kernel (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	printMemory()
 	fmt.Printf("clock: TSC at %d MHz; random: %s\n", machine.TSCHz()/1e6, machine.RandomSource())
+	if slices.Contains(os.Args[1:], "usertest") {
+		machine.Exit(uint32(min(userTest(os.Stdout), 1)))
+	}
+	if slices.Contains(os.Args[1:], "crashtest") {
+		machine.CrashTest() // a fault in kernel context: QEMU exits with machine.FatalStatus
+	}
 	start.Main(os.Args[1:])
 }
 

@@ -1,0 +1,102 @@
+package machine
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+)
+
+// AddressSpace is the page table of a user program: user pages below 2^47
+// plus the shared trampoline.  Its pages are backed when mapped (Map);
+// faults in ring 3 come back from Run for the caller to handle.
+type AddressSpace struct {
+	root uintptr
+}
+
+// NewAddressSpace returns an empty address space.
+func NewAddressSpace() (*AddressSpace, error) {
+	r, _, e := syscall.Syscall(SysNewAddressSpace, 0, 0, 0)
+	if e != 0 {
+		return nil, fmt.Errorf("machine: new address space: %w", e)
+	}
+	return &AddressSpace{root: r}, nil
+}
+
+// Free releases every page of the address space and its page tables.  No
+// thread may be running in it.
+func (as *AddressSpace) Free() error {
+	if _, _, e := syscall.Syscall(SysFreeAddressSpace, as.root, 0, 0); e != 0 {
+		return fmt.Errorf("machine: free address space: %w", e)
+	}
+	as.root = 0
+	return nil
+}
+
+// Map backs [va, va+size) with zeroed pages, readable (and executable) by
+// ring 3, and writable if writable is set.  va must be page-aligned; no
+// page of the range may be mapped already.
+func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
+	w := uintptr(0)
+	if writable {
+		w = 1
+	}
+	if _, _, e := syscall.Syscall6(SysUserMap, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+		return fmt.Errorf("machine: map %#x+%#x: %w", va, size, e)
+	}
+	return nil
+}
+
+// Unmap frees the pages in [va, va+size); pages not mapped are skipped.
+func (as *AddressSpace) Unmap(va uintptr, size int) error {
+	if _, _, e := syscall.Syscall(SysUserUnmap, as.root, va, uintptr(size)); e != 0 {
+		return fmt.Errorf("machine: unmap %#x+%#x: %w", va, size, e)
+	}
+	return nil
+}
+
+// Protect makes the mapped pages in [va, va+size) writable or read-only.
+func (as *AddressSpace) Protect(va uintptr, size int, writable bool) error {
+	w := uintptr(0)
+	if writable {
+		w = 1
+	}
+	if _, _, e := syscall.Syscall6(SysUserProtect, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+		return fmt.Errorf("machine: protect %#x+%#x: %w", va, size, e)
+	}
+	return nil
+}
+
+// CopyOut copies b to user address va.
+func (as *AddressSpace) CopyOut(va uintptr, b []byte) error {
+	return as.copy(va, b, 1)
+}
+
+// CopyIn copies len(b) bytes from user address va into b.
+func (as *AddressSpace) CopyIn(b []byte, va uintptr) error {
+	return as.copy(va, b, 0)
+}
+
+func (as *AddressSpace) copy(va uintptr, b []byte, toUser uintptr) error {
+	for len(b) > 0 {
+		n := min(len(b), maxUserCopy)
+		_, _, e := syscall.Syscall6(SysUserCopy, as.root, va, uintptr(unsafe.Pointer(&b[0])), uintptr(n), toUser, 0)
+		if e != 0 {
+			return fmt.Errorf("machine: copy %d bytes at user address %#x: %w", n, va, e)
+		}
+		b, va = b[n:], va+uintptr(n)
+	}
+	return nil
+}
+
+// Run runs regs in ring 3 in the address space until the program traps,
+// and returns why (UserSyscall, UserFault, UserException, UserInterrupt)
+// with regs updated.  The calling goroutine's thread is in the kernel
+// meanwhile, as in any blocking system call.  regs should be heap memory
+// that stays reachable for the call.
+func (as *AddressSpace) Run(regs *UserRegs) (int, error) {
+	r, _, e := syscall.Syscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
+	if e != 0 {
+		return 0, fmt.Errorf("machine: run user code: %w", e)
+	}
+	return int(r), nil
+}

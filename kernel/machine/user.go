@@ -1,0 +1,380 @@
+package machine
+
+// Ring 3: address spaces for user programs and running code in them.
+//
+// A user thread is a goroutine that calls RunUser in a loop.  RunUser is a
+// private system call: the calling thread's kernel registers are set aside
+// (kframe) and it continues in ring 3 with the user's registers and the
+// process's page table.  Any trap from ring 3 (a system call, a page fault,
+// an exception, an interrupt that ends the time slice) ends the call: the
+// user registers go back to the caller's UserRegs, the kernel registers
+// come back, and RunUser returns why.  The goroutine then handles the
+// system call or the fault in ordinary Go and calls RunUser again.
+//
+// An address space's page table holds user pages (U bit) below 2^47 and
+// shares PML4 slot 511, the trampoline, with the kernel's: the CPU can
+// take an interrupt or a SYSCALL under it, and the entry stubs switch to
+// the kernel's page table before touching anything else.
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// Private system calls behind the AddressSpace API.
+const (
+	SysNewAddressSpace  = 1004
+	SysFreeAddressSpace = 1005
+	SysUserMap          = 1006
+	SysUserCopy         = 1007
+	SysRunUser          = 1008
+	SysUserUnmap        = 1009
+	SysUserProtect      = 1010
+)
+
+// Why RunUser returned.
+const (
+	UserSyscall   = 1 // the program executed SYSCALL: RAX and the argument registers say what it wants
+	UserFault     = 2 // a page fault: FaultAddr and Error (the CPU's error code)
+	UserException = 3 // another exception: Vector and Error
+	UserInterrupt = 4 // the time slice ended or a device interrupted; just call RunUser again
+)
+
+// UserRegs is a user thread's register state.  The first fifteen words are
+// laid out as in Frame.
+type UserRegs struct {
+	R15, R14, R13, R12, R11, R10, R9, R8 uint64
+	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
+	RIP, RFLAGS, RSP, FSBase             uint64
+	// Why the last RunUser returned, beyond its result.
+	Vector, Error, FaultAddr uint64
+	// FX is the FXSAVE image of the FPU and SSE state (zero means defaults).
+	FX [512]byte
+}
+
+const (
+	maxAddressSpaces = 64
+	maxUserCopy      = 1 << 20
+	userRegsGPRs     = 15 * 8
+	userFlags        = 0xcd5 // CF PF AF ZF SF DF OF: what ring 3 may set
+)
+
+var (
+	asRoots    [maxAddressSpaces]uintptr // page tables of live address spaces
+	userFrames uint64                    // frames held by address spaces: pages and tables
+)
+
+//go:nosplit
+func validRoot(root uintptr) bool {
+	if root == 0 {
+		return false
+	}
+	for _, r := range &asRoots {
+		if r == root {
+			return true
+		}
+	}
+	return false
+}
+
+//go:nosplit
+func sysNewAddressSpace() int64 {
+	slot := -1
+	for i := range &asRoots {
+		if asRoots[i] == 0 {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		return -int64(syscall.EAGAIN)
+	}
+	root := allocZeroFrame()
+	if root == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	userFrames++
+	// Share the trampoline.
+	*(*uint64)(ptr(phys2virt(root) + 511*8)) = *(*uint64)(ptr(phys2virt(kernelRoot) + 511*8))
+	asRoots[slot] = root
+	return int64(root)
+}
+
+// sysFreeAddressSpace frees every user page and table of root, and root.
+//
+//go:nosplit
+func sysFreeAddressSpace(root uintptr) int64 {
+	if !validRoot(root) {
+		return -int64(syscall.EINVAL)
+	}
+	for i := 1; i < maxThreads; i++ {
+		if threads[i].state != tFree && threads[i].cr3 == root {
+			return -int64(syscall.EBUSY)
+		}
+	}
+	freeTables(root)
+	for i := range &asRoots {
+		if asRoots[i] == root {
+			asRoots[i] = 0
+		}
+	}
+	return 0
+}
+
+// freeTables frees every page and table in the lower half of the PML4 at
+// pml4, and the PML4.  The four levels are nested loops: nosplit code must
+// not recurse.
+//
+//go:nosplit
+func freeTables(pml4 uintptr) {
+	for i := uintptr(0); i < 256; i++ { // the lower half only: 511 is shared
+		pdpt := tableEntry(pml4, i)
+		if pdpt == 0 {
+			continue
+		}
+		for j := uintptr(0); j < 512; j++ {
+			pd := tableEntry(pdpt, j)
+			if pd == 0 {
+				continue
+			}
+			for k := uintptr(0); k < 512; k++ {
+				pt := tableEntry(pd, k)
+				if pt == 0 {
+					continue
+				}
+				for l := uintptr(0); l < 512; l++ {
+					if page := tableEntry(pt, l); page != 0 {
+						freeUserFrame(page)
+					}
+				}
+				freeUserFrame(pt)
+			}
+			freeUserFrame(pd)
+		}
+		freeUserFrame(pdpt)
+	}
+	freeUserFrame(pml4)
+}
+
+//go:nosplit
+func freeUserFrame(f uintptr) {
+	freeFrame(f)
+	userFrames--
+}
+
+// tableEntry returns the frame entry i of the table at pa points to, or 0.
+//
+//go:nosplit
+func tableEntry(pa, i uintptr) uintptr {
+	pte := *(*uint64)(ptr(phys2virt(pa) + i*8))
+	if pte&ptePresent == 0 {
+		return 0
+	}
+	return uintptr(pte & pteAddrMask)
+}
+
+// sysUserMap backs [va, va+n) of root with zeroed pages.
+//
+//go:nosplit
+func sysUserMap(root, va, n uintptr, writable bool) int64 {
+	end, ok := userRange(root, va, n)
+	if !ok {
+		return -int64(syscall.EINVAL)
+	}
+	flags := uint64(pteUser)
+	if writable {
+		flags |= pteWrite
+	}
+	for p := va; p < end; p += pageSize {
+		e := walk(root, p, true)
+		if e == 0 {
+			return -int64(syscall.ENOMEM)
+		}
+		if *(*uint64)(ptr(e))&ptePresent != 0 {
+			return -int64(syscall.EEXIST)
+		}
+		f := allocZeroFrame()
+		if f == 0 {
+			return -int64(syscall.ENOMEM)
+		}
+		userFrames++
+		*(*uint64)(ptr(e)) = uint64(f) | flags | ptePresent
+	}
+	return 0
+}
+
+// userRange validates a page-aligned range of root's lower half.
+//
+//go:nosplit
+func userRange(root, va, n uintptr) (end uintptr, ok bool) {
+	end = roundPage(va + n)
+	return end, validRoot(root) && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
+}
+
+// sysUserUnmap frees the pages of root in [va, va+n); absent pages are
+// fine, as with munmap.
+//
+//go:nosplit
+func sysUserUnmap(root, va, n uintptr) int64 {
+	end, ok := userRange(root, va, n)
+	if !ok {
+		return -int64(syscall.EINVAL)
+	}
+	unmapPages(root, va, end)
+	return 0
+}
+
+// sysUserProtect makes the present pages of root in [va, va+n) writable or
+// read-only.
+//
+//go:nosplit
+func sysUserProtect(root, va, n uintptr, writable bool) int64 {
+	end, ok := userRange(root, va, n)
+	if !ok {
+		return -int64(syscall.EINVAL)
+	}
+	setWritable(root, va, end, writable)
+	return 0
+}
+
+// sysUserCopy copies n bytes between the kernel buffer buf and user
+// address va of root, in the direction toUser says.
+//
+//go:nosplit
+func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
+	if !validRoot(root) || n > maxUserCopy || va+n < va || va+n > userTop {
+		return -int64(syscall.EINVAL)
+	}
+	if !touch(buf, n, !toUser) {
+		return -int64(syscall.EFAULT)
+	}
+	for done := uintptr(0); done < n; {
+		p := va + done
+		e := walk(root, p&^(pageSize-1), false)
+		if e == 0 {
+			return -int64(syscall.EFAULT)
+		}
+		pte := *(*uint64)(ptr(e))
+		if pte&(ptePresent|pteUser) != ptePresent|pteUser {
+			return -int64(syscall.EFAULT)
+		}
+		chunk := min(n-done, pageSize-p&(pageSize-1))
+		user := phys2virt(uintptr(pte&pteAddrMask)) + p&(pageSize-1)
+		if toUser {
+			memcopy(user, buf+done, chunk)
+		} else {
+			memcopy(buf+done, user, chunk)
+		}
+		done += chunk
+	}
+	return int64(n)
+}
+
+// sysRunUser switches t to ring 3 with the registers at regs under root.
+//
+//go:nosplit
+func sysRunUser(t *thread, root, regs uintptr) int64 {
+	if !validRoot(root) {
+		return -int64(syscall.EINVAL)
+	}
+	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
+		return -int64(syscall.EFAULT)
+	}
+	r := (*UserRegs)(ptr(regs))
+	// IRETQ to a non-canonical address would fault in ring 0: keep every
+	// address the CPU loads in the lower half.
+	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop {
+		return -int64(syscall.EINVAL)
+	}
+	t.kframe = t.frame
+	t.kfsbase = t.fsbase
+	memcopy(addr(&t.frame), regs, userRegsGPRs)
+	t.frame.RIP = r.RIP
+	t.frame.RSP = r.RSP
+	t.frame.RFLAGS = r.RFLAGS&userFlags | 0x202 // IF on, always
+	t.frame.CS = selUserCode
+	t.frame.SS = selUserData
+	t.fsbase = r.FSBase
+	fx := fxArea(cur)
+	memcopy(fx, addr(&r.FX), 512)
+	if *(*uint16)(ptr(fx)) == 0 && *(*uint32)(ptr(fx + 24)) == 0 {
+		cleanFPU(fx) // an all-zero image: the defaults
+	}
+	*(*uint32)(ptr(fx + 24)) &= 0xffff // reserved MXCSR bits would fault in FXRSTOR
+	t.user = regs
+	t.cr3 = root
+	return blocked // t.frame now holds the user's registers: leave RAX alone
+}
+
+// cleanFPU writes the FPU state after FNINIT (control word 0x37f, MXCSR
+// 0x1f80) into the FXSAVE area at fx.
+//
+//go:nosplit
+func cleanFPU(fx uintptr) {
+	memclr(fx, 512)
+	*(*uint16)(ptr(fx)) = 0x37f
+	*(*uint32)(ptr(fx + 24)) = 0x1f80
+}
+
+// fromUser handles a trap from ring 3 for t, whose frame holds the user's
+// registers: interrupts are serviced; the time slice may continue in ring
+// 3; anything else returns from RunUser.
+//
+//go:nosplit
+func fromUser(t *thread, f *Frame) {
+	var reason int64
+	var faultAddr uint64
+	switch v := f.Vector; {
+	case v == vecSyscall:
+		reason = UserSyscall
+	case v == vecTimer:
+		timerTick()
+		eoi(0)
+		if !resched {
+			return // keep running the user program
+		}
+		reason = UserInterrupt
+	case v > vecTimer && v < irqBase+nirq:
+		deviceIRQ(int(v - irqBase))
+		if !resched {
+			return
+		}
+		reason = UserInterrupt
+	case v == vecPageFault:
+		reason = UserFault
+		faultAddr = uint64(readCR2())
+	default:
+		reason = UserException
+	}
+	leaveUser(t, reason, faultAddr)
+}
+
+// leaveUser ends t's RunUser with reason, handing the user state back.
+//
+//go:nosplit
+func leaveUser(t *thread, reason int64, faultAddr uint64) {
+	regs := t.user
+	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
+		fatal("RunUser: the caller's registers went away", &t.frame)
+	}
+	r := (*UserRegs)(ptr(regs))
+	memcopy(regs, addr(&t.frame), userRegsGPRs)
+	r.RIP = t.frame.RIP
+	r.RSP = t.frame.RSP
+	r.RFLAGS = t.frame.RFLAGS
+	r.FSBase = t.fsbase
+	r.Vector = t.frame.Vector
+	r.Error = t.frame.Error
+	r.FaultAddr = faultAddr
+	fx := fxArea(cur)
+	memcopy(addr(&r.FX), fx, 512)
+	// The runtime keeps nothing in SSE registers across a system call
+	// (X15 is zeroed again after every call to assembly); it needs only
+	// a sane control state.
+	cleanFPU(fx)
+	t.frame = t.kframe
+	t.frame.RAX = uint64(reason)
+	t.fsbase = t.kfsbase
+	t.user = 0
+	t.cr3 = 0
+}

@@ -1,0 +1,106 @@
+package machine
+
+import (
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+func TestAddressSpace(t *testing.T) {
+	ram := fakeMachine(t, 128*pageSize)
+	defer keep(ram)
+	asRoots = [maxAddressSpaces]uintptr{}
+	userFrames = 0
+	// The kernel's trampoline slot, which every address space shares.
+	*(*uint64)(ptr(kernelRoot + 511*8)) = 0xabc000 | ptePresent | pteWrite
+	// Kernel buffers for the copies, in a region of the (fake) kernel
+	// address space, faulted in before counting frames.
+	kbuf := setupStack(t, pageSize)
+	if !touch(kbuf, pageSize, true) {
+		t.Fatal("kernel buffer not mapped")
+	}
+	free := freeFrames
+
+	r := sysNewAddressSpace()
+	if r <= 0 {
+		t.Fatalf("new address space: %d", r)
+	}
+	root := uintptr(r)
+	if got := *(*uint64)(ptr(root + 511*8)); got != 0xabc000|ptePresent|pteWrite {
+		t.Errorf("trampoline slot %#x not shared", got)
+	}
+	const va = 0x400000
+	if r := sysUserMap(root, va, 2*pageSize, false); r != 0 {
+		t.Fatalf("map: %d", r)
+	}
+	if r := sysUserMap(root, va+pageSize, pageSize, true); r != -int64(syscall.EEXIST) {
+		t.Errorf("mapping a mapped page = %d, want EEXIST", r)
+	}
+	for _, bad := range []struct{ root, va, n uintptr }{
+		{kernelRoot, va, pageSize}, // not an address space
+		{root, va + 1, pageSize},   // unaligned
+		{root, 0, pageSize},        // page 0
+		{root, userTop - pageSize, 2 * pageSize},
+	} {
+		if r := sysUserMap(bad.root, bad.va, bad.n, true); r != -int64(syscall.EINVAL) {
+			t.Errorf("sysUserMap(%#x, %#x, %#x) = %d, want EINVAL", bad.root, bad.va, bad.n, r)
+		}
+	}
+	// Every level on the way to a user page allows user access; the page
+	// is read-only as asked.
+	table := root
+	for shift := uint(39); shift > 12; shift -= 9 {
+		e := *(*uint64)(ptr(table + (va>>shift&511)*8))
+		if e&(ptePresent|pteUser) != ptePresent|pteUser {
+			t.Fatalf("level %d entry %#x: not a present user table", shift, e)
+		}
+		table = uintptr(e & pteAddrMask)
+	}
+	if pte := *(*uint64)(ptr(table + (va>>12&511)*8)); pte&pteWrite != 0 || pte&pteUser == 0 {
+		t.Errorf("leaf %#x: want user, read-only", pte)
+	}
+
+	// A copy across the page boundary, out and back in.
+	msg := "hello, ring 3: this crosses a page"
+	out := unsafe.Slice((*byte)(ptr(kbuf)), len(msg))
+	for i := range out { // not copy(out, msg): go1.26.8's compiler crashes on it (disjointTypes)
+		out[i] = msg[i]
+	}
+	at := uintptr(va + pageSize - 10)
+	if r := sysUserCopy(root, at, uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)), true); r != int64(len(out)) {
+		t.Fatalf("copy out: %d", r)
+	}
+	in := unsafe.Slice((*byte)(ptr(kbuf+64)), len(out))
+	if r := sysUserCopy(root, at, uintptr(unsafe.Pointer(&in[0])), uintptr(len(in)), false); r != int64(len(in)) || string(in) != string(out) {
+		t.Fatalf("copy in: %d %q", r, in)
+	}
+	if r := sysUserCopy(root, va+2*pageSize-4, uintptr(unsafe.Pointer(&in[0])), 8, false); r != -int64(syscall.EFAULT) {
+		t.Errorf("copy past the mapping = %d, want EFAULT", r)
+	}
+
+	// Protect and unmap.
+	leaf := func(va uintptr) uint64 { return *(*uint64)(ptr(walk(root, va, false))) }
+	if r := sysUserProtect(root, va, pageSize, true); r != 0 || leaf(va)&pteWrite == 0 || leaf(va+pageSize)&pteWrite != 0 {
+		t.Errorf("protect: %d, leaves %#x %#x", r, leaf(va), leaf(va+pageSize))
+	}
+	held := userFrames
+	if r := sysUserUnmap(root, va+pageSize, 1<<30); r != 0 || leaf(va+pageSize) != 0 || userFrames != held-1 {
+		t.Errorf("unmap: %d, leaf %#x, %d user frames (want %d)", r, leaf(va+pageSize), userFrames, held-1)
+	}
+	if leaf(va)&ptePresent == 0 {
+		t.Error("unmap took a page below its range")
+	}
+	if r := sysUserUnmap(root, va+1, pageSize); r != -int64(syscall.EINVAL) {
+		t.Errorf("unaligned unmap = %d, want EINVAL", r)
+	}
+
+	if r := sysFreeAddressSpace(root); r != 0 {
+		t.Fatalf("free: %d", r)
+	}
+	if userFrames != 0 || freeFrames != free {
+		t.Errorf("after free: %d user frames, %d free (want 0 and %d)", userFrames, freeFrames, free)
+	}
+	if r := sysFreeAddressSpace(root); r != -int64(syscall.EINVAL) {
+		t.Errorf("second free = %d, want EINVAL", r)
+	}
+}
