@@ -244,21 +244,29 @@ func TestCrashEveryWriteSyncMount(t *testing.T) {
 	crashEveryWrite(t, goroutines, steps, true)
 }
 
+// crashEveryWrite runs the workload (once, or with -long for three seeds)
+// and checks a crash before every write, in order and reordered.
 func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
-	base, events, traces := crashWorkload(t, goroutines, steps, 1, syncMount)
-	if t.Failed() {
-		t.FailNow()
+	seeds := 1
+	if *long {
+		seeds = 3
 	}
-	writes := countWrites(events)
-	t.Logf("%d goroutines x %d steps: %d writes, %d events", goroutines, steps, writes, len(events))
-	rng := rand.New(rand.NewSource(7))
-	failures := 0
-	for k := 0; k <= writes && failures < 5; k++ {
-		if !verifyCrash(t, fsdev.CrashImage(base, events, k, nil), k, traces) {
-			failures++
+	for seed := int64(1); seed <= int64(seeds); seed++ {
+		base, events, traces := crashWorkload(t, goroutines, steps, seed, syncMount)
+		if t.Failed() {
+			t.FailNow()
 		}
-		if !verifyCrash(t, fsdev.CrashImage(base, events, k, rng), k, traces) {
-			failures++
+		writes := countWrites(events)
+		t.Logf("seed %d: %d goroutines x %d steps: %d writes, %d events", seed, goroutines, steps, writes, len(events))
+		rng := rand.New(rand.NewSource(7 * seed))
+		failures := 0
+		for k := 0; k <= writes && failures < 5; k++ {
+			if !verifyCrash(t, fsdev.CrashImage(base, events, k, nil), k, traces) {
+				failures++
+			}
+			if !verifyCrash(t, fsdev.CrashImage(base, events, k, rng), k, traces) {
+				failures++
+			}
 		}
 	}
 }
