@@ -131,6 +131,8 @@ type Endpoint struct {
 	wsOK                bool              // both sides sent window scale
 	lastOOO             seqnum            // start of the latest out-of-order segment
 	sackOut             [maxSACK]seqRange // SACK blocks being sent
+	dsack               seqRange          // a duplicate to report (D-SACK)
+	dsackSet            bool
 
 	lst    *listenState // non-nil while listening
 	parent *Endpoint    // listener of a half-open passive connection

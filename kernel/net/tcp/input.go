@@ -191,6 +191,11 @@ func (e *Endpoint) input(seg *segment) {
 	}
 	if !e.trim(seg) {
 		if seg.flags&flagRST == 0 {
+			// A whole duplicate: report it (D-SACK, RFC 2883) so that the
+			// sender can tell a needless retransmission from a loss.
+			if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
+				e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
+			}
 			e.sendAck()
 		}
 		return
@@ -276,6 +281,9 @@ func (e *Endpoint) trim(seg *segment) bool {
 			seg.seq++
 		}
 		d = min(d, len(seg.data))
+		if d > 0 {
+			e.dsack, e.dsackSet = seqRange{seg.seq, seg.seq.add(d)}, true
+		}
 		seg.data = seg.data[d:]
 		seg.seq = seg.seq.add(d)
 		e.ackNow = true // a partial duplicate: tell the sender where we are
