@@ -108,7 +108,8 @@
 //     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
 //   - Urgent data is not supported: the URG flag is ignored and the data
 //     delivered in line. Data carried on a SYN is not kept (the peer sends
-//     it again). No timestamps (RFC 7323 section 3), D-SACK, PRR or
+//     it again). No timestamps (RFC 7323 section 3), undo of needless
+//     retransmissions from D-SACK (the receiver does send D-SACK), PRR or
 //     pacing; congestion control is Reno/NewReno only (no CUBIC).
 //   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and
 //     SetKeepAliveParams (Linux's defaults: 2 h idle, 75 s apart, 9
