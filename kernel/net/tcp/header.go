@@ -19,24 +19,25 @@ const (
 
 // Option kinds understood by Scone. Every other kind is skipped by its length.
 const (
-	optEOL       = 0
-	optNOP       = 1
-	optMSS       = 2
-	optWndScale  = 3
-	optSACKOK    = 4 // SACK permitted (RFC 2018)
-	optSACK      = 5
-	maxSACK      = 4  // blocks that fit in 40 bytes of options without timestamps
-	headerLen    = 20 // fixed part of the header
-	maxHeaderLen = 60 // data offset is a 4-bit count of 32-bit words
-	maxWndScale  = 14 // RFC 7323 section 2.3
-	defaultMSS   = 536
+	optEOL      = 0
+	optNOP      = 1
+	optMSS      = 2
+	optWndScale = 3
+	optSACKOK   = 4 // SACK permitted (RFC 2018)
+	optSACK     = 5
 )
 
-// Errors from parse. They are counted, never returned to a socket.
-var (
-	errShort    = errors.New("tcp: segment shorter than its header")
-	errChecksum = errors.New("tcp: bad checksum")
+// Sizes and limits.
+const (
+	headerLen    = 20  // fixed part of the header
+	maxHeaderLen = 60  // data offset is a 4-bit count of 32-bit words
+	maxSACK      = 4   // SACK blocks that fit in 40 bytes of options without timestamps
+	maxWndScale  = 14  // RFC 7323 section 2.3
+	defaultMSS   = 536 // assumed when a SYN carries no MSS option (RFC 9293 section 3.7.1)
 )
+
+// errShort is parse's only error; it is counted, never returned to a socket.
+var errShort = errors.New("tcp: segment shorter than its header")
 
 // segment is a parsed incoming segment. data aliases the caller's buffer,
 // which HandlePacket borrows only for the duration of the call.
