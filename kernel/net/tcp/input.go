@@ -189,6 +189,9 @@ func (e *Endpoint) input(seg *segment) {
 		e.enterTimeWait()
 		return
 	}
+	if seg.flags&flagURG != 0 {
+		e.urgent(seg.seq.add(int(seg.up)))
+	}
 	if !e.trim(seg) {
 		if seg.flags&flagRST == 0 {
 			// A whole duplicate: report it (D-SACK, RFC 2883) so that the
@@ -444,4 +447,21 @@ func (e *Endpoint) handleControl(msg tcpip.ControlMessage, seq seqnum) {
 	default:
 		e.softErr = msg.Err // reported if the connection later times out
 	}
+}
+
+// urgent records an urgent pointer (RFC 9293 section 3.8.5, RFC 6093).
+// Urgent data stays in line with the rest (as SO_OOBINLINE): the
+// application learns of it through EventPri, which holds until it has
+// read up to the mark, the byte after the urgent data.
+func (e *Endpoint) urgent(mark seqnum) {
+	switch e.state {
+	case StateEstablished, StateFinWait1, StateFinWait2:
+	default:
+		return
+	}
+	if mark.le(e.rcvNxt.add(-e.rcv.len())) || (e.urgSet && !mark.gt(e.rcvUp)) {
+		return // already read past it, or not news
+	}
+	e.rcvUp, e.urgSet = mark, true
+	e.notify(waiter.EventPri)
 }
