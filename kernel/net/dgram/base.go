@@ -170,6 +170,13 @@ func (b *Base) Close(unbind func()) {
 	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
 }
 
+// Queued returns how many datagrams, and payload bytes, wait to be read.
+func (b *Base) Queued() (datagrams, bytes int) {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.queue.Len(), b.queue.Bytes()
+}
+
 // LocalAddr returns the bound address (zero if unbound).
 func (b *Base) LocalAddr() tcpip.FullAddr {
 	b.Mu.Lock()

@@ -29,6 +29,15 @@ type slot struct {
 // Len returns the number of queued datagrams.
 func (q *Queue) Len() int { return q.n }
 
+// Bytes returns the payload bytes queued.
+func (q *Queue) Bytes() int {
+	n := 0
+	for i := 0; i < q.n; i++ {
+		n += len(q.slots[(q.head+i)%Len].buf)
+	}
+	return n
+}
+
 // Push copies payload in, reporting false (and keeping nothing) if the
 // queue is full.
 func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {

@@ -167,6 +167,8 @@ func (d *datagram) SetTimeouts(recv, send time.Duration) {
 
 func (d *datagram) SetNoDelay(bool) error { return syscall.ENOPROTOOPT }
 
+func (d *datagram) SetKeepAlive(bool) error { return syscall.ENOPROTOOPT }
+
 // SetBufferSizes does nothing: a datagram socket's receive queue is fixed
 // at dgram.Len datagrams and sends are not buffered.
 func (d *datagram) SetBufferSizes(int, int) {}

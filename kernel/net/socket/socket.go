@@ -73,6 +73,8 @@ type Socket interface {
 	SetTimeouts(recv, send time.Duration)
 	// SetNoDelay sets TCP_NODELAY (ENOPROTOOPT on datagram sockets).
 	SetNoDelay(on bool) error
+	// SetKeepAlive sets SO_KEEPALIVE (ENOPROTOOPT on datagram sockets).
+	SetKeepAlive(on bool) error
 	// SetBufferSizes sets SO_SNDBUF and SO_RCVBUF where the protocol has
 	// them (zero leaves a size unchanged).
 	SetBufferSizes(send, recv int)

@@ -75,6 +75,12 @@ func TestStreamBasics(t *testing.T) {
 	if p, _ := cli.PeerAddr(); p != dst {
 		t.Errorf("PeerAddr = %v", p)
 	}
+	if err := cli.SetKeepAlive(true); err != nil {
+		t.Errorf("SO_KEEPALIVE: %v", err)
+	}
+	if info := cli.(interface{ Info() tcp.Info }).Info(); info.State != tcp.StateEstablished {
+		t.Errorf("TCP_INFO state %v", info.State)
+	}
 	if _, err := cli.Write(ctx(t), []byte("GET / HTTP/1.0\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +283,9 @@ func TestDatagram(t *testing.T) {
 	}
 	if err := cli.SetNoDelay(true); err != syscall.ENOPROTOOPT {
 		t.Errorf("TCP_NODELAY on UDP: %v", err)
+	}
+	if err := cli.SetKeepAlive(true); err != syscall.ENOPROTOOPT {
+		t.Errorf("SO_KEEPALIVE on UDP: %v", err)
 	}
 	if err := srv.Listen(1); err != syscall.EOPNOTSUPP {
 		t.Errorf("Listen on UDP: %v", err)

@@ -106,6 +106,14 @@ func (s *stream) SetNoDelay(on bool) error {
 	return nil
 }
 
+func (s *stream) SetKeepAlive(on bool) error {
+	s.ep.SetKeepAlive(on)
+	return nil
+}
+
+// Info returns TCP_INFO for the connection.
+func (s *stream) Info() tcp.Info { return s.ep.Info() }
+
 func (s *stream) SetBufferSizes(send, recv int) {
 	if send > 0 {
 		s.ep.SetSendBufferSize(send)

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"scone/kernel/net/arp"
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/stack"
+	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 )
 
@@ -45,5 +47,38 @@ func TestProcNet(t *testing.T) {
 	dev := strings.Split(b.String(), "\n")
 	if len(dev) != 4 || !strings.HasPrefix(dev[2], "  eth0:") || len(strings.Fields(dev[2])) != 17 {
 		t.Errorf("/proc/net/dev:\n%s", b.String())
+	}
+}
+
+func TestProcNetSockets(t *testing.T) {
+	h := newHost(t)
+	tp := tcp.NewProtocol(h.s, h.clk, tcp.Options{})
+	h.s.RegisterTransport(tcpip.ProtoTCP, tp)
+	l := tp.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Addr: fuzzAddr, Port: 80})
+	l.Listen(4)
+	defer l.Close()
+	u := h.s.UDP().NewEndpoint()
+	u.Bind(tcpip.FullAddr{Port: 53})
+	defer u.Close()
+	h.dev.Inject(ipFrame(ipv4.Header{Src: peerAddr, Dst: fuzzAddr, Protocol: tcpip.ProtoUDP}, udpTo(fuzzAddr, 53, []byte("query"))))
+
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		want  string
+	}{
+		{"tcp", func(b *bytes.Buffer) error { return h.s.WriteProcNetTCP(b) }, "   0: 0100000A:0050 00000000:0000 0A 00000000:00000000 "},
+		{"udp", func(b *bytes.Buffer) error { return h.s.WriteProcNetUDP(b) }, "   0: 00000000:0035 00000000:0000 07 00000000:00000005 "},
+	} {
+		var b bytes.Buffer
+		if err := tc.write(&b); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "  sl  local_address") ||
+			!strings.HasPrefix(lines[1], tc.want) || len(lines[1]) != 149 {
+			t.Errorf("/proc/net/%s:\n%s", tc.name, b.String())
+		}
 	}
 }

@@ -99,6 +99,9 @@ func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
 			if e.ooo.empty() {
 				e.rcv.rewind()
 			}
+			if e.urgSet && e.rcvNxt.add(-e.rcv.len()).ge(e.rcvUp) {
+				e.urgSet = false // read past the urgent mark
+			}
 			e.windowUpdate()
 			if e.rcv.len() > 0 {
 				wake(e.rdWake) // another reader may take the rest

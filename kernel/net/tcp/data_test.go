@@ -269,6 +269,14 @@ func TestSACK(t *testing.T) {
 			t.Fatalf("all filled: ack %d SACK %v", a.ack, a.sack[:a.nsack])
 		}
 		c.seq = base + 400
+		// A duplicate is reported with a D-SACK block (RFC 2883).
+		c.seq = base + 100
+		c.seg(flagACK, make([]byte, 100))
+		a = r.expect("ACK of a duplicate")
+		if a.ack != base+400 || a.nsack != 1 || a.sack[0] != (seqRange{base + 100, base + 200}) {
+			t.Fatalf("duplicate: ack %d SACK %v, want a D-SACK block [%d,%d)", a.ack, a.sack[:a.nsack], base+100, base+200)
+		}
+		c.seq = base + 400
 		e.Read(bg, make([]byte, 1000))
 		r.recv()
 	})

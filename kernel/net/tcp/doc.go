@@ -106,9 +106,12 @@
 //   - Initial sequence numbers per RFC 6528 (keyed hash plus a 4 µs clock).
 //   - Closing with unread data, or data arriving after Close, resets the
 //     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
-//   - Urgent data is not supported: the URG flag is ignored and the data
-//     delivered in line. Data carried on a SYN is not kept (the peer sends
-//     it again). No timestamps (RFC 7323 section 3), D-SACK, PRR or
+//   - Urgent data is received in line (as SO_OOBINLINE, RFC 6093's
+//     advice): an urgent pointer raises EventPri (POLLPRI) until the reader
+//     passes the mark. Sending urgent data (MSG_OOB) is not supported.
+//     Data carried on a SYN is not kept (the peer sends
+//     it again). No timestamps (RFC 7323 section 3), undo of needless
+//     retransmissions from D-SACK (the receiver does send D-SACK), PRR or
 //     pacing; congestion control is Reno/NewReno only (no CUBIC).
 //   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and
 //     SetKeepAliveParams (Linux's defaults: 2 h idle, 75 s apart, 9

@@ -131,6 +131,10 @@ type Endpoint struct {
 	wsOK                bool              // both sides sent window scale
 	lastOOO             seqnum            // start of the latest out-of-order segment
 	sackOut             [maxSACK]seqRange // SACK blocks being sent
+	dsack               seqRange          // a duplicate to report (D-SACK)
+	dsackSet            bool
+	rcvUp               seqnum // urgent mark: the byte after the urgent data
+	urgSet              bool   // rcvUp is ahead of the reader
 
 	lst    *listenState // non-nil while listening
 	parent *Endpoint    // listener of a half-open passive connection
@@ -267,6 +271,9 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	}
 	if e.finRcvd {
 		ev |= waiter.EventRdHup
+	}
+	if e.urgSet {
+		ev |= waiter.EventPri
 	}
 	if (e.finRcvd && e.shutWr) || (e.state == StateClosed && (e.connected || e.err != nil)) {
 		ev |= waiter.EventHup

@@ -19,24 +19,25 @@ const (
 
 // Option kinds understood by Scone. Every other kind is skipped by its length.
 const (
-	optEOL       = 0
-	optNOP       = 1
-	optMSS       = 2
-	optWndScale  = 3
-	optSACKOK    = 4 // SACK permitted (RFC 2018)
-	optSACK      = 5
-	maxSACK      = 4  // blocks that fit in 40 bytes of options without timestamps
-	headerLen    = 20 // fixed part of the header
-	maxHeaderLen = 60 // data offset is a 4-bit count of 32-bit words
-	maxWndScale  = 14 // RFC 7323 section 2.3
-	defaultMSS   = 536
+	optEOL      = 0
+	optNOP      = 1
+	optMSS      = 2
+	optWndScale = 3
+	optSACKOK   = 4 // SACK permitted (RFC 2018)
+	optSACK     = 5
 )
 
-// Errors from parse. They are counted, never returned to a socket.
-var (
-	errShort    = errors.New("tcp: segment shorter than its header")
-	errChecksum = errors.New("tcp: bad checksum")
+// Sizes and limits.
+const (
+	headerLen    = 20  // fixed part of the header
+	maxHeaderLen = 60  // data offset is a 4-bit count of 32-bit words
+	maxSACK      = 4   // SACK blocks that fit in 40 bytes of options without timestamps
+	maxWndScale  = 14  // RFC 7323 section 2.3
+	defaultMSS   = 536 // assumed when a SYN carries no MSS option (RFC 9293 section 3.7.1)
 )
+
+// errShort is parse's only error; it is counted, never returned to a socket.
+var errShort = errors.New("tcp: segment shorter than its header")
 
 // segment is a parsed incoming segment. data aliases the caller's buffer,
 // which HandlePacket borrows only for the duration of the call.
@@ -45,6 +46,7 @@ type segment struct {
 	seq, ack         seqnum
 	flags            uint8
 	wnd              uint16 // raw window field, not yet scaled
+	up               uint16 // urgent pointer, meaningful with URG
 	data             []byte
 
 	// Options. MSS, window scale and SACK-permitted count on SYNs only.
@@ -85,6 +87,7 @@ func (s *segment) parse(b []byte) error {
 	s.ack = seqnum(binary.BigEndian.Uint32(b[8:]))
 	s.flags = b[13] & 0x3f
 	s.wnd = binary.BigEndian.Uint16(b[14:])
+	s.up = binary.BigEndian.Uint16(b[18:])
 	s.data = b[off:]
 	s.mss = 0
 	s.wndScale = -1
@@ -146,6 +149,7 @@ type outSegment struct {
 	wndScale         int        // emit a window-scale option when >= 0 (SYN only)
 	sackOK           bool       // emit SACK-permitted (SYN only)
 	sack             []seqRange // SACK blocks to report, at most maxSACK
+	up               uint16     // urgent pointer, with URG (Scone sends none; tests do)
 }
 
 // build writes the header for o into buf (at least maxHeaderLen bytes),
@@ -183,7 +187,7 @@ func (o *outSegment) build(buf []byte, src, dst tcpip.Addr, payload []byte) []by
 	h[13] = o.flags
 	binary.BigEndian.PutUint16(h[14:], o.wnd)
 	h[16], h[17] = 0, 0 // checksum, computed below
-	h[18], h[19] = 0, 0 // urgent pointer: Scone never sends urgent data
+	binary.BigEndian.PutUint16(h[18:], o.up)
 	sum := tcpip.PseudoHeaderSum(src, dst, tcpip.ProtoTCP, n+len(payload))
 	sum = uint32(tcpip.Checksum(h, sum))
 	binary.BigEndian.PutUint16(h[16:], ^tcpip.Checksum(payload, sum))

@@ -189,8 +189,16 @@ func (e *Endpoint) input(seg *segment) {
 		e.enterTimeWait()
 		return
 	}
+	if seg.flags&flagURG != 0 {
+		e.urgent(seg.seq.add(int(seg.up)))
+	}
 	if !e.trim(seg) {
 		if seg.flags&flagRST == 0 {
+			// A whole duplicate: report it (D-SACK, RFC 2883) so that the
+			// sender can tell a needless retransmission from a loss.
+			if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
+				e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
+			}
 			e.sendAck()
 		}
 		return
@@ -276,6 +284,9 @@ func (e *Endpoint) trim(seg *segment) bool {
 			seg.seq++
 		}
 		d = min(d, len(seg.data))
+		if d > 0 {
+			e.dsack, e.dsackSet = seqRange{seg.seq, seg.seq.add(d)}, true
+		}
 		seg.data = seg.data[d:]
 		seg.seq = seg.seq.add(d)
 		e.ackNow = true // a partial duplicate: tell the sender where we are
@@ -436,4 +447,21 @@ func (e *Endpoint) handleControl(msg tcpip.ControlMessage, seq seqnum) {
 	default:
 		e.softErr = msg.Err // reported if the connection later times out
 	}
+}
+
+// urgent records an urgent pointer (RFC 9293 section 3.8.5, RFC 6093).
+// Urgent data stays in line with the rest (as SO_OOBINLINE): the
+// application learns of it through EventPri, which holds until it has
+// read up to the mark, the byte after the urgent data.
+func (e *Endpoint) urgent(mark seqnum) {
+	switch e.state {
+	case StateEstablished, StateFinWait1, StateFinWait2:
+	default:
+		return
+	}
+	if mark.le(e.rcvNxt.add(-e.rcv.len())) || (e.urgSet && !mark.gt(e.rcvUp)) {
+		return // already read past it, or not news
+	}
+	e.rcvUp, e.urgSet = mark, true
+	e.notify(waiter.EventPri)
 }

@@ -210,3 +210,28 @@ func TestKeepAlive(t *testing.T) {
 		t.Errorf("KeepAliveProbes %d", st.KeepAliveProbes)
 	}
 }
+
+func TestUrgentInline(t *testing.T) {
+	const pri = 0x002
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	c.seg(flagACK, []byte("ab"))
+	// "xy!" is urgent: the pointer marks the byte after "!".
+	r.send(c.lport, outSegment{seq: c.seq, ack: c.ack, flags: flagACK | flagURG, wnd: 100, up: 3}, []byte("xy!z"))
+	if c.e.Readiness()&pri == 0 {
+		t.Fatal("no EventPri after an urgent pointer")
+	}
+	buf := make([]byte, 4)
+	if n, _ := c.e.Read(bg, buf); string(buf[:n]) != "abxy" {
+		t.Fatalf("read %q", buf[:n])
+	}
+	if c.e.Readiness()&pri == 0 {
+		t.Fatal("EventPri cleared before the mark was reached")
+	}
+	if n, _ := c.e.Read(bg, buf); string(buf[:n]) != "!z" {
+		t.Fatalf("read %q", buf[:n])
+	}
+	if c.e.Readiness()&pri != 0 {
+		t.Fatal("EventPri still set after reading past the mark")
+	}
+}

@@ -14,7 +14,7 @@ func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
 	if flags&flagACK != 0 {
 		o.wnd = e.advertise()
 		e.lastAck = ack
-		if e.sackOK && !e.ooo.empty() {
+		if e.sackOK && (!e.ooo.empty() || e.dsackSet) {
 			o.sack = e.sackBlocks()
 		}
 	}

@@ -16,10 +16,16 @@ import "time"
 // with a one-segment window, skipping what the peer holds.
 
 // sackBlocks fills e.sackOut with the receiver's out-of-order ranges, the
-// one holding the latest arrival first (RFC 2018 section 4), and returns them.
+// one holding the latest arrival first (RFC 2018 section 4), after a
+// D-SACK block for a duplicate just received, and returns them.
 func (e *Endpoint) sackBlocks() []seqRange {
 	q := &e.ooo
 	out := e.sackOut[:0]
+	if e.dsackSet {
+		// A duplicate just received goes first, once (RFC 2883).
+		out = append(out, e.dsack)
+		e.dsackSet = false
+	}
 	first := -1
 	for i := 0; i < q.n; i++ {
 		if e.lastOOO.ge(q.ranges[i].start) && e.lastOOO.lt(q.ranges[i].end) {

@@ -180,3 +180,26 @@ func (p *Protocol) unbind(e *Endpoint) {
 		p.ports[e.Local.Port] = list
 	}
 }
+
+// EndpointInfo describes a bound endpoint, for netstat-like tools.
+type EndpointInfo struct {
+	Local, Remote tcpip.FullAddr // Remote is zero unless connected
+	Queued        int            // payload bytes waiting to be read
+}
+
+// Endpoints returns every bound endpoint, in no particular order.
+func (p *Protocol) Endpoints() []EndpointInfo {
+	p.mu.RLock()
+	var eps []*Endpoint
+	for _, list := range p.ports {
+		eps = append(eps, list...)
+	}
+	p.mu.RUnlock()
+	out := make([]EndpointInfo, 0, len(eps))
+	for _, e := range eps {
+		_, bytes := e.Queued()
+		remote, _ := e.RemoteAddr()
+		out = append(out, EndpointInfo{Local: e.LocalAddr(), Remote: remote, Queued: bytes})
+	}
+	return out
+}
