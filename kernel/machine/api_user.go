@@ -36,32 +36,27 @@ func (as *AddressSpace) Free() error {
 // ring 3, and writable if writable is set.  va must be page-aligned; no
 // page of the range may be mapped already.
 func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
-	w := uintptr(0)
-	if writable {
-		w = 1
-	}
-	if _, _, e := syscall.Syscall6(SysUserMap, as.root, va, uintptr(size), w, 0, 0); e != 0 {
-		return fmt.Errorf("machine: map %#x+%#x: %w", va, size, e)
-	}
-	return nil
+	return as.pages(SysUserMap, "map", va, size, writable)
 }
 
 // Unmap frees the pages in [va, va+size); pages not mapped are skipped.
 func (as *AddressSpace) Unmap(va uintptr, size int) error {
-	if _, _, e := syscall.Syscall(SysUserUnmap, as.root, va, uintptr(size)); e != 0 {
-		return fmt.Errorf("machine: unmap %#x+%#x: %w", va, size, e)
-	}
-	return nil
+	return as.pages(SysUserUnmap, "unmap", va, size, false)
 }
 
 // Protect makes the mapped pages in [va, va+size) writable or read-only.
 func (as *AddressSpace) Protect(va uintptr, size int, writable bool) error {
+	return as.pages(SysUserProtect, "protect", va, size, writable)
+}
+
+// pages makes one of the page-range system calls.
+func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, writable bool) error {
 	w := uintptr(0)
 	if writable {
 		w = 1
 	}
-	if _, _, e := syscall.Syscall6(SysUserProtect, as.root, va, uintptr(size), w, 0, 0); e != 0 {
-		return fmt.Errorf("machine: protect %#x+%#x: %w", va, size, e)
+	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+		return fmt.Errorf("machine: %s %#x+%#x: %w", what, va, size, e)
 	}
 	return nil
 }
