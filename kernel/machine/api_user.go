@@ -61,6 +61,23 @@ func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, wri
 	return nil
 }
 
+// VDSOClockGettime is the offset of __vdso_clock_gettime in the vDSO (its
+// symbol says the same, for programs that look it up).
+const VDSOClockGettime = vdsoCode
+
+// MapVDSO maps the kernel's vDSO (with __vdso_clock_gettime, as the Go
+// runtime looks for it) and its data page, read-only, at the top of the
+// lower half: the two pages below 2^47.  It returns the vDSO's address,
+// for the program's AT_SYSINFO_EHDR.  Unmap and Free leave the shared
+// pages themselves alone.
+func (as *AddressSpace) MapVDSO() (uintptr, error) {
+	r, _, e := syscall.Syscall(SysUserMapVDSO, as.root, 0, 0)
+	if e != 0 {
+		return 0, fmt.Errorf("machine: map the vDSO: %w", e)
+	}
+	return r, nil
+}
+
 // CopyOut copies b to user address va.
 func (as *AddressSpace) CopyOut(va uintptr, b []byte) error {
 	return as.copy(va, b, 1)

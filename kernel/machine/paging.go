@@ -101,9 +101,11 @@ func unmapPages(root, start, end uintptr) {
 		if pte&ptePresent != 0 {
 			*(*uint64)(ptr(e)) = 0
 			flushPage(root, va)
-			freeFrame(uintptr(pte & pteAddrMask))
-			if root != kernelRoot {
-				userFrames--
+			if f := uintptr(pte & pteAddrMask); !isVDSOFrame(f) {
+				freeFrame(f)
+				if root != kernelRoot {
+					userFrames--
+				}
 			}
 		}
 	}
