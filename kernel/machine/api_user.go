@@ -78,7 +78,8 @@ func (as *AddressSpace) MapVDSO() (uintptr, error) {
 	return r, nil
 }
 
-// CopyOut copies b to user address va.
+// CopyOut copies b to user address va, which must be writable by the
+// program (to fill read-only code, Map it writable, copy, then Protect).
 func (as *AddressSpace) CopyOut(va uintptr, b []byte) error {
 	return as.copy(va, b, 1)
 }

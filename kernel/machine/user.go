@@ -276,8 +276,15 @@ func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
 		if e == 0 {
 			return -int64(syscall.EFAULT)
 		}
+		// As the program itself could: a read-only page (its code, the
+		// shared vDSO) cannot be written, so a loader maps a page writable,
+		// fills it and then protects it.
+		need := uint64(ptePresent | pteUser)
+		if toUser {
+			need |= pteWrite
+		}
 		pte := *(*uint64)(ptr(e))
-		if pte&(ptePresent|pteUser) != ptePresent|pteUser {
+		if pte&need != need {
 			return -int64(syscall.EFAULT)
 		}
 		chunk := min(n-done, pageSize-p&(pageSize-1))

@@ -216,7 +216,7 @@ func runCase(code, stack uintptr, prog []byte, check func(*machine.AddressSpace,
 		return err
 	}
 	defer as.Free()
-	if err := as.Map(code, 4096, false); err != nil {
+	if err := as.Map(code, 4096, true); err != nil {
 		return err
 	}
 	if err := as.Map(stack, 4096, true); err != nil {
@@ -224,6 +224,12 @@ func runCase(code, stack uintptr, prog []byte, check func(*machine.AddressSpace,
 	}
 	if err := as.CopyOut(code, prog); err != nil {
 		return err
+	}
+	if err := as.Protect(code, 4096, false); err != nil {
+		return err
+	}
+	if err := as.CopyOut(code, prog); err == nil {
+		return fmt.Errorf("CopyOut wrote to read-only code")
 	}
 	return check(as, &machine.UserRegs{RIP: uint64(code), RSP: uint64(stack + 4096)})
 }
