@@ -159,7 +159,7 @@ func pageTableGap(root, va uintptr) uintptr {
 }
 
 // setWritable sets or clears the write bit of every present page in
-// [start, end).
+// [start, end), except the shared vDSO pages.
 //
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
@@ -169,7 +169,8 @@ func setWritable(root, start, end uintptr, w bool) {
 		}
 		if e := walk(root, va, false); e != 0 {
 			pte := *(*uint64)(ptr(e))
-			if pte&ptePresent != 0 {
+			// The shared vDSO pages stay read-only whatever is asked.
+			if pte&ptePresent != 0 && !isVDSOFrame(uintptr(pte&pteAddrMask)) {
 				if w {
 					pte |= pteWrite
 				} else {

@@ -84,8 +84,18 @@ func TestAddressSpace(t *testing.T) {
 		t.Errorf("copy out to a read-only page = %d, want EFAULT", r)
 	}
 
-	// Protect and unmap.
 	leaf := func(va uintptr) uint64 { return *(*uint64)(ptr(walk(root, va, false))) }
+	// The shared vDSO pages: mapped read-only, and no Protect makes them
+	// writable.
+	vdsoFrame, vvarFrame = allocZeroFrame(), allocZeroFrame()
+	if r := sysUserMapVDSO(root); r != vdsoAddr {
+		t.Fatalf("map vDSO = %#x", r)
+	}
+	if r := sysUserProtect(root, vdsoAddr, 2*pageSize, true); r != 0 || leaf(vdsoAddr)&pteWrite != 0 || leaf(vvarAddr)&pteWrite != 0 {
+		t.Errorf("protect made the vDSO writable: %d, %#x %#x", r, leaf(vdsoAddr), leaf(vvarAddr))
+	}
+
+	// Protect and unmap.
 	if r := sysUserProtect(root, va, pageSize, false); r != 0 || leaf(va)&pteWrite != 0 || leaf(va+pageSize)&pteWrite == 0 {
 		t.Errorf("protect: %d, leaves %#x %#x", r, leaf(va), leaf(va+pageSize))
 	}
@@ -103,6 +113,7 @@ func TestAddressSpace(t *testing.T) {
 	if r := sysFreeAddressSpace(root); r != 0 {
 		t.Fatalf("free: %d", r)
 	}
+	free -= 2 // the vDSO frames, which address spaces share and do not free
 	if userFrames != 0 || freeFrames != free {
 		t.Errorf("after free: %d user frames, %d free (want 0 and %d)", userFrames, freeFrames, free)
 	}
