@@ -36,37 +36,50 @@ func (as *AddressSpace) Free() error {
 // ring 3, and writable if writable is set.  va must be page-aligned; no
 // page of the range may be mapped already.
 func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
-	w := uintptr(0)
-	if writable {
-		w = 1
-	}
-	if _, _, e := syscall.Syscall6(SysUserMap, as.root, va, uintptr(size), w, 0, 0); e != 0 {
-		return fmt.Errorf("machine: map %#x+%#x: %w", va, size, e)
-	}
-	return nil
+	return as.pages(SysUserMap, "map", va, size, writable)
 }
 
 // Unmap frees the pages in [va, va+size); pages not mapped are skipped.
 func (as *AddressSpace) Unmap(va uintptr, size int) error {
-	if _, _, e := syscall.Syscall(SysUserUnmap, as.root, va, uintptr(size)); e != 0 {
-		return fmt.Errorf("machine: unmap %#x+%#x: %w", va, size, e)
-	}
-	return nil
+	return as.pages(SysUserUnmap, "unmap", va, size, false)
 }
 
 // Protect makes the mapped pages in [va, va+size) writable or read-only.
 func (as *AddressSpace) Protect(va uintptr, size int, writable bool) error {
+	return as.pages(SysUserProtect, "protect", va, size, writable)
+}
+
+// pages makes one of the page-range system calls.
+func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, writable bool) error {
 	w := uintptr(0)
 	if writable {
 		w = 1
 	}
-	if _, _, e := syscall.Syscall6(SysUserProtect, as.root, va, uintptr(size), w, 0, 0); e != 0 {
-		return fmt.Errorf("machine: protect %#x+%#x: %w", va, size, e)
+	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+		return fmt.Errorf("machine: %s %#x+%#x: %w", what, va, size, e)
 	}
 	return nil
 }
 
-// CopyOut copies b to user address va.
+// VDSOClockGettime is the offset of __vdso_clock_gettime in the vDSO (its
+// symbol says the same, for programs that look it up).
+const VDSOClockGettime = vdsoCode
+
+// MapVDSO maps the kernel's vDSO (with __vdso_clock_gettime, as the Go
+// runtime looks for it) and its data page, read-only, at the top of the
+// lower half: the two pages below 2^47.  It returns the vDSO's address,
+// for the program's AT_SYSINFO_EHDR.  Unmap and Free leave the shared
+// pages themselves alone.
+func (as *AddressSpace) MapVDSO() (uintptr, error) {
+	r, _, e := syscall.Syscall(SysUserMapVDSO, as.root, 0, 0)
+	if e != 0 {
+		return 0, fmt.Errorf("machine: map the vDSO: %w", e)
+	}
+	return r, nil
+}
+
+// CopyOut copies b to user address va, which must be writable by the
+// program (to fill read-only code, Map it writable, copy, then Protect).
 func (as *AddressSpace) CopyOut(va uintptr, b []byte) error {
 	return as.copy(va, b, 1)
 }

@@ -60,7 +60,7 @@ func boot0() uintptr {
 	initFDs()
 	vmas[0] = vma{kernelStart &^ (pageSize - 1), roundPage(kernelEnd), vmaKernel | protRead | protWrite | protExec}
 	nvmas = 1
-	return buildInitStack()
+	return buildInitStack(buildVDSO())
 }
 
 // readMemoryMap copies the multiboot memory map: entries of (size, base,
@@ -94,12 +94,12 @@ const (
 
 // buildInitStack lays out the Linux process stack that _rt0_amd64_linux
 // expects at the top of initStack: argc, argv[], NULL, envp[], NULL, auxv,
-// with the strings above.  Words of the command line become arguments,
+// with the strings above; vdso is the address for AT_SYSINFO_EHDR.  Words of the command line become arguments,
 // except NAME=value words with an upper-case NAME (GODEBUG=..., GOGC=...),
 // which become environment variables, much as Linux does for init.
 //
 //go:nosplit
-func buildInitStack() uintptr {
+func buildInitStack(vdso uintptr) uintptr {
 	top := stackTop(addr(&initStack), initStackSize)
 	// Strings: the command line with NULs for spaces, then the default
 	// environment, then 16 random bytes.
@@ -166,7 +166,7 @@ func buildInitStack() uintptr {
 	}
 	w[k] = 0
 	k++
-	auxv := [8]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atSysinfoEhdr, uint64(buildVDSO()), atNull, 0}
+	auxv := [8]uint64{atPagesz, pageSize, atRandom, uint64(rnd), atSysinfoEhdr, uint64(vdso), atNull, 0}
 	for _, v := range auxv {
 		w[k] = v
 		k++

@@ -46,8 +46,9 @@ func codeAddr(i int) uintptr
 const (
 	codeSyscallEntry = 48 + iota
 	codeIdleLoop
-	codeVDSOClockGettime
+	codeVDSO
 	codeTrap
+	codeVDSOEnd
 )
 
 // Segment selectors.  The user selectors are unused until user processes

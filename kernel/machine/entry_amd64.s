@@ -266,7 +266,8 @@ DATA vectors<>+384(SB)/8, $·syscallEntry(SB)
 DATA vectors<>+392(SB)/8, $·idleLoop(SB)
 DATA vectors<>+400(SB)/8, $·vdsoClockGettime(SB)
 DATA vectors<>+408(SB)/8, $·trap(SB)
-GLOBL vectors<>(SB), RODATA, $416
+DATA vectors<>+416(SB)/8, $·vdsoEnd(SB)
+GLOBL vectors<>(SB), RODATA, $424
 
 // func codeAddr(i int) uintptr
 TEXT ·codeAddr(SB),NOSPLIT,$0-16
@@ -276,19 +277,21 @@ TEXT ·codeAddr(SB),NOSPLIT,$0-16
 	MOVQ AX, ret+8(FP)
 	RET
 
-// vdsoClockGettime is the vDSO's __vdso_clock_gettime, called by the
-// runtime with the C ABI (DI = clock id, SI = *timespec, result in AX) in
-// thread context.  It computes what sysClockGettime would, from the same
-// variables, without entering the kernel.
+// vdsoClockGettime is the vDSO's __vdso_clock_gettime, called with the C
+// ABI (DI = clock id, SI = *timespec, result in AX) by the kernel's runtime
+// and by user programs.  It is not run here: buildVDSO copies its bytes
+// into the vDSO page, so it is position independent and finds its figures
+// at the fixed address of the vvar page.  It computes what
+// sysClockGettime would.
 TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	CMPQ DI, $11
 	JHI bad
-	MOVQ DX, R9 // MULQ and RDTSC clobber DX; keep nothing else
+	MOVQ $const_vvarAddr, R8
 	RDTSC
 	SHLQ $32, DX
 	ORQ DX, AX
-	SUBQ ·tscStart(SB), AX
-	MULQ ·nsMult(SB)
+	SUBQ 0(R8), AX // tscStart
+	MULQ 8(R8)     // nsMult
 	SHRQ $32, AX
 	SHLQ $32, DX
 	ORQ DX, AX // ns since boot = (delta * nsMult) >> 32
@@ -299,15 +302,19 @@ TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	CMPQ DI, $11
 	JNE split
 wall:
-	ADDQ ·wallOffset(SB), AX
+	ADDQ 16(R8), AX // wallOffset
 split:
 	XORQ DX, DX
-	MOVQ $1000000000, R8
-	DIVQ R8
+	MOVQ $1000000000, R9
+	DIVQ R9
 	MOVQ AX, 0(SI)
 	MOVQ DX, 8(SI)
 	XORQ AX, AX
 	RET
 bad:
 	MOVQ $-22, AX // EINVAL
+	RET
+
+// vdsoEnd marks the end of vdsoClockGettime's bytes.
+TEXT ·vdsoEnd(SB),NOSPLIT|NOFRAME,$0
 	RET

@@ -101,9 +101,11 @@ func unmapPages(root, start, end uintptr) {
 		if pte&ptePresent != 0 {
 			*(*uint64)(ptr(e)) = 0
 			flushPage(root, va)
-			freeFrame(uintptr(pte & pteAddrMask))
-			if root != kernelRoot {
-				userFrames--
+			if f := uintptr(pte & pteAddrMask); !isVDSOFrame(f) {
+				freeFrame(f)
+				if root != kernelRoot {
+					userFrames--
+				}
 			}
 		}
 	}
@@ -157,7 +159,7 @@ func pageTableGap(root, va uintptr) uintptr {
 }
 
 // setWritable sets or clears the write bit of every present page in
-// [start, end).
+// [start, end), except the shared vDSO pages.
 //
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
@@ -167,7 +169,8 @@ func setWritable(root, start, end uintptr, w bool) {
 		}
 		if e := walk(root, va, false); e != 0 {
 			pte := *(*uint64)(ptr(e))
-			if pte&ptePresent != 0 {
+			// The shared vDSO pages stay read-only whatever is asked.
+			if pte&ptePresent != 0 && !isVDSOFrame(uintptr(pte&pteAddrMask)) {
 				if w {
 					pte |= pteWrite
 				} else {

@@ -159,7 +159,7 @@ func TestInitStack(t *testing.T) {
 	s := "build/boot.elf selftest=ring GODEBUG=gctrace=1 lower=case  strace x"
 	cmdlineLen = copy(cmdline[:], s)
 	traceSyscalls = false
-	sp := buildInitStack()
+	sp := buildInitStack(0x1000)
 	defer func() { traceSyscalls = false }()
 	if sp%16 != 0 {
 		t.Errorf("sp %#x not 16-byte aligned", sp)
@@ -282,7 +282,7 @@ func TestWaitIRQ(t *testing.T) {
 
 func TestInitStackEmptyCmdline(t *testing.T) {
 	cmdlineLen = 0
-	w := unsafe.Slice((*uint64)(ptr(buildInitStack())), 8)
+	w := unsafe.Slice((*uint64)(ptr(buildInitStack(0x1000))), 8)
 	if w[0] != 1 || w[2] != 0 {
 		t.Fatalf("argc %d, argv[1] %#x: want one argument", w[0], w[2])
 	}

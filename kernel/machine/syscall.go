@@ -108,6 +108,8 @@ func doSyscall(t *thread) {
 		r = sysRunUser(t, uintptr(a0), uintptr(a1))
 	case SysUserUnmap:
 		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
+	case SysUserMapVDSO:
+		r = sysUserMapVDSO(uintptr(a0))
 	case SysUserProtect:
 		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
 	default:

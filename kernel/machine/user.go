@@ -30,6 +30,7 @@ const (
 	SysRunUser          = 1008
 	SysUserUnmap        = 1009
 	SysUserProtect      = 1010
+	SysUserMapVDSO      = 1011
 )
 
 // Why RunUser returned.
@@ -143,7 +144,7 @@ func freeTables(pml4 uintptr) {
 					continue
 				}
 				for l := uintptr(0); l < 512; l++ {
-					if page := tableEntry(pt, l); page != 0 {
+					if page := tableEntry(pt, l); page != 0 && !isVDSOFrame(page) {
 						freeUserFrame(page)
 					}
 				}
@@ -237,6 +238,27 @@ func sysUserProtect(root, va, n uintptr, writable bool) int64 {
 	return 0
 }
 
+// sysUserMapVDSO maps the shared vDSO and vvar pages, read-only, at their
+// fixed addresses in root, and returns the vDSO's address.
+//
+//go:nosplit
+func sysUserMapVDSO(root uintptr) int64 {
+	if !validRoot(root) {
+		return -int64(syscall.EINVAL)
+	}
+	for _, m := range [2][2]uintptr{{vdsoAddr, vdsoFrame}, {vvarAddr, vvarFrame}} {
+		e := walk(root, m[0], true)
+		if e == 0 {
+			return -int64(syscall.ENOMEM)
+		}
+		if *(*uint64)(ptr(e))&ptePresent != 0 {
+			return -int64(syscall.EEXIST)
+		}
+		*(*uint64)(ptr(e)) = uint64(m[1]) | ptePresent | pteUser
+	}
+	return vdsoAddr
+}
+
 // sysUserCopy copies n bytes between the kernel buffer buf and user
 // address va of root, in the direction toUser says.
 //
@@ -254,8 +276,15 @@ func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
 		if e == 0 {
 			return -int64(syscall.EFAULT)
 		}
+		// As the program itself could: a read-only page (its code, the
+		// shared vDSO) cannot be written, so a loader maps a page writable,
+		// fills it and then protects it.
+		need := uint64(ptePresent | pteUser)
+		if toUser {
+			need |= pteWrite
+		}
 		pte := *(*uint64)(ptr(e))
-		if pte&(ptePresent|pteUser) != ptePresent|pteUser {
+		if pte&need != need {
 			return -int64(syscall.EFAULT)
 		}
 		chunk := min(n-done, pageSize-p&(pageSize-1))

@@ -30,7 +30,7 @@ func TestAddressSpace(t *testing.T) {
 		t.Errorf("trampoline slot %#x not shared", got)
 	}
 	const va = 0x400000
-	if r := sysUserMap(root, va, 2*pageSize, false); r != 0 {
+	if r := sysUserMap(root, va, 2*pageSize, true); r != 0 {
 		t.Fatalf("map: %d", r)
 	}
 	if r := sysUserMap(root, va+pageSize, pageSize, true); r != -int64(syscall.EEXIST) {
@@ -47,7 +47,7 @@ func TestAddressSpace(t *testing.T) {
 		}
 	}
 	// Every level on the way to a user page allows user access; the page
-	// is read-only as asked.
+	// is writable as asked.
 	table := root
 	for shift := uint(39); shift > 12; shift -= 9 {
 		e := *(*uint64)(ptr(table + (va>>shift&511)*8))
@@ -56,8 +56,8 @@ func TestAddressSpace(t *testing.T) {
 		}
 		table = uintptr(e & pteAddrMask)
 	}
-	if pte := *(*uint64)(ptr(table + (va>>12&511)*8)); pte&pteWrite != 0 || pte&pteUser == 0 {
-		t.Errorf("leaf %#x: want user, read-only", pte)
+	if pte := *(*uint64)(ptr(table + (va>>12&511)*8)); pte&pteWrite == 0 || pte&pteUser == 0 {
+		t.Errorf("leaf %#x: want user, writable", pte)
 	}
 
 	// A copy across the page boundary, out and back in.
@@ -77,15 +77,31 @@ func TestAddressSpace(t *testing.T) {
 	if r := sysUserCopy(root, va+2*pageSize-4, uintptr(unsafe.Pointer(&in[0])), 8, false); r != -int64(syscall.EFAULT) {
 		t.Errorf("copy past the mapping = %d, want EFAULT", r)
 	}
+	if r := sysUserMap(root, va+4*pageSize, pageSize, false); r != 0 {
+		t.Fatalf("map read-only: %d", r)
+	}
+	if r := sysUserCopy(root, va+4*pageSize, uintptr(unsafe.Pointer(&out[0])), 8, true); r != -int64(syscall.EFAULT) {
+		t.Errorf("copy out to a read-only page = %d, want EFAULT", r)
+	}
+
+	leaf := func(va uintptr) uint64 { return *(*uint64)(ptr(walk(root, va, false))) }
+	// The shared vDSO pages: mapped read-only, and no Protect makes them
+	// writable.
+	vdsoFrame, vvarFrame = allocZeroFrame(), allocZeroFrame()
+	if r := sysUserMapVDSO(root); r != vdsoAddr {
+		t.Fatalf("map vDSO = %#x", r)
+	}
+	if r := sysUserProtect(root, vdsoAddr, 2*pageSize, true); r != 0 || leaf(vdsoAddr)&pteWrite != 0 || leaf(vvarAddr)&pteWrite != 0 {
+		t.Errorf("protect made the vDSO writable: %d, %#x %#x", r, leaf(vdsoAddr), leaf(vvarAddr))
+	}
 
 	// Protect and unmap.
-	leaf := func(va uintptr) uint64 { return *(*uint64)(ptr(walk(root, va, false))) }
-	if r := sysUserProtect(root, va, pageSize, true); r != 0 || leaf(va)&pteWrite == 0 || leaf(va+pageSize)&pteWrite != 0 {
+	if r := sysUserProtect(root, va, pageSize, false); r != 0 || leaf(va)&pteWrite != 0 || leaf(va+pageSize)&pteWrite == 0 {
 		t.Errorf("protect: %d, leaves %#x %#x", r, leaf(va), leaf(va+pageSize))
 	}
-	held := userFrames
-	if r := sysUserUnmap(root, va+pageSize, 1<<30); r != 0 || leaf(va+pageSize) != 0 || userFrames != held-1 {
-		t.Errorf("unmap: %d, leaf %#x, %d user frames (want %d)", r, leaf(va+pageSize), userFrames, held-1)
+	held := userFrames // the unmap takes the pages at va+pageSize and va+4*pageSize
+	if r := sysUserUnmap(root, va+pageSize, 1<<30); r != 0 || leaf(va+pageSize) != 0 || userFrames != held-2 {
+		t.Errorf("unmap: %d, leaf %#x, %d user frames (want %d)", r, leaf(va+pageSize), userFrames, held-2)
 	}
 	if leaf(va)&ptePresent == 0 {
 		t.Error("unmap took a page below its range")
@@ -97,6 +113,7 @@ func TestAddressSpace(t *testing.T) {
 	if r := sysFreeAddressSpace(root); r != 0 {
 		t.Fatalf("free: %d", r)
 	}
+	free -= 2 // the vDSO frames, which address spaces share and do not free
 	if userFrames != 0 || freeFrames != free {
 		t.Errorf("after free: %d user frames, %d free (want 0 and %d)", userFrames, freeFrames, free)
 	}

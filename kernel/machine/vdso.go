@@ -3,13 +3,28 @@ package machine
 // The vDSO: without one, every nanotime in the runtime is a clock_gettime
 // system call (more than half of all of them).  The kernel hands the
 // runtime (AT_SYSINFO_EHDR) a minimal ELF image whose dynamic symbol
-// __vdso_clock_gettime, version LINUX_2.6, resolves to vdsoClockGettime in
-// the kernel's text: a few instructions that read the TSC and scale it
-// with the same figures as nanotime.  The image holds only what the
-// runtime's parser (runtime/vdso_linux.go) reads: one PT_LOAD, a dynamic
-// table, a SysV hash table, the symbol and version tables and strings.
+// __vdso_clock_gettime, version LINUX_2.6, is a few instructions that read
+// the TSC and scale it with the same figures as nanotime, which they find
+// in the vvar page.  The image holds only what the runtime's parser
+// (runtime/vdso_linux.go) reads: one PT_LOAD, a dynamic table, a SysV hash
+// table, the symbol and version tables and strings.
+//
+// Two frames, built once at boot and mapped read-only at the same two
+// addresses at the top of the lower half of every address space: the
+// kernel's (supervisor) and each user program's (MapVDSO, user).  The
+// code is position independent and finds the vvar page by its address.
+const (
+	vdsoAddr = userTop - 2*pageSize // the ELF image, then the code at vdsoCode
+	vvarAddr = userTop - pageSize   // tscStart, nsMult, wallOffset
+	vdsoCode = 512                  // offset of the code in the vDSO page
+)
 
+// vdsoClockGettime's bytes are copied into the vDSO page; vdsoEnd follows
+// it in the text and marks its end.
 func vdsoClockGettime()
+func vdsoEnd()
+
+var vdsoFrame, vvarFrame uintptr
 
 // Offsets in the image.
 const (
@@ -30,14 +45,14 @@ const (
 	linux26Hash = 0x3ae75f6 // ELF hash of "LINUX_2.6"
 )
 
-var vdsoImage [vdsoSize / 8]uint64
-
 //go:nosplit
 func vdsoPut(off uintptr, v uint64, size uintptr) {
-	p := addr(&vdsoImage) + off
+	p := phys2virt(vdsoFrame) + off
 	switch size {
 	case 2:
 		*(*uint16)(ptr(p)) = uint16(v)
+	case 1:
+		*(*byte)(ptr(p)) = byte(v)
 	case 4:
 		*(*uint32)(ptr(p)) = uint32(v)
 	default:
@@ -45,11 +60,26 @@ func vdsoPut(off uintptr, v uint64, size uintptr) {
 	}
 }
 
-// buildVDSO writes the image and returns its address.
+// buildVDSO builds the vDSO and vvar pages, maps them into the kernel's
+// address space, and returns the vDSO's address.  It runs after the
+// clock is calibrated.
 //
 //go:nosplit
 func buildVDSO() uintptr {
-	base := addr(&vdsoImage)
+	vdsoFrame, vvarFrame = allocZeroFrame(), allocZeroFrame()
+	code, end := codeAddr(codeVDSO), codeAddr(codeVDSOEnd)
+	if vdsoFrame == 0 || vvarFrame == 0 || end <= code || end-code > pageSize-vdsoCode {
+		fatal("cannot build the vDSO", nil)
+	}
+	memcopy(phys2virt(vdsoFrame)+vdsoCode, code, end-code)
+	vv := phys2virt(vvarFrame)
+	*(*uint64)(ptr(vv)) = tscStart
+	*(*uint64)(ptr(vv + 8)) = nsMult
+	*(*int64)(ptr(vv + 16)) = wallOffset
+	if !mapPage(kernelRoot, vdsoAddr, vdsoFrame, 0) || !mapPage(kernelRoot, vvarAddr, vvarFrame, 0) ||
+		!insertVMA(vdsoAddr, userTop, vmaKernel|protRead|protExec) {
+		fatal("cannot map the vDSO", nil)
+	}
 	// ELF header: 64-bit, little-endian, shared object, x86-64.
 	vdsoPut(0, 0x00010102464c457f, 8)
 	vdsoPut(16, 3, 2)  // ET_DYN
@@ -87,9 +117,9 @@ func buildVDSO() uintptr {
 	// image's load address (the runtime adds that address back).
 	sym := uintptr(vdsoSymtab + 24)
 	vdsoPut(sym, vdsoStrFunc, 4)
-	vdsoPut(sym+4, 0x12, 2) // st_info STB_GLOBAL|STT_FUNC, st_other 0
-	vdsoPut(sym+6, 1, 2)    // st_shndx: defined
-	vdsoPut(sym+8, uint64(codeAddr(codeVDSOClockGettime)-base), 8)
+	vdsoPut(sym+4, 0x12, 2)     // st_info STB_GLOBAL|STT_FUNC, st_other 0
+	vdsoPut(sym+6, 1, 2)        // st_shndx: defined
+	vdsoPut(sym+8, vdsoCode, 8) // relative to the image, which is at vaddr 0
 	vdsoPut(vdsoVersym+2, 2, 2) // symbol 1 has version index 2
 	// Version definitions: the base (the image's name), then LINUX_2.6.
 	for i, d := range [2]struct{ flags, ndx, hash, name, next uint64 }{{1, 1, 0, vdsoStrBase, 28}, {0, 2, linux26Hash, vdsoStrVersion, 0}} {
@@ -104,7 +134,13 @@ func buildVDSO() uintptr {
 		vdsoPut(p+20, d.name, 4) // vda_name
 	}
 	for i := 0; i < len(vdsoStrings); i++ {
-		*(*byte)(ptr(base + vdsoStrtab + uintptr(i))) = vdsoStrings[i]
+		vdsoPut(vdsoStrtab+uintptr(i), uint64(vdsoStrings[i]), 1)
 	}
-	return base
+	return vdsoAddr
 }
+
+// isVDSOFrame reports whether f is one of the frames every address space
+// shares, which unmapping and freeing an address space must leave alone.
+//
+//go:nosplit
+func isVDSOFrame(f uintptr) bool { return f == vdsoFrame || f == vvarFrame }

@@ -11,8 +11,19 @@ import (
 // TestVDSOImage reads the vDSO image the way the runtime's parser does
 // (runtime/vdso_linux.go), with debug/elf for the headers.
 func TestVDSOImage(t *testing.T) {
-	base := buildVDSO()
-	img := unsafe.Slice((*byte)(ptr(base)), vdsoSize)
+	ram := fakeMachine(t, 64*pageSize)
+	defer keep(ram)
+	tscStart, nsMult, wallOffset = 11, 22, 33
+	if got := buildVDSO(); got != vdsoAddr {
+		t.Fatalf("vDSO at %#x, want %#x", got, vdsoAddr)
+	}
+	img := unsafe.Slice((*byte)(ptr(phys2virt(vdsoFrame))), pageSize)
+	if vv := unsafe.Slice((*uint64)(ptr(phys2virt(vvarFrame))), 3); vv[0] != 11 || vv[1] != 22 || vv[2] != 33 {
+		t.Errorf("vvar page %v, want the clock's figures", vv)
+	}
+	if i := findVMA(vdsoAddr); i < 0 || vmas[i].prot&vmaKernel == 0 || findVMA(vvarAddr) != i {
+		t.Errorf("the vDSO pages are not a fixed region of the kernel's address space")
+	}
 	f, err := elf.NewFile(bytes.NewReader(img))
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +67,12 @@ func TestVDSOImage(t *testing.T) {
 	if sym[4] != byte(elf.STB_GLOBAL)<<4|byte(elf.STT_FUNC) || le.Uint16(sym[6:]) == 0 {
 		t.Errorf("symbol info %#x shndx %d", sym[4], le.Uint16(sym[6:]))
 	}
-	if got := base + uintptr(le.Uint64(sym[8:])); got != codeAddr(codeVDSOClockGettime) {
-		t.Errorf("symbol resolves to %#x, want %#x", got, codeAddr(codeVDSOClockGettime))
+	// The symbol is the code, copied whole from vdsoClockGettime.
+	value := le.Uint64(sym[8:])
+	code, end := codeAddr(codeVDSO), codeAddr(codeVDSOEnd)
+	want := unsafe.Slice((*byte)(ptr(code)), end-code)
+	if value != vdsoCode || !bytes.Equal(img[value:value+uint64(len(want))], want) {
+		t.Errorf("symbol value %#x: want the code of vdsoClockGettime at %#x", value, vdsoCode)
 	}
 	// Its version: the verdef with LINUX_2.6's hash and name, not the base.
 	ver := le.Uint16(img[tags[elf.DT_VERSYM]+2*uint64(i):])

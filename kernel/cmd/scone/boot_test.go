@@ -18,7 +18,7 @@ func TestBootWords(t *testing.T) {
 		want   string // a line the kernel must print
 		status int    // the kernel's exit status
 	}{
-		{"usertest", "usertest: 7 passed, 0 failed", 0},
+		{"usertest", "usertest: 8 passed, 0 failed", 0},
 		{"crashtest", "scone: fatal: trap inside the kernel", machine.FatalStatus},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"time"
 
 	"scone/kernel/machine"
 	"scone/kernel/start"
@@ -21,7 +22,8 @@ import (
 func main() {
 	fmt.Printf("Scone, a Go kernel (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	printMemory()
-	fmt.Printf("clock: TSC at %d MHz; random: %s\n", machine.TSCHz()/1e6, machine.RandomSource())
+	fmt.Printf("clock: TSC at %d MHz, %s; random: %s\n",
+		machine.TSCHz()/1e6, time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), machine.RandomSource())
 	if slices.Contains(os.Args[1:], "usertest") {
 		machine.Exit(uint32(min(userTest(os.Stdout), 1)))
 	}

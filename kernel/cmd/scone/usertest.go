@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 
 	"scone/kernel/machine"
 )
@@ -65,6 +66,31 @@ func userTest(w io.Writer) (failed int) {
 					return nil
 				})
 			}},
+		{"vdso", []byte{
+			0x48, 0x89, 0xc3, // mov %rax, %rbx: the vDSO's clock_gettime
+			0xbf, 0, 0, 0, 0, // mov $0, %edi: CLOCK_REALTIME
+			0x48, 0x8d, 0x74, 0x24, 0xc0, // lea -64(%rsp), %rsi
+			0xff, 0xd3, // call *%rbx
+			0x0f, 0x05, // syscall
+		}, func(as *machine.AddressSpace, r *machine.UserRegs) error {
+			// The kernel's vDSO, shared read-only, tells the time in ring 3.
+			vdso, err := as.MapVDSO()
+			if err != nil {
+				return err
+			}
+			r.RAX = uint64(vdso) + machine.VDSOClockGettime
+			return expect(as, r, machine.UserSyscall, func() error {
+				var ts [16]byte
+				if err := as.CopyIn(ts[:], stack+4096-64); err != nil {
+					return err
+				}
+				sec := int64(binary.LittleEndian.Uint64(ts[:]))
+				if d := time.Now().Unix() - sec; r.RAX != 0 || d < 0 || d > 2 {
+					return fmt.Errorf("clock_gettime returned %d, %d s from now", int64(r.RAX), d)
+				}
+				return nil
+			})
+		}},
 		{"preempt", []byte{
 			0x48, 0xff, 0xc0, // inc %rax
 			0xeb, 0xfb, // jmp back
@@ -190,7 +216,7 @@ func runCase(code, stack uintptr, prog []byte, check func(*machine.AddressSpace,
 		return err
 	}
 	defer as.Free()
-	if err := as.Map(code, 4096, false); err != nil {
+	if err := as.Map(code, 4096, true); err != nil {
 		return err
 	}
 	if err := as.Map(stack, 4096, true); err != nil {
@@ -198,6 +224,12 @@ func runCase(code, stack uintptr, prog []byte, check func(*machine.AddressSpace,
 	}
 	if err := as.CopyOut(code, prog); err != nil {
 		return err
+	}
+	if err := as.Protect(code, 4096, false); err != nil {
+		return err
+	}
+	if err := as.CopyOut(code, prog); err == nil {
+		return fmt.Errorf("CopyOut wrote to read-only code")
 	}
 	return check(as, &machine.UserRegs{RIP: uint64(code), RSP: uint64(stack + 4096)})
 }
