@@ -13,7 +13,7 @@ import (
 func connected(b *testing.B, o nettest.PairOptions) (cli, srv socket.Socket) {
 	o.NoCheck = true
 	p := nettest.NewPair(b, o)
-	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
+	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
 	l, _ := lb.Socket(socket.Stream)
 	l.Bind(tcpip.FullAddr{Port: 9})
 	l.Listen(1)
@@ -95,7 +95,7 @@ func BenchmarkStreamPingPong(b *testing.B) {
 // BenchmarkDatagramRoundTrip measures UDP request/response round trips.
 func BenchmarkDatagramRoundTrip(b *testing.B) {
 	p := nettest.NewPair(b, nettest.PairOptions{NoCheck: true})
-	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
+	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
 	srv, _ := lb.Socket(socket.Datagram)
 	srv.Bind(tcpip.FullAddr{Port: 7})
 	cli, _ := la.Socket(socket.Datagram)
@@ -126,7 +126,7 @@ func BenchmarkDatagramRoundTrip(b *testing.B) {
 // frames through the loopback device).
 func BenchmarkLoopbackBulk(b *testing.B) {
 	p := nettest.NewPair(b, nettest.PairOptions{NoCheck: true, TCP: lanTCP})
-	l := socket.NewLayer(p.A, p.TCPA)
+	l := socket.NewLayer(p.A)
 	lst, _ := l.Socket(socket.Stream)
 	lst.Bind(tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 9})
 	lst.Listen(1)
