@@ -174,7 +174,7 @@ func TestUDPQueueBound(t *testing.T) {
 // TestCorruptionCaught flips one bit in every frame after ARP has
 // resolved: every datagram must be refused by a checksum, none delivered.
 func TestCorruptionCaught(t *testing.T) {
-	p := nettest.NewPair(t, nettest.PairOptions{NoCheck: true})
+	p := nettest.NewPair(t, nettest.PairOptions{}) // the checker sees frames before corruption
 	srv := bound(t, p.UDPB, tcpip.FullAddr{Port: 7})
 	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 7}
