@@ -81,15 +81,7 @@ func BenchmarkStreamPingPong(b *testing.B) {
 			srv.Write(context.Background(), buf)
 		}
 	}()
-	buf := make([]byte, 1)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		cli.Write(context.Background(), buf)
-		if _, err := cli.Read(context.Background(), buf); err != nil {
-			b.Fatal(err)
-		}
-	}
+	roundTrips(b, cli, 1)
 }
 
 // BenchmarkDatagramRoundTrip measures UDP request/response round trips.
@@ -111,7 +103,13 @@ func BenchmarkDatagramRoundTrip(b *testing.B) {
 			srv.SendTo(context.Background(), buf[:n], from)
 		}
 	}()
-	buf := make([]byte, 64)
+	roundTrips(b, cli, 64)
+}
+
+// roundTrips times b.N exchanges of a size-byte message between cli and
+// an echo server.
+func roundTrips(b *testing.B, cli socket.Socket, size int) {
+	buf := make([]byte, size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
