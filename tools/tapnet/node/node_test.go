@@ -100,6 +100,23 @@ func TestHTTPAndDNSOverStack(t *testing.T) {
 	if st := a.Resolver.Stats(); st.Replies != 1 || st.CacheHits != 1 {
 		t.Errorf("resolver stats %+v: want one reply, then the cache", st)
 	}
+	// B's counters and its /proc/net/tcp, which shows the listener on
+	// port 80 (0050) in state LISTEN (0A).
+	for _, tc := range []struct{ path, want string }{
+		{"/stats", "Tcp:\n    ActiveOpens: 0\n"},
+		{"/stats", "Udp:\n"},
+		{"/proc/net/tcp", ":0050 00000000:0000 0A "},
+	} {
+		resp, err := client.Get("http://b.test" + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s lacks %q:\n%s", tc.path, tc.want, body)
+		}
+	}
 }
 
 // connPair returns both ends of a TCP connection from A to B.
