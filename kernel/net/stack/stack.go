@@ -76,7 +76,7 @@ func New(opts Options) *Stack {
 		opts.Reassembly.OnTimeout = s.reassemblyTimeout
 	}
 	s.reasm = ipv4.NewReassembler(opts.Reassembly, opts.Clock)
-	s.icmp = icmp.New(s, opts.Clock, s.transport)
+	s.icmp = icmp.New(s, opts.Clock, s.Transport)
 	s.RegisterTransport(tcpip.ProtoICMP, s.icmp)
 	empty := []*nic{}
 	s.nics.Store(&empty)
@@ -99,16 +99,14 @@ func (s *Stack) RegisterTransport(proto uint8, h tcpip.TransportHandler) {
 	s.transports[proto].Store(&transportSlot{h})
 }
 
-// transport returns the handler of proto, or nil.
-func (s *Stack) transport(proto uint8) tcpip.TransportHandler {
+// Transport returns the handler registered for proto, or nil. It is read
+// without a lock on every packet.
+func (s *Stack) Transport(proto uint8) tcpip.TransportHandler {
 	if t := s.transports[proto].Load(); t != nil {
 		return t.h
 	}
 	return nil
 }
-
-// Transport returns the handler registered for proto, or nil.
-func (s *Stack) Transport(proto uint8) tcpip.TransportHandler { return s.transport(proto) }
 
 // AddNIC attaches a device and returns its index. Devices whose MAC is all
 // zeros are treated as loopback: no ARP, every frame is for us.

@@ -56,7 +56,7 @@ func (s *Stack) WriteNetstat(w io.Writer) error {
 		}
 	}
 	for proto := range s.transports {
-		if r, ok := s.transport(uint8(proto)).(tcpip.Reporter); ok {
+		if r, ok := s.Transport(uint8(proto)).(tcpip.Reporter); ok {
 			name, v := r.Netstat()
 			sections = append(sections, section{name, v})
 		}
