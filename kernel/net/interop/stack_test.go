@@ -153,7 +153,11 @@ func TestLinux(t *testing.T) {
 		if err != nil || n != int64(transferSize) || got != want {
 			t.Fatalf("Linux->Scone: %d bytes, sha256 %s, %v; want %d, %s", n, got, err, transferSize, want)
 		}
-		t.Logf("Linux->Scone: %d MiB in %v (%.1f MB/s), 3%% loss each way on the Linux router, delay and reordering on ours", *transferMiB, d.Round(time.Millisecond), float64(n)/d.Seconds()/1e6)
+		// Linux's congestion control decides how it copes with random
+		// loss (BBR ignores it, CUBIC and Reno back off): say which ran.
+		cc, _ := s.nsCommand(s.peer, cmdTimeout, "cat", "/proc/sys/net/ipv4/tcp_congestion_control")
+		t.Logf("Linux->Scone: %d MiB in %v (%.1f MB/s, Linux sending with %s), 3%% loss each way on the Linux router, delay and reordering on ours",
+			*transferMiB, d.Round(time.Millisecond), float64(n)/d.Seconds()/1e6, strings.TrimSpace(cc))
 
 		// Us to Linux: curl in the namespace downloads from our server.
 		before := s.node.TCP.Stats()
