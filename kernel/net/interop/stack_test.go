@@ -104,6 +104,9 @@ func TestLinux(t *testing.T) {
 		if err != nil || !strings.Contains(out, " 0% packet loss") {
 			t.Fatalf("ping: %v\n%s", err, out)
 		}
+		if i := strings.Index(out, "rtt "); i >= 0 {
+			t.Logf("Linux ping of us: %s", strings.TrimSpace(out[i:]))
+		}
 		// And the other way: our echo request, Linux's reply.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
