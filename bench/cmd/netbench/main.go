@@ -61,6 +61,7 @@ var rows = []row{
 	{"allocations per round trip", "rr", func(r workload.Result) float64 { return r.MallocsPer(1) }, true},
 	{"connections/s (connect+accept+close)", "conn", func(r workload.Result) float64 { return r.PerSecond() }, false},
 	{"allocations per connection", "conn", func(r workload.Result) float64 { return r.MallocsPer(1) }, true},
+	{"99th percentile connection (µs)", "conn", func(r workload.Result) float64 { return r.P99.Seconds() * 1e6 }, true},
 	{"slowest connection (ms)", "conn", func(r workload.Result) float64 { return r.Slowest.Seconds() * 1e3 }, true},
 }
 

@@ -67,7 +67,7 @@ func newHost(port *wire.Port, mac tcpip.MAC, addr tcpip.Addr) (*socket.Layer, *s
 		s.Close()
 		return nil, nil, err
 	}
-	return socket.NewLayer(s, t), s, nil
+	return socket.NewLayer(s), s, nil
 }
 
 // Listen implements workload.Pair.

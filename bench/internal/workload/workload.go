@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,7 @@ type Result struct {
 	Elapsed time.Duration
 	Mallocs uint64        // heap allocations made by the whole process meanwhile
 	Slowest time.Duration // the longest single operation (Connections only)
+	P99     time.Duration // the 99th percentile of operation times (Connections only)
 	Frames  uint64        // frames the cable carried during the whole run
 	Drops   uint64        // frames the cable dropped during the whole run
 }
@@ -270,6 +272,9 @@ func Connections(p Pair, d time.Duration) (Result, error) {
 		}
 	}
 	var n int
+	// Every cycle's time, kept in a slice allocated before counting
+	// starts; past its capacity only the slowest is tracked.
+	times := make([]time.Duration, 0, 1<<20)
 	var slowest time.Duration
 	m0 := mallocs()
 	start := time.Now()
@@ -281,14 +286,22 @@ func Connections(p Pair, d time.Duration) (Result, error) {
 		prev := now
 		now = time.Now()
 		slowest = max(slowest, now.Sub(prev))
+		if len(times) < cap(times) {
+			times = append(times, now.Sub(prev))
+		}
 	}
 	elapsed := time.Since(start)
 	m1 := mallocs()
+	slices.Sort(times)
+	var p99 time.Duration
+	if len(times) > 0 {
+		p99 = times[len(times)*99/100]
+	}
 	ln.Close()
 	select {
 	case err := <-errc:
 		return Result{}, err
 	default:
 	}
-	return Result{Ops: float64(n), Elapsed: elapsed, Mallocs: m1 - m0, Slowest: slowest}, nil
+	return Result{Ops: float64(n), Elapsed: elapsed, Mallocs: m1 - m0, Slowest: slowest, P99: p99}, nil
 }

@@ -75,16 +75,28 @@ func (b *Base) RecvFrom(p []byte) (int, tcpip.FullAddr, error) {
 	return 0, tcpip.FullAddr{}, syscall.EAGAIN
 }
 
-// SendCheckLocked returns the error a send must fail with, consuming a
-// pending ICMP error as Linux does. Mu is held.
-func (b *Base) SendCheckLocked() error {
+// SendDestLocked checks that a send may go ahead and returns where it
+// goes: *to, or the connected peer if to is nil. A closed endpoint gives
+// EBADF, one shut for writing EPIPE, a pending ICMP error that error
+// (consumed, as Linux does), and no destination at all EDESTADDRREQ.
+// Mu is held.
+func (b *Base) SendDestLocked(to *tcpip.FullAddr) (tcpip.FullAddr, error) {
 	switch {
 	case b.Closed:
-		return syscall.EBADF
+		return tcpip.FullAddr{}, syscall.EBADF
 	case b.ShutWrite:
-		return syscall.EPIPE
+		return tcpip.FullAddr{}, syscall.EPIPE
 	}
-	return b.takeErrLocked()
+	if err := b.takeErrLocked(); err != nil {
+		return tcpip.FullAddr{}, err
+	}
+	switch {
+	case to != nil:
+		return *to, nil
+	case b.Connected:
+		return b.Remote, nil
+	}
+	return tcpip.FullAddr{}, syscall.EDESTADDRREQ
 }
 
 func (b *Base) takeErrLocked() error {

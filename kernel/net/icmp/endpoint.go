@@ -84,29 +84,17 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 		return 0, syscall.EMSGSIZE
 	}
 	e.Mu.Lock()
-	if err := e.SendCheckLocked(); err != nil {
+	dst, err := e.SendDestLocked(to)
+	if err == nil && !e.Bound {
+		err = e.bindLocked(tcpip.FullAddr{})
+	}
+	if err != nil {
 		e.Mu.Unlock()
 		return 0, err
 	}
-	var dst tcpip.Addr
-	switch {
-	case to != nil:
-		dst = to.Addr
-	case e.Connected:
-		dst = e.Remote.Addr
-	default:
-		e.Mu.Unlock()
-		return 0, syscall.EDESTADDRREQ
-	}
-	if !e.Bound {
-		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
-			e.Mu.Unlock()
-			return 0, err
-		}
-	}
 	src, id := e.Local.Addr, e.Local.Port
 	e.Mu.Unlock()
-	r, err := e.proto.net.Route(src, dst)
+	r, err := e.proto.net.Route(src, dst.Addr)
 	if err != nil {
 		return 0, err
 	}

@@ -262,3 +262,7 @@ func (p *Protocol) complete(key uint32, res echoResult) bool {
 	}
 	return ch != nil
 }
+
+// Netstat names ICMP's section of `netstat -s` and returns its counters
+// (tcpip.Reporter).
+func (p *Protocol) Netstat() (string, any) { return "Icmp", &p.Stats }

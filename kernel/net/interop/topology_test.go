@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,6 +75,23 @@ func (e *env) dropPercent(pct int) {
 		e.runQuiet("ip", "netns", "exec", e.ns, "nft", "delete", "table", "inet", "scone_loss")
 	})
 }
+
+// dropped returns how many packets the loss rules of dropPercent have
+// dropped so far: those from our stack and those to it, read from the
+// rules' nftables counters (listed in the order the rules were written).
+func (e *env) dropped() (fromUs, toUs uint64) {
+	e.t.Helper()
+	out := e.run("ip", "netns", "exec", e.ns, "nft", "list", "table", "inet", "scone_loss")
+	m := dropCounter.FindAllStringSubmatch(out, -1)
+	if len(m) != 2 {
+		e.t.Fatalf("nft loss counters: want 2, got:\n%s", out)
+	}
+	fromUs, _ = strconv.ParseUint(m[0][1], 10, 64)
+	toUs, _ = strconv.ParseUint(m[1][1], 10, 64)
+	return fromUs, toUs
+}
+
+var dropCounter = regexp.MustCompile(`counter packets (\d+) bytes \d+ drop`)
 
 // inNamespace runs f on an OS thread that has joined the namespace, so
 // sockets f creates belong to it (they keep working from any thread

@@ -15,6 +15,15 @@ type RouteEntry struct {
 	NIC     int          // interface to send through
 }
 
+// NextHop returns where a datagram to dst that matched e goes on the
+// link: the gateway, or dst itself on an on-link subnet.
+func (e RouteEntry) NextHop(dst tcpip.Addr) tcpip.Addr {
+	if e.Gateway.IsUnspecified() {
+		return dst
+	}
+	return e.Gateway
+}
+
 // RouteTable is a longest-prefix-match table. Lookups take no lock: the
 // table is an immutable slice replaced whole on each change, because routes
 // change rarely (DHCP, configuration) and are read for every packet sent.

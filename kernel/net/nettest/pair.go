@@ -7,6 +7,7 @@ import (
 	"scone/kernel/net/stack"
 	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
+	"scone/kernel/net/udp"
 )
 
 // Addresses and hardware addresses of a Pair.
@@ -17,11 +18,12 @@ var (
 	MACB  = tcpip.MAC{0x02, 0, 0, 0, 0, 0x0b}
 )
 
-// Pair is two stacks, A (10.0.0.1/24) and B (10.0.0.2/24), each with TCP
-// registered, joined by a link.Pipe whose every frame goes through a
+// Pair is two stacks, A (10.0.0.1/24) and B (10.0.0.2/24), each with UDP
+// and TCP registered, joined by a link.Pipe whose every frame goes through a
 // Checker.
 type Pair struct {
 	A, B       *stack.Stack
+	UDPA, UDPB *udp.Protocol
 	TCPA, TCPB *tcp.Protocol
 	NICA, NICB int
 	EndA, EndB *link.PipeEnd
@@ -55,6 +57,9 @@ func NewPair(tb testing.TB, o PairOptions) *Pair {
 	}
 	p.EndA, p.EndB = link.NewPipe(o.Link, MACA, MACB)
 	p.A, p.B = stack.New(o.Stack), stack.New(o.Stack)
+	p.UDPA, p.UDPB = udp.New(p.A), udp.New(p.B)
+	p.A.RegisterTransport(tcpip.ProtoUDP, p.UDPA)
+	p.B.RegisterTransport(tcpip.ProtoUDP, p.UDPB)
 	p.TCPA = tcp.NewProtocol(p.A, p.A.Clock(), o.TCP)
 	p.TCPB = tcp.NewProtocol(p.B, p.B.Clock(), o.TCP)
 	p.A.RegisterTransport(tcpip.ProtoTCP, p.TCPA)

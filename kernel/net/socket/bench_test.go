@@ -13,7 +13,7 @@ import (
 func connected(b *testing.B, o nettest.PairOptions) (cli, srv socket.Socket) {
 	o.NoCheck = true
 	p := nettest.NewPair(b, o)
-	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
+	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
 	l, _ := lb.Socket(socket.Stream)
 	l.Bind(tcpip.FullAddr{Port: 9})
 	l.Listen(1)
@@ -81,21 +81,13 @@ func BenchmarkStreamPingPong(b *testing.B) {
 			srv.Write(context.Background(), buf)
 		}
 	}()
-	buf := make([]byte, 1)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		cli.Write(context.Background(), buf)
-		if _, err := cli.Read(context.Background(), buf); err != nil {
-			b.Fatal(err)
-		}
-	}
+	roundTrips(b, cli, 1)
 }
 
 // BenchmarkDatagramRoundTrip measures UDP request/response round trips.
 func BenchmarkDatagramRoundTrip(b *testing.B) {
 	p := nettest.NewPair(b, nettest.PairOptions{NoCheck: true})
-	la, lb := socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
+	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
 	srv, _ := lb.Socket(socket.Datagram)
 	srv.Bind(tcpip.FullAddr{Port: 7})
 	cli, _ := la.Socket(socket.Datagram)
@@ -111,7 +103,13 @@ func BenchmarkDatagramRoundTrip(b *testing.B) {
 			srv.SendTo(context.Background(), buf[:n], from)
 		}
 	}()
-	buf := make([]byte, 64)
+	roundTrips(b, cli, 64)
+}
+
+// roundTrips times b.N exchanges of a size-byte message between cli and
+// an echo server.
+func roundTrips(b *testing.B, cli socket.Socket, size int) {
+	buf := make([]byte, size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -126,7 +124,7 @@ func BenchmarkDatagramRoundTrip(b *testing.B) {
 // frames through the loopback device).
 func BenchmarkLoopbackBulk(b *testing.B) {
 	p := nettest.NewPair(b, nettest.PairOptions{NoCheck: true, TCP: lanTCP})
-	l := socket.NewLayer(p.A, p.TCPA)
+	l := socket.NewLayer(p.A)
 	lst, _ := l.Socket(socket.Stream)
 	lst.Bind(tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 9})
 	lst.Listen(1)

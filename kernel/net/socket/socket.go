@@ -18,6 +18,7 @@ import (
 	"scone/kernel/net/stack"
 	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
+	"scone/kernel/net/udp"
 	"scone/kernel/net/waiter"
 )
 
@@ -83,14 +84,12 @@ type Socket interface {
 // Layer makes sockets on one stack.
 type Layer struct {
 	stack *stack.Stack
-	tcp   *tcp.Protocol
 }
 
-// NewLayer returns the socket layer over s, with t as its TCP (t may be
-// nil, and then stream sockets are refused).
-func NewLayer(s *stack.Stack, t *tcp.Protocol) *Layer {
-	return &Layer{stack: s, tcp: t}
-}
+// NewLayer returns the socket layer over s. Stream and datagram sockets
+// use the TCP and UDP registered with s (s.RegisterTransport); a type
+// whose protocol is not registered is refused with EPROTONOSUPPORT.
+func NewLayer(s *stack.Stack) *Layer { return &Layer{stack: s} }
 
 // Socket is socket(AF_INET, typ, 0).
 func (l *Layer) Socket(typ Type) (Socket, error) { return l.SocketProtocol(typ, 0) }
@@ -101,12 +100,13 @@ func (l *Layer) Socket(typ Type) (Socket, error) { return l.SocketProtocol(typ, 
 func (l *Layer) SocketProtocol(typ Type, proto int) (Socket, error) {
 	switch {
 	case typ == Stream && (proto == 0 || proto == syscall.IPPROTO_TCP):
-		if l.tcp == nil {
-			return nil, syscall.EPROTONOSUPPORT
+		if t, ok := l.stack.Transport(tcpip.ProtoTCP).(*tcp.Protocol); ok {
+			return newStream(t.NewEndpoint()), nil
 		}
-		return newStream(l.tcp.NewEndpoint()), nil
 	case typ == Datagram && (proto == 0 || proto == syscall.IPPROTO_UDP):
-		return newDatagram(l.stack.UDP().NewEndpoint()), nil
+		if u, ok := l.stack.Transport(tcpip.ProtoUDP).(*udp.Protocol); ok {
+			return newDatagram(u.NewEndpoint()), nil
+		}
 	case typ == Datagram && proto == syscall.IPPROTO_ICMP:
 		return newDatagram(l.stack.ICMP().NewEndpoint()), nil
 	case typ != Stream && typ != Datagram:

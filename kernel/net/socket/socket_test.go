@@ -20,7 +20,7 @@ const timeout = 20 * time.Second
 // layers returns socket layers over both stacks of a fresh Pair.
 func layers(t *testing.T, o nettest.PairOptions) (*nettest.Pair, *socket.Layer, *socket.Layer) {
 	p := nettest.NewPair(t, o)
-	return p, socket.NewLayer(p.A, p.TCPA), socket.NewLayer(p.B, p.TCPB)
+	return p, socket.NewLayer(p.A), socket.NewLayer(p.B)
 }
 
 func mustSocket(t *testing.T, l *socket.Layer, typ socket.Type) socket.Socket {
@@ -297,8 +297,11 @@ func TestSocketTypes(t *testing.T) {
 	if _, err := la.Socket(socket.Type(5)); err != syscall.ESOCKTNOSUPPORT {
 		t.Errorf("Socket(5): %v", err)
 	}
-	if _, err := socket.NewLayer(nil, nil).Socket(socket.Stream); err != syscall.EPROTONOSUPPORT {
-		t.Errorf("stream without TCP: %v", err)
+	bare := socket.NewLayer(stack.New(stack.Options{NoLoopback: true}))
+	for _, typ := range []socket.Type{socket.Stream, socket.Datagram} {
+		if _, err := bare.Socket(typ); err != syscall.EPROTONOSUPPORT {
+			t.Errorf("type %d without its transport: %v", typ, err)
+		}
 	}
 }
 

@@ -23,14 +23,15 @@ func TestUnconfiguredInterface(t *testing.T) {
 		}
 	}()
 	srvStack, cliStack := stack.New(stack.Options{}), stack.New(stack.Options{})
+	srvUDP, cliUDP := addUDP(srvStack), addUDP(cliStack)
 	defer srvStack.Close()
 	defer cliStack.Close()
 	srvNIC, _ := srvStack.AddNIC("eth0", endS)
 	cliNIC, _ := cliStack.AddNIC("eth0", endC)
 	srvStack.SetAddress(srvNIC, nettest.AddrA, 24)
 
-	srv := bound(t, srvStack.UDP(), tcpip.FullAddr{Port: 67})
-	cli := bound(t, cliStack.UDP(), tcpip.FullAddr{Port: 68})
+	srv := bound(t, srvUDP, tcpip.FullAddr{Port: 67})
+	cli := bound(t, cliUDP, tcpip.FullAddr{Port: 68})
 	cli.BindToNIC(cliNIC)
 	bcast := tcpip.FullAddr{Addr: tcpip.BroadcastAddr, Port: 67}
 	if _, err := cli.SendTo([]byte("DISCOVER"), &bcast); err != nil {
@@ -48,7 +49,7 @@ func TestUnconfiguredInterface(t *testing.T) {
 		t.Fatalf("client got %q", msg)
 	}
 	// Without an address, unicast from a normal socket has no source.
-	e := cliStack.UDP().NewEndpoint()
+	e := cliUDP.NewEndpoint()
 	defer e.Close()
 	to := tcpip.FullAddr{Addr: nettest.AddrA, Port: 67}
 	if _, err := e.SendTo([]byte("x"), &to); err == nil {

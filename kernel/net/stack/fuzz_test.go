@@ -99,7 +99,7 @@ func FuzzStackFrames(f *testing.F) {
 		dev := link.NewManual(fuzzMAC, 1500, 1<<20)
 		id, _ := s.AddNIC("eth0", dev)
 		s.SetAddress(id, fuzzAddr, 24)
-		ep := s.UDP().NewEndpoint()
+		ep := addUDP(s).NewEndpoint()
 		ep.Bind(tcpip.FullAddr{Port: 7})
 		defer ep.Close()
 		// TCP too, with a listener, so frames reach a whole host.

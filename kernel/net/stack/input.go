@@ -45,7 +45,7 @@ func (s *Stack) receiveIPv4(n *nic, b []byte, linkBroadcast bool) {
 		orig[6], orig[7] = 0, 0
 	}
 	info := tcpip.PacketInfo{Src: h.Src, Dst: h.Dst, TTL: h.TTL, Broadcast: broadcast, NIC: n.id}
-	t := s.transport(h.Protocol)
+	t := s.Transport(h.Protocol)
 	if t == nil {
 		st.InUnknownProtos.Inc()
 		s.icmp.SendError(icmp.TypeDestUnreach, icmp.CodeProtoUnreach, info, orig)

@@ -24,6 +24,7 @@ type host struct {
 	dev *link.Manual
 	nic int
 	clk *clock.Fake
+	udp *udp.Protocol
 }
 
 func newHost(t *testing.T) *host {
@@ -33,7 +34,7 @@ func newHost(t *testing.T) *host {
 	nic, _ := s.AddNIC("eth0", dev)
 	s.SetAddress(nic, fuzzAddr, 24)
 	dev.Take() // the gratuitous ARP
-	return &host{s, dev, nic, clk}
+	return &host{s, dev, nic, clk, addUDP(s)}
 }
 
 func arpFrame(op uint16, dst tcpip.MAC, sender tcpip.MAC, senderIP, target tcpip.Addr) []byte {
@@ -89,7 +90,7 @@ func udpTo(dst tcpip.Addr, port uint16, payload []byte) []byte {
 func TestIPv4Input(t *testing.T) {
 	h := newHost(t)
 	h.dev.Inject(arpFrame(arp.OpReply, fuzzMAC, peerMAC, peerAddr, fuzzAddr)) // so answers need no ARP
-	ep := h.s.UDP().NewEndpoint()
+	ep := h.udp.NewEndpoint()
 	defer ep.Close()
 	ep.Bind(tcpip.FullAddr{Port: 7})
 	base := ipv4.Header{Src: peerAddr, Dst: fuzzAddr, Protocol: tcpip.ProtoUDP}
@@ -213,7 +214,7 @@ func ipOnly(frames [][]byte) [][]byte {
 // ARP reply and then leaves with the right MAC.
 func TestARPQueueThenSend(t *testing.T) {
 	h := newHost(t)
-	ep := h.s.UDP().NewEndpoint()
+	ep := h.udp.NewEndpoint()
 	defer ep.Close()
 	to := tcpip.FullAddr{Addr: peerAddr, Port: 53}
 	ep.SendTo([]byte("q"), &to)
@@ -260,7 +261,7 @@ func TestSYNAnswered(t *testing.T) {
 // locally generated ICMP host unreachable).
 func TestNeighbourUnreachable(t *testing.T) {
 	h := newHost(t)
-	ep := h.s.UDP().NewEndpoint()
+	ep := h.udp.NewEndpoint()
 	defer ep.Close()
 	if err := ep.Connect(tcpip.FullAddr{Addr: peerAddr, Port: 53}); err != nil {
 		t.Fatal(err)
@@ -281,10 +282,10 @@ func TestNeighbourUnreachable(t *testing.T) {
 // not receive broadcasts; a wildcard one on the same port does.
 func TestBroadcastSkipsUnicastBound(t *testing.T) {
 	h := newHost(t)
-	specific := h.s.UDP().NewEndpoint()
+	specific := h.udp.NewEndpoint()
 	defer specific.Close()
 	specific.Bind(tcpip.FullAddr{Addr: fuzzAddr, Port: 67})
-	wild := h.s.UDP().NewEndpoint()
+	wild := h.udp.NewEndpoint()
 	defer wild.Close()
 	if err := wild.Bind(tcpip.FullAddr{Addr: tcpip.BroadcastAddr, Port: 67}); err != nil {
 		t.Fatal(err)

@@ -132,7 +132,7 @@ func (n *nic) Unreachable(frame []byte) {
 	if err != nil || h.FragOffset != 0 {
 		return // only the first fragment carries the transport header
 	}
-	if t := n.s.transport(h.Protocol); t != nil {
+	if t := n.s.Transport(h.Protocol); t != nil {
 		msg := tcpip.ControlMessage{Type: icmp.TypeDestUnreach, Code: icmp.CodeHostUnreach, Err: syscall.EHOSTUNREACH}
 		t.HandleControl(msg, h.Src, h.Dst, payload)
 	}

@@ -53,18 +53,11 @@ func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 		return tcpip.Route{}, syscall.ENETUNREACH
 	}
 	e, ok := s.routes.Lookup(dst)
-	if !ok {
-		return tcpip.Route{}, syscall.ENETUNREACH
-	}
-	next := dst
-	if !e.Gateway.IsUnspecified() {
-		next = e.Gateway
-	}
 	n := s.nic(e.NIC)
-	if n == nil {
+	if !ok || n == nil {
 		return tcpip.Route{}, syscall.ENETUNREACH
 	}
-	return s.routeVia(n, src, dst, next)
+	return s.routeVia(n, src, dst, e.NextHop(dst))
 }
 
 // RouteNIC implements tcpip.NICRouter: like Route, but always through nic.
@@ -83,11 +76,7 @@ func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
 	if !ok {
 		return tcpip.Route{}, syscall.ENETUNREACH
 	}
-	next := dst
-	if !e.Gateway.IsUnspecified() {
-		next = e.Gateway
-	}
-	return s.routeVia(n, src, dst, next)
+	return s.routeVia(n, src, dst, e.NextHop(dst))
 }
 
 func (s *Stack) routeVia(n *nic, src, dst, next tcpip.Addr) (tcpip.Route, error) {

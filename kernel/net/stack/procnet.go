@@ -5,13 +5,13 @@ import (
 	"io"
 
 	"scone/kernel/net/arp"
-	"scone/kernel/net/tcp"
 	"scone/kernel/net/tcpip"
 )
 
-// The /proc/net files that Linux tools (busybox ifconfig, route, arp) read,
-// in Linux's exact formats, so that a file system can serve them from the
-// stack's state.
+// The /proc/net files of the network layer that Linux tools (busybox
+// ifconfig, route, arp) read, in Linux's exact formats, so that a file
+// system can serve them from the stack's state. TCP and UDP write
+// /proc/net/tcp and udp themselves (their WriteProcNet methods).
 
 // WriteProcNetDev writes /proc/net/dev: per-interface counters.
 func (s *Stack) WriteProcNetDev(w io.Writer) error {
@@ -27,12 +27,6 @@ func (s *Stack) WriteProcNetDev(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// procHex formats an address as /proc/net/route does: the four bytes in
-// network order read as a little-endian integer, in hex.
-func procHex(a tcpip.Addr) string {
-	return fmt.Sprintf("%02X%02X%02X%02X", a[3], a[2], a[1], a[0])
 }
 
 // WriteProcNetRoute writes /proc/net/route: the route table (loopback's
@@ -52,7 +46,7 @@ func (s *Stack) WriteProcNetRoute(w io.Writer) error {
 			flags |= rtfGateway
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%04X\t%d\t%d\t%d\t%s\t%d\t%d\t%d",
-			n.name, procHex(r.Dest.Addr), procHex(r.Gateway), flags, 0, 0, 0, procHex(r.Dest.Mask()), 0, 0, 0)
+			n.name, tcpip.ProcHex(r.Dest.Addr), tcpip.ProcHex(r.Gateway), flags, 0, 0, 0, tcpip.ProcHex(r.Dest.Mask()), 0, 0, 0)
 		if _, err := fmt.Fprintf(w, "%-127s\n", line); err != nil {
 			return err
 		}
@@ -79,61 +73,6 @@ func (s *Stack) WriteProcNetARP(w io.Writer) error {
 				e.IP, hwEther, flags, e.MAC, "*", n.name); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-// Linux's TCP state numbers, which /proc/net/tcp shows.
-var linuxTCPState = map[tcp.State]int{
-	tcp.StateEstablished: 1, tcp.StateSynSent: 2, tcp.StateSynReceived: 3,
-	tcp.StateFinWait1: 4, tcp.StateFinWait2: 5, tcp.StateTimeWait: 6,
-	tcp.StateClosed: 7, tcp.StateCloseWait: 8, tcp.StateLastAck: 9,
-	tcp.StateListen: 10, tcp.StateClosing: 11,
-}
-
-// socketLine is one row of /proc/net/tcp or udp; Linux pads rows to 149
-// characters.
-func socketLine(w io.Writer, i int, local, remote tcpip.FullAddr, state, txq, rxq int) error {
-	line := fmt.Sprintf("%4d: %s:%04X %s:%04X %02X %08X:%08X 00:00000000 00000000 %5d %8d %d",
-		i, procHex(local.Addr), local.Port, procHex(remote.Addr), remote.Port, state, txq, rxq, 0, 0, 0)
-	_, err := fmt.Fprintf(w, "%-149s\n", line)
-	return err
-}
-
-const procNetSocketsHeader = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-
-// WriteProcNetTCP writes /proc/net/tcp: every TCP listener and connection
-// of the registered TCP (nothing if TCP is not registered).
-func (s *Stack) WriteProcNetTCP(w io.Writer) error {
-	if _, err := fmt.Fprintf(w, "%-149s\n", procNetSocketsHeader); err != nil {
-		return err
-	}
-	t, ok := s.transport(tcpip.ProtoTCP).(interface{ Connections() []tcp.Info })
-	if !ok {
-		return nil
-	}
-	for i, c := range t.Connections() {
-		if err := socketLine(w, i, c.Local, c.Remote, linuxTCPState[c.State], c.SendQueue, c.RecvQueue); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// WriteProcNetUDP writes /proc/net/udp: every bound UDP endpoint
-// (state 07, TCP_CLOSE, unless connected: 01).
-func (s *Stack) WriteProcNetUDP(w io.Writer) error {
-	if _, err := fmt.Fprintf(w, "%-149s\n", procNetSocketsHeader); err != nil {
-		return err
-	}
-	for i, e := range s.udp.Endpoints() {
-		state := 7
-		if e.Remote != (tcpip.FullAddr{}) {
-			state = 1
-		}
-		if err := socketLine(w, i, e.Local, e.Remote, state, 0, e.Queued); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -58,7 +58,7 @@ func TestProcNetSockets(t *testing.T) {
 	l.Bind(tcpip.FullAddr{Addr: fuzzAddr, Port: 80})
 	l.Listen(4)
 	defer l.Close()
-	u := h.s.UDP().NewEndpoint()
+	u := h.udp.NewEndpoint()
 	u.Bind(tcpip.FullAddr{Port: 53})
 	defer u.Close()
 	h.dev.Inject(ipFrame(ipv4.Header{Src: peerAddr, Dst: fuzzAddr, Protocol: tcpip.ProtoUDP}, udpTo(fuzzAddr, 53, []byte("query"))))
@@ -68,8 +68,8 @@ func TestProcNetSockets(t *testing.T) {
 		write func(*bytes.Buffer) error
 		want  string
 	}{
-		{"tcp", func(b *bytes.Buffer) error { return h.s.WriteProcNetTCP(b) }, "   0: 0100000A:0050 00000000:0000 0A 00000000:00000000 "},
-		{"udp", func(b *bytes.Buffer) error { return h.s.WriteProcNetUDP(b) }, "   0: 00000000:0035 00000000:0000 07 00000000:00000005 "},
+		{"tcp", func(b *bytes.Buffer) error { return tp.WriteProcNet(b) }, "   0: 0100000A:0050 00000000:0000 0A 00000000:00000000 "},
+		{"udp", func(b *bytes.Buffer) error { return h.udp.WriteProcNet(b) }, "   0: 00000000:0035 00000000:0000 07 00000000:00000005 "},
 	} {
 		var b bytes.Buffer
 		if err := tc.write(&b); err != nil {

@@ -4,6 +4,12 @@
 // tcpip.NetworkLayer that UDP, TCP and ICMP send through, and the
 // link.Dispatcher that every device delivers frames to.
 //
+// The stack owns ICMP, which RFC 792 makes an integral part of IP (it
+// sends port unreachable and time exceeded itself), but imports no
+// transport: UDP and TCP are built over the stack's tcpip.NetworkLayer and
+// registered with RegisterTransport, and the stack reaches them only
+// through tcpip.TransportHandler and tcpip.Reporter.
+//
 // A packet's path in: device -> nic.DeliverFrame (Ethernet) -> ARP or
 // Stack.receiveIPv4 (header check, destination check, reassembly) ->
 // the transport's HandlePacket. Out: transport -> Route -> WritePacket
@@ -22,7 +28,6 @@ import (
 	"scone/kernel/net/link"
 	"scone/kernel/net/loopback"
 	"scone/kernel/net/tcpip"
-	"scone/kernel/net/udp"
 )
 
 // Options configure a Stack. Zero values take defaults.
@@ -45,7 +50,6 @@ type Stack struct {
 	opts  Options
 	reasm *ipv4.Reassembler
 	icmp  *icmp.Protocol
-	udp   *udp.Protocol
 	ipID  atomic.Uint32
 	Stats Stats
 
@@ -58,7 +62,7 @@ type Stack struct {
 
 type transportSlot struct{ h tcpip.TransportHandler }
 
-// New returns a stack with ICMP and UDP registered and, unless
+// New returns a stack with ICMP registered and, unless
 // opts.NoLoopback, the loopback device up as NIC 0 with 127.0.0.1/8.
 func New(opts Options) *Stack {
 	if opts.Clock == nil {
@@ -72,10 +76,8 @@ func New(opts Options) *Stack {
 		opts.Reassembly.OnTimeout = s.reassemblyTimeout
 	}
 	s.reasm = ipv4.NewReassembler(opts.Reassembly, opts.Clock)
-	s.icmp = icmp.New(s, opts.Clock, s.transport)
-	s.udp = udp.New(s)
+	s.icmp = icmp.New(s, opts.Clock, s.Transport)
 	s.RegisterTransport(tcpip.ProtoICMP, s.icmp)
-	s.RegisterTransport(tcpip.ProtoUDP, s.udp)
 	empty := []*nic{}
 	s.nics.Store(&empty)
 	if !opts.NoLoopback {
@@ -91,25 +93,20 @@ func (s *Stack) Clock() clock.Clock { return s.clock }
 // ICMP returns the stack's ICMP protocol (for Ping).
 func (s *Stack) ICMP() *icmp.Protocol { return s.icmp }
 
-// UDP returns the stack's UDP protocol (for endpoints).
-func (s *Stack) UDP() *udp.Protocol { return s.udp }
-
-// RegisterTransport makes h the handler of IP protocol proto (TCP
-// registers itself this way: stack.RegisterTransport(tcpip.ProtoTCP, t)).
+// RegisterTransport makes h the handler of IP protocol proto:
+// s.RegisterTransport(tcpip.ProtoUDP, udp.New(s)), and TCP likewise.
 func (s *Stack) RegisterTransport(proto uint8, h tcpip.TransportHandler) {
 	s.transports[proto].Store(&transportSlot{h})
 }
 
-// transport returns the handler of proto, or nil.
-func (s *Stack) transport(proto uint8) tcpip.TransportHandler {
+// Transport returns the handler registered for proto, or nil. It is read
+// without a lock on every packet.
+func (s *Stack) Transport(proto uint8) tcpip.TransportHandler {
 	if t := s.transports[proto].Load(); t != nil {
 		return t.h
 	}
 	return nil
 }
-
-// Transport returns the handler registered for proto, or nil.
-func (s *Stack) Transport(proto uint8) tcpip.TransportHandler { return s.transport(proto) }
 
 // AddNIC attaches a device and returns its index. Devices whose MAC is all
 // zeros are treated as loopback: no ARP, every frame is for us.

@@ -41,8 +41,8 @@ func bound(t *testing.T, p *udp.Protocol, addr tcpip.FullAddr) *udp.Endpoint {
 func TestUDPAcrossLink(t *testing.T) {
 	for _, size := range []int{0, 1, 1472, 1473, 9000, udp.MaxPayload} {
 		p := nettest.NewPair(t, nettest.PairOptions{})
-		srv := bound(t, p.B.UDP(), tcpip.FullAddr{Port: 7})
-		cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+		srv := bound(t, p.UDPB, tcpip.FullAddr{Port: 7})
+		cli := bound(t, p.UDPA, tcpip.FullAddr{})
 		msg := make([]byte, size)
 		for i := range msg {
 			msg[i] = byte(i % 251)
@@ -71,8 +71,8 @@ func TestUDPAcrossLink(t *testing.T) {
 func TestUDPFragmentsOverReorderingLink(t *testing.T) {
 	imp := link.Impairments{Reorder: 0.3, Duplicate: 0.1}
 	p := nettest.NewPair(t, nettest.PairOptions{Link: link.PipeConfig{AToB: imp, BToA: imp, Seed: 7}})
-	srv := bound(t, p.B.UDP(), tcpip.FullAddr{Port: 9})
-	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	srv := bound(t, p.UDPB, tcpip.FullAddr{Port: 9})
+	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 9}
 	for i := 0; i < 10; i++ {
 		msg := bytes.Repeat([]byte{byte(i)}, 6000+i)
@@ -115,7 +115,7 @@ func TestPing(t *testing.T) {
 
 func TestPortUnreachable(t *testing.T) {
 	p := nettest.NewPair(t, nettest.PairOptions{})
-	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	if err := cli.Connect(tcpip.FullAddr{Addr: nettest.AddrB, Port: 4444}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +126,8 @@ func TestPortUnreachable(t *testing.T) {
 	if _, _, err := cli.RecvFrom(make([]byte, 10)); err != syscall.ECONNREFUSED {
 		t.Fatalf("RecvFrom after port unreachable: %v, want ECONNREFUSED", err)
 	}
-	if p.B.UDP().Stats.NoPorts.Value() != 1 || p.B.ICMP().Stats.OutDestUnreachs.Value() != 1 {
-		t.Fatalf("B: NoPorts %d, OutDestUnreachs %d", p.B.UDP().Stats.NoPorts.Value(), p.B.ICMP().Stats.OutDestUnreachs.Value())
+	if p.UDPB.Stats.NoPorts.Value() != 1 || p.B.ICMP().Stats.OutDestUnreachs.Value() != 1 {
+		t.Fatalf("B: NoPorts %d, OutDestUnreachs %d", p.UDPB.Stats.NoPorts.Value(), p.B.ICMP().Stats.OutDestUnreachs.Value())
 	}
 }
 
@@ -135,9 +135,9 @@ func TestPortUnreachable(t *testing.T) {
 // the rest are dropped and counted, and another port is not affected.
 func TestUDPQueueBound(t *testing.T) {
 	p := nettest.NewPair(t, nettest.PairOptions{})
-	flooded := bound(t, p.B.UDP(), tcpip.FullAddr{Port: 2000})
-	quiet := bound(t, p.B.UDP(), tcpip.FullAddr{Port: 2001})
-	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	flooded := bound(t, p.UDPB, tcpip.FullAddr{Port: 2000})
+	quiet := bound(t, p.UDPB, tcpip.FullAddr{Port: 2001})
+	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	// Resolve B's MAC first: ARP's own bounded queue would drop most of a
 	// flood sent before the answer.
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 2001}
@@ -156,7 +156,7 @@ func TestUDPQueueBound(t *testing.T) {
 		t.Fatalf("quiet port got %q", got)
 	}
 	nettest.Poll(t, timeout, "flood to be delivered or dropped", func() bool {
-		return p.B.UDP().Stats.InDatagrams.Value()+p.B.UDP().Stats.RcvbufErrors.Value() == n+2
+		return p.UDPB.Stats.InDatagrams.Value()+p.UDPB.Stats.RcvbufErrors.Value() == n+2
 	})
 	if d := flooded.Drops.Value(); d != n-udp.QueueLen {
 		t.Fatalf("flooded port dropped %d, want %d", d, n-udp.QueueLen)
@@ -174,9 +174,9 @@ func TestUDPQueueBound(t *testing.T) {
 // TestCorruptionCaught flips one bit in every frame after ARP has
 // resolved: every datagram must be refused by a checksum, none delivered.
 func TestCorruptionCaught(t *testing.T) {
-	p := nettest.NewPair(t, nettest.PairOptions{NoCheck: true})
-	srv := bound(t, p.B.UDP(), tcpip.FullAddr{Port: 7})
-	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	p := nettest.NewPair(t, nettest.PairOptions{}) // the checker sees frames before corruption
+	srv := bound(t, p.UDPB, tcpip.FullAddr{Port: 7})
+	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 7}
 	cli.SendTo([]byte("clean"), &to)
 	recv(t, srv)
@@ -186,7 +186,7 @@ func TestCorruptionCaught(t *testing.T) {
 		cli.SendTo(bytes.Repeat([]byte{byte(i)}, 1+i*5), &to)
 	}
 	caught := func() uint64 {
-		return p.B.Stats.IP.InHdrErrors.Value() + p.B.UDP().Stats.InCsumErrors.Value() +
+		return p.B.Stats.IP.InHdrErrors.Value() + p.UDPB.Stats.InCsumErrors.Value() +
 			p.B.Stats.IP.InAddrErrors.Value() + p.B.Stats.Link.InUnknownTypes.Value() +
 			p.B.Stats.Link.InErrors.Value()
 	}
@@ -199,18 +199,18 @@ func TestCorruptionCaught(t *testing.T) {
 	}
 	// A flipped protocol or address bit can also misdirect a datagram to
 	// a closed port or unknown protocol; every frame is accounted for.
-	if c := caught() + p.B.UDP().Stats.NoPorts.Value() + p.B.Stats.IP.InUnknownProtos.Value() + p.B.UDP().Stats.InErrors.Value() - p.B.UDP().Stats.InCsumErrors.Value(); c < n {
+	if c := caught() + p.UDPB.Stats.NoPorts.Value() + p.B.Stats.IP.InUnknownProtos.Value() + p.UDPB.Stats.InErrors.Value() - p.UDPB.Stats.InCsumErrors.Value(); c < n {
 		t.Fatalf("caught %d of %d corrupted frames", c, n)
 	}
-	if p.B.UDP().Stats.InCsumErrors.Value() == 0 || p.B.Stats.IP.InHdrErrors.Value() == 0 {
+	if p.UDPB.Stats.InCsumErrors.Value() == 0 || p.B.Stats.IP.InHdrErrors.Value() == 0 {
 		t.Fatalf("expected both IP header and UDP checksum failures")
 	}
 }
 
 func TestLoopbackAndLocalAddress(t *testing.T) {
 	p := nettest.NewPair(t, nettest.PairOptions{})
-	srv := bound(t, p.A.UDP(), tcpip.FullAddr{Port: 53})
-	cli := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	srv := bound(t, p.UDPA, tcpip.FullAddr{Port: 53})
+	cli := bound(t, p.UDPA, tcpip.FullAddr{})
 	sent := p.EndA.Out().Stats.Sent.Value() // the gratuitous ARP
 	for _, dst := range []tcpip.Addr{tcpip.LoopbackAddr, nettest.AddrA, tcpip.AnyAddr} {
 		to := tcpip.FullAddr{Addr: dst, Port: 53}
@@ -236,7 +236,7 @@ func TestLoopbackAndLocalAddress(t *testing.T) {
 
 func TestBindRules(t *testing.T) {
 	p := nettest.NewPair(t, nettest.PairOptions{})
-	u := p.A.UDP()
+	u := p.UDPA
 	bound(t, u, tcpip.FullAddr{Addr: nettest.AddrA, Port: 100})
 	for _, tc := range []struct {
 		addr tcpip.FullAddr
@@ -270,7 +270,7 @@ func TestGatewayAndGratuitousARP(t *testing.T) {
 	if err := p.A.Configure(p.NICA, stackConfig(nettest.AddrA, 24, nettest.AddrB)); err != nil {
 		t.Fatal(err)
 	}
-	e := bound(t, p.A.UDP(), tcpip.FullAddr{})
+	e := bound(t, p.UDPA, tcpip.FullAddr{})
 	to := tcpip.FullAddr{Addr: tcpip.AddrFrom4(192, 168, 1, 1), Port: 9}
 	if _, err := e.SendTo([]byte("via gateway"), &to); err != nil {
 		t.Fatal(err)

@@ -36,38 +36,29 @@ type IPStats struct {
 }
 
 // WriteNetstat writes every counter of the stack and its protocols, one
-// per line under a heading per protocol, like `netstat -s`. A registered
-// transport with a Stats method (TCP's) is included.
+// per line under a heading per protocol, like `netstat -s`: the stack's
+// own, each ARP cache's, then those of every registered transport that is
+// a tcpip.Reporter (ICMP, TCP, UDP), in protocol number order.
 func (s *Stack) WriteNetstat(w io.Writer) error {
-	sections := []struct {
+	type section struct {
 		name string
 		v    any
-	}{
+	}
+	sections := []section{
 		{"Link", &s.Stats.Link},
 		{"Arp", &s.Stats.ARP},
 		{"Ip", &s.Stats.IP},
 		{"Reassembly", &s.reasm.Stats},
-		{"Icmp", &s.icmp.Stats},
-		{"Udp", &s.udp.Stats},
 	}
 	for _, n := range *s.nics.Load() {
 		if n.arp != nil {
-			sections = append(sections, struct {
-				name string
-				v    any
-			}{"Arp " + n.name, &n.arp.Stats})
+			sections = append(sections, section{"Arp " + n.name, &n.arp.Stats})
 		}
 	}
 	for proto := range s.transports {
-		t := s.transport(uint8(proto))
-		if t == nil || proto == int(tcpip.ProtoICMP) || proto == int(tcpip.ProtoUDP) {
-			continue
-		}
-		if m := reflect.ValueOf(t).MethodByName("Stats"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
-			sections = append(sections, struct {
-				name string
-				v    any
-			}{protoName(uint8(proto)), m.Call(nil)[0].Interface()})
+		if r, ok := s.Transport(uint8(proto)).(tcpip.Reporter); ok {
+			name, v := r.Netstat()
+			sections = append(sections, section{name, v})
 		}
 	}
 	for _, sec := range sections {
@@ -103,11 +94,4 @@ func writeCounters(w io.Writer, v any) error {
 		}
 	}
 	return nil
-}
-
-func protoName(p uint8) string {
-	if p == tcpip.ProtoTCP {
-		return "Tcp"
-	}
-	return fmt.Sprintf("Proto %d", p)
 }

@@ -5,9 +5,12 @@
 //
 // # Using it
 //
-// The stack creates one Protocol and registers it for tcpip.ProtoTCP:
+// Whoever assembles a host (kernel/net/host, a test) creates one Protocol
+// over the stack and registers it for tcpip.ProtoTCP; the stack never
+// imports this package:
 //
-//	p := tcp.NewProtocol(ipv4, clock.Real{}, tcp.Options{})
+//	p := tcp.NewProtocol(s, s.Clock(), tcp.Options{})
+//	s.RegisterTransport(tcpip.ProtoTCP, p)
 //
 // The socket layer wraps Endpoints, which follow the BSD socket calls:
 //
@@ -26,6 +29,7 @@
 //	e.Info()                         // TCP_INFO: state, RTT, windows, queues
 //	p.Stats()                        // netstat -s counters
 //	p.Connections()                  // netstat/ss: every listener and connection
+//	p.WriteProcNet(w)                // /proc/net/tcp in Linux's format
 //
 // Errors are syscall.Errno values, as Linux returns them: ECONNREFUSED,
 // ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EISCONN, EALREADY, EINPROGRESS,

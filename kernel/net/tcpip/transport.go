@@ -77,3 +77,11 @@ type TransportHandler interface {
 type NICRouter interface {
 	RouteNIC(nic int, src, dst Addr) (Route, error)
 }
+
+// Reporter is implemented by protocols whose counters `netstat -s` shows:
+// Netstat returns the section's name ("Udp") and a struct (or pointer to
+// one) whose Counter and integer fields are the counters. The stack asks
+// every registered transport for it, so it need not know any of them.
+type Reporter interface {
+	Netstat() (name string, counters any)
+}

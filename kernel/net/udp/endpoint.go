@@ -116,29 +116,16 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 		return 0, syscall.EMSGSIZE
 	}
 	e.Mu.Lock()
-	if err := e.SendCheckLocked(); err != nil {
+	dst, err := e.SendDestLocked(to)
+	if err == nil && dst.Port == 0 {
+		err = syscall.EINVAL
+	}
+	if err == nil && !e.Bound {
+		err = e.bindLocked(tcpip.FullAddr{})
+	}
+	if err != nil {
 		e.Mu.Unlock()
 		return 0, err
-	}
-	var dst tcpip.FullAddr
-	switch {
-	case to != nil:
-		if to.Port == 0 {
-			e.Mu.Unlock()
-			return 0, syscall.EINVAL
-		}
-		dst = *to
-	case e.Connected:
-		dst = e.Remote
-	default:
-		e.Mu.Unlock()
-		return 0, syscall.EDESTADDRREQ
-	}
-	if !e.Bound {
-		if err := e.bindLocked(tcpip.FullAddr{}); err != nil {
-			e.Mu.Unlock()
-			return 0, err
-		}
 	}
 	r, err := e.routeLocked(dst.Addr)
 	src := tcpip.FullAddr{Addr: r.Src, Port: e.Local.Port}

@@ -2,6 +2,7 @@ package udp
 
 import (
 	"encoding/binary"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"syscall"
@@ -203,3 +204,26 @@ func (p *Protocol) Endpoints() []EndpointInfo {
 	}
 	return out
 }
+
+// WriteProcNet writes /proc/net/udp in Linux's format: every bound
+// endpoint, in state 07 (TCP_CLOSE) unless connected (01), with its
+// queued bytes (netstat -u reads it).
+func (p *Protocol) WriteProcNet(w io.Writer) error {
+	if err := tcpip.WriteProcSocketsHeader(w); err != nil {
+		return err
+	}
+	for i, e := range p.Endpoints() {
+		state := 7
+		if e.Remote != (tcpip.FullAddr{}) {
+			state = 1
+		}
+		if err := tcpip.WriteProcSocket(w, i, e.Local, e.Remote, state, 0, e.Queued); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Netstat names UDP's section of `netstat -s` and returns its counters
+// (tcpip.Reporter).
+func (p *Protocol) Netstat() (string, any) { return "Udp", &p.Stats }

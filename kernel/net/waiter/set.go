@@ -109,12 +109,7 @@ func (s *Set) Len() int {
 // mark queues it for a readiness check and wakes a waiter. It runs from
 // notification callbacks, so it only takes s.mu and signals.
 func (s *Set) mark(it *setItem) {
-	s.mu.Lock()
-	if !it.queued && !it.removed && !it.disarmed {
-		it.queued = true
-		s.ready = append(s.ready, it)
-	}
-	s.mu.Unlock()
+	s.requeue(it)
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -180,6 +175,8 @@ func (s *Set) Wait(ctx context.Context, out []Ready) (int, error) {
 	}
 }
 
+// requeue puts it on the ready list, unless it is there already, removed
+// or disarmed (one-shot).
 func (s *Set) requeue(it *setItem) {
 	s.mu.Lock()
 	if !it.queued && !it.removed && !it.disarmed {

@@ -17,7 +17,8 @@ const MaxBlob = 1 << 30
 //	/hello      the text hello
 //	/echo       the request body back (up to 1 MiB)
 //	/blob?n=N   N bytes of a fixed pseudo-random stream (see Blob)
-//	/stats      the node's protocol counters, if n is not nil
+//	/stats      the node's protocol counters (netstat -s), if n is not nil
+//	/proc/net/F Linux's /proc/net/F (dev, route, arp, tcp, udp), if n is not nil
 func Handler(hello string, n *Node) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, hello) })
@@ -36,15 +37,28 @@ func Handler(hello string, n *Node) http.Handler {
 	})
 	if n != nil {
 		mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, "tcp: %+v\n", n.TCP.Stats())
+			n.Stack.WriteNetstat(w)
 			if c := n.DHCP(); c != nil {
-				fmt.Fprintf(w, "dhcp: %+v\n", c.Stats())
+				fmt.Fprintf(w, "Dhcp: %+v\n", c.Stats())
 			}
-			fmt.Fprintf(w, "dns: %+v\n", n.Resolver.Stats())
+			fmt.Fprintf(w, "Dns: %+v\n", n.Resolver.Stats())
+		})
+		// The /proc/net files the kernel will serve, from this stack.
+		procNet := map[string]func(io.Writer) error{
+			"dev": n.Stack.WriteProcNetDev, "route": n.Stack.WriteProcNetRoute,
+			"arp": n.Stack.WriteProcNetARP, "tcp": n.TCP.WriteProcNet, "udp": n.UDP.WriteProcNet,
+		}
+		mux.HandleFunc("/proc/net/{file}", func(w http.ResponseWriter, r *http.Request) {
+			write, ok := procNet[r.PathValue("file")]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			write(w)
 		})
 	}
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%sTry /hello, /echo (POST), /blob?n=1048576, /stats.\n", hello)
+		fmt.Fprintf(w, "%sTry /hello, /echo (POST), /blob?n=1048576, /stats, /proc/net/tcp.\n", hello)
 	})
 	return mux
 }

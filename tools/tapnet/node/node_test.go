@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"scone/kernel/net/dhcp"
 	"scone/kernel/net/dns"
+	"scone/kernel/net/host"
 	"scone/kernel/net/link"
 	"scone/kernel/net/tcpip"
 )
@@ -51,8 +51,8 @@ func pair(t *testing.T) (a, b *Node) {
 func TestHTTPAndDNSOverStack(t *testing.T) {
 	a, b := pair(t)
 	// A one-record DNS server on B, over the same UDP glue.
-	var srv *udpConn
-	srv, err := newUDPConn(b.Stack.UDP(), tcpip.FullAddr{Port: 53}, -1, func(src tcpip.FullAddr, q []byte) {
+	var srv *host.UDPConn
+	srv, err := host.ListenUDP(b.UDP, tcpip.FullAddr{Port: 53}, -1, func(src tcpip.FullAddr, q []byte) {
 		m, err := dns.Parse(q)
 		if err != nil || len(m.Questions) != 1 {
 			return
@@ -99,6 +99,23 @@ func TestHTTPAndDNSOverStack(t *testing.T) {
 	}
 	if st := a.Resolver.Stats(); st.Replies != 1 || st.CacheHits != 1 {
 		t.Errorf("resolver stats %+v: want one reply, then the cache", st)
+	}
+	// B's counters and its /proc/net/tcp, which shows the listener on
+	// port 80 (0050) in state LISTEN (0A).
+	for _, tc := range []struct{ path, want string }{
+		{"/stats", "Tcp:\n    ActiveOpens: 0\n"},
+		{"/stats", "Udp:\n"},
+		{"/proc/net/tcp", ":0050 00000000:0000 0A "},
+	} {
+		resp, err := client.Get("http://b.test" + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s lacks %q:\n%s", tc.path, tc.want, body)
+		}
 	}
 }
 
@@ -223,63 +240,5 @@ func TestDialErrors(t *testing.T) {
 			c.Close()
 			t.Errorf("Dial(%s, %s) succeeded", tt.network, tt.addr)
 		}
-	}
-}
-
-// TestDHCPOverStack leases A's address from a small DHCP server on B,
-// through both stacks' UDP, and checks that A's interface is configured.
-func TestDHCPOverStack(t *testing.T) {
-	ea, eb := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
-	a, err := New(ea, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(eb, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	t.Cleanup(b.Close)
-	b.Configure(addrB, 24, tcpip.Addr{}, nil)
-
-	var srv *udpConn
-	srv, err = newUDPConn(b.Stack.UDP(), tcpip.FullAddr{Port: dhcp.ServerPort}, -1, func(src tcpip.FullAddr, q []byte) {
-		m, err := dhcp.Parse(q)
-		if err != nil {
-			return
-		}
-		r := &dhcp.Message{Op: 2, XID: m.XID, CHAddr: m.CHAddr, YIAddr: addrA, ServerID: addrB,
-			SubnetMask: tcpip.MustParseAddr("255.255.255.0"), Routers: []tcpip.Addr{addrB},
-			DNS: []tcpip.Addr{addrB}, LeaseTime: time.Hour}
-		switch m.Type {
-		case dhcp.Discover:
-			r.Type = dhcp.Offer
-		case dhcp.Request:
-			r.Type = dhcp.Ack
-		default:
-			return
-		}
-		srv.SendTo(tcpip.FullAddr{Addr: tcpip.BroadcastAddr, Port: dhcp.ClientPort}, r.Marshal())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-
-	if err := a.StartDHCP("a"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	l, err := a.WaitLease(ctx)
-	if err != nil {
-		t.Fatalf("no lease: %v; client %+v", err, a.DHCP().Stats())
-	}
-	info := a.Stack.NICs()[a.NIC]
-	if l.Addr != addrA || info.Addr != addrA || info.Subnet != tcpip.SubnetOf(addrA, 24) {
-		t.Fatalf("lease %v, interface %v %v", l.Addr, info.Addr, info.Subnet)
-	}
-	if _, err := a.Ping(ctx, addrB, 1); err != nil {
-		t.Fatalf("ping from the leased address: %v", err)
 	}
 }

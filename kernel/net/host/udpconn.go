@@ -1,4 +1,4 @@
-package node
+package host
 
 import (
 	"errors"
@@ -9,10 +9,11 @@ import (
 	"scone/kernel/net/waiter"
 )
 
-// udpConn is a UDP endpoint with a goroutine that hands every datagram it
+// UDPConn is a UDP endpoint with a goroutine that hands every datagram it
 // receives to a callback: the shape the DHCP client and the DNS resolver
-// want (they send through Send and are handed replies).
-type udpConn struct {
+// want (they send through Send and are handed replies), and a test's
+// small server.
+type UDPConn struct {
 	ep      *udp.Endpoint
 	deliver func(src tcpip.FullAddr, b []byte)
 	entry   *waiter.Entry
@@ -21,9 +22,10 @@ type udpConn struct {
 	done    chan struct{}
 }
 
-// newUDPConn binds a new endpoint of p to local (on nic, if nic >= 0) and
-// starts delivering its datagrams to deliver.
-func newUDPConn(p *udp.Protocol, local tcpip.FullAddr, nic int, deliver func(tcpip.FullAddr, []byte)) (*udpConn, error) {
+// ListenUDP binds a new endpoint of p to local (on nic, if nic >= 0) and
+// starts delivering its datagrams to deliver, one at a time; the buffer is
+// valid only during the call.
+func ListenUDP(p *udp.Protocol, local tcpip.FullAddr, nic int, deliver func(tcpip.FullAddr, []byte)) (*UDPConn, error) {
 	ep := p.NewEndpoint()
 	if nic >= 0 {
 		ep.BindToNIC(nic)
@@ -33,7 +35,7 @@ func newUDPConn(p *udp.Protocol, local tcpip.FullAddr, nic int, deliver func(tcp
 		return nil, err
 	}
 	entry, wake := waiter.NewChannelEntry(waiter.EventIn | waiter.EventErr)
-	c := &udpConn{ep: ep, deliver: deliver, entry: entry, wake: wake,
+	c := &UDPConn{ep: ep, deliver: deliver, entry: entry, wake: wake,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	ep.Waiter.Register(entry)
 	go c.receive()
@@ -41,7 +43,7 @@ func newUDPConn(p *udp.Protocol, local tcpip.FullAddr, nic int, deliver func(tcp
 }
 
 // receive drains the endpoint whenever it signals readiness.
-func (c *udpConn) receive() {
+func (c *UDPConn) receive() {
 	defer close(c.done)
 	buf := make([]byte, udp.MaxPayload)
 	for {
@@ -67,29 +69,29 @@ func (c *udpConn) receive() {
 }
 
 // SendTo sends one datagram to dst.
-func (c *udpConn) SendTo(dst tcpip.FullAddr, b []byte) error {
+func (c *UDPConn) SendTo(dst tcpip.FullAddr, b []byte) error {
 	_, err := c.ep.SendTo(b, &dst)
 	return err
 }
 
 // Close stops the goroutine and releases the port.
-func (c *udpConn) Close() {
+func (c *UDPConn) Close() {
 	close(c.stop)
 	<-c.done
 	c.ep.Waiter.Unregister(c.entry)
 	c.ep.Close()
 }
 
-// dhcpConn adapts a udpConn on port 68 to dhcp.Conn. The source address
+// dhcpConn adapts a UDPConn on port 68 to dhcp.Conn. The source address
 // is the stack's choice: 0.0.0.0 before the interface has an address, the
 // leased address after, which is what the client asks for.
-type dhcpConn struct{ *udpConn }
+type dhcpConn struct{ *UDPConn }
 
 func (c dhcpConn) Send(_, dst tcpip.Addr, b []byte) error {
 	return c.SendTo(tcpip.FullAddr{Addr: dst, Port: 67}, b)
 }
 
-// dnsConn adapts a udpConn on an ephemeral port to dns.Conn.
-type dnsConn struct{ *udpConn }
+// dnsConn adapts a UDPConn on an ephemeral port to dns.Conn.
+type dnsConn struct{ *UDPConn }
 
 func (c dnsConn) Send(dst tcpip.FullAddr, b []byte) error { return c.SendTo(dst, b) }
