@@ -294,6 +294,11 @@ func (r *Resolver) ask(ctx context.Context, server tcpip.Addr, q Question) (*Mes
 	case m := <-p.reply:
 		return m, nil
 	case <-timeout:
+		select {
+		case m := <-p.reply: // arrived as the timer fired: still in time
+			return m, nil
+		default:
+		}
 		r.count(func(s *Stats) { s.Timeouts++ })
 		return nil, syscall.ETIMEDOUT
 	case <-ctx.Done():

@@ -55,7 +55,9 @@ func (n *fakeNet) Send(dst tcpip.FullAddr, b []byte) error {
 	n.queries = append(n.queries, dst.Addr.String()+" "+q.Questions[0].Name)
 	s := n.servers[dst.Addr]
 	n.mu.Unlock()
-	n.sent <- struct{}{}
+	// Announce the query only once any reply has been delivered, so a test
+	// that advances the clock on this signal never races the reply.
+	defer func() { n.sent <- struct{}{} }()
 	if s == nil || s.mode == "silent" {
 		return nil
 	}
