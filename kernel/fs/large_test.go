@@ -11,6 +11,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
 )
 
 // TestBigFile writes at offsets reached only through the double-indirect
@@ -40,6 +41,26 @@ func TestBigFile(t *testing.T) {
 	}
 	if _, err := ip.ReadAt(b[:10], 2<<30); err != nil || !bytes.Equal(b[:10], make([]byte, 10)) {
 		t.Errorf("hole does not read as zeros: %v", err)
+	}
+	// The very last byte a file can hold, and one past it.
+	last := int64(layout.MaxFileSize - 1)
+	if n, err := ip.WriteAt([]byte{7}, last); n != 1 || err != nil {
+		t.Errorf("write the last byte: %d %v", n, err)
+	}
+	if _, err := ip.ReadAt(b[:1], last); err != nil || b[0] != 7 {
+		t.Errorf("read the last byte: %d %v", b[0], err)
+	}
+	if _, err := ip.WriteAt([]byte{7}, last+1); !errors.Is(err, syscall.EFBIG) {
+		t.Errorf("write past the largest file: %v, want EFBIG", err)
+	}
+	if err := ip.Truncate(last + 2); !errors.Is(err, syscall.EFBIG) {
+		t.Errorf("truncate past the largest file: %v, want EFBIG", err)
+	}
+	// Holes take no space: 5 writes of 18 blocks, the last byte's block,
+	// the indirect block, the double-indirect block and five of its
+	// indirect blocks (the write past 1 GiB straddles two).
+	if st, _ := ip.Stat(); st.Size != int64(layout.MaxFileSize) || st.Blocks != (5*18+1+7)*8 {
+		t.Errorf("size %d, %d 512-byte blocks; want %d, %d", st.Size, st.Blocks, layout.MaxFileSize, (5*18+1+7)*8)
 	}
 	ip.Close()
 	if err := f.Unmount(); err != nil {
@@ -220,6 +241,7 @@ func TestLargeWriteCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	events, writes := rec.Events(), rec.Writes()
+	const piece = fs.MaxWriteBlocks * fs.BlockSize
 	seen := map[int]bool{}
 	for k := 0; k <= writes; k++ {
 		img := fsdev.CrashImage(base, events, k, nil)
@@ -230,7 +252,8 @@ func TestLargeWriteCrash(t *testing.T) {
 		got := readFile(t, g, "/f")
 		g.Unmount()
 		// got must be neu[:p] + old[p:] (or neu[:p] alone past old's end)
-		// for p a multiple of the piece size, or all of neu.
+		// for p a multiple of the piece size (the write starts at 0, so
+		// pieces end there), or all of neu.
 		p := 0
 		for p < len(got) && p < len(neu) && got[p] == neu[p] {
 			p++
@@ -241,6 +264,8 @@ func TestLargeWriteCrash(t *testing.T) {
 			p = len(neu)
 		} else if !bytes.Equal(got, want) {
 			t.Fatalf("k=%d: file is neither old nor new past byte %d (size %d)", k, p, len(got))
+		} else if p%piece != 0 {
+			t.Fatalf("k=%d: the new data ends at byte %d, inside a %d-byte piece: a torn piece", k, p, piece)
 		}
 		seen[p] = true
 		if r := check.Image(img, false); !r.OK() {
