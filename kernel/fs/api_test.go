@@ -16,8 +16,14 @@ import (
 // newFS formats and mounts a fresh in-memory disk of n blocks.
 func newFS(t *testing.T, n uint64) (*fs.FS, *fsdev.Mem) {
 	t.Helper()
+	return newFSWith(t, n, fs.FormatOptions{})
+}
+
+// newFSWith is newFS with a chosen geometry.
+func newFSWith(t *testing.T, n uint64, opt fs.FormatOptions) (*fs.FS, *fsdev.Mem) {
+	t.Helper()
 	dev := fsdev.NewMem(n)
-	if _, err := fs.Format(dev, fs.FormatOptions{}); err != nil {
+	if _, err := fs.Format(dev, opt); err != nil {
 		t.Fatal(err)
 	}
 	f, err := fs.Mount(dev, fs.Options{})

@@ -147,14 +147,7 @@ func TestTruncateCrash(t *testing.T) {
 // TestFull fills the disk's blocks and then its inodes: calls fail with
 // ENOSPC, leave nothing half made, and the space comes back.
 func TestFull(t *testing.T) {
-	dev := fsdev.NewMem(700)
-	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 64}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := fs.Mount(dev, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, dev := newFSWith(t, 700, fs.FormatOptions{Inodes: 64})
 	free0 := freeBlocks(t, f)
 	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {

@@ -71,13 +71,18 @@ func (m *Mem) WriteBlock(n uint64, b []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	copy(m.block(n), b)
+	return nil
+}
+
+// block returns the storage of block n, allocating it. Called with m.mu.
+func (m *Mem) block(n uint64) []byte {
 	d, ok := m.blocks[n]
 	if !ok {
 		d = make([]byte, BlockSize)
 		m.blocks[n] = d
 	}
-	copy(d, b)
-	return nil
+	return d
 }
 
 // Flush does nothing: memory is as durable as it gets.
@@ -98,12 +103,7 @@ func (m *Mem) Clone() *Mem {
 func (m *Mem) Corrupt(n uint64, off int, mask byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.blocks[n]
-	if !ok {
-		d = make([]byte, BlockSize)
-		m.blocks[n] = d
-	}
-	d[off%BlockSize] ^= mask
+	m.block(n)[off%BlockSize] ^= mask
 }
 
 // Written returns the numbers of the blocks that hold data (unordered).
