@@ -176,20 +176,23 @@ func (dp *Inode) touch(t *tx) error {
 func (fs *FS) unlink(dir *Inode, path string, rmdir bool) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
 		dp, name, mustDir, err := fs.walkParent(dir, path)
-		if err != nil {
-			if err == syscall.EEXIST { // the root
+		if err == syscall.EEXIST { // the root: Linux's errors for it
+			err = syscall.EISDIR
+			if rmdir {
 				err = syscall.EBUSY
 			}
+		}
+		if err != nil {
 			return nil, err
 		}
 		defer fs.put(dp)
 		switch {
-		case name == "." && rmdir:
+		case !rmdir && (name == "." || name == ".."):
+			return nil, syscall.EISDIR
+		case name == ".":
 			return nil, syscall.EINVAL
 		case name == "..":
 			return nil, syscall.ENOTEMPTY
-		case name == ".":
-			return nil, syscall.EISDIR
 		}
 		if err := dp.lock(); err != nil {
 			return nil, err

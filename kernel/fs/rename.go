@@ -13,18 +13,24 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
 		var victims []*Inode
 		odp, oname, _, err := fs.walkParent(odir, oldpath)
+		if err == syscall.EEXIST { // the root, like "." and "..", is busy
+			err = syscall.EBUSY
+		}
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(odp)
 		ndp, nname, _, err := fs.walkParent(ndir, newpath)
+		if err == syscall.EEXIST {
+			err = syscall.EBUSY
+		}
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(ndp)
 		for _, n := range []string{oname, nname} {
 			if n == "." || n == ".." {
-				return nil, syscall.EINVAL
+				return nil, syscall.EBUSY
 			}
 		}
 		// Ancestry is read before any lock is taken (the walk locks one
