@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,7 +45,8 @@ func fill(t *testing.T, path string, n int, seed uint64) {
 }
 
 // tree builds the test input: deep directories, empty files, a 255-byte
-// name, a crowded directory, a hard link, assorted modes and a big file.
+// name, a crowded directory, a hard link, assorted modes, a big file and
+// a sparse file of more than 1 GiB, which fits the image only as holes.
 func tree(t *testing.T, bigSize int) string {
 	root := t.TempDir()
 	deep := root
@@ -72,9 +74,25 @@ func tree(t *testing.T, bigSize int) string {
 	must(os.Symlink("crowd/file-007", filepath.Join(root, "link")))
 	must(os.Symlink("/nowhere/at/all", filepath.Join(root, "dangling")))
 	fill(t, filepath.Join(root, "big"), bigSize, 99)
+	sparse(t, filepath.Join(root, "sparse"))
 	old := time.Unix(1234567890, 0)
 	must(os.Chtimes(filepath.Join(root, "empty"), old, old))
 	return root
+}
+
+// sparse makes a host file of a little over 1 GiB, nearly all holes, with
+// data in its first block, in the double-indirect range and at its end.
+func sparse(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, off := range []int64{0, 700 << 20, 1<<30 + 4096*3 + 17} {
+		if _, err := f.WriteAt([]byte(fmt.Sprintf("data at %d", off)), off); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // hostListing is what fsck -ls should print for the regular files of root.
@@ -92,12 +110,17 @@ func hostListing(t *testing.T, root string) (files []string, modes map[string]ui
 		}
 		modes[rel] = uint32(st.Mode().Perm())
 		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
+			f, err := os.Open(p)
 			if err != nil {
 				return err
 			}
-			sum := sha256.Sum256(b)
-			files = append(files, fmt.Sprintf("%s %d %s", rel, len(b), hex.EncodeToString(sum[:])))
+			defer f.Close()
+			h := sha256.New()
+			n, err := io.Copy(h, f)
+			if err != nil {
+				return err
+			}
+			files = append(files, fmt.Sprintf("%s %d %s", rel, n, hex.EncodeToString(h.Sum(nil))))
 		}
 		return nil
 	})
