@@ -1,6 +1,7 @@
 // Package fsdev provides block devices for the file system outside the
 // kernel: a sparse in-memory disk, a disk backed by a host file, a
-// copy-on-write overlay, and devices that record writes and simulate a crash.
+// copy-on-write overlay, and a recorder of writes from which the disk after
+// a crash at any point can be rebuilt (CrashImage).
 // Each satisfies fs.BlockDevice; this package does not import fs so that
 // the tools can use it freely.
 package fsdev
