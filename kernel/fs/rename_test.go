@@ -1,10 +1,16 @@
 package fs_test
 
 import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
 	"scone/kernel/fs"
+	"scone/kernel/fs/check"
+	"scone/kernel/fs/fsdev"
 )
 
 // TestRename checks the successful renames and their effects: the source
@@ -165,4 +171,108 @@ func removeAll(t *testing.T, f *fs.FS, p string) {
 			t.Fatalf("remove %s: %v", c, err)
 		}
 	}
+}
+
+// TestRenameCrash crashes a run of renames before every device write, with
+// the writes persisting in order and reordered since the last flush: each
+// rename is all or nothing, the disk passes fsck, and a rename that had
+// returned (the mount is synchronous) survives. The renames replace a
+// file, replace an empty directory in another parent (so ".." and both
+// parents' link counts change), and move a file between directories.
+func TestRenameCrash(t *testing.T) {
+	base := fsdev.NewMem(2048)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(base, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"/p", "/q", "/p/d", "/q/e"} {
+		if err := f.Mkdir(nil, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/a", "/b", "/p/d/f", "/p/x"} {
+		writeFile(t, f, p, []byte("contents of "+p))
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := fsdev.NewRecorder(base.Clone())
+	if f, err = fs.Mount(rec, fs.Options{Sync: true}); err != nil {
+		t.Fatal(err)
+	}
+	renames := [][2]string{{"/a", "/b"}, {"/p/d", "/q/e"}, {"/p/x", "/q/x"}}
+	states := []string{renameState(t, f)} // states[i]: after i renames
+	var starts, ends []int                 // writes issued before and after each
+	for _, r := range renames {
+		starts = append(starts, rec.Writes())
+		if err := f.Rename(nil, r[0], nil, r[1]); err != nil {
+			t.Fatalf("rename %s %s: %v", r[0], r[1], err)
+		}
+		ends = append(ends, rec.Writes())
+		states = append(states, renameState(t, f))
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+
+	rng := rand.New(rand.NewSource(5))
+	seen := map[int]bool{}
+	for k := 0; k <= rec.Writes(); k++ {
+		lo, hi := 0, 0 // renames that must be there, and that may be
+		for i := range renames {
+			if ends[i] <= k {
+				lo = i + 1
+			}
+			if starts[i] < k {
+				hi = i + 1
+			}
+		}
+		for _, r := range []*rand.Rand{nil, rng} {
+			img := fsdev.CrashImage(base, rec.Events(), k, r)
+			if rep := check.Image(img, false); !rep.OK() {
+				t.Fatalf("crash at write %d: fsck: %v", k, rep.Problems)
+			}
+			g, err := fs.Mount(img, fs.Options{})
+			if err != nil {
+				t.Fatalf("crash at write %d: mount: %v", k, err)
+			}
+			got := renameState(t, g)
+			g.Unmount()
+			i := slices.Index(states[lo:hi+1], got)
+			if i < 0 {
+				t.Fatalf("crash at write %d: state is none of %d..%d renames done:\n%s", k, lo, hi, got)
+			}
+			seen[lo+i] = true
+		}
+	}
+	if len(seen) != len(states) {
+		t.Errorf("crashes showed only the states after %v renames", seen)
+	}
+}
+
+// renameState describes what TestRenameCrash's renames change.
+func renameState(t *testing.T, f *fs.FS) string {
+	var s []string
+	for _, p := range []string{"/a", "/b", "/p/d/f", "/q/e/f", "/p/x", "/q/x"} {
+		ip, err := f.Lookup(nil, p)
+		if err != nil {
+			s = append(s, p+": "+err.Error())
+			continue
+		}
+		b := make([]byte, 100)
+		n, _ := ip.ReadAt(b, 0)
+		st, _ := ip.Stat()
+		ip.Close()
+		s = append(s, fmt.Sprintf("%s: %q, %d links", p, b[:n], st.Nlink))
+	}
+	for _, p := range []string{"/p", "/q", "/p/d", "/q/e"} {
+		st, err := f.Stat(nil, p)
+		up, uerr := f.Stat(nil, p+"/..")
+		s = append(s, fmt.Sprintf("%s: %d links (%v), .. is inode %d (%v)", p, st.Nlink, err, up.Ino, uerr))
+	}
+	return strings.Join(s, "\n")
 }
