@@ -206,7 +206,7 @@ func TestRenameCrash(t *testing.T) {
 	}
 	renames := [][2]string{{"/a", "/b"}, {"/p/d", "/q/e"}, {"/p/x", "/q/x"}}
 	states := []string{renameState(t, f)} // states[i]: after i renames
-	var starts, ends []int                 // writes issued before and after each
+	var starts, ends []int                // writes issued before and after each
 	for _, r := range renames {
 		starts = append(starts, rec.Writes())
 		if err := f.Rename(nil, r[0], nil, r[1]); err != nil {
