@@ -84,29 +84,9 @@ func TestBigFile(t *testing.T) {
 // size or its new one, fsck must pass after mount, and no block may leak.
 func TestTruncateCrash(t *testing.T) {
 	defer fs.SetOpBudget(8)()
-	base := fsdev.NewMem(4096)
-	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, _ := fs.Mount(base, fs.Options{})
-	// Four blocks of data, then one block in each of 30 indirect blocks
-	// of the double-indirect tree, so freeing touches many blocks.
-	data := make([]byte, 4*fs.BlockSize)
-	rand.New(rand.NewSource(1)).Read(data)
-	writeFile(t, f, "/f", data)
-	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
-	for i := int64(1); i <= 30; i++ {
-		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
-			t.Fatal(err)
-		}
-	}
-	oldSize := 30*1024*fs.BlockSize + fs.BlockSize
-	ip.Close()
-	if err := f.Unmount(); err != nil {
-		t.Fatal(err)
-	}
+	base, data, oldSize := spreadFile(t)
 	rec := fsdev.NewRecorder(base.Clone())
-	f, _ = fs.Mount(rec, fs.Options{})
+	f, _ := fs.Mount(rec, fs.Options{})
 	const newSize = 3*fs.BlockSize + 100
 	if err := f.Truncate(nil, "/f", newSize); err != nil {
 		t.Fatal(err)
@@ -141,6 +121,87 @@ func TestTruncateCrash(t *testing.T) {
 		if r := check.Image(img, false); !r.OK() {
 			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
 		}
+	}
+}
+
+// spreadFile makes an image holding /f: four blocks of data, then one
+// block in each of 30 indirect blocks of the double-indirect tree, so that
+// freeing it touches many blocks. It returns the image, the data and the
+// size of /f.
+func spreadFile(t *testing.T) (*fsdev.Mem, []byte, int) {
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fs.Mount(base, fs.Options{})
+	data := make([]byte, 4*fs.BlockSize)
+	rand.New(rand.NewSource(1)).Read(data)
+	writeFile(t, f, "/f", data)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	for i := int64(1); i <= 30; i++ {
+		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	return base, data, 30*1024*fs.BlockSize + fs.BlockSize
+}
+
+// TestReleaseCrash unlinks /f of spreadFile while it is open and closes it,
+// with freeing forced into many small transactions, and crashes before
+// every write: after mount, /f is either whole or gone with every block
+// and its inode free again.
+func TestReleaseCrash(t *testing.T) {
+	defer fs.SetOpBudget(8)()
+	base, _, oldSize := spreadFile(t)
+	f, _ := fs.Mount(base.Clone(), fs.Options{})
+	st0, _ := f.StatFS()
+	f.Unlink(nil, "/f")
+	empty, _ := f.StatFS() // the file and its inode freed
+	f.Unmount()
+
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	ip, err := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Unlink(nil, "/f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ip.Close(); err != nil { // frees it, many transactions
+		t.Fatal(err)
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	gone := 0
+	for k := 0; k <= rec.Writes(); k++ {
+		img := fsdev.CrashImage(base, rec.Events(), k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		s, serr := g.Stat(nil, "/f")
+		got, _ := g.StatFS()
+		g.Unmount()
+		switch {
+		case serr == nil && s.Size == int64(oldSize) && got == st0:
+		case serr == syscall.ENOENT && got == empty:
+			gone++
+		default:
+			t.Fatalf("k=%d: /f: %+v %v; free blocks %d, inodes %d; want %d, %d (whole) or %d, %d (gone)",
+				k, s, serr, got.FreeBlocks, got.FreeInodes, st0.FreeBlocks, st0.FreeInodes, empty.FreeBlocks, empty.FreeInodes)
+		}
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+	if gone == 0 || gone > rec.Writes() {
+		t.Errorf("the file was gone after %d of %d crash points", gone, rec.Writes()+1)
 	}
 }
 
