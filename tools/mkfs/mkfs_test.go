@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	kfs "scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
 	"scone/kernel/fs/layout"
@@ -193,6 +194,18 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if len(r.Files) != len(modes)+3 { // plus /dev and its two nodes
 		t.Errorf("%d names in the image, %d in the source", len(r.Files), len(modes))
+	}
+	// Modification times are copied.
+	f, err := kfs.Mount(fsdev.NewOverlay(dev), kfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/empty", "/crowd", "/big"} {
+		st, err := f.Stat(nil, p)
+		host, herr := os.Stat(filepath.Join(src, p))
+		if err != nil || herr != nil || st.Mtime != host.ModTime().UnixNano() {
+			t.Errorf("%s: mtime %d (%v), host %v (%v)", p, st.Mtime, err, host.ModTime(), herr)
+		}
 	}
 }
 
