@@ -266,20 +266,23 @@ func (fs *FS) dropName(t *tx, dp, ip *Inode, off uint64) error {
 // link gives the inode at oldpath the extra name newpath.
 func (fs *FS) link(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
-		comps, abs, _, err := splitPath(oldpath)
+		comps, abs, oldDir, err := splitPath(oldpath)
 		if err != nil {
 			return nil, err
 		}
-		ip, err := fs.walk(odir, abs, comps, false) // link(2) does not follow
+		ip, err := fs.walk(odir, abs, comps, oldDir) // link(2) does not follow
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(ip) // linked
-		dp, name, _, err := fs.walkParent(ndir, newpath)
+		dp, name, newDir, err := fs.walkParent(ndir, newpath)
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(dp)
+		if newDir {
+			return nil, syscall.ENOENT // a new name ending in "/": Linux's answer
+		}
 		if err := dp.lock(); err != nil {
 			return nil, err
 		}
@@ -301,6 +304,8 @@ func (fs *FS) link(odir *Inode, oldpath string, ndir *Inode, newpath string) err
 		switch {
 		case ip.d.Type() == layout.S_IFDIR:
 			return nil, syscall.EPERM
+		case oldDir:
+			return nil, syscall.ENOTDIR
 		case ip.d.Nlink == 0:
 			return nil, syscall.ENOENT
 		case ip.d.Nlink >= maxLinks:

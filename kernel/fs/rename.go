@@ -12,7 +12,7 @@ import (
 func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
 		var victims []*Inode
-		odp, oname, _, err := fs.walkParent(odir, oldpath)
+		odp, oname, oldDir, err := fs.walkParent(odir, oldpath)
 		if err == syscall.EEXIST { // the root, like "." and "..", is busy
 			err = syscall.EBUSY
 		}
@@ -20,7 +20,7 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 			return nil, err
 		}
 		defer fs.put(odp)
-		ndp, nname, _, err := fs.walkParent(ndir, newpath)
+		ndp, nname, newDir, err := fs.walkParent(ndir, newpath)
 		if err == syscall.EEXIST {
 			err = syscall.EBUSY
 		}
@@ -72,6 +72,9 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		}
 		defer ip.unlock()
 		isDir := ip.d.Type() == layout.S_IFDIR
+		if (oldDir || newDir) && !isDir {
+			return victims, syscall.ENOTDIR // a path ending in "/" names a directory
+		}
 		tinum, toff, err := ndp.lookup(nname)
 		switch {
 		case err == nil && tinum == inum:
