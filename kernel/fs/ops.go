@@ -76,7 +76,7 @@ func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bo
 		case err != syscall.ENOENT:
 			return nil, err
 		case mustDir && mode&layout.S_IFMT != layout.S_IFDIR:
-			return nil, syscall.EISDIR
+			return nil, syscall.ENOENT // a new non-directory "name/", as Linux says
 		}
 		ip, err = fs.newChild(t, dp, name, mode, major, minor, target)
 		created = err == nil
