@@ -2,6 +2,7 @@ package fs
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 
 	"scone/kernel/fs/layout"
@@ -56,6 +57,9 @@ const (
 // need credentials are the caller's; Open refuses to open a directory for
 // writing (EISDIR) and a non-directory under O_DIRECTORY (ENOTDIR).
 func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, error) {
+	if flags&O_CREAT != 0 && strings.HasSuffix(path, "/") {
+		return nil, syscall.EISDIR // O_CREAT makes regular files only
+	}
 	var ip *Inode
 	var err error
 	excl := flags&O_CREAT != 0 && flags&O_EXCL != 0

@@ -16,8 +16,14 @@ import (
 // newFS formats and mounts a fresh in-memory disk of n blocks.
 func newFS(t *testing.T, n uint64) (*fs.FS, *fsdev.Mem) {
 	t.Helper()
+	return newFSWith(t, n, fs.FormatOptions{})
+}
+
+// newFSWith is newFS with a chosen geometry.
+func newFSWith(t *testing.T, n uint64, opt fs.FormatOptions) (*fs.FS, *fsdev.Mem) {
+	t.Helper()
 	dev := fsdev.NewMem(n)
-	if _, err := fs.Format(dev, fs.FormatOptions{}); err != nil {
+	if _, err := fs.Format(dev, opt); err != nil {
 		t.Fatal(err)
 	}
 	f, err := fs.Mount(dev, fs.Options{})
@@ -104,6 +110,10 @@ func TestErrors(t *testing.T) {
 		}, syscall.EEXIST},
 		{"create root", func() error { _, err := f.Open(nil, "/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
 		{"create with slash", func() error { _, err := f.Open(nil, "/newfile/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"create existing with slash", func() error { _, err := f.Open(nil, "/d/file/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"mknod with slash", func() error { return f.Mknod(nil, "/d/fifo/", 0o010644, 0, 0) }, syscall.ENOENT},
+		{"symlink with slash", func() error { return f.Symlink("x", nil, "/d/sym/") }, syscall.ENOENT},
+		{"mknod existing with slash", func() error { return f.Mknod(nil, "/d/file/", 0o010644, 0, 0) }, syscall.EEXIST},
 		{"open dir for writing", func() error { _, err := f.Open(nil, "/d", syscall.O_RDWR, 0); return err }, syscall.EISDIR},
 		{"O_DIRECTORY on file", func() error { _, err := f.Open(nil, "/d/file", fs.O_DIRECTORY, 0); return err }, syscall.ENOTDIR},
 		{"unlink dir", func() error { return f.Unlink(nil, "/d/sub") }, syscall.EISDIR},
@@ -112,6 +122,23 @@ func TestErrors(t *testing.T) {
 		{"rmdir non-empty", func() error { return f.Rmdir(nil, "/d") }, syscall.ENOTEMPTY},
 		{"rmdir dot", func() error { return f.Rmdir(nil, "/d/sub/.") }, syscall.EINVAL},
 		{"rmdir root", func() error { return f.Rmdir(nil, "/") }, syscall.EBUSY},
+		{"rmdir dotdot", func() error { return f.Rmdir(nil, "/d/sub/..") }, syscall.ENOTEMPTY},
+		{"unlink root", func() error { return f.Unlink(nil, "/") }, syscall.EISDIR},
+		{"unlink dot", func() error { return f.Unlink(nil, "/d/.") }, syscall.EISDIR},
+		{"unlink dotdot", func() error { return f.Unlink(nil, "/d/..") }, syscall.EISDIR},
+		{"rename file to dir/", func() error { return f.Rename(nil, "/d/file", nil, "/d/new/") }, syscall.ENOTDIR},
+		{"rename file/", func() error { return f.Rename(nil, "/d/file/", nil, "/d/new") }, syscall.ENOTDIR},
+		{"link file/", func() error { return f.Link(nil, "/d/file/", nil, "/d/new") }, syscall.ENOTDIR},
+		{"link to dir/", func() error { return f.Link(nil, "/d/file", nil, "/d/new/") }, syscall.ENOENT},
+		{"rename dir to dir/", func() error { return f.Rename(nil, "/d/sub/", nil, "/d/sub2/") }, nil},
+		{"rename it back", func() error { return f.Rename(nil, "/d/sub2", nil, "/d/sub") }, nil},
+		{"rename root", func() error { return f.Rename(nil, "/", nil, "/x") }, syscall.EBUSY},
+		{"rename onto root", func() error { return f.Rename(nil, "/empty", nil, "/") }, syscall.EBUSY},
+		{"rename dot", func() error { return f.Rename(nil, "/d/.", nil, "/x") }, syscall.EBUSY},
+		{"rename onto dotdot", func() error { return f.Rename(nil, "/d/file", nil, "/d/sub/..") }, syscall.EBUSY},
+		{"link to name too long", func() error { return f.Link(nil, "/d/file", nil, "/d/"+long) }, syscall.ENAMETOOLONG},
+		{"rename to name too long", func() error { return f.Rename(nil, "/d/file", nil, "/d/"+long) }, syscall.ENAMETOOLONG},
+		{"create name too long", func() error { _, err := f.Open(nil, "/d/"+long, fs.O_CREAT, 0o644); return err }, syscall.ENAMETOOLONG},
 		{"rename into self", func() error { return f.Rename(nil, "/d", nil, "/d/sub/x") }, syscall.EINVAL},
 		{"rename dir over file", func() error { return f.Rename(nil, "/empty", nil, "/d/file") }, syscall.ENOTDIR},
 		{"rename file over dir", func() error { return f.Rename(nil, "/d/file", nil, "/empty") }, syscall.EISDIR},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
 )
 
 var (
@@ -136,6 +138,58 @@ func mountCorrupt(t *testing.T, img *fsdev.Mem) (refused bool) {
 	f.Unmount()
 	check.Image(img, true) // must not panic either
 	return false
+}
+
+// TestMountRefuses damages an image where mount must notice: mount fails
+// with EUCLEAN and a message that names the damage.
+func TestMountRefuses(t *testing.T) {
+	base, err := goldenImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, fs.BlockSize)
+	base.ReadBlock(0, b)
+	sb, err := layout.DecodeSuperblock(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootBlock, rootOff := sb.InodeBlock(layout.RootInum)
+	tests := []struct {
+		name string
+		blk  uint64
+		off  int
+		mask byte
+		want string
+	}{
+		{"magic", 0, 0, 0xff, "bad magic"},
+		{"superblock field", 0, 33, 0x01, "checksum"},
+		{"journal header", sb.LogHeader(1), 1, 0x10, "journal header: bad magic"},
+		{"orphan table", uint64(sb.OrphanStart), 3, 0x80, "orphan table: slot 0"},
+		{"root is a file", rootBlock, rootOff + 1, 0xc0, "root inode is not a directory"}, // S_IFDIR to S_IFREG
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := base.Clone()
+			img.Corrupt(tt.blk, tt.off, tt.mask)
+			f, err := fs.Mount(img, fs.Options{})
+			if err == nil {
+				f.Unmount()
+				t.Fatal("mount accepted the image")
+			}
+			if !errors.Is(err, syscall.EUCLEAN) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("mount: %v; want EUCLEAN and %q", err, tt.want)
+			}
+		})
+	}
+	// A device shorter than the superblock says.
+	short := fsdev.NewMem(sb.NBlocks / 2)
+	for n := uint64(0); n < short.NumBlocks(); n++ {
+		base.ReadBlock(n, b)
+		short.WriteBlock(n, b)
+	}
+	if _, err := fs.Mount(short, fs.Options{}); !errors.Is(err, syscall.EUCLEAN) || !strings.Contains(err.Error(), "device has") {
+		t.Errorf("mount of a truncated image: %v", err)
+	}
 }
 
 // TestCorruption flips random bytes in the blocks of a populated image.

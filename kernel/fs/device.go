@@ -33,9 +33,10 @@ type BlockDevice interface {
 	NumBlocks() uint64
 }
 
-// errCorrupt wraps a description of on-disk damage found at run time.
+// errCorrupt describes on-disk damage found at run time, as an error that
+// matches syscall.EUCLEAN ("structure needs cleaning: ...").
 func errCorrupt(format string, args ...any) error {
-	return fmt.Errorf("fs: corrupt: %w: "+format, append([]any{syscall.EUCLEAN}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{syscall.EUCLEAN}, args...)...)
 }
 
 // ioError turns a device failure into an error that matches syscall.EIO.

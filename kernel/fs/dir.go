@@ -2,6 +2,7 @@ package fs
 
 import (
 	"encoding/binary"
+	"fmt"
 	"syscall"
 
 	"scone/kernel/fs/layout"
@@ -39,7 +40,7 @@ func (dp *Inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) boo
 		})
 		dp.fs.c.release(b)
 		if err != nil {
-			return errCorrupt("directory %d block %d: %v", dp.inum, i, err)
+			return fmt.Errorf("directory %d block %d: %w", dp.inum, i, err)
 		}
 		if !more {
 			return nil
@@ -100,7 +101,7 @@ func (dp *Inode) link(t *tx, name string, inum uint32, typ uint8) error {
 		}
 		dp.fs.c.release(b)
 		if err != nil {
-			return errCorrupt("directory %d block %d: %v", dp.inum, i, err)
+			return fmt.Errorf("directory %d block %d: %w", dp.inum, i, err)
 		}
 		if done {
 			return nil
@@ -147,7 +148,7 @@ func (dp *Inode) unlinkAt(t *tx, off uint64) error {
 		return true
 	})
 	if err != nil {
-		return errCorrupt("directory %d: %v", dp.inum, err)
+		return fmt.Errorf("directory %d: %w", dp.inum, err)
 	}
 	if !found || cur.Inum == 0 {
 		return errCorrupt("directory %d: no record at %d", dp.inum, off)

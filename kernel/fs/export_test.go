@@ -7,3 +7,6 @@ func SetOpBudget(n int) func() {
 	opBudget = n
 	return func() { opBudget = old }
 }
+
+// MaxWriteBlocks is the size of one atomic piece of a write, in blocks.
+const MaxWriteBlocks = maxWriteBlocks

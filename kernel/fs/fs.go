@@ -25,10 +25,12 @@ type FS struct {
 	itMu   sync.Mutex // guards itable and every Inode's ref
 	itable map[uint32]*Inode
 
-	allocMu             sync.Mutex // guards the allocation hints
-	blockHint, inoHint  uint32
-	orphanMu            sync.Mutex // guards the orphan table block
-	recovered, orphaned int        // what mount repaired
+	// allocMu guards the allocation hints; alloc holds it across its
+	// scan of a bitmap.
+	allocMu            sync.Mutex
+	blockHint, inoHint uint32
+
+	recovered, orphaned int // what mount repaired
 }
 
 // Options tune a mount. The zero value is the default.

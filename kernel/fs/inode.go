@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"fmt"
 	"sync"
 
 	"scone/kernel/fs/layout"
@@ -71,14 +72,14 @@ func (ip *Inode) lock() error {
 	d, err := layout.DecodeDinode(b.data[off:])
 	fs.c.release(b)
 	if err == nil && d.Mode == 0 {
-		err = errCorrupt("inode %d is in use but free on disk", ip.inum)
+		err = errCorrupt("in use but free on disk")
 	}
 	if err == nil {
 		err = d.Check(&fs.sb)
 	}
 	if err != nil {
 		ip.mu.Unlock()
-		return errCorrupt("inode %d: %v", ip.inum, err)
+		return fmt.Errorf("inode %d: %w", ip.inum, err)
 	}
 	ip.d, ip.valid = d, true
 	return nil

@@ -7,8 +7,8 @@ import (
 	"scone/kernel/fs/layout"
 )
 
-// memDev is a minimal in-memory device for the internal tests (fsdev
-// cannot be imported here: it is tested through this package's users).
+// memDev is a minimal in-memory device for the internal tests that counts
+// writes and flushes. Not safe for concurrent use.
 type memDev struct {
 	blocks  map[uint64][]byte
 	n       uint64

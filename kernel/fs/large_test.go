@@ -11,6 +11,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
 )
 
 // TestBigFile writes at offsets reached only through the double-indirect
@@ -41,6 +42,26 @@ func TestBigFile(t *testing.T) {
 	if _, err := ip.ReadAt(b[:10], 2<<30); err != nil || !bytes.Equal(b[:10], make([]byte, 10)) {
 		t.Errorf("hole does not read as zeros: %v", err)
 	}
+	// The very last byte a file can hold, and one past it.
+	last := int64(layout.MaxFileSize - 1)
+	if n, err := ip.WriteAt([]byte{7}, last); n != 1 || err != nil {
+		t.Errorf("write the last byte: %d %v", n, err)
+	}
+	if _, err := ip.ReadAt(b[:1], last); err != nil || b[0] != 7 {
+		t.Errorf("read the last byte: %d %v", b[0], err)
+	}
+	if _, err := ip.WriteAt([]byte{7}, last+1); !errors.Is(err, syscall.EFBIG) {
+		t.Errorf("write past the largest file: %v, want EFBIG", err)
+	}
+	if err := ip.Truncate(last + 2); !errors.Is(err, syscall.EFBIG) {
+		t.Errorf("truncate past the largest file: %v, want EFBIG", err)
+	}
+	// Holes take no space: 5 writes of 18 blocks, the last byte's block,
+	// the indirect block, the double-indirect block and five of its
+	// indirect blocks (the write past 1 GiB straddles two).
+	if st, _ := ip.Stat(); st.Size != int64(layout.MaxFileSize) || st.Blocks != (5*18+1+7)*8 {
+		t.Errorf("size %d, %d 512-byte blocks; want %d, %d", st.Size, st.Blocks, layout.MaxFileSize, (5*18+1+7)*8)
+	}
 	ip.Close()
 	if err := f.Unmount(); err != nil {
 		t.Fatal(err)
@@ -63,29 +84,9 @@ func TestBigFile(t *testing.T) {
 // size or its new one, fsck must pass after mount, and no block may leak.
 func TestTruncateCrash(t *testing.T) {
 	defer fs.SetOpBudget(8)()
-	base := fsdev.NewMem(4096)
-	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, _ := fs.Mount(base, fs.Options{})
-	// Four blocks of data, then one block in each of 30 indirect blocks
-	// of the double-indirect tree, so freeing touches many blocks.
-	data := make([]byte, 4*fs.BlockSize)
-	rand.New(rand.NewSource(1)).Read(data)
-	writeFile(t, f, "/f", data)
-	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
-	for i := int64(1); i <= 30; i++ {
-		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
-			t.Fatal(err)
-		}
-	}
-	oldSize := 30*1024*fs.BlockSize + fs.BlockSize
-	ip.Close()
-	if err := f.Unmount(); err != nil {
-		t.Fatal(err)
-	}
+	base, data, oldSize := spreadFile(t)
 	rec := fsdev.NewRecorder(base.Clone())
-	f, _ = fs.Mount(rec, fs.Options{})
+	f, _ := fs.Mount(rec, fs.Options{})
 	const newSize = 3*fs.BlockSize + 100
 	if err := f.Truncate(nil, "/f", newSize); err != nil {
 		t.Fatal(err)
@@ -123,17 +124,91 @@ func TestTruncateCrash(t *testing.T) {
 	}
 }
 
-// TestFull fills the disk's blocks and then its inodes: calls fail with
-// ENOSPC, leave nothing half made, and the space comes back.
-func TestFull(t *testing.T) {
-	dev := fsdev.NewMem(700)
-	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 64}); err != nil {
+// spreadFile makes an image holding /f: four blocks of data, then one
+// block in each of 30 indirect blocks of the double-indirect tree, so that
+// freeing it touches many blocks. It returns the image, the data and the
+// size of /f.
+func spreadFile(t *testing.T) (*fsdev.Mem, []byte, int) {
+	base := fsdev.NewMem(4096)
+	if _, err := fs.Format(base, fs.FormatOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := fs.Mount(dev, fs.Options{})
+	f, _ := fs.Mount(base, fs.Options{})
+	data := make([]byte, 4*fs.BlockSize)
+	rand.New(rand.NewSource(1)).Read(data)
+	writeFile(t, f, "/f", data)
+	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	for i := int64(1); i <= 30; i++ {
+		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip.Close()
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	return base, data, 30*1024*fs.BlockSize + fs.BlockSize
+}
+
+// TestReleaseCrash unlinks /f of spreadFile while it is open and closes it,
+// with freeing forced into many small transactions, and crashes before
+// every write: after mount, /f is either whole or gone with every block
+// and its inode free again.
+func TestReleaseCrash(t *testing.T) {
+	defer fs.SetOpBudget(8)()
+	base, _, oldSize := spreadFile(t)
+	f, _ := fs.Mount(base.Clone(), fs.Options{})
+	st0, _ := f.StatFS()
+	f.Unlink(nil, "/f")
+	empty, _ := f.StatFS() // the file and its inode freed
+	f.Unmount()
+
+	rec := fsdev.NewRecorder(base.Clone())
+	f, _ = fs.Mount(rec, fs.Options{})
+	ip, err := f.Open(nil, "/f", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := f.Unlink(nil, "/f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ip.Close(); err != nil { // frees it, many transactions
+		t.Fatal(err)
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	gone := 0
+	for k := 0; k <= rec.Writes(); k++ {
+		img := fsdev.CrashImage(base, rec.Events(), k, nil)
+		g, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			t.Fatalf("k=%d: mount: %v", k, err)
+		}
+		s, serr := g.Stat(nil, "/f")
+		got, _ := g.StatFS()
+		g.Unmount()
+		switch {
+		case serr == nil && s.Size == int64(oldSize) && got == st0:
+		case serr == syscall.ENOENT && got == empty:
+			gone++
+		default:
+			t.Fatalf("k=%d: /f: %+v %v; free blocks %d, inodes %d; want %d, %d (whole) or %d, %d (gone)",
+				k, s, serr, got.FreeBlocks, got.FreeInodes, st0.FreeBlocks, st0.FreeInodes, empty.FreeBlocks, empty.FreeInodes)
+		}
+		if r := check.Image(img, false); !r.OK() {
+			t.Fatalf("k=%d: fsck: %v", k, r.Problems)
+		}
+	}
+	if gone == 0 || gone > rec.Writes() {
+		t.Errorf("the file was gone after %d of %d crash points", gone, rec.Writes()+1)
+	}
+}
+
+// TestFull fills the disk's blocks and then its inodes: calls fail with
+// ENOSPC, leave nothing half made, and the space comes back.
+func TestFull(t *testing.T) {
+	f, dev := newFSWith(t, 700, fs.FormatOptions{Inodes: 64})
 	free0 := freeBlocks(t, f)
 	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {
@@ -220,6 +295,7 @@ func TestLargeWriteCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	events, writes := rec.Events(), rec.Writes()
+	const piece = fs.MaxWriteBlocks * fs.BlockSize
 	seen := map[int]bool{}
 	for k := 0; k <= writes; k++ {
 		img := fsdev.CrashImage(base, events, k, nil)
@@ -230,7 +306,8 @@ func TestLargeWriteCrash(t *testing.T) {
 		got := readFile(t, g, "/f")
 		g.Unmount()
 		// got must be neu[:p] + old[p:] (or neu[:p] alone past old's end)
-		// for p a multiple of the piece size, or all of neu.
+		// for p a multiple of the piece size (the write starts at 0, so
+		// pieces end there), or all of neu.
 		p := 0
 		for p < len(got) && p < len(neu) && got[p] == neu[p] {
 			p++
@@ -241,6 +318,8 @@ func TestLargeWriteCrash(t *testing.T) {
 			p = len(neu)
 		} else if !bytes.Equal(got, want) {
 			t.Fatalf("k=%d: file is neither old nor new past byte %d (size %d)", k, p, len(got))
+		} else if p%piece != 0 {
+			t.Fatalf("k=%d: the new data ends at byte %d, inside a %d-byte piece: a torn piece", k, p, piece)
 		}
 		seen[p] = true
 		if r := check.Image(img, false); !r.OK() {

@@ -76,7 +76,7 @@ func (fs *FS) create(dir *Inode, path string, mode, major, minor uint32, excl bo
 		case err != syscall.ENOENT:
 			return nil, err
 		case mustDir && mode&layout.S_IFMT != layout.S_IFDIR:
-			return nil, syscall.EISDIR
+			return nil, syscall.ENOENT // a new non-directory "name/", as Linux says
 		}
 		ip, err = fs.newChild(t, dp, name, mode, major, minor, target)
 		created = err == nil
@@ -176,20 +176,23 @@ func (dp *Inode) touch(t *tx) error {
 func (fs *FS) unlink(dir *Inode, path string, rmdir bool) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
 		dp, name, mustDir, err := fs.walkParent(dir, path)
-		if err != nil {
-			if err == syscall.EEXIST { // the root
+		if err == syscall.EEXIST { // the root: Linux's errors for it
+			err = syscall.EISDIR
+			if rmdir {
 				err = syscall.EBUSY
 			}
+		}
+		if err != nil {
 			return nil, err
 		}
 		defer fs.put(dp)
 		switch {
-		case name == "." && rmdir:
+		case !rmdir && (name == "." || name == ".."):
+			return nil, syscall.EISDIR
+		case name == ".":
 			return nil, syscall.EINVAL
 		case name == "..":
 			return nil, syscall.ENOTEMPTY
-		case name == ".":
-			return nil, syscall.EISDIR
 		}
 		if err := dp.lock(); err != nil {
 			return nil, err
@@ -263,20 +266,23 @@ func (fs *FS) dropName(t *tx, dp, ip *Inode, off uint64) error {
 // link gives the inode at oldpath the extra name newpath.
 func (fs *FS) link(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
-		comps, abs, _, err := splitPath(oldpath)
+		comps, abs, oldDir, err := splitPath(oldpath)
 		if err != nil {
 			return nil, err
 		}
-		ip, err := fs.walk(odir, abs, comps, false) // link(2) does not follow
+		ip, err := fs.walk(odir, abs, comps, oldDir) // link(2) does not follow
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(ip) // linked
-		dp, name, _, err := fs.walkParent(ndir, newpath)
+		dp, name, newDir, err := fs.walkParent(ndir, newpath)
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(dp)
+		if newDir {
+			return nil, syscall.ENOENT // a new name ending in "/": Linux's answer
+		}
 		if err := dp.lock(); err != nil {
 			return nil, err
 		}
@@ -298,6 +304,8 @@ func (fs *FS) link(odir *Inode, oldpath string, ndir *Inode, newpath string) err
 		switch {
 		case ip.d.Type() == layout.S_IFDIR:
 			return nil, syscall.EPERM
+		case oldDir:
+			return nil, syscall.ENOTDIR
 		case ip.d.Nlink == 0:
 			return nil, syscall.ENOENT
 		case ip.d.Nlink >= maxLinks:

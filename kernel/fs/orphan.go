@@ -45,9 +45,9 @@ func (fs *FS) orphanRemove(t *tx, inum uint32) error {
 	})
 }
 
+// orphanEdit runs fn on the table's slots and block, and logs the block if
+// fn changed it. The block's buffer lock serialises the edits.
 func (fs *FS) orphanEdit(t *tx, fn func([]uint32, []byte) error) error {
-	fs.orphanMu.Lock()
-	defer fs.orphanMu.Unlock()
 	b, err := fs.c.get(uint64(fs.sb.OrphanStart))
 	if err != nil {
 		return err

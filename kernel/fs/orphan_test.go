@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"scone/kernel/fs"
-	"scone/kernel/fs/fsdev"
 	"scone/kernel/fs/layout"
 )
 
@@ -94,14 +93,7 @@ func TestOrphanAfterCrash(t *testing.T) {
 // TestOrphanTableFull: with every orphan slot taken by a file unlinked
 // while open, one more such unlink fails with ENOSPC and changes nothing.
 func TestOrphanTableFull(t *testing.T) {
-	dev := fsdev.NewMem(4096)
-	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: 1200}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := fs.Mount(dev, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, dev := newFSWith(t, 4096, fs.FormatOptions{Inodes: 1200})
 	var open []*fs.Inode
 	defer func() {
 		for _, ip := range open {

@@ -98,13 +98,18 @@ func (fs *FS) walk(start *Inode, abs bool, comps []string, followLast bool) (*In
 	return ip, nil
 }
 
-// child looks name up in directory ip.
+// child looks name up in directory ip. A removed directory (still
+// someone's working directory) is empty, and its ".." may name an inode
+// already freed and reused, so only "." is found in it, as in Linux.
 func (ip *Inode) child(name string) (uint32, error) {
 	if err := ip.lock(); err != nil {
 		return 0, err
 	}
 	defer ip.unlock()
 	inum, _, err := ip.lookup(name) // ENOTDIR if ip is not a directory
+	if err == nil && ip.d.Nlink == 0 && name != "." {
+		return 0, syscall.ENOENT
+	}
 	return inum, err
 }
 

@@ -12,19 +12,25 @@ import (
 func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
 	return fs.treeOp(func(t *tx) ([]*Inode, error) {
 		var victims []*Inode
-		odp, oname, _, err := fs.walkParent(odir, oldpath)
+		odp, oname, oldDir, err := fs.walkParent(odir, oldpath)
+		if err == syscall.EEXIST { // the root, like "." and "..", is busy
+			err = syscall.EBUSY
+		}
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(odp)
-		ndp, nname, _, err := fs.walkParent(ndir, newpath)
+		ndp, nname, newDir, err := fs.walkParent(ndir, newpath)
+		if err == syscall.EEXIST {
+			err = syscall.EBUSY
+		}
 		if err != nil {
 			return nil, err
 		}
 		defer fs.put(ndp)
 		for _, n := range []string{oname, nname} {
 			if n == "." || n == ".." {
-				return nil, syscall.EINVAL
+				return nil, syscall.EBUSY
 			}
 		}
 		// Ancestry is read before any lock is taken (the walk locks one
@@ -66,6 +72,9 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		}
 		defer ip.unlock()
 		isDir := ip.d.Type() == layout.S_IFDIR
+		if (oldDir || newDir) && !isDir {
+			return victims, syscall.ENOTDIR // a path ending in "/" names a directory
+		}
 		tinum, toff, err := ndp.lookup(nname)
 		switch {
 		case err == nil && tinum == inum:

@@ -21,12 +21,25 @@ var names = []string{"/a", "/b", "/a/x", "/b/y", "/a/x/z", "/b/y/w", "/c", "/a/c
 // randomOp does one random call on names. Most calls fail with ordinary
 // errors (ENOENT, EEXIST, ENOTDIR...); none may fail with EUCLEAN or EIO,
 // which would mean the file system hurt itself. Files opened for writing
-// are kept in held and closed later, some after being unlinked.
+// and directories looked up are kept in held and closed later, some after
+// being removed; paths relative to them are looked up and created.
 func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
 	p, q := names[rng.Intn(len(names))], names[rng.Intn(len(names))]
 	var err error
-	op := rng.Intn(11)
+	op := rng.Intn(12)
 	switch op {
+	case 11:
+		// Paths relative to a held handle, as from a working directory
+		// that may have been removed or may be a file.
+		if len(*held) > 0 {
+			h := (*held)[rng.Intn(len(*held))]
+			rel := []string{"..", "x", "../c", "../../a/x"}[rng.Intn(4)]
+			if rng.Intn(2) == 0 {
+				_, err = f.Stat(h, rel)
+			} else {
+				err = f.Mkdir(h, rel, 0o755)
+			}
+		}
 	case 9:
 		// A link to another name, absolute or relative: loops, chains and
 		// dangling links all happen.
@@ -64,7 +77,7 @@ func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
 			if err = ip.ReadDir(0, func(fs.DirEntry) bool { return true }); err == syscall.ENOTDIR {
 				_, err = ip.ReadAt(make([]byte, 5000), 0)
 			}
-			ip.Close()
+			*held = append(*held, ip) // a working directory, or an open file
 		}
 	default:
 		if len(*held) > 0 {

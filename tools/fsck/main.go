@@ -11,6 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
@@ -64,19 +68,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 // in "/" and shows "-" for a hash, a symbolic link shows "->target", a
 // device node its numbers.
 func listLine(f check.File) string {
+	p := f.Path
+	if f.Mode&layout.S_IFMT == layout.S_IFDIR && p != "/" {
+		p += "/"
+	}
+	p = quoteOdd(p)
 	switch f.Mode & layout.S_IFMT {
 	case layout.S_IFREG:
-		return fmt.Sprintf("%s %d %s", f.Path, f.Size, f.SHA256)
+		return fmt.Sprintf("%s %d %s", p, f.Size, f.SHA256)
 	case layout.S_IFDIR:
-		p := f.Path
-		if p != "/" {
-			p += "/"
-		}
 		return fmt.Sprintf("%s %d -", p, f.Size)
 	case layout.S_IFLNK:
-		return fmt.Sprintf("%s %d ->%s", f.Path, f.Size, f.Target)
+		return fmt.Sprintf("%s %d ->%s", p, f.Size, quoteOdd(f.Target))
 	case layout.S_IFCHR, layout.S_IFBLK:
-		return fmt.Sprintf("%s 0 dev:%d,%d", f.Path, f.Major, f.Minor)
+		return fmt.Sprintf("%s 0 dev:%d,%d", p, f.Major, f.Minor)
 	}
-	return fmt.Sprintf("%s %d type:%#o", f.Path, f.Size, f.Mode&layout.S_IFMT)
+	return fmt.Sprintf("%s %d type:%#o", p, f.Size, f.Mode&layout.S_IFMT)
+}
+
+// quoteOdd returns s as a Go quoted string if it holds spaces, quotes,
+// unprintable characters or bytes that are not UTF-8 (names may hold any
+// byte but "/" and NUL), so that every listing line splits the same way;
+// ordinary names are left alone.
+func quoteOdd(s string) string {
+	odd := func(r rune) bool { return r == '"' || unicode.IsSpace(r) || !unicode.IsPrint(r) }
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, odd) {
+		return strconv.Quote(s)
+	}
+	return s
 }

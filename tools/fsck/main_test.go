@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"scone/kernel/fs"
+	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
 	"scone/kernel/fs/layout"
 )
@@ -102,5 +103,31 @@ func TestFsck(t *testing.T) {
 				t.Errorf("listing:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestListLine: one line per name, split the same way whatever bytes the
+// name holds.
+func TestListLine(t *testing.T) {
+	reg, dir, lnk := uint32(layout.S_IFREG|0o644), uint32(layout.S_IFDIR|0o755), uint32(layout.S_IFLNK|0o777)
+	tests := []struct {
+		f    check.File
+		want string
+	}{
+		{check.File{Path: "/a/b", Mode: reg, Size: 3, SHA256: "abc"}, "/a/b 3 abc"},
+		{check.File{Path: "/", Mode: dir, Size: 4096}, "/ 4096 -"},
+		{check.File{Path: "/d", Mode: dir, Size: 4096}, "/d/ 4096 -"},
+		{check.File{Path: "/two words", Mode: reg, Size: 1, SHA256: "x"}, `"/two words" 1 x`},
+		{check.File{Path: "/new\nline", Mode: reg, Size: 1, SHA256: "x"}, `"/new\nline" 1 x`},
+		{check.File{Path: "/\xff", Mode: reg, Size: 1, SHA256: "x"}, `"/\xff" 1 x`},
+		{check.File{Path: `/"q`, Mode: dir, Size: 4096}, `"/\"q/" 4096 -`},
+		{check.File{Path: "/héllo", Mode: reg, Size: 1, SHA256: "x"}, "/héllo 1 x"},
+		{check.File{Path: "/l", Mode: lnk, Size: 3, Target: "a b"}, `/l 3 ->"a b"`},
+		{check.File{Path: "/dev/tty", Mode: layout.S_IFCHR | 0o620, Major: 4, Minor: 1}, "/dev/tty 0 dev:4,1"},
+	}
+	for _, tt := range tests {
+		if got := listLine(tt.f); got != tt.want {
+			t.Errorf("listLine(%q) = %s, want %s", tt.f.Path, got, tt.want)
+		}
 	}
 }

@@ -87,24 +87,57 @@ func (c *copier) copyFile(hp, ip string, st os.FileInfo) error {
 		return err
 	}
 	defer out.Close()
+	// Whole chunks keep off a multiple of the block size, so that the
+	// blocks writeSparse sees are the file's blocks.
 	buf := make([]byte, 1<<20)
 	var off int64
 	for {
-		n, rerr := in.Read(buf)
-		if n > 0 {
-			if _, err := out.WriteAt(buf[:n], off); err != nil {
-				return err
-			}
-			off += int64(n)
+		n, rerr := io.ReadFull(in, buf)
+		if err := writeSparse(out, buf[:n], off); err != nil {
+			return err
 		}
-		if errors.Is(rerr, io.EOF) {
+		off += int64(n)
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
 			break
 		}
 		if rerr != nil {
 			return rerr
 		}
 	}
+	if err := out.Truncate(off); err != nil { // the size, if it ends in a hole
+		return err
+	}
 	return out.SetAttr(uint32(st.Mode().Perm()), st.ModTime().UnixNano())
+}
+
+// writeSparse writes p at off (a block boundary) into a new file, leaving
+// every block of zeros a hole, so that a sparse host file stays sparse
+// and a file bigger than the image can be copied if it is mostly holes.
+func writeSparse(out *fs.Inode, p []byte, off int64) error {
+	for len(p) > 0 {
+		run := 0 // the blocks up to the next block of zeros
+		for run < len(p) && !isZero(p[run:min(len(p), run+fs.BlockSize)]) {
+			run = min(len(p), run+fs.BlockSize)
+		}
+		if run > 0 {
+			if _, err := out.WriteAt(p[:run], off); err != nil {
+				return err
+			}
+		} else {
+			run = min(len(p), fs.BlockSize) // skip the zero block
+		}
+		p, off = p[run:], off+int64(run)
+	}
+	return nil
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // copyNode makes a device node or FIFO like the host's.

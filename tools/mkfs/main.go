@@ -75,7 +75,14 @@ func build(out string, size uint64, inodes uint32, src string, nodes []string) e
 	}
 	c := &copier{f: f, links: make(map[fileID]string)}
 	if src != "" {
+		st, err := os.Stat(src)
+		if err != nil {
+			return err
+		}
 		if err := c.copyTree(src, ""); err != nil {
+			return err
+		}
+		if err := c.setAttr("/", st); err != nil { // the root is DIR
 			return err
 		}
 		for _, w := range c.warnings {

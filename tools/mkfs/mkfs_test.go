@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	kfs "scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
 	"scone/kernel/fs/layout"
@@ -44,7 +46,8 @@ func fill(t *testing.T, path string, n int, seed uint64) {
 }
 
 // tree builds the test input: deep directories, empty files, a 255-byte
-// name, a crowded directory, a hard link, assorted modes and a big file.
+// name, a crowded directory, a hard link, assorted modes, a big file and
+// a sparse file of more than 1 GiB, which fits the image only as holes.
 func tree(t *testing.T, bigSize int) string {
 	root := t.TempDir()
 	deep := root
@@ -72,9 +75,26 @@ func tree(t *testing.T, bigSize int) string {
 	must(os.Symlink("crowd/file-007", filepath.Join(root, "link")))
 	must(os.Symlink("/nowhere/at/all", filepath.Join(root, "dangling")))
 	fill(t, filepath.Join(root, "big"), bigSize, 99)
+	sparse(t, filepath.Join(root, "sparse"))
 	old := time.Unix(1234567890, 0)
 	must(os.Chtimes(filepath.Join(root, "empty"), old, old))
+	must(os.Chmod(root, 0o751)) // the image's root takes DIR's mode
 	return root
+}
+
+// sparse makes a host file of a little over 1 GiB, nearly all holes, with
+// data in its first block, in the double-indirect range and at its end.
+func sparse(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, off := range []int64{0, 700 << 20, 1<<30 + 4096*3 + 17} {
+		if _, err := f.WriteAt([]byte(fmt.Sprintf("data at %d", off)), off); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // hostListing is what fsck -ls should print for the regular files of root.
@@ -92,12 +112,17 @@ func hostListing(t *testing.T, root string) (files []string, modes map[string]ui
 		}
 		modes[rel] = uint32(st.Mode().Perm())
 		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
+			f, err := os.Open(p)
 			if err != nil {
 				return err
 			}
-			sum := sha256.Sum256(b)
-			files = append(files, fmt.Sprintf("%s %d %s", rel, len(b), hex.EncodeToString(sum[:])))
+			defer f.Close()
+			h := sha256.New()
+			n, err := io.Copy(h, f)
+			if err != nil {
+				return err
+			}
+			files = append(files, fmt.Sprintf("%s %d %s", rel, n, hex.EncodeToString(h.Sum(nil))))
 		}
 		return nil
 	})
@@ -136,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if m, ok := modes[f.Path]; !ok {
 			t.Errorf("%s: in the image, not in the source", f.Path)
-		} else if f.Path != "/" && f.Mode&layout.PermMask != m {
+		} else if f.Mode&layout.PermMask != m {
 			t.Errorf("%s: mode %#o, want %#o", f.Path, f.Mode&layout.PermMask, m)
 		}
 	}
@@ -169,6 +194,18 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if len(r.Files) != len(modes)+3 { // plus /dev and its two nodes
 		t.Errorf("%d names in the image, %d in the source", len(r.Files), len(modes))
+	}
+	// Modification times are copied.
+	f, err := kfs.Mount(fsdev.NewOverlay(dev), kfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/empty", "/crowd", "/big"} {
+		st, err := f.Stat(nil, p)
+		host, herr := os.Stat(filepath.Join(src, p))
+		if err != nil || herr != nil || st.Mtime != host.ModTime().UnixNano() {
+			t.Errorf("%s: mtime %d (%v), host %v (%v)", p, st.Mtime, err, host.ModTime(), herr)
+		}
 	}
 }
 

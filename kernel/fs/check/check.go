@@ -62,7 +62,7 @@ func Image(dev fs.BlockDevice, listing bool) *Report {
 	ov := fsdev.NewOverlay(dev)
 	f, err := fs.Mount(ov, fs.Options{})
 	if err != nil {
-		r.problem("mount: %v", err)
+		r.problem("%v", err)
 		return r
 	}
 	r.Replayed, r.Orphans = f.MountInfo()

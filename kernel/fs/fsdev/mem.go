@@ -1,6 +1,7 @@
 // Package fsdev provides block devices for the file system outside the
 // kernel: a sparse in-memory disk, a disk backed by a host file, a
-// copy-on-write overlay, and devices that record writes and simulate a crash.
+// copy-on-write overlay, and a recorder of writes from which the disk after
+// a crash at any point can be rebuilt (CrashImage).
 // Each satisfies fs.BlockDevice; this package does not import fs so that
 // the tools can use it freely.
 package fsdev
@@ -71,13 +72,18 @@ func (m *Mem) WriteBlock(n uint64, b []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	copy(m.block(n), b)
+	return nil
+}
+
+// block returns the storage of block n, allocating it. Called with m.mu.
+func (m *Mem) block(n uint64) []byte {
 	d, ok := m.blocks[n]
 	if !ok {
 		d = make([]byte, BlockSize)
 		m.blocks[n] = d
 	}
-	copy(d, b)
-	return nil
+	return d
 }
 
 // Flush does nothing: memory is as durable as it gets.
@@ -98,12 +104,7 @@ func (m *Mem) Clone() *Mem {
 func (m *Mem) Corrupt(n uint64, off int, mask byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.blocks[n]
-	if !ok {
-		d = make([]byte, BlockSize)
-		m.blocks[n] = d
-	}
-	d[off%BlockSize] ^= mask
+	m.block(n)[off%BlockSize] ^= mask
 }
 
 // Written returns the numbers of the blocks that hold data (unordered).

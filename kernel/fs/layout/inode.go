@@ -16,7 +16,14 @@ const (
 	PermMask = 0o7777
 )
 
-// Dinode is an inode as stored on disk (InodeSize bytes).
+// Dinode is an inode as stored on disk (InodeSize bytes), little-endian:
+//
+//	0 mode  4 nlink  8 uid  12 gid  16 size (u64)  24 mtime (i64)
+//	32 ctime (i64)  40 major  44 minor  48 reserved  52 flags
+//	56 direct[12]  104 indirect  108 double-indirect  112 blocks
+//	116..127 reserved
+//
+// Reserved bytes are written as zero and ignored when read.
 type Dinode struct {
 	Mode      uint32 // S_IFMT type | permissions; 0 means free
 	Nlink     uint32
@@ -86,8 +93,8 @@ func DecodeDinode(b []byte) (Dinode, error) {
 }
 
 // Check validates a decoded in-use inode against the superblock: a known
-// type, a size the block map can hold, block pointers inside the data
-// region and an orphan link inside the inode table.
+// type, a size the block map can hold, no unknown flags, and block
+// pointers inside the data region.
 func (d *Dinode) Check(sb *Superblock) error {
 	switch d.Type() {
 	case S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFLNK:

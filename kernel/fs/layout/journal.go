@@ -38,7 +38,8 @@ func (h *LogHeader) Encode(b []byte) {
 
 // DecodeLogHeader parses a header. An all-zero block (a fresh file system)
 // decodes as an empty header. Home blocks must lie on the disk outside the
-// journal, and the count must fit the journal.
+// superblock (which nothing rewrites) and the journal, and the count must
+// fit the journal.
 func DecodeLogHeader(b []byte, sb *Superblock) (*LogHeader, error) {
 	if len(b) < BlockSize {
 		return nil, corrupt("journal header: %v", errShort)
@@ -58,7 +59,7 @@ func DecodeLogHeader(b []byte, sb *Superblock) (*LogHeader, error) {
 	h := &LogHeader{Seq: le.Uint64(b[8:]), CRC: le.Uint32(b[16:]), Blocks: make([]uint32, n)}
 	for i := range h.Blocks {
 		a := le.Uint32(b[logHeaderFixed+4*i:])
-		if uint64(a) >= sb.NBlocks || (a >= sb.LogStart && uint64(a) < sb.LogEnd()) {
+		if a == 0 || uint64(a) >= sb.NBlocks || (a >= sb.LogStart && uint64(a) < sb.LogEnd()) {
 			return nil, corrupt("journal header: home block %d out of range", a)
 		}
 		h.Blocks[i] = a

@@ -120,14 +120,14 @@ func TestDirBlock(t *testing.T) {
 
 func TestLogHeader(t *testing.T) {
 	sb := testSB()
-	h := LogHeader{Seq: 9, CRC: 77, Blocks: []uint32{0, 700, 9999}}
+	h := LogHeader{Seq: 9, CRC: 77, Blocks: []uint32{1, 700, 9999}}
 	b := make([]byte, BlockSize)
 	h.Encode(b)
 	got, err := DecodeLogHeader(b, sb)
 	if err != nil || got.Seq != 9 || got.CRC != 77 || len(got.Blocks) != 3 || got.Blocks[2] != 9999 {
 		t.Fatalf("got %+v %v", got, err)
 	}
-	for _, home := range []uint32{2, 100, 515, 10000} { // the journal itself, off the disk
+	for _, home := range []uint32{0, 2, 100, 515, 10000} { // the superblock, the journal, off the disk
 		h.Blocks[1] = home
 		h.Encode(b)
 		if _, err := DecodeLogHeader(b, sb); err == nil {
