@@ -221,3 +221,26 @@ func TestIdleHalts(t *testing.T) {
 	}
 	wantExit(t, s, 0)
 }
+
+// TestTypeAhead types a command the moment QEMU starts, long before the
+// kernel has a console: the keys wait in the UART and QEMU's input queue,
+// and the console must run the command whole once it prompts. The first
+// key reaches the UART's receive register while the firmware runs; a
+// kernel that empties the receiver while setting up the port loses it,
+// and QEMU, which offers the next key only when the receive register is
+// read, then holds the rest back until another key is typed.
+func TestTypeAhead(t *testing.T) {
+	s := boot(t, "e1000", "")
+	if err := s.Send("uptime\r"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, s, prompt.String(), bootTimeout)
+	out := expect(t, s, `(?s).*?scone> `, commandTimeout)
+	if !regexp.MustCompile(`(?m)^up \d`).MatchString(out) {
+		t.Errorf("keys typed during boot came out as:\n%s", out)
+	}
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}
