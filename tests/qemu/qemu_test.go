@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"scone/kernel/machine"
 	"scone/tools/runqemu"
 )
 
@@ -188,18 +189,30 @@ func TestSelftest(t *testing.T) {
 	wantExit(t, s, want)
 }
 
-// TestPanic makes the kernel panic on purpose: QEMU must print the panic
-// and a Go stack trace, and end with a non-zero status.
-func TestPanic(t *testing.T) {
-	s := boot(t, "e1000", "panictest")
-	expect(t, s, `panic: panictest`, bootTimeout)
-	expect(t, s, `goroutine 1 \[running\]`, commandTimeout)
-	status, err := s.Wait(exitTimeout)
-	if err != nil {
-		t.Fatal(err)
+// TestExits boots with the command-line words that end the kernel on
+// purpose and checks what it prints and the status QEMU ends with:
+// usertest runs programs in ring 3; panictest panics, so the runtime
+// prints a Go stack trace and exits 2; crashtest faults in kernel
+// context, which the machine layer must report and end QEMU with
+// machine.FatalStatus, never hang.
+func TestExits(t *testing.T) {
+	tests := []struct {
+		word   string
+		want   []string // patterns the kernel prints, in order
+		status int
+	}{
+		{"usertest", []string{`usertest: 8 passed, 0 failed`}, 0},
+		{"panictest", []string{`panic: panictest`, `goroutine 1 \[running\]`}, 2},
+		{"crashtest", []string{`scone: fatal: trap inside the kernel`, `rip=0x`}, machine.FatalStatus},
 	}
-	if status == 0 {
-		t.Fatalf("a kernel panic exited with status 0\n%s", s.Transcript())
+	for _, tt := range tests {
+		t.Run(tt.word, func(t *testing.T) {
+			s := boot(t, "e1000", tt.word)
+			for _, re := range tt.want {
+				expect(t, s, re, bootTimeout)
+			}
+			wantExit(t, s, tt.status)
+		})
 	}
 }
 
