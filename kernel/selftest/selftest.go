@@ -33,6 +33,7 @@ var All = []Test{
 	{"random", testRandom},
 	{"clock", testClock},
 	{"threads", testThreads},
+	{"enosys", testENOSYS},
 	{"finalizer", testFinalizer},
 	{"spingc", testSpinGC},
 	{"map", testMap},

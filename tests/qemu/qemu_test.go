@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"scone/kernel/machine"
+	"scone/kernel/selftest"
 	"scone/tools/runqemu"
 )
 
@@ -187,6 +189,12 @@ func TestSelftest(t *testing.T) {
 		want = 1
 	}
 	wantExit(t, s, want)
+	// The enosys self-test made the unknown call three times: the machine
+	// layer must have logged it exactly once, with its number.
+	logged := regexp.MustCompile(fmt.Sprintf(`(?m)^scone: unknown system call %d \(ENOSYS\)`, selftest.NoSuchSyscall))
+	if n := len(logged.FindAllString(s.Output(), -1)); n != 1 {
+		t.Errorf("unknown system call %d logged %d times, want once\n%s", selftest.NoSuchSyscall, n, s.Transcript())
+	}
 }
 
 // TestExits boots with the command-line words that end the kernel on
