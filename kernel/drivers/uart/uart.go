@@ -100,6 +100,8 @@ func New(m Machine, base uint16, irq int) *Port {
 	// are off until now), the rest in the terminal until there is room.
 	// Turning the FIFOs on empties the receiver, on a 16550 as in QEMU,
 	// so take the waiting keys first: each read makes room for the next.
+	// (A key landing between the last read and the write below is still
+	// lost; the window is one port read and one write, once per boot.)
 	p.drain()
 	m.Out8(base+regFCR, fcrEnable|fcrClearTx|fcrTrig14)
 	m.Out8(base+regMCR, mcrDTR|mcrRTS|mcrOUT2)
