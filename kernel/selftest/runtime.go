@@ -39,22 +39,27 @@ func testThreads() error {
 }
 
 // testFinalizer drops an object with a finalizer and collects until the
-// runtime's finalizer goroutine has run it.
+// runtime's finalizer goroutine has run it, for up to 10 s (a bound on
+// time, not on collections, so that a loaded host cannot fail it).
 func testFinalizer() error {
 	ran := make(chan struct{})
 	func() {
 		obj := new([64]byte)
 		runtime.SetFinalizer(obj, func(*[64]byte) { close(ran) })
 	}()
-	for i := 0; i < 50; i++ {
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for i := 1; i <= 1000; i++ {
 		runtime.GC()
 		select {
 		case <-ran:
 			return nil
+		case <-deadline.C:
+			return fmt.Errorf("finalizer did not run within 10s (%d collections)", i)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("finalizer did not run after 50 collections")
+	return fmt.Errorf("finalizer did not run after 1000 collections")
 }
 
 // testClock reads the clock 100,000 times: the monotonic reading never
