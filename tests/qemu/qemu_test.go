@@ -16,7 +16,7 @@ import (
 	"scone/tools/runqemu"
 )
 
-// Bounds on the waits. TCG boots Scone to its prompt in about a second;
+// Bounds on the waits. TCG boots Scone to its prompt in about 0.2 s;
 // the bounds are generous for a loaded machine, never a fixed delay.
 const (
 	bootTimeout     = 60 * time.Second
