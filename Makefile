@@ -82,13 +82,25 @@ vet:
 unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
-# fuzz runs every Fuzz target in the module for FUZZTIME each.
+# fuzz runs every Fuzz target in the module for FUZZTIME each.  Go 1.26's
+# fuzzing engine can fail a target with a bare "context deadline exceeded"
+# just as FUZZTIME runs out, on a loaded machine (go.dev/issue/75804).  Such
+# a run found nothing (a real finding writes a failing input), so the
+# target's corpus is replayed instead, and only a failure there fails it.
 fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/'); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/'); do \
 		pkg=./$$(dirname $${f#./}); \
 		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+			if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1; then \
+				cat $$log; \
+			elif cat $$log && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+				echo "fuzz: $$t hit Go's fuzztime shutdown race (go.dev/issue/75804); replaying its corpus"; \
+				$(GO) test -count=1 -run "^$$t\$$" $$pkg; \
+			else \
+				exit 1; \
+			fi; \
 		done; \
 	done
 

@@ -81,7 +81,8 @@ func RandomSource() string {
 }
 
 // Exit ends the machine; QEMU (with isa-debug-exit at 0xf4) exits with
-// status (status<<1)|1, so Exit(0) is QEMU status 1.
+// status (status<<1)|1, so Exit(0) is QEMU status 1. Statuses above 127
+// cannot be told apart that way and end QEMU as 127 (see exitValue).
 func Exit(status uint32) {
 	exitMachine(status)
 }

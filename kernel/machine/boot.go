@@ -94,9 +94,10 @@ const (
 
 // buildInitStack lays out the Linux process stack that _rt0_amd64_linux
 // expects at the top of initStack: argc, argv[], NULL, envp[], NULL, auxv,
-// with the strings above; vdso is the address for AT_SYSINFO_EHDR.  Words of the command line become arguments,
-// except NAME=value words with an upper-case NAME (GODEBUG=..., GOGC=...),
-// which become environment variables, much as Linux does for init.
+// with the strings above; vdso is the address for AT_SYSINFO_EHDR. Words
+// of the command line become arguments, except NAME=value words with an
+// upper-case NAME (GODEBUG=..., GOGC=...), which become environment
+// variables, much as Linux does for init.
 //
 //go:nosplit
 func buildInitStack(vdso uintptr) uintptr {

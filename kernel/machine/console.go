@@ -7,6 +7,11 @@ package machine
 
 const com1 = 0x3f8
 
+// serialInit sets COM1 to 115200 8N1 for polled output. It leaves the
+// FIFO control register alone: turning the FIFOs on empties the receiver,
+// which would lose a key typed while the machine booted. The UART driver
+// takes such keys and then turns the FIFOs on.
+//
 //go:nosplit
 func serialInit() {
 	Out8(com1+1, 0x00) // no interrupts (the UART driver enables receive)
@@ -14,7 +19,6 @@ func serialInit() {
 	Out8(com1+0, 0x01) // 115200 baud
 	Out8(com1+1, 0x00)
 	Out8(com1+3, 0x03) // 8N1
-	Out8(com1+2, 0xc7) // FIFOs on, cleared
 	Out8(com1+4, 0x0b) // DTR, RTS, OUT2 (OUT2 gates the IRQ line)
 }
 

@@ -159,6 +159,12 @@ again:
 	HLT
 	JMP again
 
+// The 48 vector stubs: 0-31 the CPU's exceptions, 32-47 the PICs' lines.
+// Each pushes its vector number and jumps to trapCommon.  The exceptions
+// that push an error code themselves (#DF 8, #TS 10, #NP 11, #SS 12,
+// #GP 13, #PF 14, #AC 17, #CP 21, #VC 29, #SX 30) use VECERR; for every
+// other vector VEC pushes a zero in its place, so that all Frames have
+// the same shape.
 #define VEC(sym, n) TEXT sym(SB),NOSPLIT|NOFRAME,$0; PUSHQ $0; PUSHQ $n; JMP trapCommon<>(SB)
 #define VECERR(sym, n) TEXT sym(SB),NOSPLIT|NOFRAME,$0; PUSHQ $n; JMP trapCommon<>(SB)
 
@@ -283,9 +289,13 @@ TEXT ·codeAddr(SB),NOSPLIT,$0-16
 // into the vDSO page, so it is position independent and finds its figures
 // at the fixed address of the vvar page.  It computes what
 // sysClockGettime would.
+//
+// Clock ids 0-11 are Linux's: REALTIME (0), REALTIME_COARSE (5) and TAI
+// (11) add the wall-clock offset; the rest (MONOTONIC, BOOTTIME, the CPU
+// clocks, ...) are the time since boot, all one clock here.
 TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	CMPQ DI, $11
-	JHI bad
+	JHI bad // unsigned: a negative id is bad too
 	MOVQ $const_vvarAddr, R8
 	RDTSC
 	SHLQ $32, DX
@@ -303,7 +313,7 @@ TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	JNE split
 wall:
 	ADDQ 16(R8), AX // wallOffset
-split:
+split: // into the timespec: seconds, then nanoseconds
 	XORQ DX, DX
 	MOVQ $1000000000, R9
 	DIVQ R9

@@ -149,6 +149,11 @@ func sysWrite(fd int64, buf, n uintptr) int64 {
 		if v == ^uint64(0) {
 			return -int64(syscall.EINVAL)
 		}
+		if d.counter > ^uint64(0)-1-v {
+			// Linux would block until a read makes room; the runtime
+			// only ever adds 1 to a counter it drains.
+			return -int64(syscall.EAGAIN)
+		}
 		d.counter += v
 		wakeEpollWaiters()
 		return 8

@@ -61,6 +61,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&haveRDRAND), unsafe.Sizeof(haveRDRAND)},
 	{unsafe.Pointer(&rngState), unsafe.Sizeof(rngState)},
 	{unsafe.Pointer(&unknownLogged), unsafe.Sizeof(unknownLogged)},
+	{unsafe.Pointer(&unknownHigh), unsafe.Sizeof(unknownHigh)},
 	{unsafe.Pointer(&inTrap), unsafe.Sizeof(inTrap)},
 	{unsafe.Pointer(&traceSyscalls), unsafe.Sizeof(traceSyscalls)},
 	{unsafe.Pointer(&regNames), unsafe.Sizeof(regNames)},

@@ -205,3 +205,20 @@ func TestDaysFromCivil(t *testing.T) {
 		}
 	}
 }
+
+func TestExitValue(t *testing.T) {
+	tests := []struct{ status, want uint32 }{
+		{0, 0}, {1, 1}, {2, 2}, {FatalStatus, FatalStatus}, {127, 127},
+		{128, 127}, {255, 127}, // would alias 0 and 127 in QEMU's 8-bit status
+		{256, 0}, {257, 1}, // Linux keeps the low byte of exit_group's argument
+		{^uint32(0), 127},
+	}
+	for _, tt := range tests {
+		if got := exitValue(tt.status); got != tt.want {
+			t.Errorf("exitValue(%d) = %d, want %d", tt.status, got, tt.want)
+		}
+		if v := exitValue(tt.status); (v<<1|1)&0xff>>1 != v {
+			t.Errorf("exitValue(%d) = %d does not survive QEMU's 8-bit exit status", tt.status, v)
+		}
+	}
+}

@@ -150,6 +150,16 @@ func TestEpollEventfd(t *testing.T) {
 	if r := sysRead(efd, val, 8); r != -int64(syscall.EAGAIN) {
 		t.Errorf("read of an empty eventfd = %d, want EAGAIN", r)
 	}
+	// The counter holds at most 2^64-2: a write past it fails, as
+	// Linux's non-blocking eventfd does, instead of wrapping.
+	*(*uint64)(ptr(val)) = ^uint64(0) - 1
+	if r := sysWrite(efd, val, 8); r != 8 {
+		t.Errorf("write of the largest count = %d", r)
+	}
+	*(*uint64)(ptr(val)) = 1
+	if r := sysWrite(efd, val, 8); r != -int64(syscall.EAGAIN) || fds[efd].counter != ^uint64(0)-1 {
+		t.Errorf("write past the largest count = %d, counter %#x; want EAGAIN", r, fds[efd].counter)
+	}
 	if r := sysClose(efd); r != 0 || epolls[fds[ep].epoll].n != 0 {
 		t.Errorf("close did not remove the fd from the epoll set")
 	}

@@ -14,7 +14,14 @@ const pid = 1 // the kernel is process 1, and its first thread is tid 1
 // sysGetrandomNr is getrandom(2), newer than package syscall.
 const sysGetrandomNr = 318
 
-var unknownLogged [8]uint64 // one bit per syscall number below 512
+// unknownLogged has a bit per system-call number below 512 that has been
+// logged, and unknownHigh says whether a larger one has: those are never
+// Linux's (the private calls are known), so the first is logged and the
+// rest are not, which keeps a flood of garbage numbers off the console.
+var (
+	unknownLogged [8]uint64
+	unknownHigh   bool
+)
 
 //go:nosplit
 func doSyscall(t *thread) {
@@ -147,18 +154,28 @@ func traceSyscall(t *thread, nr uint64, r int64) {
 	printStr("\n")
 }
 
+// logUnknown reports a system call the machine layer does not know, once
+// per number (see unknownLogged).
+//
 //go:nosplit
 func logUnknown(nr uint64) {
+	note := " (ENOSYS)\n"
 	if nr < 512 {
 		w, b := nr/64, uint64(1)<<(nr%64)
 		if unknownLogged[w]&b != 0 {
 			return
 		}
 		unknownLogged[w] |= b
+	} else {
+		if unknownHigh {
+			return
+		}
+		unknownHigh = true
+		note = " (ENOSYS; unknown numbers above 511 are not logged again)\n"
 	}
 	printStr("scone: unknown system call ")
 	printDec(int64(nr))
-	printStr(" (ENOSYS)\n")
+	printStr(note)
 }
 
 // restartSyscall makes t execute its interrupted system call again (SYSCALL

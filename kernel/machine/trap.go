@@ -160,12 +160,24 @@ func dumpFrame(f *Frame) {
 }
 
 // exit ends the machine: QEMU's isa-debug-exit device (port 0xf4) makes
-// QEMU exit with status (status<<1)|1.  Without that device, a triple fault
-// resets the CPU, which ends QEMU run with -no-reboot.
+// QEMU exit with status (v<<1)|1 for v = exitValue(status).  Without that
+// device, a triple fault resets the CPU, which ends QEMU run with
+// -no-reboot.
 //
 //go:nosplit
 func exit(status uint32) {
-	Out32(0xf4, status)
+	Out32(0xf4, exitValue(status))
 	tripleFault()
 	stop()
+}
+
+// exitValue is what exit writes to the debug-exit port for status. A
+// process's exit status has 8 bits, so (v<<1)|1 leaves v seven: v is the
+// low byte of status, as Linux keeps of exit_group's argument, and 127 if
+// that is larger, so that no failure can read as success (128 would
+// come out as QEMU status 1, the kernel's 0).
+//
+//go:nosplit
+func exitValue(status uint32) uint32 {
+	return min(status&0xff, 127)
 }

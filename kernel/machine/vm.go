@@ -50,17 +50,9 @@ var (
 //
 //go:nosplit
 func findVMA(va uintptr) int {
-	lo, hi := 0, nvmas
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if vmas[m].end <= va {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < nvmas && vmas[lo].start <= va {
-		return lo
+	i := firstAtOrAfter(va)
+	if i < nvmas && vmas[i].start <= va {
+		return i
 	}
 	return -1
 }

@@ -1,9 +1,10 @@
-// Package selftest holds the tests the booted kernel runs on itself
-// (`make qemu KARGS=selftest`, or KARGS=selftest:name,name for some;
-// the kernel turns words with "=" into environment variables, hence ":"): each exercises a part of the Go runtime
-// that the machine layer must support (threads and futexes, timers, the
-// page allocator and demand paging, signals for preemption and faults,
-// stack growth). The same tests run on the host under `go test`, which
+// Package selftest holds the tests the booted kernel runs on itself:
+// `make qemu KARGS=selftest`, or KARGS=selftest:name,name for some (the
+// kernel turns NAME=value words into environment variables, hence ":").
+// Each exercises a part of the Go runtime that the machine layer must
+// support: threads and futexes, timers, the page allocator and demand
+// paging, signals for preemption and faults, stack growth, system calls
+// it does not know. The same tests run on the host under `go test`, which
 // shows that a test is right before it is used to judge the kernel.
 package selftest
 
@@ -33,6 +34,7 @@ var All = []Test{
 	{"random", testRandom},
 	{"clock", testClock},
 	{"threads", testThreads},
+	{"enosys", testENOSYS},
 	{"finalizer", testFinalizer},
 	{"spingc", testSpinGC},
 	{"map", testMap},

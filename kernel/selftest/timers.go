@@ -6,16 +6,18 @@ import (
 	"time"
 )
 
-// testSleep checks time.Sleep(10ms) five times: it must never return
-// early, and it must return within 50 ms: in the kernel four times of five,
-// on the host three (the median). One late wake-up is allowed in the
-// kernel because QEMU itself is a process on a shared host and may not be
-// scheduled for a while; a slow timer makes every sleep late.
+// testSleep checks time.Sleep(10ms) five times. In the kernel a sleep
+// must never return early and must return within 50 ms, four times of
+// five: one late wake-up is allowed because QEMU is itself a process on a
+// shared host and may not run for a while, while a slow timer makes every
+// sleep late. On the host the test checks its own logic, not Linux's
+// timers, which a loaded machine makes late: never early, each within
+// hostLate.
 func testSleep() error {
-	const d, limit, runs = 10 * time.Millisecond, 50 * time.Millisecond, 5
-	need := runs/2 + 1
-	if inKernel {
-		need = runs - 1
+	const d, runs = 10 * time.Millisecond, 5
+	limit, need := 50*time.Millisecond, runs-1
+	if !inKernel {
+		limit, need = hostLate, runs
 	}
 	var took []time.Duration
 	inWindow := 0
@@ -37,21 +39,30 @@ func testSleep() error {
 	return nil
 }
 
+// hostLate bounds how late a timer may fire in a host run of the tests:
+// far beyond any timer bug worth finding there, and beyond what a loaded
+// machine does to a runnable process.
+const hostLate = 5 * time.Second
+
 // testTicker takes 10 ticks of a 5 ms ticker: no sooner than 45 ms, and
-// not absurdly later.
+// not absurdly later (2 s in the kernel, hostLate on the host).
 func testTicker() error {
 	const period, n = 5 * time.Millisecond, 10
+	late := 2 * time.Second
+	if !inKernel {
+		late = hostLate
+	}
 	tk := time.NewTicker(period)
 	defer tk.Stop()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		select {
 		case <-tk.C:
-		case <-time.After(5 * time.Second):
-			return fmt.Errorf("tick %d did not come within 5s", i)
+		case <-time.After(late):
+			return fmt.Errorf("tick %d did not come within %v", i, late)
 		}
 	}
-	if t := time.Since(start); t < (n-1)*period || t > 2*time.Second {
+	if t := time.Since(start); t < (n-1)*period || t > late {
 		return fmt.Errorf("%d ticks of %v took %v", n, period, t)
 	}
 	return nil

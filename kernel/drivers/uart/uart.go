@@ -96,7 +96,13 @@ func New(m Machine, base uint16, irq int) *Port {
 	m.Out8(base+regDivLow, divisor115200&0xFF)
 	m.Out8(base+regDivHi, divisor115200>>8)
 	m.Out8(base+regLCR, lcr8N1)
-	// Keys typed during boot wait in the receive FIFO: keep them.
+	// A key typed during boot waits in the receive register (the FIFOs
+	// are off until now), the rest in the terminal until there is room.
+	// Turning the FIFOs on empties the receiver, on a 16550 as in QEMU,
+	// so take the waiting keys first: each read makes room for the next.
+	// (A key landing between the last read and the write below is still
+	// lost; the window is one port read and one write, once per boot.)
+	p.drain()
 	m.Out8(base+regFCR, fcrEnable|fcrClearTx|fcrTrig14)
 	m.Out8(base+regMCR, mcrDTR|mcrRTS|mcrOUT2)
 	m.Out8(base+regIER, ierRxAvail)
@@ -111,19 +117,33 @@ func New(m Machine, base uint16, irq int) *Port {
 func (p *Port) receive() {
 	defer close(p.stopped)
 	for {
-		for p.m.In8(p.base+regLSR)&lsrDataRdy != 0 {
-			b := p.m.In8(p.base + regData)
-			select {
-			case p.in <- b:
-			default:
-				p.Dropped.Add(1)
-			}
+		if !p.drain() {
+			continue // a long burst: the receiver is still not empty
 		}
 		if err := p.m.WaitIRQ(p.irq); err != nil {
 			p.err = err
 			return
 		}
 	}
+}
+
+// drain moves the bytes the receiver holds to p.in, counting those that
+// find the buffer full, and reports whether the receiver is empty. It
+// stops after inputBuffer bytes, so that New cannot hang on a chip that
+// always reports data.
+func (p *Port) drain() bool {
+	for i := 0; i < inputBuffer; i++ {
+		if p.m.In8(p.base+regLSR)&lsrDataRdy == 0 {
+			return true
+		}
+		b := p.m.In8(p.base + regData)
+		select {
+		case p.in <- b:
+		default:
+			p.Dropped.Add(1)
+		}
+	}
+	return false
 }
 
 // Read blocks until at least one keystroke has arrived and returns those

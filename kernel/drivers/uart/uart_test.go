@@ -10,19 +10,27 @@ import (
 )
 
 // chip models the parts of a 16550 the driver uses, plus the interrupt
-// line: typing a key queues it and raises the line if the receive
-// interrupt is enabled (and OUT2 gates it onto the bus).
+// line and the terminal behind it, as QEMU has them: typed keys queue in
+// the terminal (host) and enter the receiver as it has room, one byte
+// with the FIFOs off, 16 with them on; a read of the receive register
+// makes room. Turning the FIFOs on or off, or the clear-receiver bit,
+// empties the receiver. A key raises the line if the receive interrupt
+// is enabled (and OUT2 gates it onto the bus).
 type chip struct {
 	mu      sync.Mutex
 	regs    [8]uint8
 	dll     uint8
-	rx      []byte
+	host    []byte // typed, not yet in the receiver
+	rx      []byte // in the receiver
 	tx      bytes.Buffer
 	txFull  bool          // transmitter never empties
 	irq     chan struct{} // one pending edge
 	closed  bool
 	badRead int // reads of RBR with nothing received
 }
+
+// fcrClearRx empties the receive FIFO; the driver never sets it.
+const fcrClearRx = 0x02
 
 func newChip() *chip { return &chip{irq: make(chan struct{}, 1)} }
 
@@ -40,6 +48,7 @@ func (c *chip) In8(port uint16) uint8 {
 		}
 		b := c.rx[0]
 		c.rx = c.rx[1:]
+		c.fill()
 		return b
 	case regLSR:
 		var v uint8
@@ -63,6 +72,12 @@ func (c *chip) Out8(port uint16, v uint8) {
 		c.dll = v
 	case r == regData:
 		c.tx.WriteByte(v)
+	case r == regFCR:
+		if (v^c.regs[regFCR])&fcrEnable != 0 || v&fcrClearRx != 0 {
+			c.rx = nil
+		}
+		c.regs[r] = v &^ (fcrClearRx | fcrClearTx) // the clear bits do not stick
+		c.fill()
 	default:
 		c.regs[r] = v
 	}
@@ -78,10 +93,23 @@ func (c *chip) WaitIRQ(irq int) error {
 	return nil
 }
 
+// fill moves typed keys into the receiver while it has room; c.mu is held.
+func (c *chip) fill() {
+	room := 1
+	if c.regs[regFCR]&fcrEnable != 0 {
+		room = 16
+	}
+	for len(c.rx) < room && len(c.host) > 0 {
+		c.rx = append(c.rx, c.host[0])
+		c.host = c.host[1:]
+	}
+}
+
 // typeKeys delivers keystrokes and raises the interrupt if it is enabled.
 func (c *chip) typeKeys(s string) {
 	c.mu.Lock()
-	c.rx = append(c.rx, s...)
+	c.host = append(c.host, s...)
+	c.fill()
 	raise := c.regs[regIER]&ierRxAvail != 0 && c.regs[regMCR]&mcrOUT2 != 0
 	c.mu.Unlock()
 	if raise {
@@ -131,7 +159,9 @@ func TestInit(t *testing.T) {
 
 func TestInput(t *testing.T) {
 	c := newChip()
-	c.rx = []byte("early") // typed during boot, before the driver started
+	// Typed during boot: the receiver holds the first key with its FIFOs
+	// still off, the terminal the rest. Turning the FIFOs on would lose it.
+	c.typeKeys("early")
 	p := New(c, COM1Base, COM1IRQ)
 	if got := readN(t, p, 5); got != "early" {
 		t.Errorf("read %q, want the keys typed before New", got)

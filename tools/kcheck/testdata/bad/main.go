@@ -8,6 +8,7 @@ var (
 	global *node
 	sink   []int
 	total  uintptr
+	ready  = make(chan int, 1)
 )
 
 // allocates returns a heap object: runtime.newobject.
@@ -27,6 +28,13 @@ func appends(s []int) []int { return append(s, 1) }
 //go:nosplit
 //go:noinline
 func storesPointer(n *node) { global = n }
+
+// sends sends on a channel, which takes the channel's lock
+// (runtime.lock2) and may park the goroutine (runtime.gopark).
+//
+//go:nosplit
+//go:noinline
+func sends(v int) { ready <- v }
 
 // callsSplittable calls an ordinary function, whose prologue may grow the
 // stack: runtime.morestack, one call away.
@@ -64,6 +72,7 @@ func main() {
 	global = allocates()
 	sink = appends(sink)
 	storesPointer(global)
+	sends(1)
 	callsSplittable()
 	total += chain([]uintptr{1, 2}, 1)
 	asmCallsSplittable()
