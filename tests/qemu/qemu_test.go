@@ -103,8 +103,9 @@ func wantExit(t *testing.T, s *runqemu.Session, want int) {
 	}
 }
 
-// TestBootNIC boots with each NIC, finds it in the PCI table printed at
-// boot, reaches the prompt and halts with status 0.
+// TestBootNIC boots with each NIC, checks the random source, finds the NIC
+// in the PCI table printed at boot, reaches the prompt and halts with
+// status 0.
 func TestBootNIC(t *testing.T) {
 	tests := []struct{ nic, id string }{
 		{"e1000", `8086:100e`},
@@ -113,6 +114,9 @@ func TestBootNIC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.nic, func(t *testing.T) {
 			s := boot(t, tt.nic, "")
+			// runqemu's TCG CPU has RDRAND, so getrandom is not the
+			// TSC-seeded fallback.
+			expect(t, s, `random: rdrand`, bootTimeout)
 			expect(t, s, `(?m)^pci: 00:[0-9a-f]{2}\.[0-7] `+tt.id+` 02\.00 ethernet .*bar\d`, bootTimeout)
 			expect(t, s, prompt.String(), bootTimeout)
 			if err := s.Send("halt\r"); err != nil {

@@ -56,7 +56,7 @@ type Config struct {
 	Port   int    // host TCP port forwarded to guest port 80; 25502
 	Pcap   string // where filter-dump writes every frame; DefaultPcap
 	KArgs  string // kernel command line
-	CPU    string // -cpu model; "" leaves QEMU's default (with KVM: "host")
+	CPU    string // -cpu model; default "host" with KVM, "qemu64,+rdrand" with TCG
 	Extra  []string
 }
 
@@ -81,6 +81,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Accel == "kvm" {
 		def(&c.CPU, "host")
+	} else {
+		// QEMU's default TCG CPU lacks RDRAND; TCG emulates it from the
+		// host's random source, which gives getrandom real entropy.
+		def(&c.CPU, "qemu64,+rdrand")
 	}
 	return c
 }
