@@ -100,7 +100,11 @@ func TestLinux(t *testing.T) {
 		if _, err := exec.LookPath("ping"); err != nil {
 			skipOrFail(t, "no ping (Debian package iputils-ping): %v", err)
 		}
-		out, err := s.nsCommand(s.ns, cmdTimeout, "ping", "-c", "5", "-i", "0.2", "-W", "2", "-s", "1000", s.addr.String())
+		// -w makes ping wait for all five replies (up to 15 s). Without
+		// it, ping gives the last reply only max(2 x the largest RTT so
+		// far, -i) after the last request, 200 ms here, and counts a
+		// reply that a loaded machine delays past that as lost.
+		out, err := s.nsCommand(s.ns, cmdTimeout, "ping", "-c", "5", "-i", "0.2", "-w", "15", "-s", "1000", s.addr.String())
 		if err != nil || !strings.Contains(out, " 0% packet loss") {
 			t.Fatalf("ping: %v\n%s", err, out)
 		}

@@ -73,6 +73,14 @@ func TestUnconfiguredInterface(t *testing.T) {
 	if len(srvStack.ARPEntries(srvNIC)) != 1 {
 		t.Fatalf("server ARP cache: %+v", srvStack.ARPEntries(srvNIC))
 	}
+	// The REQUEST waited for the ARP reply and left from the client's
+	// receive path, which counts a frame once the link has taken it; the
+	// link may deliver it, and the server hand it to us, before that
+	// goroutine gets to the count. Wait for it, as one reads a real
+	// NIC's counters only after its transmit completes.
+	nettest.Poll(t, timeout, "the REQUEST in the client's counters", func() bool {
+		return cliStack.NICs()[1].TxPackets >= 4
+	})
 	info := cliStack.NICs()
 	if len(info) != 2 || info[1].Addr != nettest.AddrB || info[1].Subnet.Bits != 24 || !info[0].Loopback {
 		t.Fatalf("NICs: %+v", info)
