@@ -86,7 +86,8 @@ unit:
 # fuzzing engine can fail a target with a bare "context deadline exceeded"
 # just as FUZZTIME runs out, on a loaded machine (go.dev/issue/75804).  Such
 # a run found nothing (a real finding writes a failing input), so the
-# target's corpus is replayed instead, and only a failure there fails it.
+# target's corpus is replayed instead, and only a failure there fails it;
+# the aborted run's output is still shown, each line marked.
 fuzz:
 	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/'); do \
@@ -95,11 +96,12 @@ fuzz:
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
 			if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1; then \
 				cat $$log; \
-			elif cat $$log && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+			elif grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+				sed 's/^/fuzztime race | /' $$log; \
 				echo "fuzz: $$t hit Go's fuzztime shutdown race (go.dev/issue/75804); replaying its corpus"; \
 				$(GO) test -count=1 -run "^$$t\$$" $$pkg; \
 			else \
-				exit 1; \
+				cat $$log; exit 1; \
 			fi; \
 		done; \
 	done
