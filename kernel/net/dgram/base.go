@@ -163,6 +163,18 @@ func (b *Base) Shutdown(read, write bool) error {
 	return nil
 }
 
+// BindErr returns the error Bind must fail with before it looks at the
+// address: EBADF once closed, EINVAL if already bound. Mu must be held.
+func (b *Base) BindErr() error {
+	switch {
+	case b.Closed:
+		return syscall.EBADF
+	case b.Bound:
+		return syscall.EINVAL
+	}
+	return nil
+}
+
 // Close marks the endpoint closed, drops its queue, calls unbind (outside
 // the lock) if it was bound, and wakes every waiter. Later calls do
 // nothing.

@@ -31,11 +31,8 @@ func (p *Protocol) NewEndpoint() *Endpoint { return &Endpoint{Base: dgram.NewBas
 func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
 	e.Mu.Lock()
 	defer e.Mu.Unlock()
-	if e.Closed {
-		return syscall.EBADF
-	}
-	if e.Bound {
-		return syscall.EINVAL
+	if err := e.BindErr(); err != nil {
+		return err
 	}
 	if !addr.Addr.IsUnspecified() && !e.proto.net.IsLocal(addr.Addr) {
 		return syscall.EADDRNOTAVAIL

@@ -33,11 +33,8 @@ type Endpoint struct {
 func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
 	e.Mu.Lock()
 	defer e.Mu.Unlock()
-	if e.Closed {
-		return syscall.EBADF
-	}
-	if e.Bound {
-		return syscall.EINVAL
+	if err := e.BindErr(); err != nil {
+		return err
 	}
 	if !addr.Addr.IsUnspecified() && addr.Addr != tcpip.BroadcastAddr && !e.proto.net.IsLocal(addr.Addr) {
 		return syscall.EADDRNOTAVAIL
