@@ -13,7 +13,7 @@ import (
 func (e *Endpoint) processAck(seg *segment) bool {
 	ack := seg.ack
 	if ack.gt(e.sndMax) {
-		e.sendAck() // acknowledges something never sent
+		e.challengeAck() // acknowledges something never sent (RFC 5961 section 5.2)
 		return false
 	}
 	if ack.lt(e.sndUna.add(-max(e.maxSndWnd, 0xffff))) {

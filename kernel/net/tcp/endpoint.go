@@ -130,6 +130,7 @@ type Endpoint struct {
 	oooFinSeq           seqnum
 	wsOK                bool              // both sides sent window scale
 	lastOOO             seqnum            // start of the latest out-of-order segment
+	lastOOWAck          time.Time         // when the last rate-limited ACK went out (challengeAck, oowAck)
 	sackOut             [maxSACK]seqRange // SACK blocks being sent
 	dsack               seqRange          // a duplicate to report (D-SACK)
 	dsackSet            bool
