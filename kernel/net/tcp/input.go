@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"scone/kernel/net/ipv4"
 	"scone/kernel/net/tcpip"
@@ -59,8 +60,23 @@ func (e *Endpoint) reopen(seg *segment) bool {
 }
 
 // initConn prepares a connection's sequence space once its four-tuple and
-// route are known.
+// route are known. An endpoint whose earlier connect failed is used again
+// (connect(2) may be retried), so everything the old attempt left behind
+// is cleared: its error, retry count, backoff, estimates and buffers. What
+// the application set (buffer sizes, options) stays.
 func (e *Endpoint) initConn() {
+	e.err, e.softErr = nil, 0
+	e.retries, e.backoff = 0, 0
+	e.srtt, e.rttvar, e.rttTiming = 0, 0, false
+	e.shutRd, e.shutWr, e.finAcked, e.finRcvd, e.oooFin = false, false, false, false, false
+	e.cwndAcc, e.dupAcks, e.inRecovery, e.rtoRecovery, e.tlpSent = 0, 0, false, false, false
+	e.rackFires, e.rtxProbing, e.forceFirst = 0, false, false
+	e.sb.reset()
+	e.ooo.reset()
+	e.snd = ring{limit: e.snd.limit}
+	e.rcv = ring{limit: e.rcv.limit}
+	e.urgSet, e.dsackSet, e.ackNow, e.segMax = false, false, false, 0
+	e.kaProbes, e.lastOOWAck = 0, time.Time{}
 	e.rcvMSS = max(e.route.MTU-headerLen, 64)
 	e.sndMSS = min(defaultMSS, e.rcvMSS)
 	e.rcvShift = 0
@@ -133,11 +149,14 @@ func (e *Endpoint) synSentInput(seg *segment) {
 	e.sndWl2 = seg.ack
 	e.establish()
 	// Data or FIN carried on the SYN-ACK: continue as in ESTABLISHED with
-	// the SYN stripped off.
+	// the SYN stripped off, trimmed to the receive window like any other
+	// segment.
 	seg.seq++
 	seg.flags &^= flagSYN | flagACK
 	e.ackNow = true
-	e.text(seg)
+	if e.trim(seg) {
+		e.text(seg)
+	}
 	e.output()
 	e.sendPendingAck()
 }

@@ -1,9 +1,12 @@
 package tcp
 
 import (
+	"bytes"
 	"syscall"
 	"testing"
+	"time"
 
+	"scone/kernel/net/tcpip"
 	"scone/kernel/net/waiter"
 )
 
@@ -46,4 +49,68 @@ func TestUrgentOutOfWindowIgnored(t *testing.T) {
 	}
 }
 
-var _ = syscall.EINVAL
+// TestSynAckDataTrimmed sends 10,000 bytes on a SYN-ACK to a connection
+// with a 4 KiB receive buffer: only what fits the window is taken and
+// acknowledged (defect 3: the data was queued untrimmed past the limit).
+func TestSynAckDataTrimmed(t *testing.T) {
+	r := newRawPeer(t, Options{ReceiveBuffer: 4096})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	if err := e.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: r.port}); err != syscall.EINPROGRESS {
+		t.Fatal(err)
+	}
+	syn := r.expect("SYN")
+	data := make([]byte, 10000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1460, wndScale: -1}, data)
+	ack := r.expect("ACK of the SYN-ACK")
+	if ack.ack != r.iss+1+4096 {
+		t.Errorf("ACK %d, want %d (the window's worth)", ack.ack, r.iss+1+4096)
+	}
+	got := make([]byte, len(data))
+	n, err := e.Read(bg, got)
+	if err != nil || n != 4096 || !bytes.Equal(got[:n], data[:n]) {
+		t.Fatalf("Read = %d, %v; want the first 4096 bytes", n, err)
+	}
+}
+
+// TestConnectAgainAfterFailure retries connect on the endpoint of a
+// failed attempt: the second attempt makes all its SYN retransmissions
+// from the initial RTO, and a third that succeeds reports no stale error
+// (defect 8: retries, backoff and the error survived the failure).
+func TestConnectAgainAfterFailure(t *testing.T) {
+	const synRetries = 2
+	r := newRawPeer(t, Options{SynRetries: synRetries, InitialRTO: time.Second})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	to := tcpip.FullAddr{Addr: r.addr, Port: r.port}
+	for attempt := range 2 {
+		if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+			t.Fatalf("attempt %d: Connect = %v", attempt, err)
+		}
+		syns := len(r.recv())
+		// Backoff doubles from 1 s: the SYNs go at 0, 1 and 3 s; the
+		// attempt fails at 7 s.
+		for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+			r.advance(d)
+			syns += len(r.recv())
+		}
+		if syns != synRetries+1 || e.State() != StateClosed {
+			t.Fatalf("attempt %d: %d SYNs, state %v; want %d SYNs, then CLOSED", attempt, syns, e.State(), synRetries+1)
+		}
+	}
+	// The last error is left unread: a successful connect must not report it.
+	if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+		t.Fatalf("third Connect = %v", err)
+	}
+	syn := r.expect("SYN of the third attempt")
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1460, wndScale: -1}, nil)
+	if e.State() != StateEstablished {
+		t.Fatalf("state %v after SYN-ACK", e.State())
+	}
+	if err := e.Error(); err != nil {
+		t.Errorf("Error() = %v after a successful connect, want nil", err)
+	}
+}
