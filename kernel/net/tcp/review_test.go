@@ -114,3 +114,25 @@ func TestConnectAgainAfterFailure(t *testing.T) {
 		t.Errorf("Error() = %v after a successful connect, want nil", err)
 	}
 }
+
+// TestSmallReceiveBufferLargeMSS moves 1 MiB over a loopback-sized MTU
+// (MSS 65,495) into a 32 KiB receive buffer. The receive-side thresholds
+// (window update after a read, ACK every second segment) must count in
+// segments that fit the buffer; otherwise every window waits for the
+// delayed-ACK timer (defect 7).
+func TestSmallReceiveBufferLargeMSS(t *testing.T) {
+	n := newSimNet(13)
+	n.mtu = 65535 - 20
+	pr := newPair(t, n, Options{ReceiveBuffer: 32 << 10})
+	start := n.clk.Now()
+	sent, got := pump(t, n, pr.client, pr.server, 1<<20, time.Hour)
+	if sent != got {
+		t.Fatal("data differs")
+	}
+	elapsed := n.clk.Now().Sub(start)
+	delacks := pr.pa.Stats().DelayedACKs + pr.pb.Stats().DelayedACKs
+	t.Logf("1 MiB in %v of simulated time (%.1f MB/s), %d delayed ACKs", elapsed, float64(1<<20)/elapsed.Seconds()/1e6, delacks)
+	if delacks > 4 || elapsed > 500*time.Millisecond {
+		t.Errorf("1 MiB took %v with %d delayed ACKs: windows wait for the delayed-ACK timer", elapsed, delacks)
+	}
+}
