@@ -20,6 +20,9 @@ func (e *Endpoint) processAck(seg *segment) bool {
 		e.challengeAck() // RFC 5961 section 5.2: far too old
 		return false
 	}
+	if ack.ge(e.sndUna) {
+		e.probes = 0 // the peer is alive: window probes start counting again
+	}
 	wnd := int(seg.wnd) << e.sndShift
 	newSACK := false
 	if e.sackOK && seg.nsack > 0 {

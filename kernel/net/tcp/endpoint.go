@@ -107,6 +107,7 @@ type Endpoint struct {
 	rttSeq            seqnum
 	rttStart          time.Time
 	retries           int // consecutive expiries of the timer
+	probes            int // zero-window probes since the peer was last heard
 	backoff           int // RTO doublings since the last new ACK
 	timer             clock.Timer
 	timerKind         timerKind

@@ -66,7 +66,7 @@ func (e *Endpoint) reopen(seg *segment) bool {
 // the application set (buffer sizes, options) stays.
 func (e *Endpoint) initConn() {
 	e.err, e.softErr = nil, 0
-	e.retries, e.backoff = 0, 0
+	e.retries, e.backoff, e.probes = 0, 0, 0
 	e.srtt, e.rttvar, e.rttTiming = 0, 0, false
 	e.shutRd, e.shutWr, e.finAcked, e.finRcvd, e.oooFin = false, false, false, false, false
 	e.cwndAcc, e.dupAcks, e.inRecovery, e.rtoRecovery, e.tlpSent = 0, 0, false, false, false

@@ -136,3 +136,75 @@ func TestSmallReceiveBufferLargeMSS(t *testing.T) {
 		t.Errorf("1 MiB took %v with %d delayed ACKs: windows wait for the delayed-ACK timer", elapsed, delacks)
 	}
 }
+
+// TestPersistBounded fills a zero window and checks how long the probes
+// go on (defect 2: they never stopped, so a silent peer pinned an orphan
+// for ever): an orphan gives up after OrphanRetries unanswered probes, an
+// attached socket after MaxRetries with ETIMEDOUT, and an attached socket
+// whose peer answers every probe keeps probing (RFC 1122 4.2.2.17), while
+// an orphan stops once the probes have backed off to MaxRTO.
+func TestPersistBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		orphan     bool
+		answer     bool // the peer acknowledges each probe, window still zero
+		wantProbes int  // probes sent before the connection closes; 0: still open after 100
+	}{
+		{"orphan-silent", true, false, 8},
+		{"attached-silent", false, false, 15},
+		{"attached-answering", false, true, 0},
+		{"orphan-answering", true, true, 9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRawPeer(t, Options{})
+			e, syn := r.connect(0, 1460, -1)
+			seq := r.iss + 1
+			if n, err := e.Write(bg, make([]byte, 1000)); n != 1000 || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			r.expectNone("data into a zero window")
+			if tc.orphan {
+				e.Close()
+				if e.State() != StateFinWait1 {
+					t.Fatalf("state %v after Close", e.State())
+				}
+			}
+			probes := 0
+			for range 100 {
+				r.advance(time.Minute) // MaxRTO: at least one probe each time
+				for _, s := range r.recv() {
+					if s.flags&flagRST != 0 {
+						continue
+					}
+					probes++
+					if tc.answer {
+						r.send(syn.srcPort, outSegment{seq: seq, ack: syn.seq + 1, flags: flagACK, wnd: 0}, nil)
+					}
+				}
+				if e.State() == StateClosed {
+					break
+				}
+			}
+			switch {
+			case tc.wantProbes == 0 && e.State() == StateClosed:
+				t.Fatalf("closed after %d answered probes", probes)
+			case tc.wantProbes == 0:
+				if probes < 100 {
+					t.Errorf("%d probes in 100 minutes", probes)
+				}
+			case e.State() != StateClosed:
+				t.Fatalf("still %v after %d probes, want closed after %d", e.State(), probes, tc.wantProbes)
+			case probes != tc.wantProbes:
+				t.Errorf("%d probes before giving up, want %d", probes, tc.wantProbes)
+			}
+			if tc.wantProbes != 0 && !tc.orphan {
+				if err := e.Error(); err != syscall.ETIMEDOUT {
+					t.Errorf("Error() = %v, want ETIMEDOUT", err)
+				}
+			}
+			if tc.wantProbes != 0 && r.p.ConnCount() != 0 {
+				t.Errorf("%d connections left in the table", r.p.ConnCount())
+			}
+		})
+	}
+}
