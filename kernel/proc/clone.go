@@ -179,13 +179,17 @@ func (t *Thread) cloneProcess(f uint64) (*Thread, error) {
 			return nil, syscall.ENOMEM
 		}
 	}
-	files := p.Files.Fork()
+	var files *file.Table
 	if f&CloneFiles != 0 {
 		files = p.Files.Share()
+	} else {
+		files = p.Files.Fork()
 	}
-	fsc := p.FS.Fork()
+	var fsc *file.FSContext
 	if f&CloneFS != 0 {
 		fsc = p.FS.Share()
+	} else {
+		fsc = p.FS.Fork()
 	}
 	sig := p.sig
 	if f&CloneSighand == 0 {
@@ -214,6 +218,9 @@ func (t *Thread) cloneProcess(f uint64) (*Thread, error) {
 	}
 	c.parent = parent
 	parent.children[c] = true
+	if f&CloneFS == 0 {
+		fsc.SetPID(pid)
+	}
 	ct := newThread(c, pid)
 	c.threads[ct] = true
 	table.procs[pid] = c

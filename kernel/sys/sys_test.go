@@ -11,7 +11,7 @@ import (
 
 func newThread(t *testing.T) *proc.Thread {
 	proc.NewPageTable = func() (mem.PageTable, error) { return mem.NewFake(), nil }
-	th, err := proc.NewProcess(file.NewTable(), file.NewFSContext())
+	th, err := proc.NewProcess(file.NewTable(), new(file.FSContext))
 	if err != nil {
 		t.Fatal(err)
 	}
