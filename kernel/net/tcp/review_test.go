@@ -208,3 +208,39 @@ func TestPersistBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestScaledWindowEdgeNeverMovesBack receives segments of a size that is
+// not a multiple of the window scaling unit without reading them: the
+// right edge each ACK advertises (ACK + window << scale) never moves
+// back (RFC 9293 section 3.8.6.2.2). Rounding the scaled window down
+// moved it back by up to one unit.
+func TestScaledWindowEdgeNeverMovesBack(t *testing.T) {
+	r := newRawPeer(t, Options{ReceiveBuffer: 1 << 20})
+	e, syn := r.connect(0xffff, 1460, 7)
+	shift := e.rcvShift
+	if shift == 0 {
+		t.Fatal("no window scaling")
+	}
+	seq := r.iss + 1
+	var last seqnum
+	acks := 0
+	for i := range 400 {
+		r.send(syn.srcPort, outSegment{seq: seq, ack: syn.seq + 1, flags: flagACK, wnd: 0xffff}, make([]byte, 1000))
+		seq = seq.add(1000)
+		for _, s := range r.recv() {
+			edge := s.ack.add(int(s.wnd) << shift)
+			if acks > 0 && edge.lt(last) {
+				t.Fatalf("segment %d: right edge %d moved back from %d", i, edge, last)
+			}
+			last = edge
+			acks++
+		}
+	}
+	if acks < 100 {
+		t.Fatalf("only %d ACKs", acks)
+	}
+	// Everything sent up to the promised edge is taken.
+	if got := e.rcv.len(); got != 400*1000 {
+		t.Errorf("%d bytes queued, want %d", got, 400*1000)
+	}
+}
