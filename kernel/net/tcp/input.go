@@ -199,6 +199,7 @@ func (e *Endpoint) input(seg *segment) {
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()
+		e.rttStart = time.Time{} // Karn: the SYN-ACK went twice, its ACK times neither
 		return
 	}
 	// A retransmission of the peer's FIN in TIME-WAIT: acknowledge it
