@@ -170,3 +170,8 @@ func (t *Thread) exception() {
 	}
 	t.Force(info)
 }
+
+// machineRegs returns the registers a new program starts with.
+func machineRegs(entry, sp uint64) machine.UserRegs {
+	return machine.UserRegs{RIP: entry, RSP: sp, RFLAGS: 0x202}
+}
