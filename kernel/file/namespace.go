@@ -136,3 +136,16 @@ func checkPath(path string) error {
 	}
 	return nil
 }
+
+// Close drops the namespace's handles on its mount points and roots, so
+// the file systems can be unmounted. Contexts must be released first.
+func (ns *Namespace) Close() {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for k, m := range ns.mounts {
+		m.root.Close()
+		m.at.Release()
+		delete(ns.mounts, k)
+	}
+	ns.root.root.Close()
+}
