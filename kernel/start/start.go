@@ -54,8 +54,10 @@ func Main(args []string) {
 		}
 	}
 
+	startNet(devs, args, os.Stdout)
+
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
-	c := &console.Console{In: port, Out: port, Commands: console.Standard(console.Machine{
+	c := &console.Console{In: port, Out: port, Commands: append(console.Standard(console.Machine{
 		Frames: func() (free, total uint64) {
 			m := machine.Memory()
 			return m.FreePages, m.TotalPages
@@ -63,7 +65,7 @@ func Main(args []string) {
 		PCI:  func(w io.Writer) error { return pci.WriteTable(w, devs) },
 		Boot: boot,
 		Halt: machine.Halt,
-	})}
+	}), netCommand)}
 	if err := c.Run(); !errors.Is(err, console.ErrHalt) {
 		fmt.Fprintf(os.Stdout, "console: input ended: %v\n", err)
 		machine.Exit(1)
