@@ -148,18 +148,20 @@ func (b *Base) Readiness(mask waiter.Events) waiter.Events {
 	return ev & mask
 }
 
-// Shutdown stops reading, writing or both on a connected endpoint; queued
-// datagrams stay readable.
+// Shutdown stops reading, writing or both; queued datagrams stay
+// readable. As Linux's inet_shutdown, an endpoint that is not connected
+// is shut down all the same, waking its blocked readers, and the call
+// reports ENOTCONN.
 func (b *Base) Shutdown(read, write bool) error {
 	b.Mu.Lock()
-	if !b.Connected {
-		b.Mu.Unlock()
-		return syscall.ENOTCONN
-	}
+	connected := b.Connected
 	b.ShutRead = b.ShutRead || read
 	b.ShutWrite = b.ShutWrite || write
 	b.Mu.Unlock()
 	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+	if !connected {
+		return syscall.ENOTCONN
+	}
 	return nil
 }
 

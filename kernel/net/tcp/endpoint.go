@@ -55,20 +55,21 @@ type Endpoint struct {
 	p     *Protocol
 	queue waiter.Queue
 
-	mu        sync.Mutex
-	state     State
-	id        connID
-	bound     bool // id.local is set by Bind or Connect
-	route     tcpip.Route
-	noDelay   bool
-	nonblock  bool
-	connected bool  // reached ESTABLISHED at some point
-	orphan    bool  // closed by the application; lives on to finish the close
-	shutRd    bool  // application will not read any more
-	shutWr    bool  // application will not write any more (FIN queued)
-	err       error // pending hard error, reported once (SO_ERROR)
-	softErr   syscall.Errno
-	ev        waiter.Events // events to announce when the lock is released
+	mu         sync.Mutex
+	state      State
+	id         connID
+	bound      bool // id.local is set by Bind or Connect
+	route      tcpip.Route
+	noDelay    bool
+	nonblock   bool
+	connected  bool  // reached ESTABLISHED at some point
+	connecting bool  // Connect started an attempt whose outcome it has not reported
+	orphan     bool  // closed by the application; lives on to finish the close
+	shutRd     bool  // application will not read any more
+	shutWr     bool  // application will not write any more (FIN queued)
+	err        error // pending hard error, reported once (SO_ERROR)
+	softErr    syscall.Errno
+	ev         waiter.Events // events to announce when the lock is released
 
 	// Send sequence space (RFC 9293 section 3.3.1). snd holds the bytes
 	// from SND.UNA on; the FIN, once queued, follows them.
@@ -271,7 +272,9 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	if e.urgSet {
 		ev |= waiter.EventPri
 	}
-	if (e.finRcvd && e.shutWr) || (e.state == StateClosed && (e.connected || e.err != nil)) {
+	// As Linux's tcp_poll: a closed socket, even a fresh one never
+	// connected, is hung up and writable (a write fails at once).
+	if (e.finRcvd && e.shutWr) || e.state == StateClosed {
 		ev |= waiter.EventHup
 	}
 	switch e.state {
@@ -280,9 +283,7 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 			ev |= waiter.EventOut
 		}
 	case StateClosed:
-		if e.connected || e.err != nil {
-			ev |= waiter.EventOut // a write will not block: it fails at once
-		}
+		ev |= waiter.EventOut
 	}
 	return ev
 }
