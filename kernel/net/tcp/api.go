@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"context"
-	"io"
 	"syscall"
 
 	"scone/kernel/net/tcpip"
@@ -100,108 +99,6 @@ func (e *Endpoint) startConnect(remote tcpip.FullAddr) error {
 	p.stats.activeOpens.Add(1)
 	e.sendSyn()
 	return nil
-}
-
-// Read copies received bytes into b. It returns io.EOF once the peer has
-// closed its side and every byte has been read, a pending error
-// (ECONNRESET, ETIMEDOUT, ...) once, EAGAIN when non-blocking and nothing
-// is ready, and EINTR or EAGAIN when ctx is cancelled or its deadline passes.
-func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil // as recv(2) with a zero length: never blocks
-	}
-	e.mu.Lock()
-	for {
-		if e.rcv.len() > 0 {
-			n := e.rcv.read(b)
-			if e.ooo.empty() {
-				e.rcv.rewind()
-			}
-			if e.urgSet && e.rcvNxt.add(-e.rcv.len()).ge(e.rcvUp) {
-				e.urgSet = false // read past the urgent mark
-			}
-			e.windowUpdate()
-			e.unlock()
-			return n, nil
-		}
-		if e.err != nil {
-			err := e.takeErr()
-			e.unlock()
-			return 0, err
-		}
-		if e.finRcvd || e.shutRd || (e.state == StateClosed && e.connected) {
-			e.mu.Unlock()
-			return 0, io.EOF
-		}
-		if e.state == StateClosed || e.state == StateListen {
-			e.mu.Unlock()
-			return 0, syscall.ENOTCONN
-		}
-		if e.nonblock {
-			e.mu.Unlock()
-			return 0, syscall.EAGAIN
-		}
-		if err := e.sleep(ctx, readEvents); err != nil {
-			e.unlock()
-			return 0, err
-		}
-	}
-}
-
-// Write queues b for sending. A blocking Write returns when all of b is
-// queued, or with the count so far and an error: EPIPE after shutdown or
-// close, or a pending error such as ECONNRESET. When ctx ends it returns
-// the count so far with no error, or EINTR/EAGAIN if nothing was queued. A non-blocking Write queues what fits and returns that count with
-// a nil error, or EAGAIN when nothing fits.
-func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	e.mu.Lock()
-	n := 0
-	for {
-		if e.err != nil {
-			err := e.takeErr()
-			e.unlock()
-			return n, err
-		}
-		if e.shutWr {
-			e.unlock()
-			return n, syscall.EPIPE
-		}
-		switch e.state {
-		case StateEstablished, StateCloseWait:
-			if k := e.snd.append(b[n:]); k > 0 {
-				n += k
-				e.output()
-			}
-			if n == len(b) {
-				e.unlock()
-				return n, nil
-			}
-		case StateSynSent, StateSynReceived:
-		default:
-			e.unlock()
-			if !e.connected {
-				return n, syscall.ENOTCONN
-			}
-			return n, syscall.EPIPE
-		}
-		if e.nonblock {
-			e.unlock()
-			if n > 0 {
-				return n, nil
-			}
-			return 0, syscall.EAGAIN
-		}
-		if err := e.sleep(ctx, writeEvents); err != nil {
-			e.unlock()
-			if n > 0 {
-				return n, nil // as Linux: a partial send reports its count
-			}
-			return 0, err
-		}
-	}
 }
 
 // Shutdown closes one or both directions (ShutRd, ShutWr, ShutRdWr). Shutting
