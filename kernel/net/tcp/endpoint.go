@@ -61,6 +61,7 @@ type Endpoint struct {
 	bound      bool // id.local is set by Bind or Connect
 	route      tcpip.Route
 	noDelay    bool
+	noReuse    bool // SO_REUSEADDR turned off
 	nonblock   bool
 	connected  bool  // reached ESTABLISHED at some point
 	connecting bool  // Connect started an attempt whose outcome it has not reported
@@ -196,6 +197,30 @@ func (e *Endpoint) SetNoDelay(on bool) {
 		e.output()
 	}
 	e.unlock()
+}
+
+// NoDelay reports whether Nagle's algorithm is off (TCP_NODELAY).
+func (e *Endpoint) NoDelay() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.noDelay
+}
+
+// SetReuseAddr sets SO_REUSEADDR. It is on for a new endpoint (Scone's
+// default, unlike Linux's): a Bind then ignores connections on the port,
+// TIME-WAIT ones included. Turned off, a Bind fails with EADDRINUSE while
+// any connection uses the address.
+func (e *Endpoint) SetReuseAddr(on bool) {
+	e.mu.Lock()
+	e.noReuse = !on
+	e.mu.Unlock()
+}
+
+// ReuseAddr reports SO_REUSEADDR.
+func (e *Endpoint) ReuseAddr() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return !e.noReuse
 }
 
 // SetNonblocking makes Read, Write, Accept and Connect return EAGAIN (or
