@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,11 @@ func Main(args []string) {
 		}
 	}
 
-	startNet(devs, args, os.Stdout)
+	if n := startNet(devs, args, os.Stdout); n != nil {
+		if slices.Contains(args, "serve") {
+			serveHTTP(n, os.Stdout)
+		}
+	}
 
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	c := &console.Console{In: port, Out: port, Commands: append(console.Standard(console.Machine{
