@@ -172,3 +172,36 @@ func patternOf(n int) func([]byte) error {
 }
 
 func short(s string) string { return s[:min(len(s), 24)] }
+
+// TestClient fetches and pushes through the client half against the
+// server half.
+func TestClient(t *testing.T) {
+	p := nettest.NewPair(t, nettest.PairOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	go (&Server{}).ListenAndServe(ctx, socket.NewLayer(p.B), 80)
+	a := socket.NewLayer(p.A)
+	addr := tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}
+	var n, bad int64
+	var err error
+	for i := 0; i < 100; i++ { // until the server listens
+		if n, bad, err = Fetch(ctx, a, addr, "/bytes/1000003"); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil || n != 1000003 || bad != -1 {
+		t.Fatalf("Fetch: %d bytes, first bad %d, %v", n, bad, err)
+	}
+	got, err := Push(ctx, a, addr, "/sink", 700001)
+	b := make([]byte, 700001)
+	for i := range b {
+		b[i] = Pattern(int64(i))
+	}
+	if want := fmt.Sprintf("length 700001 sha256 %x", sha256.Sum256(b)); err != nil || got != want {
+		t.Errorf("Push: %q, %v; want %q", got, err, want)
+	}
+	if _, _, err := Fetch(ctx, a, addr, "/nothing"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Fetch of a missing page: %v, want status 404", err)
+	}
+}

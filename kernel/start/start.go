@@ -59,6 +59,7 @@ func Main(args []string) {
 		if slices.Contains(args, "serve") {
 			serveHTTP(n, os.Stdout)
 		}
+		go runClients(n, args, os.Stdout)
 	}
 
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
