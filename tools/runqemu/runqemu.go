@@ -60,7 +60,7 @@ type Config struct {
 	// HostFwd are more of slirp's forwarding rules, such as
 	// "udp:127.0.0.1:5555-:7" (host UDP port 5555 to the guest's port 7).
 	HostFwd []string
-	Extra  []string
+	Extra   []string
 }
 
 // withDefaults returns c with every empty field set to its default.
