@@ -44,11 +44,12 @@ FORCE:
 # build/root/bin/<name>.  The small tools are one binary, coreutils, with a
 # hard link per tool; user/c/<name>.c are static musl C programs, built
 # into build/root/bin/c-<name> when musl-gcc is installed (deps does).
-TOOLS := $(shell sed -n 's/^\t"\([a-z]*\)": *tool.*/\1/p' user/coreutils/main.go 2>/dev/null)
+# -s -w drops the symbol tables (a third of each binary); Go panics still
+# print function names and lines from pclntab.
 user: FORCE
 	@mkdir -p build/root/bin
-	$(GO) build -o build/root/bin/ ./user/...
-	@cd build/root/bin && for t in $(TOOLS); do ln -f coreutils $$t; done
+	$(GO) build -ldflags="-s -w" -o build/root/bin/ ./user/...
+	@cd build/root/bin && for t in $$(./coreutils --list); do ln -f coreutils $$t; done
 	@if command -v musl-gcc >/dev/null; then for c in user/c/*.c; do \
 		[ -e "$$c" ] || continue; n=$$(basename $$c .c); \
 		musl-gcc -static -O2 -Wall -o build/root/bin/c-$$n $$c -lpthread || exit 1; \

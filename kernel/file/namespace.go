@@ -136,3 +136,33 @@ func checkPath(path string) error {
 	}
 	return nil
 }
+
+// Close drops the namespace's handles on its mount points and roots, so
+// the file systems can be unmounted. Contexts must be released first.
+func (ns *Namespace) Close() {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for k, m := range ns.mounts {
+		m.root.Close()
+		m.at.Release()
+		delete(ns.mounts, k)
+	}
+	ns.root.root.Close()
+}
+
+// Sync makes every mounted file system durable (sync(2)).
+func (ns *Namespace) Sync() error {
+	ns.mu.RLock()
+	all := []*Mount{ns.root}
+	for _, m := range ns.mounts {
+		all = append(all, m)
+	}
+	ns.mu.RUnlock()
+	var first error
+	for _, m := range all {
+		if err := m.FS.Sync(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

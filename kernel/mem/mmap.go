@@ -175,6 +175,9 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 	defer as.mu.Unlock()
 	c := New(pt)
 	c.rs = append(regions(nil), as.rs...)
+	for _, r := range c.rs {
+		hold(r.file)
+	}
 	c.brkBase, c.brk = as.brkBase, as.brk
 	if as.vdso != 0 {
 		va, err := pt.MapVDSO()

@@ -51,6 +51,26 @@ func (rs *regions) split(va uintptr) {
 	*rs = append(*rs, region{})
 	copy((*rs)[i+2:], (*rs)[i+1:])
 	(*rs)[i], (*rs)[i+1] = lo, hi
+	hold(r.file) // two regions now hold the file
+}
+
+// Refs is a mapped file with a reference count (a file.Description): each
+// region that maps it holds a reference.
+type Refs interface {
+	IncRef()
+	DecRef() error
+}
+
+func hold(f io.ReaderAt) {
+	if r, ok := f.(Refs); ok {
+		r.IncRef()
+	}
+}
+
+func drop(f io.ReaderAt) {
+	if r, ok := f.(Refs); ok {
+		r.DecRef()
+	}
 }
 
 // remove deletes [start, end) from the list and returns what it held.
@@ -67,6 +87,9 @@ func (rs *regions) remove(start, end uintptr) []region {
 		}
 	}
 	*rs = kept
+	for _, r := range gone {
+		drop(r.file)
+	}
 	return gone
 }
 

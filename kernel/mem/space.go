@@ -71,6 +71,9 @@ func (as *AddressSpace) Release() error {
 	if as.users--; as.users > 0 {
 		return nil
 	}
+	for _, r := range as.rs {
+		drop(r.file)
+	}
 	as.rs, as.present = nil, nil
 	return as.pt.Free()
 }
@@ -101,6 +104,7 @@ func (as *AddressSpace) region(start, end uintptr, prot int, file io.ReaderAt, o
 	r := region{start: start, end: end, prot: prot}
 	if file != nil {
 		r.file, r.off, r.fileEnd = file, off, start+fileLen
+		hold(file)
 	}
 	as.rs.insert(r)
 	return nil

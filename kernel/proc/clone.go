@@ -30,7 +30,7 @@ func NewProcess(files *file.Table, fs *file.FSContext) (*Thread, error) {
 	pid := allocID()
 	p := &Process{PID: pid, Files: files, FS: fs, mem: mem.New(pt), sig: &sigActions{},
 		children: make(map[*Process]bool), threads: make(map[*Thread]bool),
-		pgid: pid, sid: pid, changed: make(chan struct{}), exitSig: int(syscall.SIGCHLD)}
+		pgid: pid, sid: pid, changed: make(chan struct{}), exitSig: int(syscall.SIGCHLD), rlim: defaultRlimits()}
 	t := newThread(p, pid)
 	p.threads[t] = true
 	table.procs[pid] = p
@@ -209,7 +209,7 @@ func (t *Thread) cloneProcess(f uint64) (*Thread, error) {
 	}
 	pid := allocID()
 	c := &Process{PID: pid, Files: files, FS: fsc, Cred: p.Cred, mem: m, sig: sig,
-		args: p.args, exe: p.exe,
+		args: p.args, exe: p.exe, rlim: p.rlim,
 		children: make(map[*Process]bool), threads: make(map[*Thread]bool),
 		pgid: p.pgid, sid: p.sid, changed: make(chan struct{}), exitSig: int(f & 0xff)}
 	parent := p

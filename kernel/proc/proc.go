@@ -31,6 +31,8 @@ type Process struct {
 	sig     *sigActions // shared under CLONE_SIGHAND
 	pending sigSet      // signals sent to the process as a whole
 	args    []string    // argv of the last execve, for /proc
+	rlMu    sync.Mutex
+	rlim    rlimits
 	infoMu  sync.Mutex
 	info    [nsig + 1]SigInfo // siginfo of each pending process signal
 	exe     string

@@ -96,17 +96,17 @@ func (t *Thread) start() {
 // loop is the life of a user thread: run it in ring 3 until it traps,
 // handle the trap, deliver signals, repeat until it exits.
 func (t *Thread) loop() {
-	runner, ok := t.proc.mem.PageTable().(Runner)
-	if !ok {
-		t.die()
-		return
-	}
 	for {
 		t.deliverSignals()
 		if t.dying() {
 			break
 		}
 		t.freshContext()
+		// Looked up each time: execve replaces the address space.
+		runner, ok := t.proc.mem.PageTable().(Runner)
+		if !ok {
+			break
+		}
 		why, err := runner.Run(&t.Regs)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
@@ -169,4 +169,9 @@ func (t *Thread) exception() {
 		info.Signo, info.Code, info.Addr = int32(syscall.SIGSEGV), 0x80, 0
 	}
 	t.Force(info)
+}
+
+// machineRegs returns the registers a new program starts with.
+func machineRegs(entry, sp uint64) machine.UserRegs {
+	return machine.UserRegs{RIP: entry, RSP: sp, RFLAGS: 0x202}
 }

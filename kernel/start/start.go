@@ -62,6 +62,18 @@ func Main(args []string) {
 		go runClients(n, args, os.Stdout)
 	}
 
+	if rootNamespace != nil && !slices.Contains(args, "console") {
+		ns, err := rootNamespace()
+		if err == nil {
+			err = runInit(ns, args)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stdout, "init: %v\n", err)
+			machine.Exit(1)
+		}
+		select {} // init's exit, or reboot, ends the machine
+	}
+
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	c := &console.Console{In: port, Out: port, Commands: append(console.Standard(console.Machine{
 		Frames: func() (free, total uint64) {

@@ -153,6 +153,7 @@ func (r *regular) Append(_ context.Context, p []byte) (int, int64, error) {
 	return n, off + int64(n), err
 }
 
+func (r *regular) NoPoll()                   {}
 func (r *regular) Stat() (file.Stat, error)  { return node{r.ip}.Stat() }
 func (r *regular) Truncate(size int64) error { return r.ip.Truncate(size) }
 func (r *regular) Sync() error               { return r.fs.Sync() }
@@ -178,6 +179,7 @@ func (d *dir) ReadDir(off int64, fn func(file.Dirent) bool) error {
 	})
 }
 
+func (d *dir) NoPoll()                  {}
 func (d *dir) Stat() (file.Stat, error) { return node{d.ip}.Stat() }
 func (d *dir) Sync() error              { return d.fs.Sync() }
 func (d *dir) Close() error             { return d.ip.Close() }

@@ -132,3 +132,25 @@ func TestParseSockets(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRoute(t *testing.T) {
+	in := "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" +
+		"eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n" +
+		"eth0\t0002000A\t00000000\t0001\t0\t0\t5\t00FFFFFF\t1500\t0\t0\n"
+	got, err := ParseRoute(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Route{
+		{Iface: "eth0", Dest: netip.MustParseAddr("0.0.0.0"), Gateway: netip.MustParseAddr("10.0.2.2"), Mask: netip.MustParseAddr("0.0.0.0"), Flags: RouteUp | RouteGateway},
+		{Iface: "eth0", Dest: netip.MustParseAddr("10.0.2.0"), Gateway: netip.MustParseAddr("0.0.0.0"), Mask: netip.MustParseAddr("255.255.255.0"), Flags: RouteUp, Metric: 5, MTU: 1500},
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	for _, bad := range []string{"h\neth0 0 0\n", "h\neth0 XX 0 1 0 0 0 0 0 0 0\n", "h\neth0 00000000 00000000 zz 0 0 0 00000000 0 0 0\n"} {
+		if _, err := ParseRoute(strings.NewReader(bad)); err == nil {
+			t.Errorf("ParseRoute(%q) took it", bad)
+		}
+	}
+}

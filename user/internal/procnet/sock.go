@@ -2,8 +2,6 @@ package procnet
 
 import (
 	"bufio"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
@@ -98,15 +96,13 @@ func parseHexAddr(s string) (netip.AddrPort, error) {
 	if !ok || len(a) != 8 {
 		return netip.AddrPort{}, fmt.Errorf("procnet: bad address %q (IPv4 only)", s)
 	}
-	b, err := hex.DecodeString(a)
+	ip, err := hexAddr(a)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("procnet: bad address %q", s)
+		return netip.AddrPort{}, err
 	}
 	port, err := strconv.ParseUint(p, 16, 16)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("procnet: bad port in %q", s)
 	}
-	var ip [4]byte
-	binary.LittleEndian.PutUint32(ip[:], binary.BigEndian.Uint32(b))
-	return netip.AddrPortFrom(netip.AddrFrom4(ip), uint16(port)), nil
+	return netip.AddrPortFrom(ip, uint16(port)), nil
 }
