@@ -34,22 +34,16 @@ var (
 )
 
 // datagram is a SOCK_DGRAM socket: a non-blocking endpoint plus the
-// sleeping, waking and timeouts of a blocking socket.
+// sleeping and timeouts of a blocking socket.
 type datagram struct {
-	ep   endpoint
-	wake chan struct{} // signalled when the endpoint has news for a reader
-	ent  *waiter.Entry // registered on ep.Waiter for the socket's lifetime
+	ep endpoint
 
 	mu       sync.Mutex
 	to       timeouts
 	nonblock bool
 }
 
-func newDatagram(ep endpoint) *datagram {
-	ent, ch := waiter.NewChannelEntry(waiter.EventIn | waiter.EventErr | waiter.EventHup)
-	ep.Queue().Register(ent)
-	return &datagram{ep: ep, wake: ch, ent: ent}
-}
+func newDatagram(ep endpoint) *datagram { return &datagram{ep: ep} }
 
 func (d *datagram) Type() Type { return Datagram }
 
@@ -90,42 +84,30 @@ func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, 
 	return d.ep.SendTo(b, &dst)
 }
 
-// RecvFrom waits for a datagram unless the socket is non-blocking.
+// RecvFrom waits for a datagram unless the socket is non-blocking. It
+// sleeps on the endpoint's queue, as TCP does, so a close or shutdown
+// wakes every blocked reader.
 func (d *datagram) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error) {
 	d.mu.Lock()
 	nonblock, timeout := d.nonblock, d.to.recv
 	d.mu.Unlock()
-	var timer <-chan time.Time
+	n, from, err := d.ep.RecvFrom(b)
+	if err != syscall.EAGAIN || nonblock {
+		return n, from, err
+	}
+	ctx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	s := waiter.Arm(d.ep.Queue(), waiter.EventIn|waiter.EventErr|waiter.EventHup)
+	defer s.Release()
 	for {
+		// Armed before this attempt: a datagram arriving after it wakes us.
 		n, from, err := d.ep.RecvFrom(b)
 		if err != syscall.EAGAIN {
-			if err == nil && d.ep.Readiness(waiter.EventIn) != 0 {
-				signal(d.wake) // more queued: pass the baton to another reader
-			}
 			return n, from, err
 		}
-		if nonblock {
-			return 0, tcpip.FullAddr{}, syscall.EAGAIN
+		if err := s.Wait(ctx); err != nil {
+			return 0, tcpip.FullAddr{}, err
 		}
-		if timeout > 0 && timer == nil {
-			t := time.NewTimer(timeout)
-			defer t.Stop()
-			timer = t.C
-		}
-		select {
-		case <-d.wake:
-		case <-ctx.Done():
-			return 0, tcpip.FullAddr{}, ctxErr(ctx)
-		case <-timer:
-			return 0, tcpip.FullAddr{}, syscall.EAGAIN
-		}
-	}
-}
-
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
 	}
 }
 
@@ -137,9 +119,7 @@ func (d *datagram) Shutdown(how int) error {
 }
 
 func (d *datagram) Close() error {
-	d.ep.Queue().Unregister(d.ent)
 	d.ep.Close()
-	signal(d.wake)
 	return nil
 }
 

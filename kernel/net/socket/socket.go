@@ -128,12 +128,3 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	}
 	return context.WithTimeout(ctx, d)
 }
-
-// ctxErr maps the end of a context to an errno: cancellation interrupts
-// (EINTR), a timeout gives EAGAIN as SO_RCVTIMEO does.
-func ctxErr(ctx context.Context) error {
-	if ctx.Err() == context.DeadlineExceeded {
-		return syscall.EAGAIN
-	}
-	return syscall.EINTR
-}

@@ -67,7 +67,7 @@ func (e *Endpoint) Connect(ctx context.Context, remote tcpip.FullAddr) error {
 		return syscall.EINPROGRESS
 	}
 	for e.state == StateSynSent || e.state == StateSynReceived {
-		if err := e.sleep(ctx, e.wrWake); err != nil {
+		if err := e.sleep(ctx, writeEvents); err != nil {
 			if err == syscall.EAGAIN {
 				err = syscall.ETIMEDOUT
 			}
@@ -103,9 +103,6 @@ func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
 				e.urgSet = false // read past the urgent mark
 			}
 			e.windowUpdate()
-			if e.rcv.len() > 0 {
-				wake(e.rdWake) // another reader may take the rest
-			}
 			e.unlock()
 			return n, nil
 		}
@@ -126,7 +123,7 @@ func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
 			e.mu.Unlock()
 			return 0, syscall.EAGAIN
 		}
-		if err := e.sleep(ctx, e.rdWake); err != nil {
+		if err := e.sleep(ctx, readEvents); err != nil {
 			e.unlock()
 			return 0, err
 		}
@@ -179,7 +176,7 @@ func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
 			}
 			return 0, syscall.EAGAIN
 		}
-		if err := e.sleep(ctx, e.wrWake); err != nil {
+		if err := e.sleep(ctx, writeEvents); err != nil {
 			e.unlock()
 			return n, err
 		}
