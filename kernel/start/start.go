@@ -55,7 +55,12 @@ func Main(args []string) {
 		}
 	}
 
-	startNet(devs, args, os.Stdout)
+	if n := startNet(devs, args, os.Stdout); n != nil {
+		if slices.Contains(args, "serve") {
+			serveHTTP(n, os.Stdout)
+		}
+		go runClients(n, args, os.Stdout)
+	}
 
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	if rootNamespace != nil && !slices.Contains(args, "console") {
