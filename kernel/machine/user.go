@@ -46,7 +46,7 @@ const (
 type UserRegs struct {
 	R15, R14, R13, R12, R11, R10, R9, R8 uint64
 	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
-	RIP, RFLAGS, RSP, FSBase             uint64
+	RIP, RFLAGS, RSP, FSBase, GSBase     uint64
 	// Why the last RunUser returned, beyond its result.
 	Vector, Error, FaultAddr uint64
 	// FX is the FXSAVE image of the FPU and SSE state (zero means defaults).
@@ -312,7 +312,7 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 	r := (*UserRegs)(ptr(regs))
 	// IRETQ to a non-canonical address would fault in ring 0: keep every
 	// address the CPU loads in the lower half.
-	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop {
+	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop || r.GSBase >= userTop {
 		return -int64(syscall.EINVAL)
 	}
 	t.kframe = t.frame
@@ -324,6 +324,7 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 	t.frame.CS = selUserCode
 	t.frame.SS = selUserData
 	t.fsbase = r.FSBase
+	t.gsbase = r.GSBase
 	fx := fxArea(cur)
 	memcopy(fx, addr(&r.FX), 512)
 	if *(*uint16)(ptr(fx)) == 0 && *(*uint32)(ptr(fx + 24)) == 0 {
@@ -392,6 +393,7 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	r.RSP = t.frame.RSP
 	r.RFLAGS = t.frame.RFLAGS
 	r.FSBase = t.fsbase
+	r.GSBase = t.gsbase
 	r.Vector = t.frame.Vector
 	r.Error = t.frame.Error
 	r.FaultAddr = faultAddr
@@ -404,6 +406,7 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	t.frame = t.kframe
 	t.frame.RAX = uint64(reason)
 	t.fsbase = t.kfsbase
+	t.gsbase = 0
 	t.user = 0
 	t.cr3 = 0
 }
