@@ -185,8 +185,8 @@ func TestSelftest(t *testing.T) {
 	sub := regexp.MustCompile(`(\d+) passed, (\d+) failed`).FindStringSubmatch(m)
 	passed, _ := strconv.Atoi(sub[1])
 	failed, _ := strconv.Atoi(sub[2])
-	if passed < 10 || failed != 0 {
-		t.Errorf("%d passed, %d failed; want at least 10 passed and none failed\n%s", passed, failed, s.Transcript())
+	if passed != len(selftest.All) || failed != 0 {
+		t.Errorf("%d passed, %d failed; want all %d passed\n%s", passed, failed, len(selftest.All), s.Transcript())
 	}
 	want := 0
 	if failed > 0 {
