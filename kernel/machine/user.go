@@ -56,6 +56,7 @@ type UserRegs struct {
 const (
 	maxAddressSpaces = 64
 	maxUserCopy      = 1 << 20
+	maxUserMapChunk  = 1 << 20 // bytes one SysUserMap zeroes with interrupts off
 	userRegsGPRs     = 15 * 8
 	userFlags        = 0xcd5 // CF PF AF ZF SF DF OF: what ring 3 may set
 )
@@ -174,12 +175,14 @@ func tableEntry(pa, i uintptr) uintptr {
 	return uintptr(pte & pteAddrMask)
 }
 
-// sysUserMap backs [va, va+n) of root with zeroed pages.
+// sysUserMap backs [va, va+n) of root with zeroed pages, at most
+// maxUserMapChunk bytes (Map makes bigger ranges a call per chunk).  On
+// failure the pages this call mapped are freed again.
 //
 //go:nosplit
 func sysUserMap(root, va, n uintptr, writable bool) int64 {
 	end, ok := userRange(root, va, n)
-	if !ok {
+	if !ok || n > maxUserMapChunk {
 		return -int64(syscall.EINVAL)
 	}
 	flags := uint64(pteUser)
@@ -189,13 +192,16 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 	for p := va; p < end; p += pageSize {
 		e := walk(root, p, true)
 		if e == 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.ENOMEM)
 		}
 		if *(*uint64)(ptr(e))&ptePresent != 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.EEXIST)
 		}
 		f := allocZeroFrame()
 		if f == 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.ENOMEM)
 		}
 		userFrames++
