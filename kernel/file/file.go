@@ -84,6 +84,6 @@ type Syncer interface {
 // Memory is a process's user memory as the file layer needs it: copies
 // that fail with EFAULT on a bad address.
 type Memory interface {
-	CopyIn(addr uintptr, dst []byte) error
+	CopyIn(dst []byte, addr uintptr) error
 	CopyOut(addr uintptr, src []byte) error
 }

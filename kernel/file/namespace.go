@@ -149,3 +149,20 @@ func (ns *Namespace) Close() {
 	}
 	ns.root.root.Close()
 }
+
+// Sync makes every mounted file system durable (sync(2)).
+func (ns *Namespace) Sync() error {
+	ns.mu.RLock()
+	all := []*Mount{ns.root}
+	for _, m := range ns.mounts {
+		all = append(all, m)
+	}
+	ns.mu.RUnlock()
+	var first error
+	for _, m := range all {
+		if err := m.FS.Sync(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
