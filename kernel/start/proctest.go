@@ -8,6 +8,7 @@ package start
 // /bin/init.
 
 import (
+	"context"
 	_ "embed"
 	"os"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"scone/kernel/file"
 	"scone/kernel/file/diskfs"
 	"scone/kernel/fs"
+	"scone/kernel/net/waiter"
 	"scone/kernel/proc"
 	"scone/kernel/sys"
 )
@@ -38,6 +40,19 @@ func init() {
 		}
 		if err := f.Mkdir(nil, "/bin", 0o755); err != nil {
 			return nil, err
+		}
+		// /dev/console: the console device when files has registered
+		// it, else a stand-in that writes to the serial port.
+		if err := f.Mkdir(nil, "/dev", 0o755); err != nil {
+			return nil, err
+		}
+		if err := f.Mknod(nil, "/dev/console", syscall.S_IFCHR|0o600, 5, 1); err != nil {
+			return nil, err
+		}
+		if c, err := file.OpenDevice(file.Mkdev(5, 1), syscall.O_RDWR); err == nil {
+			c.Close()
+		} else {
+			file.RegisterDevice(file.Mkdev(5, 1), func(int) (file.File, error) { return serialOut{}, nil })
 		}
 		ip, err := f.Open(nil, "/bin/init", fs.O_CREAT|syscall.O_RDWR, 0o755)
 		if err != nil {
@@ -99,3 +114,17 @@ func init() {
 		return uintptr(len(b)), nil
 	})
 }
+
+// serialOut is the proctest console stand-in: writes go to the serial
+// port, reads see end of file.
+type serialOut struct{}
+
+func (serialOut) Read(context.Context, []byte, bool) (int, error) { return 0, nil }
+func (serialOut) Write(_ context.Context, p []byte, _ bool) (int, error) {
+	return os.Stdout.Write(p)
+}
+func (serialOut) Close() error { return nil }
+func (serialOut) Readiness(m waiter.Events) waiter.Events {
+	return m & (waiter.EventIn | waiter.EventOut)
+}
+func (serialOut) Waiter() *waiter.Queue { return &waiter.Queue{} }
