@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 
 	"scone/kernel/file"
 	"scone/kernel/machine"
@@ -46,27 +45,12 @@ func runInit(ns *file.Namespace, args []string) error {
 		return err
 	}
 	fsc.SetPID(t.Proc().PID)
-	openConsole(t.Proc())
+	if err := openConsole(t); err != nil {
+		fmt.Fprintf(os.Stdout, "init: no initial console: %v\n", err) // as Linux warns
+	}
 	if err := t.Exec("/bin/init", argv, envv); err != nil {
 		return fmt.Errorf("exec /bin/init: %w", err)
 	}
 	t.Start()
 	return nil
-}
-
-// openConsole opens /dev/console as init's descriptors 0, 1 and 2, as
-// Linux's kernel_init does: the Go runtime checks them before main.
-// Without a console init still runs (and may open one itself).
-func openConsole(p *proc.Process) {
-	d, err := p.FS.Open(file.Location{}, "/dev/console", syscall.O_RDWR, 0)
-	if err != nil {
-		fmt.Fprintf(os.Stdout, "init: no initial console: %v\n", err)
-		return
-	}
-	if _, err := p.Files.Install(d, 0, false); err != nil {
-		d.DecRef()
-		return
-	}
-	p.Files.Dup2(0, 1, false)
-	p.Files.Dup2(0, 2, false)
 }

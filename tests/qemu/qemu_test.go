@@ -48,17 +48,18 @@ func repoRoot(t *testing.T) string {
 // port and a private pcap file, and kills it when the test ends.
 func boot(t *testing.T, nic, kargs string) *runqemu.Session {
 	t.Helper()
+	return bootConfig(t, runqemu.Config{NIC: nic, KArgs: kargs})
+}
+
+// bootConfig is boot with more of the machine chosen: c's root, port and
+// pcap path are filled in.
+func bootConfig(t *testing.T, c runqemu.Config) *runqemu.Session {
+	t.Helper()
 	port, err := runqemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := runqemu.Config{
-		Root:  repoRoot(t),
-		NIC:   nic,
-		Port:  port,
-		Pcap:  filepath.Join(t.TempDir(), "packets.pcap"),
-		KArgs: kargs,
-	}
+	c.Root, c.Port, c.Pcap = repoRoot(t), port, filepath.Join(t.TempDir(), "packets.pcap")
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"
 	}
@@ -229,17 +230,23 @@ func TestExits(t *testing.T) {
 }
 
 // TestIdleHalts checks that an idle kernel halts the CPU rather than
-// polling: QEMU, sitting at the prompt, must use well under one core.
+// polling: QEMU, sitting at the prompt with the NIC up and a DHCP lease,
+// must stay nearly idle. The issue's target is under 5% of a core; 10 s
+// windows measured 3.4-5.6% (a mean near 4.5%) with the NIC up and the
+// same without it (the machine layer's 1 kHz tick under TCG), so the test
+// allows 10% to stay clear of that noise while still catching a driver
+// that polls (which costs a whole core).
 func TestIdleHalts(t *testing.T) {
 	s := boot(t, "e1000", "")
+	expect(t, s, `net: eth0 10\.0\.2\.15/24`, bootTimeout)
 	expect(t, s, prompt.String(), bootTimeout)
-	busy, err := s.CPUShare(2 * time.Second)
+	busy, err := s.CPUShare(5 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("QEMU used %.0f%% of a core while the kernel was idle", 100*busy)
-	if busy > 0.5 {
-		t.Errorf("idle kernel kept QEMU %.0f%% busy: it polls instead of halting", 100*busy)
+	t.Logf("QEMU used %.1f%% of a core while the kernel was idle", 100*busy)
+	if busy > 0.10 {
+		t.Errorf("idle kernel kept QEMU %.1f%% busy: it polls instead of halting", 100*busy)
 	}
 	if err := s.Send("halt\r"); err != nil {
 		t.Fatal(err)
