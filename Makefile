@@ -15,7 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user fuzz-syscalls FORCE
 
 all: build
 
@@ -54,6 +54,11 @@ user: FORCE
 		[ -e "$$c" ] || continue; n=$$(basename $$c .c); \
 		musl-gcc -static -O2 -Wall -o build/root/bin/c-$$n $$c -lpthread || exit 1; \
 	done; fi
+
+# fuzz-syscalls boots Scone to make 1,000,000 random system calls
+# (user/syscallfuzz, run by init for the word syscallfuzz).
+fuzz-syscalls:
+	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is

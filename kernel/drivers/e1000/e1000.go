@@ -97,6 +97,9 @@ type Device struct {
 	swqLen   int
 	swqStore []byte
 
+	lastMPC   uint32 // the missed-packets counter when last read
+	mpcClears bool   // the counter was seen to clear on read
+
 	stop chan struct{}
 	done chan struct{}
 

@@ -386,3 +386,30 @@ func TestWriteFrameErrors(t *testing.T) {
 }
 
 var _ link.Endpoint = (*Device)(nil)
+
+// TestMissedCounter feeds the missed-packets counter of QEMU's model
+// (counting up) and of the manual's (clearing on read).
+func TestMissedCounter(t *testing.T) {
+	tests := []struct {
+		name  string
+		reads []uint32
+		want  uint64
+	}{
+		{"counts up", []uint32{0, 5, 5, 12, 40}, 40},
+		{"clears on read", []uint32{0, 5, 3, 7, 0, 2}, 5 + 3 + 7 + 0 + 2},
+		{"wraps", []uint32{0xfffffff0, 0x10}, 0xfffffff0 + 0x10}, // a drop is read as clearing
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newModel()
+			d := &Device{regs: m}
+			for _, v := range tt.reads {
+				m.regs[regMPC] = v
+				d.countMissed()
+			}
+			if got := d.stats.RxMissed.Load(); got != tt.want {
+				t.Errorf("missed %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -28,6 +28,7 @@ type model struct {
 	holdTx   bool    // leave the transmit ring alone until releaseTx
 	sent     [][]byte
 	rxStatus uint32 // extra status and error bits for injected frames
+	// MPC counts up and is not cleared by reading, as in QEMU.
 
 	irq    chan struct{}
 	closed chan struct{}
@@ -91,10 +92,6 @@ func (m *model) Read32(off uintptr) uint32 {
 	case regICR:
 		v := m.icr
 		m.icr = 0
-		return v
-	case regMPC:
-		v := m.regs[regMPC]
-		m.regs[regMPC] = 0
 		return v
 	}
 	return m.regs[off]

@@ -42,7 +42,7 @@ func (d *Device) serve() {
 				runtime.Gosched()
 			}
 		}
-		d.stats.RxMissed.Add(uint64(d.regs.Read32(regMPC)))
+		d.countMissed()
 		select {
 		case <-d.stop:
 			return
@@ -50,4 +50,23 @@ func (d *Device) serve() {
 		}
 		d.regs.Write32(regIMS, intEnabled)
 	}
+}
+
+// countMissed adds what the missed-packets counter gained since it was
+// last read. The manual makes MPC clear on read, but QEMU's 82540EM keeps
+// counting up (a flood read it back as hundreds of millions when summed),
+// so the driver takes differences until the counter ever goes down,
+// which shows a clearing device, and adds each read from then on. (Until
+// then a clearing device is under-counted, never over-counted.)
+func (d *Device) countMissed() {
+	v := d.regs.Read32(regMPC)
+	if v < d.lastMPC {
+		d.mpcClears = true
+	}
+	if d.mpcClears {
+		d.stats.RxMissed.Add(uint64(v))
+	} else {
+		d.stats.RxMissed.Add(uint64(v - d.lastMPC))
+	}
+	d.lastMPC = v
 }
