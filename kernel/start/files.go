@@ -9,6 +9,7 @@ import (
 	"scone/kernel/drivers/uart"
 	"scone/kernel/file"
 	"scone/kernel/file/devfs"
+	"scone/kernel/file/procfs"
 	"scone/kernel/proc"
 	"scone/kernel/tty"
 )
@@ -20,7 +21,7 @@ type rawWriter struct{ p *uart.Port }
 func (w rawWriter) Write(b []byte) (int, error) { return w.p.WriteRaw(b) }
 
 // setupFiles joins the devices to ns: the console terminal on port, fed
-// by a goroutine, and /dev. A missing mount point is made, since the root
+// by a goroutine, /dev and /proc. A missing mount point is made, since the root
 // image need not have one.
 func setupFiles(ns *file.Namespace, port *uart.Port) (*tty.TTY, error) {
 	console := tty.New(rawWriter{port}, signalGroup)
@@ -30,6 +31,9 @@ func setupFiles(ns *file.Namespace, port *uart.Port) (*tty.TTY, error) {
 	}()
 	if err := mountAt(ns, "/dev", devfs.New(console)); err != nil {
 		return nil, fmt.Errorf("mount /dev: %w", err)
+	}
+	if err := mountAt(ns, "/proc", procfs.New(procInfo{console})); err != nil {
+		return nil, fmt.Errorf("mount /proc: %w", err)
 	}
 	return console, nil
 }
