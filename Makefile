@@ -15,11 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
-<<<<<<< HEAD
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user rootfs FORCE
-=======
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user fuzz-syscalls grade e2e-net FORCE
->>>>>>> main
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user rootfs fuzz-syscalls grade e2e-net FORCE
 
 all: build
 
@@ -59,7 +55,6 @@ user: FORCE
 		musl-gcc -static -O2 -Wall -o build/root/bin/c-$$n $$c -lpthread || exit 1; \
 	done; fi
 
-<<<<<<< HEAD
 # rootfs stages build/root/: the user programs `user` built into
 # build/root/bin, then root/'s checked-in files (/etc, /www, ...) over
 # them, then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
@@ -76,12 +71,11 @@ rootfs: user
 		cp -a "$(ROOT_EXTRA)/." build/root/; \
 	fi
 	$(GO) run ./tools/mkfs -o $(FSIMG) -size $(FS_SIZE) build/root
-=======
+
 # fuzz-syscalls boots Scone to make 1,000,000 random system calls
 # (user/syscallfuzz, run by init for the word syscallfuzz).
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
->>>>>>> main
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
@@ -96,10 +90,7 @@ KARGS ?=
 
 qemu: deps build rootfs
 	$(GO) build -o build/runqemu ./tools/runqemu/cmd/runqemu
-<<<<<<< HEAD
-	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)' -disk=$(FSIMG)
-=======
-	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)' -hostfwd=tcp::$(DAYTIME)-:13
+	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)' -hostfwd=tcp::$(DAYTIME)-:13 -disk=$(FSIMG)
 
 # grade is the MIT network lab's grading run: dnsmasq (tools/nettest/
 # dnsmasq.conf, on the host's 127.0.0.1:53), the host peer (tools/nettest)
@@ -115,7 +106,6 @@ grade: deps build
 # kernel's sockets and root file system are in main.
 e2e-net: deps build
 	$(GO) test -count=1 -tags e2enet -run 'TestHttpdCurl|TestDaytimeServer|TestClients|TestNc64MiB' -timeout 30m ./tests/qemu
->>>>>>> main
 
 # bench-boot prints the time from QEMU's start to the prompt (median of 5)
 # and the memory the kernel holds after boot.
