@@ -13,9 +13,9 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping
+	ping:iputils-ping musl-gcc:musl-tools
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user fuzz-syscalls FORCE
 
 all: build
 
@@ -26,7 +26,7 @@ all: build
 BOOT   := build/boot.elf
 KERNEL := build/kernel.elf
 
-build: $(BOOT) $(KERNEL)
+build: $(BOOT) $(KERNEL) user
 
 $(BOOT): boot/boot.S boot/boot.ld
 	@mkdir -p build
@@ -39,6 +39,26 @@ $(KERNEL): FORCE
 	$(GO) build -o $@ -ldflags "-E scone/kernel/machine.entry" ./kernel/cmd/scone
 
 FORCE:
+
+# user builds the user programs, each user/<name> (Go, static) into
+# build/root/bin/<name>.  The small tools are one binary, coreutils, with a
+# hard link per tool; user/c/<name>.c are static musl C programs, built
+# into build/root/bin/c-<name> when musl-gcc is installed (deps does).
+# -s -w drops the symbol tables (a third of each binary); Go panics still
+# print function names and lines from pclntab.
+user: FORCE
+	@mkdir -p build/root/bin
+	$(GO) build -ldflags="-s -w" -o build/root/bin/ ./user/...
+	@cd build/root/bin && for t in $$(./coreutils --list); do ln -f coreutils $$t; done
+	@if command -v musl-gcc >/dev/null; then for c in user/c/*.c; do \
+		[ -e "$$c" ] || continue; n=$$(basename $$c .c); \
+		musl-gcc -static -O2 -Wall -o build/root/bin/c-$$n $$c -lpthread || exit 1; \
+	done; fi
+
+# fuzz-syscalls boots Scone to make 1,000,000 random system calls
+# (user/syscallfuzz, run by init for the word syscallfuzz).
+fuzz-syscalls:
+	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,8 +55,30 @@ func Main(args []string) {
 		}
 	}
 
+	if n := startNet(devs, args, os.Stdout); n != nil {
+		if slices.Contains(args, "serve") {
+			serveHTTP(n, os.Stdout)
+		}
+		go runClients(n, args, os.Stdout)
+	}
+
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
-	c := &console.Console{In: port, Out: port, Commands: console.Standard(console.Machine{
+	if rootNamespace != nil && !slices.Contains(args, "console") {
+		ns, err := rootNamespace()
+		if err == nil {
+			_, err = setupFiles(ns, port)
+		}
+		if err == nil {
+			err = runInit(ns, args)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stdout, "init: %v\n", err)
+			machine.Exit(1)
+		}
+		select {} // init's exit, or reboot, ends the machine
+	}
+
+	c := &console.Console{In: port, Out: port, Commands: append(console.Standard(console.Machine{
 		Frames: func() (free, total uint64) {
 			m := machine.Memory()
 			return m.FreePages, m.TotalPages
@@ -63,7 +86,7 @@ func Main(args []string) {
 		PCI:  func(w io.Writer) error { return pci.WriteTable(w, devs) },
 		Boot: boot,
 		Halt: machine.Halt,
-	})}
+	}), netCommand)}
 	if err := c.Run(); !errors.Is(err, console.ErrHalt) {
 		fmt.Fprintf(os.Stdout, "console: input ended: %v\n", err)
 		machine.Exit(1)

@@ -48,17 +48,18 @@ func repoRoot(t *testing.T) string {
 // port and a private pcap file, and kills it when the test ends.
 func boot(t *testing.T, nic, kargs string) *runqemu.Session {
 	t.Helper()
+	return bootConfig(t, runqemu.Config{NIC: nic, KArgs: kargs})
+}
+
+// bootConfig is boot with more of the machine chosen: c's root, port and
+// pcap path are filled in.
+func bootConfig(t *testing.T, c runqemu.Config) *runqemu.Session {
+	t.Helper()
 	port, err := runqemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := runqemu.Config{
-		Root:  repoRoot(t),
-		NIC:   nic,
-		Port:  port,
-		Pcap:  filepath.Join(t.TempDir(), "packets.pcap"),
-		KArgs: kargs,
-	}
+	c.Root, c.Port, c.Pcap = repoRoot(t), port, filepath.Join(t.TempDir(), "packets.pcap")
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"
 	}
@@ -185,8 +186,8 @@ func TestSelftest(t *testing.T) {
 	sub := regexp.MustCompile(`(\d+) passed, (\d+) failed`).FindStringSubmatch(m)
 	passed, _ := strconv.Atoi(sub[1])
 	failed, _ := strconv.Atoi(sub[2])
-	if passed < 10 || failed != 0 {
-		t.Errorf("%d passed, %d failed; want at least 10 passed and none failed\n%s", passed, failed, s.Transcript())
+	if passed != len(selftest.All) || failed != 0 {
+		t.Errorf("%d passed, %d failed; want all %d passed\n%s", passed, failed, len(selftest.All), s.Transcript())
 	}
 	want := 0
 	if failed > 0 {
@@ -213,7 +214,7 @@ func TestExits(t *testing.T) {
 		want   []string // patterns the kernel prints, in order
 		status int
 	}{
-		{"usertest", []string{`usertest: 8 passed, 0 failed`}, 0},
+		{"usertest", []string{`usertest: 10 passed, 0 failed`}, 0},
 		{"panictest", []string{`panic: panictest`, `goroutine 1 \[running\]`}, 2},
 		{"crashtest", []string{`scone: fatal: trap inside the kernel`, `rip=0x`}, machine.FatalStatus},
 	}
@@ -229,17 +230,23 @@ func TestExits(t *testing.T) {
 }
 
 // TestIdleHalts checks that an idle kernel halts the CPU rather than
-// polling: QEMU, sitting at the prompt, must use well under one core.
+// polling: QEMU, sitting at the prompt with the NIC up and a DHCP lease,
+// must stay nearly idle. The issue's target is under 5% of a core; 10 s
+// windows measured 3.4-5.6% (a mean near 4.5%) with the NIC up and the
+// same without it (the machine layer's 1 kHz tick under TCG), so the test
+// allows 10% to stay clear of that noise while still catching a driver
+// that polls (which costs a whole core).
 func TestIdleHalts(t *testing.T) {
 	s := boot(t, "e1000", "")
+	expect(t, s, `net: eth0 10\.0\.2\.15/24`, bootTimeout)
 	expect(t, s, prompt.String(), bootTimeout)
-	busy, err := s.CPUShare(2 * time.Second)
+	busy, err := s.CPUShare(5 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("QEMU used %.0f%% of a core while the kernel was idle", 100*busy)
-	if busy > 0.5 {
-		t.Errorf("idle kernel kept QEMU %.0f%% busy: it polls instead of halting", 100*busy)
+	t.Logf("QEMU used %.1f%% of a core while the kernel was idle", 100*busy)
+	if busy > 0.10 {
+		t.Errorf("idle kernel kept QEMU %.1f%% busy: it polls instead of halting", 100*busy)
 	}
 	if err := s.Send("halt\r"); err != nil {
 		t.Fatal(err)

@@ -57,7 +57,10 @@ type Config struct {
 	Pcap   string // where filter-dump writes every frame; DefaultPcap
 	KArgs  string // kernel command line
 	CPU    string // -cpu model; default "host" with KVM, "qemu64,+rdrand" with TCG
-	Extra  []string
+	// HostFwd are more of slirp's forwarding rules, such as
+	// "udp:127.0.0.1:5555-:7" (host UDP port 5555 to the guest's port 7).
+	HostFwd []string
+	Extra   []string
 }
 
 // withDefaults returns c with every empty field set to its default.
@@ -140,7 +143,7 @@ func (c Config) Args() ([]string, error) {
 		"-serial", "chardev:con0",
 		"-mon", "chardev=con0,mode=readline",
 		"-device", fmt.Sprintf("isa-debug-exit,iobase=%#x,iosize=0x04", DebugExitPort),
-		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp::%d-:80", c.Port),
+		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp::%d-:80", c.Port) + hostfwd(c.HostFwd),
 		// An empty romfile skips the NIC's iPXE option ROM: ~3 s under TCG.
 		"-device", dev + ",netdev=net0,romfile=",
 		"-object", "filter-dump,id=dump0,netdev=net0,file=" + c.path(c.Pcap),
@@ -154,6 +157,15 @@ func (c Config) Args() ([]string, error) {
 		args = append(args, "-append", c.KArgs)
 	}
 	return append(args, c.Extra...), nil
+}
+
+// hostfwd formats extra forwarding rules for -netdev user.
+func hostfwd(rules []string) string {
+	var b strings.Builder
+	for _, r := range rules {
+		b.WriteString(",hostfwd=" + r)
+	}
+	return b.String()
 }
 
 // CheckImages reports, as one clear error, which boot images are missing.

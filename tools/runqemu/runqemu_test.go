@@ -30,6 +30,8 @@ func TestArgs(t *testing.T) {
 		{name: "virtio kvm port kargs", c: Config{NIC: "virtio", Accel: "kvm", Port: 8080, KArgs: "selftest"},
 			want: []string{"-accel kvm", "-cpu host", "-device virtio-net-pci,netdev=net0,romfile=",
 				"-netdev user,id=net0,hostfwd=tcp::8080-:80", "-append selftest"}},
+		{name: "udp forward", c: Config{HostFwd: []string{"udp:127.0.0.1:5555-:7"}},
+			want: []string{"-netdev user,id=net0,hostfwd=tcp::25502-:80,hostfwd=udp:127.0.0.1:5555-:7 "}},
 		{name: "root", c: Config{Root: "/src/scone", Pcap: "/tmp/x.pcap"},
 			want: []string{"-kernel /src/scone/build/boot.elf", "file=/tmp/x.pcap"}},
 		{name: "bad nic", c: Config{NIC: "rtl8139"}, wantErr: "NIC"},

@@ -194,3 +194,14 @@ func less(a, b Addr) bool {
 	}
 	return a.Func < b.Func
 }
+
+func TestEnableMaster(t *testing.T) {
+	c := newFake()
+	a := Addr{Dev: 3}
+	f := c.add(a, 0x8086, 0x100e, 2, 0, 0, 11, 1)
+	f.regs[regCommand/4] = 0xFFFF0000 | cmdIntxDisable // status bits set, decoding off
+	EnableMaster(c, a)
+	if got := f.regs[regCommand/4] & 0xFFFF; got != cmdIO|cmdMem|cmdMaster {
+		t.Errorf("command %#x, want %#x", got, cmdIO|cmdMem|cmdMaster)
+	}
+}

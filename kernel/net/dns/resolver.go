@@ -345,3 +345,10 @@ func (r *Resolver) count(f func(*Stats)) {
 	f(&r.stats)
 	r.mu.Unlock()
 }
+
+// Servers returns the servers the resolver asks, in order.
+func (r *Resolver) Servers() []tcpip.Addr {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]tcpip.Addr(nil), r.servers...)
+}

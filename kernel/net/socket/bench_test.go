@@ -122,13 +122,21 @@ func roundTrips(b *testing.B, cli socket.Socket, size int) {
 
 // BenchmarkLoopbackBulk measures TCP throughput to 127.0.0.1 (64 KiB
 // frames through the loopback device).
-func BenchmarkLoopbackBulk(b *testing.B) {
+func BenchmarkLoopbackBulk(b *testing.B) { loopbackBulk(b, 0) }
+
+// BenchmarkLoopbackBulkRcvbuf32K is BenchmarkLoopbackBulk with SO_RCVBUF
+// 32 KiB, a buffer smaller than one loopback MSS (issue 7, defect 7).
+func BenchmarkLoopbackBulkRcvbuf32K(b *testing.B) { loopbackBulk(b, 32<<10) }
+
+func loopbackBulk(b *testing.B, rcvbuf int) {
 	p := nettest.NewPair(b, nettest.PairOptions{NoCheck: true, TCP: lanTCP})
 	l := socket.NewLayer(p.A)
 	lst, _ := l.Socket(socket.Stream)
+	lst.SetBufferSizes(0, rcvbuf)
 	lst.Bind(tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 9})
 	lst.Listen(1)
 	cli, _ := l.Socket(socket.Stream)
+	cli.SetBufferSizes(0, rcvbuf)
 	if err := cli.Connect(context.Background(), tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 9}); err != nil {
 		b.Fatal(err)
 	}

@@ -13,12 +13,15 @@ import (
 func (e *Endpoint) processAck(seg *segment) bool {
 	ack := seg.ack
 	if ack.gt(e.sndMax) {
-		e.sendAck() // acknowledges something never sent
+		e.challengeAck() // acknowledges something never sent (RFC 5961 section 5.2)
 		return false
 	}
 	if ack.lt(e.sndUna.add(-max(e.maxSndWnd, 0xffff))) {
 		e.challengeAck() // RFC 5961 section 5.2: far too old
 		return false
+	}
+	if ack.ge(e.sndUna) {
+		e.probes = 0 // the peer is alive: window probes start counting again
 	}
 	wnd := int(seg.wnd) << e.sndShift
 	newSACK := false

@@ -44,7 +44,9 @@
 // EINPROGRESS from Connect, and readiness events announce progress. A
 // blocking Write returns once all of b is queued (or with the count so far
 // and an error); a non-blocking one returns the count that fitted with a
-// nil error. Readiness() gives waiter events (EventIn, EventOut, EventErr,
+// nil error. Every blocked caller sleeps on the endpoint's waiter queue
+// with its own waiter.Sleeper, so a change (data, FIN, RST, Close) wakes
+// all of them, not just the first. Readiness() gives waiter events (EventIn, EventOut, EventErr,
 // EventHup, EventRdHup) with poll's meanings, and Queue() is where poll and
 // epoll register for changes.
 //
@@ -56,14 +58,22 @@
 //   - Reset rules of section 3.10.7, with RFC 5961's defences: a RST is
 //     accepted only at exactly RCV.NXT (in-window ones draw a challenge
 //     ACK), a SYN in a synchronized state draws a challenge ACK, and ACKs
-//     of data older than the send window are refused; challenge ACKs are
-//     rate-limited.
+//     of data older than the send window are refused. A RST is judged by
+//     the sequence number it carries, before any trimming. Challenge ACKs
+//     and ACKs for unacceptable segments without data go out at most once
+//     per Options.InvalidRateLimit (500 ms) per connection, as Linux's
+//     tcp_invalid_ratelimit; Options.ChallengeACKLimit adds a host-wide
+//     bound randomised each second (off by default, as in Linux since 6.0,
+//     because a shared count is the side channel of CVE-2016-5696).
 //   - MSS and window-scale options (RFC 7323 section 2); unknown options
 //     are skipped by length and a malformed option ends option parsing.
-//   - Retransmission per RFC 6298 with Karn's algorithm, exponential
+//   - Retransmission per RFC 6298 with Karn's algorithm (a handshake whose
+//     SYN-ACK went twice gives no sample either), exponential
 //     backoff cleared by new acknowledgements, and a retry limit after
 //     which the connection fails with ETIMEDOUT (or with the ICMP soft
-//     error that explains the silence). MinRTO is 200 ms, as Linux.
+//     error that explains the silence). MinRTO is 200 ms, as Linux. A
+//     timeout during fast recovery does not lower ssthresh again, and one
+//     under a zero send window still resends the head segment as a probe.
 //   - Slow start and congestion avoidance with byte counting (RFC 5681,
 //     RFC 3465), initial window 10 segments (RFC 6928), fast retransmit,
 //     limited transmit (RFC 3042) and early retransmit (RFC 5827).
@@ -85,7 +95,15 @@
 //     ACK for every second full segment, out-of-order data, filled holes
 //     and FINs; Nagle's algorithm (SetNoDelay turns it off); sender and
 //     receiver silly-window avoidance; zero-window probing with the
-//     persist timer, which never gives up while the peer answers.
+//     persist timer. Unanswered probes count toward Options.MaxRetries
+//     (Linux's tcp_retries2), or Options.OrphanRetries (8) once the
+//     application has closed the socket; an ACK clears the count, so a
+//     live peer is probed as long as it keeps its window shut, but an
+//     orphan gives up once its probes have backed off to MaxRTO. The
+//     receive-side thresholds (window updates, ACK every second segment)
+//     count in segments of at most half the receive buffer, so a buffer
+//     smaller than one MSS (loopback) still gets prompt ACKs. A scaled
+//     window is rounded up, so the advertised right edge never moves back.
 //   - Out-of-order reassembly directly in the receive buffer: bytes land at
 //     their offset and at most 32 holes are tracked, so memory is bounded
 //     by the receive buffer.
@@ -100,12 +118,15 @@
 //     wait at once (beyond that the wait is skipped, as Linux does), and a
 //     new SYN with a higher sequence number reopens a four-tuple in
 //     TIME-WAIT.
-//   - Ephemeral ports from 32768-60999, unique per four-tuple. Binding
+//   - Ephemeral ports from 32768-60999, unique per four-tuple, chosen by
+//     RFC 6056's algorithm 4 (keyed double hash) for a connect and from a
+//     random start for Bind. Binding
 //     behaves as Linux with SO_REUSEADDR: a port is taken by bound and
 //     listening endpoints, not by connections.
 //   - ICMP errors (HandleControl): port or protocol unreachable during
 //     SYN-SENT fails the connect with ECONNREFUSED; "fragmentation needed"
-//     lowers the MSS; others are soft errors. Errors are believed only if
+//     lowers the MSS to the next hop's MTU less the IP and TCP headers;
+//     others are soft errors. Errors are believed only if
 //     they quote a sequence number in flight (RFC 5927).
 //   - Initial sequence numbers per RFC 6528 (keyed hash plus a 4 µs clock).
 //   - Closing with unread data, or data arriving after Close, resets the
@@ -114,7 +135,8 @@
 //     advice): an urgent pointer raises EventPri (POLLPRI) until the reader
 //     passes the mark. Sending urgent data (MSG_OOB) is not supported.
 //     Data carried on a SYN is not kept (the peer sends
-//     it again). No timestamps (RFC 7323 section 3), undo of needless
+//     it again); data on a SYN-ACK is trimmed to the window and kept. The
+//     urgent pointer of an unacceptable segment is ignored. No timestamps (RFC 7323 section 3), undo of needless
 //     retransmissions from D-SACK (the receiver does send D-SACK), PRR or
 //     pacing; congestion control is Reno/NewReno only (no CUBIC).
 //   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and

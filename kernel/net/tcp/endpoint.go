@@ -55,20 +55,22 @@ type Endpoint struct {
 	p     *Protocol
 	queue waiter.Queue
 
-	mu        sync.Mutex
-	state     State
-	id        connID
-	bound     bool // id.local is set by Bind or Connect
-	route     tcpip.Route
-	noDelay   bool
-	nonblock  bool
-	connected bool  // reached ESTABLISHED at some point
-	orphan    bool  // closed by the application; lives on to finish the close
-	shutRd    bool  // application will not read any more
-	shutWr    bool  // application will not write any more (FIN queued)
-	err       error // pending hard error, reported once (SO_ERROR)
-	softErr   syscall.Errno
-	ev        waiter.Events // events to announce when the lock is released
+	mu         sync.Mutex
+	state      State
+	id         connID
+	bound      bool // id.local is set by Bind or Connect
+	route      tcpip.Route
+	noDelay    bool
+	noReuse    bool // SO_REUSEADDR turned off
+	nonblock   bool
+	connected  bool  // reached ESTABLISHED at some point
+	connecting bool  // Connect started an attempt whose outcome it has not reported
+	orphan     bool  // closed by the application; lives on to finish the close
+	shutRd     bool  // application will not read any more
+	shutWr     bool  // application will not write any more (FIN queued)
+	err        error // pending hard error, reported once (SO_ERROR)
+	softErr    syscall.Errno
+	ev         waiter.Events // events to announce when the lock is released
 
 	// Send sequence space (RFC 9293 section 3.3.1). snd holds the bytes
 	// from SND.UNA on; the FIN, once queued, follows them.
@@ -107,6 +109,7 @@ type Endpoint struct {
 	rttSeq            seqnum
 	rttStart          time.Time
 	retries           int // consecutive expiries of the timer
+	probes            int // zero-window probes since the peer was last heard
 	backoff           int // RTO doublings since the last new ACK
 	timer             clock.Timer
 	timerKind         timerKind
@@ -130,6 +133,7 @@ type Endpoint struct {
 	oooFinSeq           seqnum
 	wsOK                bool              // both sides sent window scale
 	lastOOO             seqnum            // start of the latest out-of-order segment
+	lastOOWAck          time.Time         // when the last rate-limited ACK went out (challengeAck, oowAck)
 	sackOut             [maxSACK]seqRange // SACK blocks being sent
 	dsack               seqRange          // a duplicate to report (D-SACK)
 	dsackSet            bool
@@ -148,17 +152,11 @@ type Endpoint struct {
 	kaCount, kaProbes  int
 	ka                 clock.Timer
 	lastRecv           time.Time // when the peer was last heard
-
-	rdWake, wrWake chan struct{} // wake blocked readers / writers
 }
 
 // NewEndpoint returns an unbound endpoint in the CLOSED state.
 func (p *Protocol) NewEndpoint() *Endpoint {
-	e := &Endpoint{
-		p:      p,
-		rdWake: make(chan struct{}, 1),
-		wrWake: make(chan struct{}, 1),
-	}
+	e := &Endpoint{p: p}
 	e.snd.limit = p.opts.SendBuffer
 	e.rcv.limit = p.opts.ReceiveBuffer
 	return e
@@ -199,6 +197,30 @@ func (e *Endpoint) SetNoDelay(on bool) {
 		e.output()
 	}
 	e.unlock()
+}
+
+// NoDelay reports whether Nagle's algorithm is off (TCP_NODELAY).
+func (e *Endpoint) NoDelay() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.noDelay
+}
+
+// SetReuseAddr sets SO_REUSEADDR. It is on for a new endpoint (Scone's
+// default, unlike Linux's): a Bind then ignores connections on the port,
+// TIME-WAIT ones included. Turned off, a Bind fails with EADDRINUSE while
+// any connection uses the address.
+func (e *Endpoint) SetReuseAddr(on bool) {
+	e.mu.Lock()
+	e.noReuse = !on
+	e.mu.Unlock()
+}
+
+// ReuseAddr reports SO_REUSEADDR.
+func (e *Endpoint) ReuseAddr() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return !e.noReuse
 }
 
 // SetNonblocking makes Read, Write, Accept and Connect return EAGAIN (or
@@ -275,7 +297,9 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	if e.urgSet {
 		ev |= waiter.EventPri
 	}
-	if (e.finRcvd && e.shutWr) || (e.state == StateClosed && (e.connected || e.err != nil)) {
+	// As Linux's tcp_poll: a closed socket, even a fresh one never
+	// connected, is hung up and writable (a write fails at once).
+	if (e.finRcvd && e.shutWr) || e.state == StateClosed {
 		ev |= waiter.EventHup
 	}
 	switch e.state {
@@ -284,9 +308,7 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 			ev |= waiter.EventOut
 		}
 	case StateClosed:
-		if e.connected || e.err != nil {
-			ev |= waiter.EventOut // a write will not block: it fails at once
-		}
+		ev |= waiter.EventOut
 	}
 	return ev
 }
@@ -295,52 +317,33 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 func (e *Endpoint) notify(ev waiter.Events) { e.ev |= ev }
 
 // unlock releases the endpoint and announces the events recorded under it.
-// Blocked readers and writers are woken through their own channels, which
-// costs a non-blocking send and no allocation.
+// Blocked callers sleep on the same queue as poll and epoll, so every one
+// of them hears every change.
 func (e *Endpoint) unlock() {
 	ev := e.ev
 	e.ev = 0
 	e.mu.Unlock()
-	if ev == 0 {
-		return
-	}
-	if ev&(waiter.EventIn|waiter.EventErr|waiter.EventHup|waiter.EventRdHup) != 0 {
-		wake(e.rdWake)
-	}
-	if ev&(waiter.EventOut|waiter.EventErr|waiter.EventHup) != 0 {
-		wake(e.wrWake)
-	}
-	e.queue.Notify(ev)
-}
-
-func wake(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
+	if ev != 0 {
+		e.queue.Notify(ev)
 	}
 }
 
-// sleep waits, with the lock released, until ch is signalled or ctx ends.
-func (e *Endpoint) sleep(ctx context.Context, ch chan struct{}) error {
+// What blocked readers (and accepters) and writers (and connecters) wait for.
+const (
+	readEvents  = waiter.EventIn | waiter.EventErr | waiter.EventHup | waiter.EventRdHup
+	writeEvents = waiter.EventOut | waiter.EventErr | waiter.EventHup
+)
+
+// sleep waits, with the lock released, until an event in mask is
+// announced or ctx ends (EINTR, or EAGAIN for a deadline). The sleeper is
+// armed before the lock is released, so no announcement is missed.
+func (e *Endpoint) sleep(ctx context.Context, mask waiter.Events) error {
+	s := waiter.Arm(&e.queue, mask)
 	e.unlock()
-	var err error
-	select {
-	case <-ch:
-	case <-ctx.Done():
-		err = ctxErr(ctx)
-	}
+	err := s.Wait(ctx)
+	s.Release()
 	e.mu.Lock()
 	return err
-}
-
-// ctxErr maps the end of a context to an errno: a cancelled call was
-// interrupted (EINTR); one whose deadline passed timed out as a socket
-// with SO_RCVTIMEO or SO_SNDTIMEO does (EAGAIN).
-func ctxErr(ctx context.Context) error {
-	if ctx.Err() == context.DeadlineExceeded {
-		return syscall.EAGAIN
-	}
-	return syscall.EINTR
 }
 
 // takeErr returns and clears the pending error.

@@ -2,7 +2,9 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/waiter"
 )
@@ -58,8 +60,23 @@ func (e *Endpoint) reopen(seg *segment) bool {
 }
 
 // initConn prepares a connection's sequence space once its four-tuple and
-// route are known.
+// route are known. An endpoint whose earlier connect failed is used again
+// (connect(2) may be retried), so everything the old attempt left behind
+// is cleared: its error, retry count, backoff, estimates and buffers. What
+// the application set (buffer sizes, options) stays.
 func (e *Endpoint) initConn() {
+	e.err, e.softErr = nil, 0
+	e.retries, e.backoff, e.probes = 0, 0, 0
+	e.srtt, e.rttvar, e.rttTiming = 0, 0, false
+	e.shutRd, e.shutWr, e.finAcked, e.finRcvd, e.oooFin = false, false, false, false, false
+	e.cwndAcc, e.dupAcks, e.inRecovery, e.rtoRecovery, e.tlpSent = 0, 0, false, false, false
+	e.rackFires, e.rtxProbing, e.forceFirst = 0, false, false
+	e.sb.reset()
+	e.ooo.reset()
+	e.snd = ring{limit: e.snd.limit}
+	e.rcv = ring{limit: e.rcv.limit}
+	e.urgSet, e.dsackSet, e.ackNow, e.segMax = false, false, false, 0
+	e.kaProbes, e.lastOOWAck = 0, time.Time{}
 	e.rcvMSS = max(e.route.MTU-headerLen, 64)
 	e.sndMSS = min(defaultMSS, e.rcvMSS)
 	e.rcvShift = 0
@@ -132,11 +149,14 @@ func (e *Endpoint) synSentInput(seg *segment) {
 	e.sndWl2 = seg.ack
 	e.establish()
 	// Data or FIN carried on the SYN-ACK: continue as in ESTABLISHED with
-	// the SYN stripped off.
+	// the SYN stripped off, trimmed to the receive window like any other
+	// segment.
 	seg.seq++
 	seg.flags &^= flagSYN | flagACK
 	e.ackNow = true
-	e.text(seg)
+	if e.trim(seg) {
+		e.text(seg)
+	}
 	e.output()
 	e.sendPendingAck()
 }
@@ -179,6 +199,7 @@ func (e *Endpoint) input(seg *segment) {
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()
+		e.rttStart = time.Time{} // Karn: the SYN-ACK went twice, its ACK times neither
 		return
 	}
 	// A retransmission of the peer's FIN in TIME-WAIT: acknowledge it
@@ -189,26 +210,26 @@ func (e *Endpoint) input(seg *segment) {
 		e.enterTimeWait()
 		return
 	}
-	if seg.flags&flagURG != 0 {
-		e.urgent(seg.seq.add(int(seg.up)))
-	}
-	if !e.trim(seg) {
-		if seg.flags&flagRST == 0 {
-			// A whole duplicate: report it (D-SACK, RFC 2883) so that the
-			// sender can tell a needless retransmission from a loss.
-			if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
-				e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
-			}
-			e.sendAck()
+	// RFC 5961 section 3.2 judges a RST by its own sequence number, before
+	// trimming could move it: exactly RCV.NXT resets, anywhere else in the
+	// window draws a challenge ACK, and the rest is dropped.
+	if seg.flags&flagRST != 0 {
+		switch {
+		case seg.seq == e.rcvNxt:
+			e.resetByPeer()
+		case e.acceptable(seg):
+			e.challengeAck()
 		}
 		return
 	}
-	if seg.flags&flagRST != 0 {
-		if seg.seq == e.rcvNxt {
-			e.resetByPeer()
-		} else {
-			e.challengeAck() // RFC 5961 section 3.2
+	urgMark := seg.seq.add(int(seg.up)) // before trimming moves SEG.SEQ
+	if !e.trim(seg) {
+		// A whole duplicate: report it (D-SACK, RFC 2883) so that the
+		// sender can tell a needless retransmission from a loss.
+		if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
+			e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
 		}
+		e.oowAck(seg)
 		return
 	}
 	if seg.flags&flagSYN != 0 {
@@ -237,6 +258,11 @@ func (e *Endpoint) input(seg *segment) {
 	} else if !e.processAck(seg) {
 		return
 	}
+	// The urgent pointer counts only from an acceptable segment (RFC 9293
+	// section 3.10.7.4, sixth step).
+	if seg.flags&flagURG != 0 {
+		e.urgent(urgMark)
+	}
 	e.text(seg)
 	if e.state == StateClosed {
 		return
@@ -245,13 +271,11 @@ func (e *Endpoint) input(seg *segment) {
 	e.sendPendingAck()
 }
 
-// trim applies the acceptability test of RFC 9293 section 3.10.7.4 and
-// trims the segment to the receive window. It reports false when the
-// segment is unacceptable.
-func (e *Endpoint) trim(seg *segment) bool {
-	// The window is the free buffer space: never less than what we have
-	// advertised (the right edge only moves forward), sometimes more.
-	wnd := e.rcv.free()
+// acceptable is the acceptability test of RFC 9293 section 3.10.7.4
+// without trimming: whether any of the segment falls in the receive
+// window (or, for one that occupies no sequence space, its number does).
+func (e *Endpoint) acceptable(seg *segment) bool {
+	wnd := e.rcvWnd()
 	n := seg.seqLen()
 	switch {
 	case n == 0 && wnd == 0:
@@ -259,22 +283,40 @@ func (e *Endpoint) trim(seg *segment) bool {
 	case n == 0:
 		return seg.seq.inWindow(e.rcvNxt, wnd)
 	case wnd == 0:
+		return seg.seq == e.rcvNxt
+	}
+	return seg.seq.inWindow(e.rcvNxt, wnd) || seg.seq.add(n-1).inWindow(e.rcvNxt, wnd)
+}
+
+// rcvWnd is the receive window: the free buffer space, or what we have
+// advertised if that reaches further (a right edge never moves back,
+// RFC 9293 section 3.8.6.2.2, and a scaled window is rounded up).
+func (e *Endpoint) rcvWnd() int {
+	return max(e.rcv.free(), int(int32(e.rcvAdv-e.rcvNxt)))
+}
+
+// trim applies the acceptability test of RFC 9293 section 3.10.7.4 and
+// trims the segment to the receive window. It reports false when the
+// segment is unacceptable.
+func (e *Endpoint) trim(seg *segment) bool {
+	if !e.acceptable(seg) {
+		return false
+	}
+	wnd := e.rcvWnd()
+	switch {
+	case seg.seqLen() == 0:
+		return true
+	case wnd == 0:
 		// Zero window: only the ACK, RST and URG information of an
 		// in-sequence segment is usable (RFC 9293 section 3.10.7.4). A
 		// bare FIN needs no buffer space, so it is taken too, as Linux
 		// does: EOF is not held up by a full buffer.
-		if seg.seq != e.rcvNxt {
-			return false
-		}
 		if len(seg.data) > 0 || seg.flags&flagSYN != 0 {
 			seg.data = nil
 			seg.flags &^= flagFIN | flagSYN
 		}
 		e.ackNow = true
 		return true
-	}
-	if !seg.seq.inWindow(e.rcvNxt, wnd) && !seg.seq.add(n-1).inWindow(e.rcvNxt, wnd) {
-		return false
 	}
 	// Drop what lies before RCV.NXT.
 	if d := int(int32(e.rcvNxt - seg.seq)); d > 0 {
@@ -320,12 +362,41 @@ func (e *Endpoint) resetByPeer() {
 	}
 }
 
-// challengeAck answers a suspicious RST or SYN with an ACK (RFC 5961): a
-// genuine peer that lost our state replies with an exact-sequence RST.
+// challengeAck answers a suspicious RST, SYN or ACK with an ACK (RFC 5961
+// section 7): a genuine peer that lost our state replies with an
+// exact-sequence RST. The connection's own limit comes first, then the
+// host-wide one, as in Linux.
 func (e *Endpoint) challengeAck() {
-	if e.p.allowChallenge() {
-		e.sendAck()
+	if e.oowLimited() || !e.p.allowChallenge() {
+		return
 	}
+	e.p.stats.challengeACKs.Add(1)
+	e.sendAck()
+}
+
+// oowAck acknowledges an unacceptable segment (RFC 9293 section
+// 3.10.7.4). Segments without data (or with a SYN) are answered at most
+// once per InvalidRateLimit, as Linux's tcp_oow_rate_limited: two hosts
+// that disagree about the window would otherwise trade ACKs for ever.
+// Data is always answered: a sender whose ACKs were lost needs to learn
+// where we are.
+func (e *Endpoint) oowAck(seg *segment) {
+	if (len(seg.data) == 0 || seg.flags&flagSYN != 0) && e.oowLimited() {
+		return
+	}
+	e.sendAck()
+}
+
+// oowLimited reports whether an out-of-window ACK went out less than
+// InvalidRateLimit ago, and otherwise records that one goes out now.
+func (e *Endpoint) oowLimited() bool {
+	now := e.p.clk.Now()
+	if !e.lastOOWAck.IsZero() && now.Sub(e.lastOOWAck) < e.p.opts.InvalidRateLimit {
+		e.p.stats.oowRateLimited.Add(1)
+		return true
+	}
+	e.lastOOWAck = now
+	return false
 }
 
 // text processes the segment's data and FIN (steps seven and eight).
@@ -435,7 +506,8 @@ func (e *Endpoint) handleControl(msg tcpip.ControlMessage, seq seqnum) {
 	e.p.stats.icmpErrors.Add(1)
 	switch {
 	case msg.Err == syscall.EMSGSIZE && msg.MTU > 0:
-		if mss := max(msg.MTU-headerLen, 64); mss < e.sndMSS {
+		// msg.MTU is the next hop's IP MTU: the IP header and ours come off it.
+		if mss := max(msg.MTU-ipv4.HeaderLen-headerLen, 64); mss < e.sndMSS {
 			e.sndMSS = mss
 			e.cwnd = max(min(e.cwnd, e.ssthresh), mss)
 			e.sndNxt = e.sndUna // resend what was too big

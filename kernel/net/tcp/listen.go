@@ -86,11 +86,7 @@ func (e *Endpoint) Accept(ctx context.Context) (*Endpoint, error) {
 			copy(l.accepted, l.accepted[1:])
 			l.accepted[len(l.accepted)-1] = nil
 			l.accepted = l.accepted[:len(l.accepted)-1]
-			more := len(l.accepted) > 0
 			l.mu.Unlock()
-			if more {
-				wake(e.rdWake) // pass the baton to another accepter
-			}
 			e.mu.Unlock()
 			return c, nil
 		}
@@ -99,7 +95,7 @@ func (e *Endpoint) Accept(ctx context.Context) (*Endpoint, error) {
 			e.mu.Unlock()
 			return nil, syscall.EAGAIN
 		}
-		if err := e.sleep(ctx, e.rdWake); err != nil {
+		if err := e.sleep(ctx, readEvents); err != nil {
 			e.mu.Unlock()
 			return nil, err
 		}
@@ -177,7 +173,6 @@ func (c *Endpoint) enqueueAccepted() bool {
 	l.accepted = append(l.accepted, c)
 	l.mu.Unlock()
 	c.parent = nil
-	wake(parent.rdWake)
 	parent.queue.Notify(waiter.EventIn)
 	return true
 }

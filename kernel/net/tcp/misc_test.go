@@ -144,18 +144,75 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-func TestChallengeACKRateLimit(t *testing.T) {
+// TestChallengeACKPerConnection checks RFC 5961 section 7's limit as
+// Linux applies it: per connection, one challenge ACK per
+// InvalidRateLimit, with no shared count an attacker could read through
+// another connection (issue 7, defect 5: one global count of 1,000/s).
+func TestChallengeACKPerConnection(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c1, c2 := r.established(), r.established()
+	for range 10 {
+		r.send(c1.lport, outSegment{seq: c1.seq + 10, flags: flagRST}, nil)
+	}
+	r.expect("one challenge ACK for ten in-window RSTs")
+	r.send(c2.lport, outSegment{seq: c2.seq + 10, flags: flagRST}, nil)
+	r.expect("the other connection's own challenge ACK")
+	r.advance(499 * time.Millisecond)
+	r.send(c1.lport, outSegment{seq: c1.seq + 10, flags: flagSYN}, nil)
+	r.expectNone("challenge within 500 ms of the last")
+	r.advance(time.Millisecond)
+	r.send(c1.lport, outSegment{seq: c1.seq + 10, flags: flagRST}, nil)
+	r.expect("challenge ACK after 500 ms")
+	if st := r.p.Stats(); st.ChallengeACKs != 3 || st.OOWRateLimited != 10 {
+		t.Errorf("ChallengeACKs %d OOWRateLimited %d, want 3 and 10", st.ChallengeACKs, st.OOWRateLimited)
+	}
+}
+
+// TestInvalidSegmentACKRateLimit checks that bare segments outside the
+// window draw one ACK per InvalidRateLimit, while out-of-window data is
+// always answered (Linux's tcp_oow_rate_limited).
+func TestInvalidSegmentACKRateLimit(t *testing.T) {
 	r := newRawPeer(t, Options{})
 	c := r.established()
-	for i := 0; i < 3*challengeLimit; i++ {
-		r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
+	for range 10 {
+		r.send(c.lport, outSegment{seq: c.seq + 1<<30, ack: c.ack, flags: flagACK, wnd: 0xffff}, nil)
 	}
-	if n := len(r.recv()); n != challengeLimit {
-		t.Fatalf("%d challenge ACKs in one second, want the limit %d", n, challengeLimit)
+	r.expect("one ACK for ten bare segments outside the window")
+	for range 3 {
+		r.send(c.lport, outSegment{seq: c.seq - 100, ack: c.ack, flags: flagACK, wnd: 0xffff}, make([]byte, 50))
 	}
-	r.advance(time.Second)
-	r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
-	r.expect("challenge ACK in the next second")
+	if n := len(r.recv()); n != 3 {
+		t.Errorf("%d ACKs for 3 old data segments, want 3", n)
+	}
+	r.advance(500 * time.Millisecond)
+	r.send(c.lport, outSegment{seq: c.seq + 1<<30, ack: c.ack, flags: flagACK, wnd: 0xffff}, nil)
+	r.expect("ACK after the rate limit's interval")
+}
+
+// TestChallengeACKHostLimit sets a host-wide limit: each second allows a
+// random count in [limit/2, 3*limit/2), as Linux's.
+func TestChallengeACKHostLimit(t *testing.T) {
+	const limit, conns = 20, 40
+	r := newRawPeer(t, Options{ChallengeACKLimit: limit})
+	var cs []*conn
+	for range conns {
+		cs = append(cs, r.established())
+	}
+	counts := map[int]bool{}
+	for range 8 {
+		for _, c := range cs {
+			r.send(c.lport, outSegment{seq: c.seq + 10, flags: flagRST}, nil)
+		}
+		n := len(r.recv())
+		if n < limit/2 || n >= limit/2+limit {
+			t.Errorf("%d challenge ACKs in a second, want [%d, %d)", n, limit/2, limit/2+limit)
+		}
+		counts[n] = true
+		r.advance(time.Second)
+	}
+	if len(counts) == 1 {
+		t.Errorf("the same count every second: %v", counts)
+	}
 }
 
 func TestInfoAndConnections(t *testing.T) {

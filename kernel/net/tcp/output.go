@@ -81,12 +81,15 @@ func (e *Endpoint) sendSyn() {
 func (e *Endpoint) advertise() uint16 {
 	edge := e.rcvNxt.add(e.rcv.free())
 	if e.rcvAdv.gt(e.rcvNxt) || e.rcvAdv == e.rcvNxt {
-		if edge.lt(e.rcvAdv) || int(edge-e.rcvAdv) < min(e.rcv.limit/2, e.rcvMSS) {
+		if edge.lt(e.rcvAdv) || int(edge-e.rcvAdv) < e.rcvSegSize() {
 			edge = seqMax(e.rcvAdv, e.rcvNxt)
 		}
 	}
+	// Round up, as Linux does: rounding down would move the right edge
+	// back. trim accepts data up to the edge advertised, which may pass
+	// the buffer limit by less than one scaling unit.
 	wnd := int(edge - e.rcvNxt)
-	scaled := min(wnd>>e.rcvShift, 0xffff)
+	scaled := min((wnd+1<<e.rcvShift-1)>>e.rcvShift, 0xffff)
 	e.rcvAdv = e.rcvNxt.add(scaled << e.rcvShift)
 	return uint16(scaled)
 }
@@ -99,10 +102,17 @@ func (e *Endpoint) windowUpdate() {
 	}
 	adv := int(int32(e.rcvAdv - e.rcvNxt))
 	wnd := e.rcv.free()
-	if wnd-adv >= e.rcvMSS && wnd >= 2*adv {
+	if wnd-adv >= e.rcvSegSize() && wnd >= 2*adv {
 		e.sendAck()
 	}
 }
+
+// rcvSegSize is the segment size the receive-side thresholds count in:
+// our MSS, but no more than half the receive buffer, as Linux clamps its
+// rcv_mss to half the window. Over loopback (MSS 65,495) a buffer smaller
+// than one MSS would otherwise never see a "full" segment: no window
+// update after a read, and every ACK left to the delayed-ACK timer.
+func (e *Endpoint) rcvSegSize() int { return max(min(e.rcvMSS, e.rcv.limit/2), 1) }
 
 // sendPendingAck sends the ACK the last segment deserves, now or later:
 // at once for out-of-order data, FINs and every second full-sized
@@ -111,7 +121,7 @@ func (e *Endpoint) sendPendingAck() {
 	if e.lastAck == e.rcvNxt && !e.ackNow {
 		return
 	}
-	if e.ackNow || int(e.rcvNxt-e.lastAck) >= 2*max(e.segMax, e.rcvMSS/2) {
+	if e.ackNow || int(e.rcvNxt-e.lastAck) >= 2*min(max(e.segMax, e.rcvMSS/2), e.rcvSegSize()) {
 		e.ackNow = false
 		e.sendAck()
 		return

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +20,7 @@ type Options struct {
 	MaxRTO            time.Duration // upper bound on the backed-off RTO (default 60 s)
 	MaxRetries        int           // retransmissions of one segment before ETIMEDOUT (default 15)
 	SynRetries        int           // SYN or SYN-ACK retransmissions before giving up (default 6)
+	OrphanRetries     int           // retransmissions or unanswered window probes before a closed socket gives up (default 8, Linux's tcp_orphan_retries)
 	DelayedACK        time.Duration // longest an ACK is delayed (default 40 ms; at most 200 ms)
 	SendBuffer        int           // default per-connection send buffer (default 1 MiB)
 	ReceiveBuffer     int           // default per-connection receive buffer (default 1 MiB)
@@ -27,6 +29,17 @@ type Options struct {
 	DisableSACK       bool          // do not offer or accept selective acknowledgements
 	MaxTimeWait       int           // connections kept in TIME-WAIT at once (default 32768)
 	DisableSynCookies bool          // drop SYNs when the SYN queue is full instead of sending cookies
+	// InvalidRateLimit is the least time between two ACKs one connection
+	// sends for unacceptable segments or as RFC 5961 challenges (Linux's
+	// tcp_invalid_ratelimit, default 500 ms), so that no peer can start an
+	// ACK war or count our challenge ACKs.
+	InvalidRateLimit time.Duration
+	// ChallengeACKLimit bounds the challenge ACKs of all connections
+	// together per second, randomised per second as Linux does
+	// (tcp_challenge_ack_limit). Zero means no host-wide bound, Linux's
+	// default since 6.0: a shared counter is the side channel of
+	// CVE-2016-5696, and the per-connection limit already applies.
+	ChallengeACKLimit int
 }
 
 func (o *Options) setDefaults() {
@@ -49,8 +62,10 @@ func (o *Options) setDefaults() {
 		o.DelayedACK = 200 * time.Millisecond // RFC 5681 section 4.2 caps it at 500 ms; we keep it tighter
 	}
 	def(&o.FinWait2Timeout, 60*time.Second)
+	def(&o.InvalidRateLimit, 500*time.Millisecond)
 	defInt(&o.MaxRetries, 15)
 	defInt(&o.SynRetries, 6)
+	defInt(&o.OrphanRetries, 8)
 	defInt(&o.SendBuffer, 1<<20)
 	defInt(&o.ReceiveBuffer, 1<<20)
 	o.SendBuffer = min(max(o.SendBuffer, ringMinCap), maxBuffer)
@@ -88,22 +103,21 @@ type Protocol struct {
 	listeners map[tcpip.FullAddr]*Endpoint // listening endpoints by bound address
 	bound     map[uint16][]*Endpoint       // bound, not yet connected or listening
 	connPorts map[uint16]int               // local ports in use by conns
-	nextPort  uint32                       // ephemeral search start (RFC 6056 algorithm 1 with a counter)
+	portSeed  maphash.Seed                 // keys the ephemeral port offset (RFC 6056 algorithm 4's F)
+	portSeed2 maphash.Seed                 // keys the choice of counter (algorithm 4's G)
+	portTable [256]uint32                  // algorithm 4's counters
 
 	ctlMu  sync.Mutex // guards ctlHdr
 	ctlHdr [maxHeaderLen]byte
 
 	challengeMu     sync.Mutex
-	challengeSecond time.Time // RFC 5961 section 7: challenge ACKs are rate-limited
-	challengeCount  int
+	challengeSecond time.Time // start of the second challengeLeft counts down in
+	challengeLeft   int       // challenge ACKs still allowed this second
 
 	timeWait atomic.Int64 // connections in TIME-WAIT
 
 	stats counters
 }
-
-// challengeLimit is how many challenge ACKs the whole protocol sends per second.
-const challengeLimit = 1000
 
 // NewProtocol returns TCP sending through nl and timing with clk.
 func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol {
@@ -120,7 +134,10 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 		bound:      make(map[uint16][]*Endpoint),
 		connPorts:  make(map[uint16]int),
 	}
-	p.nextPort = uint32(maphash.Comparable(p.seed, 0))
+	p.portSeed, p.portSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
+	for i := range p.portTable {
+		p.portTable[i] = rand.Uint32() // as Linux perturbs its table: no counter starts known
+	}
 	return p
 }
 
@@ -225,19 +242,27 @@ func (p *Protocol) sendControl(id connID, o *outSegment) {
 	}
 }
 
-// allowChallenge applies the global challenge-ACK rate limit.
+// allowChallenge applies the host-wide challenge-ACK limit, if one is set.
+// As Linux, each second allows a random number of challenges between half
+// and one and a half times the limit, so an attacker cannot tell from the
+// ACKs it sees how many went to other connections.
 func (p *Protocol) allowChallenge() bool {
+	limit := p.opts.ChallengeACKLimit
+	if limit <= 0 {
+		return true
+	}
 	now := p.clk.Now()
 	p.challengeMu.Lock()
 	defer p.challengeMu.Unlock()
 	if now.Sub(p.challengeSecond) >= time.Second {
-		p.challengeSecond, p.challengeCount = now, 0
+		half := (limit + 1) / 2
+		p.challengeSecond = now
+		p.challengeLeft = half + rand.IntN(limit)
 	}
-	if p.challengeCount >= challengeLimit {
+	if p.challengeLeft == 0 {
 		return false
 	}
-	p.challengeCount++
-	p.stats.challengeACKs.Add(1)
+	p.challengeLeft--
 	return true
 }
 

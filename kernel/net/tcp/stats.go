@@ -28,6 +28,7 @@ type Stats struct {
 	SynCookiesRecv    uint64 // connections made from a returned cookie
 	SynCookiesFailed  uint64 // ACKs to a listener with an invalid cookie
 	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
+	OOWRateLimited    uint64 // ACKs for unacceptable segments or challenges not sent (rate limit)
 	OFODrops          uint64 // out-of-order segments dropped (too many holes)
 	ZeroWndProbes     uint64 // zero-window probes sent
 	KeepAliveProbes   uint64 // keep-alive probes sent
@@ -47,7 +48,7 @@ type counters struct {
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
 	tailLossProbes, keepAliveProbes                                  atomic.Uint64
-	timeWaitOverflows                                                atomic.Uint64
+	timeWaitOverflows, oowRateLimited                                atomic.Uint64
 }
 
 // Stats returns a snapshot of the protocol's counters.
@@ -66,6 +67,6 @@ func (p *Protocol) Stats() Stats {
 		OFODrops: c.ofoDrops.Load(), ZeroWndProbes: c.zeroWndProbes.Load(), KeepAliveProbes: c.keepAliveProbes.Load(),
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),
 		ConnTimeouts: c.connTimeouts.Load(), TimeWait: uint64(p.timeWait.Load()),
-		TimeWaitOverflows: c.timeWaitOverflows.Load(),
+		TimeWaitOverflows: c.timeWaitOverflows.Load(), OOWRateLimited: c.oowRateLimited.Load(),
 	}
 }

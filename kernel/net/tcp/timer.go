@@ -82,28 +82,20 @@ func (e *Endpoint) onTimer() {
 // (or the ICMP error that explains the silence).
 func (e *Endpoint) retransmitTimeout() {
 	p := e.p
-	limit := p.opts.MaxRetries
+	limit := e.retryLimit()
 	if e.state == StateSynSent || e.state == StateSynReceived {
 		limit = p.opts.SynRetries
 	}
 	if e.retries >= limit {
-		p.stats.connTimeouts.Add(1)
-		switch {
-		case e.state == StateSynReceived && e.parent != nil:
-			e.closeLocked() // half-open passive connection: just forget it
-		default:
-			err := syscall.ETIMEDOUT
-			if e.softErr != 0 {
-				err = e.softErr // the likely reason for the silence
-			}
-			if e.state.synchronized() {
-				e.sendReset() // in case the peer is alive but cannot reach us
-			}
-			e.abort(err)
-		}
 		if e.state == StateSynSent || e.state == StateSynReceived {
 			p.stats.attemptFails.Add(1)
 		}
+		if e.state == StateSynReceived && e.parent != nil {
+			p.stats.connTimeouts.Add(1)
+			e.closeLocked() // half-open passive connection: just forget it
+			return
+		}
+		e.giveUp()
 		return
 	}
 	e.retries++
@@ -116,7 +108,10 @@ func (e *Endpoint) retransmitTimeout() {
 		return
 	}
 	mss := e.sndMSS
-	if e.retries == 1 {
+	// One reduction per loss episode: a timeout during fast recovery
+	// keeps the ssthresh that recovery set, as Linux's tcp_enter_loss.
+	fastRecovery := e.inRecovery && !e.rtoRecovery && e.sndUna.le(e.recover)
+	if e.retries == 1 && !fastRecovery {
 		e.ssthresh = max(int(e.sndMax-e.sndUna)/2, 2*mss)
 	}
 	e.cwnd, e.cwndAcc = mss, 0
@@ -134,14 +129,48 @@ func (e *Endpoint) retransmitTimeout() {
 		e.inRecovery, e.rtoRecovery = false, false
 		e.sndNxt = e.sndUna
 		e.output()
+		if e.sndWnd == 0 {
+			// The peer shrank its window to zero under data in flight:
+			// the retransmission goes anyway and serves as the window
+			// probe, as in Linux, so the retries count real attempts.
+			e.retransmitFirst()
+		}
 	}
 	e.armTimer(timerRTO, e.curRTO())
 }
 
+// giveUp fails a connection whose peer stopped answering: ETIMEDOUT, or
+// the ICMP error that likely explains the silence.
+func (e *Endpoint) giveUp() {
+	e.p.stats.connTimeouts.Add(1)
+	err := syscall.ETIMEDOUT
+	if e.softErr != 0 {
+		err = e.softErr
+	}
+	if e.state.synchronized() {
+		e.sendReset() // in case the peer is alive but cannot reach us
+	}
+	e.abort(err)
+}
+
+// retryLimit is how many retransmissions, or unanswered window probes, a
+// synchronized connection makes before it gives up: MaxRetries (Linux's
+// tcp_retries2), or OrphanRetries once the application has closed it.
+func (e *Endpoint) retryLimit() int {
+	if e.orphan {
+		return e.p.opts.OrphanRetries
+	}
+	return e.p.opts.MaxRetries
+}
+
 // persist probes a zero window with one byte beyond it, or pushes data
 // into a small window that silly-window avoidance has been holding back
-// (RFC 9293 sections 3.8.6.1 and 3.8.6.2.1). Probes back off but never
-// give up while the peer keeps acknowledging them.
+// (RFC 9293 sections 3.8.6.1 and 3.8.6.2.1). As in Linux, probes the peer
+// does not answer count toward retryLimit (every ACK clears the count,
+// so a live peer is probed for as long as it keeps its window shut, as
+// RFC 1122 section 4.2.2.17 asks); and an orphan gives up once its probes
+// have backed off to MaxRTO, answered or not, so that no peer can pin a
+// closed socket's memory by advertising a zero window for ever.
 func (e *Endpoint) persist() {
 	if !e.canSend() {
 		return
@@ -152,6 +181,13 @@ func (e *Endpoint) persist() {
 		return
 	}
 	if e.sndWnd == 0 {
+		limit := e.retryLimit()
+		backedOff := e.rto<<min(e.backoff, 16) >= e.p.opts.MaxRTO
+		if e.probes >= limit || (e.orphan && backedOff && e.backoff >= limit) {
+			e.giveUp()
+			return
+		}
+		e.probes++
 		e.p.stats.zeroWndProbes.Add(1)
 		e.sendData(e.sndNxt, 1, false)
 		e.sndMax = seqMax(e.sndMax, e.sndNxt+1)

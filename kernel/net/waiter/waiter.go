@@ -50,6 +50,14 @@ func (q *Queue) Unregister(e *Entry) {
 	q.mu.Unlock()
 }
 
+// Len returns how many entries are registered: tests use it to see that
+// a call has gone to sleep.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.entries)
+}
+
 // Notify runs the callback of every entry interested in any of ev.
 func (q *Queue) Notify(ev Events) {
 	q.mu.Lock()

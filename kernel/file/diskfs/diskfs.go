@@ -1,0 +1,189 @@
+// Package diskfs joins kernel/fs to the namespace of kernel/file: it is
+// the one place that knows kernel/fs's API, so changes there touch only
+// this file.
+package diskfs
+
+import (
+	"context"
+	"syscall"
+
+	"scone/kernel/file"
+	"scone/kernel/fs"
+	"scone/kernel/net/waiter"
+)
+
+// FS is a mounted kernel/fs file system as a file.FileSystem.
+type FS struct {
+	fs *fs.FS
+}
+
+// New wraps a mounted file system.
+func New(f *fs.FS) *FS { return &FS{fs: f} }
+
+// node is a handle on an inode.
+type node struct{ ip *fs.Inode }
+
+func ip(n file.Node) *fs.Inode { return n.(node).ip }
+
+func (n node) Stat() (file.Stat, error) {
+	st, err := n.ip.Stat()
+	return convert(st), err
+}
+func (n node) Dup() file.Node { return node{n.ip.Dup()} }
+func (n node) Close() error   { return n.ip.Close() }
+
+// convert turns kernel/fs's Stat into the file layer's; kernel/fs keeps no
+// access time, so it reads as the modification time.
+func convert(st fs.Stat) file.Stat {
+	return file.Stat{Ino: st.Ino, Mode: st.Mode, Nlink: st.Nlink, UID: st.UID, GID: st.GID,
+		Rdev: file.Mkdev(st.Major, st.Minor), Size: st.Size, Blocks: st.Blocks, BlkSize: st.BlkSize,
+		Atime: st.Mtime, Mtime: st.Mtime, Ctime: st.Ctime}
+}
+
+func (f *FS) Root() (file.Node, error) { return node{f.fs.Root()}, nil }
+
+func (f *FS) Lookup(_ int, dir file.Node, name string) (file.Node, error) {
+	i, err := f.fs.Lookup(ip(dir), name)
+	if err != nil {
+		return nil, err
+	}
+	return node{i}, nil
+}
+
+func (f *FS) Lstat(dir file.Node, name string) (file.Stat, error) {
+	st, err := f.fs.Lstat(ip(dir), name)
+	return convert(st), err
+}
+
+func (f *FS) Open(n file.Node, flags int) (file.File, error) {
+	st, err := n.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch st.Mode & file.S_IFMT {
+	case file.S_IFREG:
+		if flags&syscall.O_TRUNC != 0 && flags&file.O_ACCMODE != file.O_RDONLY && st.Size > 0 {
+			if err := ip(n).Truncate(0); err != nil {
+				return nil, err
+			}
+		}
+		return &regular{ip: ip(n).Dup(), fs: f.fs}, nil
+	case file.S_IFDIR:
+		return &dir{ip: ip(n).Dup(), fs: f.fs}, nil
+	case file.S_IFCHR:
+		return file.OpenDevice(st.Rdev, flags)
+	case file.S_IFLNK:
+		return nil, syscall.ELOOP
+	}
+	// FIFOs, sockets and block devices on disk have no driver here.
+	return nil, syscall.ENXIO
+}
+
+func (f *FS) Create(dir file.Node, name string, flags int, perm uint32) (file.Node, error) {
+	i, err := f.fs.Open(ip(dir), name, fs.O_CREAT|flags&fs.O_EXCL, perm)
+	if err != nil {
+		return nil, err
+	}
+	return node{i}, nil
+}
+
+func (f *FS) Mkdir(dir file.Node, name string, perm uint32) error {
+	return f.fs.Mkdir(ip(dir), name, perm)
+}
+
+func (f *FS) Mknod(dir file.Node, name string, mode uint32, dev uint64) error {
+	major := uint32(dev>>8&0xfff | dev>>32&^0xfff)
+	minor := uint32(dev&0xff | dev>>12&^0xff)
+	return f.fs.Mknod(ip(dir), name, mode, major, minor)
+}
+
+func (f *FS) Unlink(dir file.Node, name string) error { return f.fs.Unlink(ip(dir), name) }
+func (f *FS) Rmdir(dir file.Node, name string) error  { return f.fs.Rmdir(ip(dir), name) }
+
+func (f *FS) Rename(odir file.Node, oname string, ndir file.Node, nname string) error {
+	return f.fs.Rename(ip(odir), oname, ip(ndir), nname)
+}
+
+func (f *FS) Link(odir file.Node, oname string, ndir file.Node, nname string) error {
+	return f.fs.Link(ip(odir), oname, ip(ndir), nname)
+}
+
+func (f *FS) Symlink(target string, dir file.Node, name string) error {
+	return f.fs.Symlink(target, ip(dir), name)
+}
+
+func (f *FS) Readlink(_ int, dir file.Node, name string) (string, error) {
+	return f.fs.Readlink(ip(dir), name)
+}
+
+func (f *FS) SetAttr(n file.Node, perm, mtime int64) error {
+	if perm < 0 {
+		st, err := ip(n).Stat()
+		if err != nil {
+			return err
+		}
+		perm = int64(st.Mode & 0o7777)
+	}
+	if mtime < 0 {
+		mtime = -1 // kernel/fs's "keep"
+	}
+	return ip(n).SetAttr(uint32(perm), mtime)
+}
+
+func (f *FS) Sync() error { return f.fs.Sync() }
+
+// regular is an open regular file. Disk files are always ready, as on
+// Linux.
+type regular struct {
+	ip *fs.Inode
+	fs *fs.FS
+	q  waiter.Queue
+}
+
+func (r *regular) ReadAt(_ context.Context, p []byte, off int64) (int, error) {
+	return r.ip.ReadAt(p, off)
+}
+
+func (r *regular) WriteAt(_ context.Context, p []byte, off int64) (int, error) {
+	return r.ip.WriteAt(p, off)
+}
+
+func (r *regular) Append(_ context.Context, p []byte) (int, int64, error) {
+	n, off, err := r.ip.Append(p)
+	return n, off + int64(n), err
+}
+
+func (r *regular) NoPoll()                   {}
+func (r *regular) Stat() (file.Stat, error)  { return node{r.ip}.Stat() }
+func (r *regular) Truncate(size int64) error { return r.ip.Truncate(size) }
+func (r *regular) Sync() error               { return r.fs.Sync() }
+func (r *regular) Close() error              { return r.ip.Close() }
+func (r *regular) Waiter() *waiter.Queue     { return &r.q }
+func (r *regular) Readiness(mask waiter.Events) waiter.Events {
+	return mask & (waiter.EventIn | waiter.EventOut)
+}
+
+// dir is an open directory.
+type dir struct {
+	ip *fs.Inode
+	fs *fs.FS
+	q  waiter.Queue
+}
+
+func (d *dir) ReadDir(off int64, fn func(file.Dirent) bool) error {
+	if off < 0 {
+		return syscall.EINVAL
+	}
+	return d.ip.ReadDir(uint64(off), func(e fs.DirEntry) bool {
+		return fn(file.Dirent{Name: e.Name, Ino: e.Ino, Type: e.Type, Next: int64(e.Next)})
+	})
+}
+
+func (d *dir) NoPoll()                  {}
+func (d *dir) Stat() (file.Stat, error) { return node{d.ip}.Stat() }
+func (d *dir) Sync() error              { return d.fs.Sync() }
+func (d *dir) Close() error             { return d.ip.Close() }
+func (d *dir) Waiter() *waiter.Queue    { return &d.q }
+func (d *dir) Readiness(mask waiter.Events) waiter.Events {
+	return mask & (waiter.EventIn | waiter.EventOut)
+}

@@ -1,0 +1,213 @@
+package mem
+
+import (
+	"io"
+	"syscall"
+)
+
+// Linux's mmap flags that matter here.
+const (
+	MapShared    = 0x01
+	MapPrivate   = 0x02
+	MapFixed     = 0x10
+	MapAnonymous = 0x20
+	MapNoReplace = 0x100000
+)
+
+// Linux's madvise advice that changes contents.
+const (
+	MadvDontneed = 4
+	MadvFree     = 8
+)
+
+// Mmap maps length bytes as mmap(2) does, anonymous or from file (private:
+// the program's writes stay its own), and returns the address.  MAP_SHARED
+// of a file is ENODEV (no shared file pages yet).
+func (as *AddressSpace) Mmap(hint uintptr, length uintptr, prot, flags int, file io.ReaderAt, off int64, fileSize int64) (uintptr, error) {
+	if length == 0 || length > UserTop || off%PageSize != 0 {
+		return 0, syscall.EINVAL
+	}
+	if flags&(MapShared|MapPrivate) == 0 {
+		return 0, syscall.EINVAL
+	}
+	if file != nil && flags&MapShared != 0 && prot&ProtWrite != 0 {
+		return 0, syscall.ENODEV
+	}
+	n := pageUp(length)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	var va uintptr
+	switch {
+	case flags&(MapFixed|MapNoReplace) != 0:
+		if hint%PageSize != 0 || hint == 0 || hint+n > UserTop || hint+n < hint {
+			return 0, syscall.EINVAL
+		}
+		if flags&MapNoReplace != 0 && !as.rs.free(hint, hint+n) {
+			return 0, syscall.EEXIST
+		}
+		va = hint
+	case hint != 0 && pageDown(hint) >= mmapFloor && pageDown(hint)+n <= mmapTop && as.rs.free(pageDown(hint), pageDown(hint)+n):
+		va = pageDown(hint)
+	default:
+		var ok bool
+		if va, ok = as.place(n); !ok {
+			return 0, syscall.ENOMEM
+		}
+	}
+	var fileLen uintptr
+	if file != nil {
+		if rest := fileSize - off; rest > 0 {
+			fileLen = min(uintptr(rest), n)
+		}
+		if fileLen == 0 {
+			file = nil
+		}
+	}
+	if err := as.region(va, va+n, prot, file, off, fileLen); err != nil {
+		return 0, err
+	}
+	return va, nil
+}
+
+// place finds a free range of n bytes, the highest below mmapTop.
+func (as *AddressSpace) place(n uintptr) (uintptr, bool) {
+	top := uintptr(mmapTop)
+	for i := len(as.rs) - 1; i >= -1; i-- {
+		lo := uintptr(mmapFloor)
+		if i >= 0 {
+			if as.rs[i].start >= top {
+				continue
+			}
+			lo = max(lo, as.rs[i].end)
+		}
+		if top >= lo+n {
+			return top - n, true
+		}
+		if i >= 0 {
+			top = min(top, as.rs[i].start)
+		}
+	}
+	return 0, false
+}
+
+// Munmap removes the mappings in [va, va+length).
+func (as *AddressSpace) Munmap(va, length uintptr) error {
+	if va%PageSize != 0 || length == 0 || va+length > UserTop || va+length < va {
+		return syscall.EINVAL
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	as.unmap(va, va+pageUp(length))
+	return nil
+}
+
+// Mprotect changes the protection of [va, va+length), which must be
+// mapped throughout (ENOMEM otherwise, as Linux).
+func (as *AddressSpace) Mprotect(va, length uintptr, prot int) error {
+	if va%PageSize != 0 || va+length > UserTop || va+length < va {
+		return syscall.EINVAL
+	}
+	end := va + pageUp(length)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for p := va; p < end; {
+		i := as.rs.find(p)
+		if i < 0 {
+			return syscall.ENOMEM
+		}
+		p = as.rs[i].end
+	}
+	as.rs.split(va)
+	as.rs.split(end)
+	for i := range as.rs {
+		if r := &as.rs[i]; r.start >= va && r.end <= end {
+			r.prot = prot
+		}
+	}
+	as.rs.merge()
+	// Present pages follow: write permission changes in place; pages
+	// that may no longer be read at all are discarded (their contents
+	// would be lost only for a PROT_NONE private mapping, which Linux
+	// keeps; noted in docs/proc.md).
+	for p, w := range as.present {
+		if p < va || p >= end {
+			continue
+		}
+		switch {
+		case prot&(ProtRead|ProtWrite|ProtExec) == 0:
+			// Keep the page but make it fault on write; reads still
+			// succeed (the machine has no "not readable" bit for
+			// present user pages).
+			if w {
+				as.present[p] = false
+				as.pt.Protect(p, PageSize, false)
+			}
+		case prot&ProtWrite != 0 && !w:
+			as.present[p] = true
+			as.pt.Protect(p, PageSize, true)
+		case prot&ProtWrite == 0 && w:
+			as.present[p] = false
+			as.pt.Protect(p, PageSize, false)
+		}
+	}
+	return nil
+}
+
+// Madvise applies advice to [va, va+length): DONTNEED and FREE discard the
+// pages, so the next touch sees zeroes (or the file's bytes), which the Go
+// runtime relies on.  Other advice is accepted and ignored.
+func (as *AddressSpace) Madvise(va, length uintptr, advice int) error {
+	if va%PageSize != 0 || va+length > UserTop || va+length < va {
+		return syscall.EINVAL
+	}
+	if advice == MadvDontneed || advice == MadvFree {
+		as.mu.Lock()
+		as.drop(va, va+pageUp(length))
+		as.mu.Unlock()
+	}
+	return nil
+}
+
+// Fork returns a copy of the address space over pt: the same regions, and
+// a private copy of every present page.
+func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	c := New(pt)
+	c.rs = append(regions(nil), as.rs...)
+	for _, r := range c.rs {
+		hold(r.file)
+	}
+	c.brkBase, c.brk = as.brkBase, as.brk
+	if as.vdso != 0 {
+		va, err := pt.MapVDSO()
+		if err != nil {
+			return nil, err
+		}
+		c.vdso = va
+	}
+	buf := make([]byte, PageSize)
+	for p, w := range as.present {
+		if FreeFrames != nil && FreeFrames() < Reserve+4 {
+			c.Release()
+			return nil, ErrNoMemory
+		}
+		if err := as.pt.CopyIn(buf, p); err != nil {
+			c.Release()
+			return nil, err
+		}
+		if err := pt.Map(p, PageSize, true); err != nil {
+			c.Release()
+			return nil, ErrNoMemory
+		}
+		c.present[p] = w
+		if err := pt.CopyOut(p, buf); err != nil {
+			c.Release()
+			return nil, err
+		}
+		if !w {
+			pt.Protect(p, PageSize, false)
+		}
+	}
+	return c, nil
+}

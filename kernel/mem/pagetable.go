@@ -1,0 +1,30 @@
+// Package mem is user memory: the address space of a process as Linux
+// shows it (regions made by the ELF loader, brk and mmap, demand paging,
+// munmap, mprotect, madvise, fork) over a page table the machine layer
+// keeps.  Everything here is ordinary Go; the page table is an interface,
+// so the logic is tested on the host against Fake.
+package mem
+
+// PageTable is what an address space needs from the hardware:
+// machine.AddressSpace in the kernel, Fake in tests.
+type PageTable interface {
+	// Map backs the page-aligned [va, va+size) with zeroed pages.
+	Map(va uintptr, size int, writable bool) error
+	// Unmap frees the present pages of [va, va+size).
+	Unmap(va uintptr, size int) error
+	// Protect sets the write permission of the present pages.
+	Protect(va uintptr, size int, writable bool) error
+	// CopyIn and CopyOut copy through present pages (CopyOut needs them writable).
+	CopyIn(b []byte, va uintptr) error
+	CopyOut(va uintptr, b []byte) error
+	// MapVDSO maps the shared vDSO and returns its address.
+	MapVDSO() (uintptr, error)
+	// Free releases every page and table.
+	Free() error
+}
+
+// PageSize is the size of a page.
+const PageSize = 4096
+
+func pageDown(v uintptr) uintptr { return v &^ (PageSize - 1) }
+func pageUp(v uintptr) uintptr   { return (v + PageSize - 1) &^ (PageSize - 1) }

@@ -1,0 +1,193 @@
+package mem
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestDemandPagingAndCopy(t *testing.T) {
+	f := NewFake()
+	as := New(f)
+	va, err := as.Mmap(0, 3*PageSize, ProtRead|ProtWrite, MapPrivate|MapAnonymous, nil, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Pages) != 0 {
+		t.Fatalf("mmap backed %d pages eagerly", len(f.Pages))
+	}
+	if err := as.CopyOut(va+PageSize-2, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 5)
+	if err := as.CopyIn(got, va+PageSize-2); err != nil || string(got) != "hello" {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	if len(f.Pages) != 2 {
+		t.Fatalf("%d pages present, want the 2 touched", len(f.Pages))
+	}
+	if s, err := as.CopyInString(va+PageSize-2, 100); err != nil || s != "hello" {
+		t.Fatalf("string %q, %v", s, err)
+	}
+	if _, err := as.CopyInString(va+PageSize-2, 3); !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("unterminated string: %v", err)
+	}
+	for _, bad := range []uintptr{0, va + 3*PageSize, UserTop - 2, ^uintptr(0) - 1} {
+		if err := as.CopyIn(got, bad); !errors.Is(err, syscall.EFAULT) {
+			t.Errorf("CopyIn at %#x: %v, want EFAULT", bad, err)
+		}
+	}
+}
+
+func TestProtection(t *testing.T) {
+	as := New(NewFake())
+	ro, _ := as.Mmap(0, PageSize, ProtRead, MapPrivate|MapAnonymous, nil, 0, 0)
+	none, _ := as.Mmap(0, PageSize, 0, MapPrivate|MapAnonymous, nil, 0, 0)
+	tests := []struct {
+		va    uintptr
+		write bool
+		want  error
+	}{
+		{ro, false, nil},
+		{ro, true, ErrAccess},
+		{none, false, ErrAccess},
+		{0x1000, false, ErrNotMapped},
+	}
+	for _, tc := range tests {
+		if err := as.Fault(tc.va, tc.write); err != tc.want {
+			t.Errorf("fault %#x write=%v: %v, want %v", tc.va, tc.write, err, tc.want)
+		}
+	}
+	if err := as.CopyOut(ro, []byte{1}); !errors.Is(err, syscall.EFAULT) {
+		t.Errorf("kernel write to a read-only mapping: %v", err)
+	}
+	if err := as.Mprotect(ro, PageSize, ProtRead|ProtWrite); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.CopyOut(ro, []byte{1}); err != nil {
+		t.Errorf("after mprotect: %v", err)
+	}
+	if err := as.Mprotect(0x1000, PageSize, ProtRead); !errors.Is(err, syscall.ENOMEM) {
+		t.Errorf("mprotect of nothing: %v", err)
+	}
+}
+
+func TestFileBackedAndDontneed(t *testing.T) {
+	f := NewFake()
+	as := New(f)
+	data := bytes.Repeat([]byte("x"), PageSize+100)
+	va, err := as.Mmap(0, 3*PageSize, ProtRead|ProtWrite, MapPrivate, bytes.NewReader(data), 0, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 3*PageSize)
+	if err := as.CopyIn(b, va); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[:len(data)], data) || strings.Trim(string(b[len(data):]), "\x00") != "" {
+		t.Fatal("file mapping: wrong bytes or no zeroes after the file")
+	}
+	as.CopyOut(va, []byte("yy"))
+	if err := as.Madvise(va, 3*PageSize, MadvDontneed); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Pages) != 0 {
+		t.Fatalf("DONTNEED kept %d pages", len(f.Pages))
+	}
+	as.CopyIn(b[:2], va)
+	if string(b[:2]) != "xx" {
+		t.Fatalf("after DONTNEED a private file page reads %q, want the file's", b[:2])
+	}
+	anon, _ := as.Mmap(0, PageSize, ProtRead|ProtWrite, MapPrivate|MapAnonymous, nil, 0, 0)
+	as.CopyOut(anon, []byte{7})
+	as.Madvise(anon, PageSize, MadvDontneed)
+	as.CopyIn(b[:1], anon)
+	if b[0] != 0 {
+		t.Fatal("after DONTNEED an anonymous page is not zero")
+	}
+}
+
+func TestMmapPlacementAndMunmap(t *testing.T) {
+	as := New(NewFake())
+	// The Go runtime's pattern: reserve PROT_NONE, commit with MAP_FIXED.
+	res, err := as.Mmap(0xc000000000, 64<<20, 0, MapPrivate|MapAnonymous, nil, 0, 0)
+	if err != nil || res != 0xc000000000 {
+		t.Fatalf("hint not taken: %#x, %v", res, err)
+	}
+	c, err := as.Mmap(res, 4<<20, ProtRead|ProtWrite, MapPrivate|MapAnonymous|MapFixed, nil, 0, 0)
+	if err != nil || c != res {
+		t.Fatalf("MAP_FIXED: %#x %v", c, err)
+	}
+	if err := as.CopyOut(res+100, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.Mmap(res, PageSize, ProtRead, MapPrivate|MapAnonymous|MapNoReplace, nil, 0, 0); !errors.Is(err, syscall.EEXIST) {
+		t.Errorf("MAP_FIXED_NOREPLACE over a mapping: %v", err)
+	}
+	a, _ := as.Mmap(0, PageSize, ProtRead, MapPrivate|MapAnonymous, nil, 0, 0)
+	b, _ := as.Mmap(0, PageSize, ProtRead, MapPrivate|MapAnonymous, nil, 0, 0)
+	if a == b || a >= mmapTop || b >= mmapTop {
+		t.Errorf("placed %#x and %#x", a, b)
+	}
+	if err := as.Munmap(res, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Fault(res, false); err != ErrNotMapped {
+		t.Errorf("after munmap: %v", err)
+	}
+	if as.Pages() != 0 {
+		t.Errorf("%d pages left", as.Pages())
+	}
+}
+
+func TestBrkForkAndShare(t *testing.T) {
+	as := New(NewFake())
+	as.SetBrk(0x600123)
+	base := as.Brk(0)
+	if base != 0x601000 {
+		t.Fatalf("brk starts at %#x", base)
+	}
+	if got := as.Brk(base + 10000); got != base+10000 {
+		t.Fatalf("brk grew to %#x", got)
+	}
+	as.CopyOut(base+9999, []byte{5})
+	child := NewFake()
+	cs, err := as.Fork(child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as.CopyOut(base+9999, []byte{6})
+	b := []byte{0}
+	cs.CopyIn(b, base+9999)
+	if b[0] != 5 {
+		t.Fatalf("child sees %d: the parent's later write leaked in", b[0])
+	}
+	if got := as.Brk(base); got != base {
+		t.Fatalf("brk shrank to %#x", got)
+	}
+	if err := as.CopyIn(b, base+9999); !errors.Is(err, syscall.EFAULT) {
+		t.Fatalf("after shrinking brk: %v", err)
+	}
+	s := cs.Share()
+	s.Release()
+	if child.Freed {
+		t.Fatal("released with a user left")
+	}
+	cs.Release()
+	if !child.Freed {
+		t.Fatal("last release kept the page table")
+	}
+}
+
+func TestReserve(t *testing.T) {
+	old := FreeFrames
+	defer func() { FreeFrames = old }()
+	FreeFrames = func() uint64 { return Reserve }
+	as := New(NewFake())
+	va, _ := as.Mmap(0, PageSize, ProtRead|ProtWrite, MapPrivate|MapAnonymous, nil, 0, 0)
+	if err := as.Fault(va, true); err != ErrNoMemory {
+		t.Fatalf("fault into the reserve: %v", err)
+	}
+}

@@ -1,0 +1,358 @@
+package tcp
+
+import (
+	"bytes"
+	"syscall"
+	"testing"
+	"time"
+
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+)
+
+// Tests for the defects of issue 7 that have no better home.
+
+// TestResetJudgedBeforeTrim sends a RST that starts before RCV.NXT but
+// whose payload reaches into the window. Trimming would move its sequence
+// number onto RCV.NXT; RFC 5961 section 3.2 judges the number it carries:
+// a challenge ACK, not a reset (defect 4).
+func TestResetJudgedBeforeTrim(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	r.send(c.lport, outSegment{seq: c.seq - 1000, ack: c.ack, flags: flagRST | flagACK}, make([]byte, 1460))
+	if s := c.e.State(); s != StateEstablished {
+		t.Fatalf("state %v after a RST 1000 bytes before RCV.NXT, want ESTABLISHED", s)
+	}
+	ack := r.expect("challenge ACK")
+	if ack.flags != flagACK || ack.ack != c.seq {
+		t.Errorf("reply %+v, want a challenge ACK of %d", ack, c.seq)
+	}
+	if n := c.e.rcv.len(); n != 0 {
+		t.Errorf("%d bytes of the RST's payload queued", n)
+	}
+}
+
+// TestUrgentOutOfWindowIgnored sends URG on segments the acceptability
+// test rejects: no EventPri (defect 9). An acceptable one still raises it.
+func TestUrgentOutOfWindowIgnored(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	for _, seq := range []seqnum{c.seq + 1<<30, c.seq - 5000} {
+		r.send(c.lport, outSegment{seq: seq, ack: c.ack, flags: flagACK | flagURG, up: 10, wnd: 0xffff}, make([]byte, 20))
+		if ev := c.e.Readiness(); ev&waiter.EventPri != 0 {
+			t.Fatalf("EventPri after an unacceptable URG segment at %d (RCV.NXT %d)", seq, c.seq)
+		}
+	}
+	c.r.send(c.lport, outSegment{seq: c.seq, ack: c.ack, flags: flagACK | flagURG, up: 10, wnd: 0xffff}, make([]byte, 20))
+	if ev := c.e.Readiness(); ev&waiter.EventPri == 0 {
+		t.Fatal("no EventPri after an acceptable URG segment")
+	}
+}
+
+// TestSynAckDataTrimmed sends 10,000 bytes on a SYN-ACK to a connection
+// with a 4 KiB receive buffer: only what fits the window is taken and
+// acknowledged (defect 3: the data was queued untrimmed past the limit).
+func TestSynAckDataTrimmed(t *testing.T) {
+	r := newRawPeer(t, Options{ReceiveBuffer: 4096})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	if err := e.Connect(bg, tcpip.FullAddr{Addr: r.addr, Port: r.port}); err != syscall.EINPROGRESS {
+		t.Fatal(err)
+	}
+	syn := r.expect("SYN")
+	data := make([]byte, 10000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1460, wndScale: -1}, data)
+	ack := r.expect("ACK of the SYN-ACK")
+	if ack.ack != r.iss+1+4096 {
+		t.Errorf("ACK %d, want %d (the window's worth)", ack.ack, r.iss+1+4096)
+	}
+	got := make([]byte, len(data))
+	n, err := e.Read(bg, got)
+	if err != nil || n != 4096 || !bytes.Equal(got[:n], data[:n]) {
+		t.Fatalf("Read = %d, %v; want the first 4096 bytes", n, err)
+	}
+}
+
+// TestConnectAgainAfterFailure retries connect on the endpoint of a
+// failed attempt: the second attempt makes all its SYN retransmissions
+// from the initial RTO, and a third that succeeds reports no stale error
+// (defect 8: retries, backoff and the error survived the failure).
+func TestConnectAgainAfterFailure(t *testing.T) {
+	const synRetries = 2
+	r := newRawPeer(t, Options{SynRetries: synRetries, InitialRTO: time.Second})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	to := tcpip.FullAddr{Addr: r.addr, Port: r.port}
+	for attempt := range 2 {
+		if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+			t.Fatalf("attempt %d: Connect = %v", attempt, err)
+		}
+		syns := len(r.recv())
+		// Backoff doubles from 1 s: the SYNs go at 0, 1 and 3 s; the
+		// attempt fails at 7 s.
+		for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+			r.advance(d)
+			syns += len(r.recv())
+		}
+		if syns != synRetries+1 || e.State() != StateClosed {
+			t.Fatalf("attempt %d: %d SYNs, state %v; want %d SYNs, then CLOSED", attempt, syns, e.State(), synRetries+1)
+		}
+		if attempt == 0 {
+			// As Linux: the next connect reports how the attempt ended.
+			if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+				t.Fatalf("Connect after the failure = %v, want ETIMEDOUT", err)
+			}
+		}
+	}
+	// The second failure is left unreported: a new attempt would see
+	// it first (ETIMEDOUT), then start afresh without it.
+	if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+		t.Fatalf("Connect after the second failure = %v, want ETIMEDOUT", err)
+	}
+	if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+		t.Fatalf("third Connect = %v", err)
+	}
+	syn := r.expect("SYN of the third attempt")
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1460, wndScale: -1}, nil)
+	if e.State() != StateEstablished {
+		t.Fatalf("state %v after SYN-ACK", e.State())
+	}
+	if err := e.Error(); err != nil {
+		t.Errorf("Error() = %v after a successful connect, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != nil {
+		t.Errorf("Connect reporting the success = %v, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != syscall.EISCONN {
+		t.Errorf("Connect once connected = %v, want EISCONN", err)
+	}
+}
+
+// TestSmallReceiveBufferLargeMSS moves 1 MiB over a loopback-sized MTU
+// (MSS 65,495) into a 32 KiB receive buffer. The receive-side thresholds
+// (window update after a read, ACK every second segment) must count in
+// segments that fit the buffer; otherwise every window waits for the
+// delayed-ACK timer (defect 7).
+func TestSmallReceiveBufferLargeMSS(t *testing.T) {
+	n := newSimNet(13)
+	n.mtu = 65535 - 20
+	pr := newPair(t, n, Options{ReceiveBuffer: 32 << 10})
+	start := n.clk.Now()
+	sent, got := pump(t, n, pr.client, pr.server, 1<<20, time.Hour)
+	if sent != got {
+		t.Fatal("data differs")
+	}
+	elapsed := n.clk.Now().Sub(start)
+	delacks := pr.pa.Stats().DelayedACKs + pr.pb.Stats().DelayedACKs
+	t.Logf("1 MiB in %v of simulated time (%.1f MB/s), %d delayed ACKs", elapsed, float64(1<<20)/elapsed.Seconds()/1e6, delacks)
+	if delacks > 4 || elapsed > 500*time.Millisecond {
+		t.Errorf("1 MiB took %v with %d delayed ACKs: windows wait for the delayed-ACK timer", elapsed, delacks)
+	}
+}
+
+// TestPersistBounded fills a zero window and checks how long the probes
+// go on (defect 2: they never stopped, so a silent peer pinned an orphan
+// for ever): an orphan gives up after OrphanRetries unanswered probes, an
+// attached socket after MaxRetries with ETIMEDOUT, and an attached socket
+// whose peer answers every probe keeps probing (RFC 1122 4.2.2.17), while
+// an orphan stops once the probes have backed off to MaxRTO.
+func TestPersistBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		orphan     bool
+		answer     bool // the peer acknowledges each probe, window still zero
+		wantProbes int  // probes sent before the connection closes; 0: still open after 100
+	}{
+		{"orphan-silent", true, false, 8},
+		{"attached-silent", false, false, 15},
+		{"attached-answering", false, true, 0},
+		{"orphan-answering", true, true, 9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRawPeer(t, Options{})
+			e, syn := r.connect(0, 1460, -1)
+			seq := r.iss + 1
+			if n, err := e.Write(bg, make([]byte, 1000)); n != 1000 || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			r.expectNone("data into a zero window")
+			if tc.orphan {
+				e.Close()
+				if e.State() != StateFinWait1 {
+					t.Fatalf("state %v after Close", e.State())
+				}
+			}
+			probes := 0
+			for range 100 {
+				r.advance(time.Minute) // MaxRTO: at least one probe each time
+				for _, s := range r.recv() {
+					if s.flags&flagRST != 0 {
+						continue
+					}
+					probes++
+					if tc.answer {
+						r.send(syn.srcPort, outSegment{seq: seq, ack: syn.seq + 1, flags: flagACK, wnd: 0}, nil)
+					}
+				}
+				if e.State() == StateClosed {
+					break
+				}
+			}
+			switch {
+			case tc.wantProbes == 0 && e.State() == StateClosed:
+				t.Fatalf("closed after %d answered probes", probes)
+			case tc.wantProbes == 0:
+				if probes < 100 {
+					t.Errorf("%d probes in 100 minutes", probes)
+				}
+			case e.State() != StateClosed:
+				t.Fatalf("still %v after %d probes, want closed after %d", e.State(), probes, tc.wantProbes)
+			case probes != tc.wantProbes:
+				t.Errorf("%d probes before giving up, want %d", probes, tc.wantProbes)
+			}
+			if tc.wantProbes != 0 && !tc.orphan {
+				if err := e.Error(); err != syscall.ETIMEDOUT {
+					t.Errorf("Error() = %v, want ETIMEDOUT", err)
+				}
+			}
+			if tc.wantProbes != 0 && r.p.ConnCount() != 0 {
+				t.Errorf("%d connections left in the table", r.p.ConnCount())
+			}
+		})
+	}
+}
+
+// TestScaledWindowEdgeNeverMovesBack receives segments of a size that is
+// not a multiple of the window scaling unit without reading them: the
+// right edge each ACK advertises (ACK + window << scale) never moves
+// back (RFC 9293 section 3.8.6.2.2). Rounding the scaled window down
+// moved it back by up to one unit.
+func TestScaledWindowEdgeNeverMovesBack(t *testing.T) {
+	r := newRawPeer(t, Options{ReceiveBuffer: 1 << 20})
+	e, syn := r.connect(0xffff, 1460, 7)
+	shift := e.rcvShift
+	if shift == 0 {
+		t.Fatal("no window scaling")
+	}
+	seq := r.iss + 1
+	var last seqnum
+	acks := 0
+	for i := range 400 {
+		r.send(syn.srcPort, outSegment{seq: seq, ack: syn.seq + 1, flags: flagACK, wnd: 0xffff}, make([]byte, 1000))
+		seq = seq.add(1000)
+		for _, s := range r.recv() {
+			edge := s.ack.add(int(s.wnd) << shift)
+			if acks > 0 && edge.lt(last) {
+				t.Fatalf("segment %d: right edge %d moved back from %d", i, edge, last)
+			}
+			last = edge
+			acks++
+		}
+	}
+	if acks < 100 {
+		t.Fatalf("only %d ACKs", acks)
+	}
+	// Everything sent up to the promised edge is taken.
+	if got := e.rcv.len(); got != 400*1000 {
+		t.Errorf("%d bytes queued, want %d", got, 400*1000)
+	}
+}
+
+// TestDuplicateSynNoRTTSample answers a duplicate SYN with a second
+// SYN-ACK, then completes the handshake: the ACK cannot say which SYN-ACK
+// it answers, so by Karn's rule it gives no RTT sample. Restarting the
+// sample at the second SYN-ACK measured 10 ms where the path takes 300.
+func TestDuplicateSynNoRTTSample(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(1)
+	l.SetNonblocking(true)
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 5000, mss: 1200, wndScale: -1}, nil)
+	sa := r.expect("SYN-ACK")
+	r.advance(290 * time.Millisecond)
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 5000, mss: 1200, wndScale: -1}, nil)
+	r.expect("SYN-ACK again")
+	r.advance(10 * time.Millisecond)
+	r.send(80, outSegment{seq: r.iss + 1, ack: sa.seq + 1, flags: flagACK, wnd: 5000}, nil)
+	c, err := l.Accept(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	srtt, rto := c.srtt, c.rto
+	c.mu.Unlock()
+	if srtt != 0 || rto != time.Second {
+		t.Errorf("SRTT %v RTO %v after an ambiguous handshake, want no sample (0, the initial 1s)", srtt, rto)
+	}
+}
+
+// TestTimeoutInRecoveryKeepsSsthresh enters NewReno fast recovery (ten
+// segments out, three duplicate ACKs), takes a partial ACK, then lets the
+// RTO fire: ssthresh stays what recovery set (half of ten segments), not
+// halved again from the smaller flight.
+func TestTimeoutInRecoveryKeepsSsthresh(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	const mss = 1460
+	c.e.Write(bg, make([]byte, 10*mss))
+	if n := len(r.recv()); n != 10 {
+		t.Fatalf("%d segments in the initial window, want 10", n)
+	}
+	for range 3 {
+		c.seg(flagACK, nil)
+	}
+	c.e.mu.Lock()
+	inRec, ss := c.e.inRecovery, c.e.ssthresh
+	c.e.mu.Unlock()
+	if !inRec || ss != 5*mss {
+		t.Fatalf("after 3 duplicate ACKs: recovery %v ssthresh %d, want true %d", inRec, ss, 5*mss)
+	}
+	c.ack = c.ack.add(4 * mss) // partial: segments 5-10 still out
+	c.seg(flagACK, nil)
+	r.recv()
+	r.advance(time.Minute)
+	c.e.mu.Lock()
+	timeouts, ss := r.p.Stats().Timeouts, c.e.ssthresh
+	c.e.mu.Unlock()
+	if timeouts == 0 {
+		t.Fatal("no retransmission timeout")
+	}
+	if ss != 5*mss {
+		t.Errorf("ssthresh %d after a timeout in recovery, want %d (one reduction per episode)", ss, 5*mss)
+	}
+}
+
+// TestTimeoutWithZeroWindowProbes shrinks the window to zero under data
+// in flight: each retransmission timeout still sends the first segment,
+// which probes the window; it used to count the timeout and send nothing.
+func TestTimeoutWithZeroWindowProbes(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	const mss = 1460
+	c.e.Write(bg, make([]byte, 3*mss))
+	if n := len(r.recv()); n != 3 {
+		t.Fatalf("%d segments sent, want 3", n)
+	}
+	c.r.send(c.lport, outSegment{seq: c.seq, ack: c.ack.add(mss), flags: flagACK, wnd: 0}, nil)
+	r.recv()
+	for i := range 4 {
+		timeouts := r.p.Stats().Timeouts
+		r.advance(time.Duration(1<<i) * time.Second)
+		probes := 0
+		for _, s := range r.recv() {
+			if s.seq == c.ack.add(mss) && len(s.data) > 0 {
+				probes++
+			}
+		}
+		if r.p.Stats().Timeouts > timeouts && probes == 0 {
+			t.Fatalf("timeout %d (%d in all) sent nothing at SND.UNA", i, r.p.Stats().Timeouts)
+		}
+	}
+	if r.p.Stats().Timeouts < 2 {
+		t.Fatalf("%d timeouts, want several", r.p.Stats().Timeouts)
+	}
+}

@@ -1,0 +1,196 @@
+package proc
+
+import (
+	"context"
+	"encoding/binary"
+	"syscall"
+)
+
+// InitExited is called when init (pid 1) ends, with its wait status; the
+// kernel stops the machine.  Nil means nothing happens.
+var InitExited func(status int)
+
+// Exit ends the calling thread (exit): the process ends with status code
+// when its last thread does.
+func (t *Thread) Exit(code int) {
+	table.mu.Lock()
+	t.exited = true
+	if len(t.proc.threads) == 1 && !t.proc.exiting {
+		t.proc.status = (code & 0xff) << 8
+	}
+	table.mu.Unlock()
+}
+
+// ExitGroup ends every thread of the process (exit_group).
+func (t *Thread) ExitGroup(code int) {
+	t.proc.exitGroup((code & 0xff) << 8)
+}
+
+// exitGroup makes every thread of p leave with p ending in wait status st.
+func (p *Process) exitGroup(st int) {
+	table.mu.Lock()
+	if !p.exiting {
+		p.exiting = true
+		p.status = st
+	}
+	var ts []*Thread
+	for t := range p.threads {
+		ts = append(ts, t)
+	}
+	table.mu.Unlock()
+	for _, t := range ts {
+		t.interrupt()
+	}
+}
+
+// die is the end of a thread's goroutine; the last thread out ends the
+// process.
+func (t *Thread) die() {
+	p := t.proc
+	if t.clearTID != 0 {
+		var zero [4]byte
+		if p.mem.CopyOut(t.clearTID, zero[:]) == nil {
+			FutexWake(p.mem, t.clearTID, 1, ^uint32(0))
+		}
+	}
+	table.mu.Lock()
+	delete(p.threads, t)
+	if t.TID != p.PID {
+		delete(table.ids, t.TID)
+	}
+	last := len(p.threads) == 0
+	table.mu.Unlock()
+	t.cancel()
+	if last {
+		p.finish()
+	}
+}
+
+// finish releases what the dead process held and makes it a zombie for
+// its parent to reap.
+func (p *Process) finish() {
+	p.mem.Release()
+	p.Files.Release()
+	p.FS.Release()
+	table.mu.Lock()
+	p.zombie = true
+	if p.vforkDone != nil {
+		close(p.vforkDone)
+		p.vforkDone = nil
+	}
+	// Orphans go to init, which reaps them.
+	for c := range p.children {
+		c.parent = table.init
+		if table.init != nil && table.init != p {
+			table.init.children[c] = true
+		}
+	}
+	if table.init != nil && len(p.children) > 0 {
+		table.init.notifyLocked()
+	}
+	p.children = nil
+	parent, st := p.parent, p.status
+	if parent != nil {
+		parent.notifyLocked()
+	}
+	table.mu.Unlock()
+	if parent == nil {
+		if InitExited != nil {
+			InitExited(st)
+		}
+		return
+	}
+	code, stat := int32(cldExited), int32(st>>8)
+	if st&0x7f != 0 {
+		code, stat = cldKilled, int32(st&0x7f)
+	}
+	parent.Send(p.exitSig, SigInfo{Signo: int32(p.exitSig), Code: code, Pid: int32(p.PID), Status: stat})
+	if parent.autoReap() {
+		table.mu.Lock()
+		p.reapLocked()
+		table.mu.Unlock()
+	}
+}
+
+// autoReap reports whether children vanish at exit (SIGCHLD ignored or
+// SA_NOCLDWAIT).
+func (p *Process) autoReap() bool {
+	p.sig.mu.Lock()
+	defer p.sig.mu.Unlock()
+	a := p.sig.a[syscall.SIGCHLD]
+	return a.Handler == SigIgn || a.Flags&0x2 != 0
+}
+
+// reapLocked removes the zombie p.  table.mu is held.
+func (p *Process) reapLocked() {
+	if p.parent != nil {
+		delete(p.parent.children, p)
+	}
+	delete(table.procs, p.PID)
+	delete(table.ids, p.PID)
+}
+
+// Wait options.
+const (
+	WNOHANG   = 0x1
+	WUNTRACED = 0x2
+	WEXITED   = 0x4
+	WNOWAIT   = 0x1000000
+)
+
+// Waited is what wait returns about a child.
+type Waited struct {
+	PID, Status int
+}
+
+// Wait waits for a child matching pid (wait4's convention: -1 any, 0 the
+// caller's group, < -1 group -pid, > 0 that child) to end, and reaps it
+// unless WNOWAIT.  With WNOHANG and no ended child it returns PID 0.
+func (p *Process) Wait(ctx context.Context, pid, options int) (Waited, error) {
+	for {
+		table.mu.Lock()
+		found := false
+		for c := range p.children {
+			if !waitMatches(p, c, pid) {
+				continue
+			}
+			found = true
+			if c.zombie {
+				w := Waited{PID: c.PID, Status: c.status}
+				if options&WNOWAIT == 0 {
+					c.reapLocked()
+				}
+				table.mu.Unlock()
+				return w, nil
+			}
+		}
+		ch := p.changed
+		table.mu.Unlock()
+		switch {
+		case !found:
+			return Waited{}, syscall.ECHILD
+		case options&WNOHANG != 0:
+			return Waited{}, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Waited{}, syscall.EINTR
+		}
+	}
+}
+
+func waitMatches(p, c *Process, pid int) bool {
+	switch {
+	case pid > 0:
+		return c.PID == pid
+	case pid == 0:
+		return c.pgid == p.pgid
+	case pid < -1:
+		return c.pgid == -pid
+	}
+	return true
+}
+
+// le is the byte order of every user structure.
+var le = binary.LittleEndian

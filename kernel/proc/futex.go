@@ -1,0 +1,146 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"syscall"
+
+	"sync"
+
+	"scone/kernel/mem"
+)
+
+// Futexes: wait queues keyed by (address space, user address).  Waiters
+// and wakers both hold futexes.mu, and a waiter compares the word and
+// queues itself under it, so a wake that follows a store can never slip
+// between the compare and the sleep.
+
+type futexKey struct {
+	as   *mem.AddressSpace
+	addr uintptr
+}
+
+type futexWaiter struct {
+	key    futexKey
+	bitset uint32
+	woken  chan struct{}
+}
+
+var futexes = struct {
+	mu sync.Mutex
+	q  map[futexKey][]*futexWaiter
+}{q: make(map[futexKey][]*futexWaiter)}
+
+// FutexWait sleeps while the 32-bit word at addr holds val, until a wake
+// whose bitset meets bitset, or ctx ends: EAGAIN if the word differs,
+// EINTR for a signal, ETIMEDOUT past ctx's deadline.
+func FutexWait(ctx context.Context, as *mem.AddressSpace, addr uintptr, val, bitset uint32) error {
+	if addr%4 != 0 {
+		return syscall.EINVAL
+	}
+	if bitset == 0 {
+		return syscall.EINVAL
+	}
+	var b [4]byte
+	w := &futexWaiter{key: futexKey{as, addr}, bitset: bitset, woken: make(chan struct{})}
+	futexes.mu.Lock()
+	if err := as.CopyIn(b[:], addr); err != nil {
+		futexes.mu.Unlock()
+		return err
+	}
+	if le.Uint32(b[:]) != val {
+		futexes.mu.Unlock()
+		return syscall.EAGAIN
+	}
+	futexes.q[w.key] = append(futexes.q[w.key], w)
+	futexes.mu.Unlock()
+	select {
+	case <-w.woken:
+		return nil
+	case <-ctx.Done():
+	}
+	futexes.mu.Lock()
+	defer futexes.mu.Unlock()
+	select {
+	case <-w.woken: // woken as we gave up: the wake counts
+		return nil
+	default:
+	}
+	removeWaiter(w)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return syscall.ETIMEDOUT
+	}
+	return syscall.EINTR
+}
+
+// removeWaiter unqueues w.  futexes.mu is held.
+func removeWaiter(w *futexWaiter) {
+	q := futexes.q[w.key]
+	for i, x := range q {
+		if x == w {
+			q = append(q[:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(futexes.q, w.key)
+	} else {
+		futexes.q[w.key] = q
+	}
+}
+
+// FutexWake wakes up to n waiters on addr whose bitset meets bitset and
+// returns how many it woke.
+func FutexWake(as *mem.AddressSpace, addr uintptr, n int, bitset uint32) int {
+	futexes.mu.Lock()
+	defer futexes.mu.Unlock()
+	return wakeLocked(futexKey{as, addr}, n, bitset)
+}
+
+func wakeLocked(k futexKey, n int, bitset uint32) int {
+	woke := 0
+	q := futexes.q[k]
+	kept := q[:0]
+	for _, w := range q {
+		if woke < n && w.bitset&bitset != 0 {
+			close(w.woken)
+			woke++
+			continue
+		}
+		kept = append(kept, w)
+	}
+	if len(kept) == 0 {
+		delete(futexes.q, k)
+	} else {
+		futexes.q[k] = kept
+	}
+	return woke
+}
+
+// FutexRequeue wakes up to n waiters on addr and moves up to n2 of the
+// rest to addr2 (FUTEX_REQUEUE; with cmp, FUTEX_CMP_REQUEUE: EAGAIN unless
+// the word at addr holds *cmp).  It returns the woken plus the moved.
+func FutexRequeue(as *mem.AddressSpace, addr uintptr, n int, addr2 uintptr, n2 int, cmp *uint32) (int, error) {
+	futexes.mu.Lock()
+	defer futexes.mu.Unlock()
+	if cmp != nil {
+		var b [4]byte
+		if err := as.CopyIn(b[:], addr); err != nil {
+			return 0, err
+		}
+		if le.Uint32(b[:]) != *cmp {
+			return 0, syscall.EAGAIN
+		}
+	}
+	k, k2 := futexKey{as, addr}, futexKey{as, addr2}
+	woke := wakeLocked(k, n, ^uint32(0))
+	moved := 0
+	for len(futexes.q[k]) > 0 && moved < n2 {
+		w := futexes.q[k][0]
+		removeWaiter(w)
+		w.key = k2
+		futexes.q[k2] = append(futexes.q[k2], w)
+		moved++
+	}
+	return woke + moved, nil
+}

@@ -1,0 +1,177 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"scone/kernel/machine"
+	"scone/kernel/mem"
+)
+
+// Thread is a user thread: its registers, signal mask and pending
+// signals, and the goroutine that runs it.
+type Thread struct {
+	TID  int
+	proc *Process
+	Regs machine.UserRegs
+
+	mu        sync.Mutex
+	ctx       context.Context
+	cancel    context.CancelFunc
+	mask      sigSet
+	pending   sigSet
+	info      [nsig + 1]SigInfo // siginfo of each pending thread signal
+	alt       altStack
+	clearTID  uintptr // set_tid_address / CLONE_CHILD_CLEARTID
+	exited    bool    // this thread called exit
+	savedMask *sigSet // rt_sigsuspend's mask to restore after the handler
+}
+
+// Runner runs a thread in ring 3: machine.AddressSpace in the kernel.
+type Runner interface {
+	Run(regs *machine.UserRegs) (int, error)
+}
+
+// Syscall handles a system call of t (the kernel/sys dispatcher, which
+// sets it in its init): it reads the number and arguments from t.Regs and
+// leaves the result in RAX.
+var Syscall func(t *Thread)
+
+// Ctx returns a context that is cancelled when a signal is pending for
+// the thread (or the process is exiting): a blocking call that sees it
+// done returns EINTR, and the dispatcher restarts it if it may.
+func (t *Thread) Ctx() context.Context {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ctx
+}
+
+// Mem returns the user memory of the thread's process.
+func (t *Thread) Mem() *mem.AddressSpace { return t.proc.mem }
+
+// Proc returns the thread's process.
+func (t *Thread) Proc() *Process { return t.proc }
+
+// newThread returns a thread of p with a fresh context.
+func newThread(p *Process, tid int) *Thread {
+	t := &Thread{TID: tid, proc: p}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	return t
+}
+
+// interrupt cancels the thread's context if a signal is deliverable or
+// the process is going: blocked calls return.
+func (t *Thread) interrupt() {
+	t.mu.Lock()
+	t.cancel()
+	t.mu.Unlock()
+}
+
+// freshContext gives the thread a new context once nothing is left to
+// interrupt it for.
+func (t *Thread) freshContext() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx.Err() != nil && t.deliverableLocked() == 0 && !t.dyingLocked() {
+		t.ctx, t.cancel = context.WithCancel(context.Background())
+	}
+}
+
+func (t *Thread) dyingLocked() bool {
+	table.mu.Lock()
+	defer table.mu.Unlock()
+	return t.proc.exiting || t.exited
+}
+
+// start runs t's goroutine.
+func (t *Thread) start() {
+	go t.loop()
+}
+
+// loop is the life of a user thread: run it in ring 3 until it traps,
+// handle the trap, deliver signals, repeat until it exits.
+func (t *Thread) loop() {
+	for {
+		t.deliverSignals()
+		if t.dying() {
+			break
+		}
+		t.freshContext()
+		// Looked up each time: execve replaces the address space.
+		runner, ok := t.proc.mem.PageTable().(Runner)
+		if !ok {
+			break
+		}
+		why, err := runner.Run(&t.Regs)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
+			t.proc.kill(int(syscall.SIGKILL))
+			break
+		}
+		switch why {
+		case machine.UserSyscall:
+			Syscall(t)
+		case machine.UserFault:
+			t.pageFault()
+		case machine.UserException:
+			t.exception()
+		case machine.UserInterrupt:
+			runtime.Gosched()
+		}
+	}
+	t.die()
+}
+
+// dying reports whether the thread should leave.
+func (t *Thread) dying() bool {
+	table.mu.Lock()
+	defer table.mu.Unlock()
+	return t.proc.exiting || t.exited
+}
+
+// pageFault handles a fault from ring 3: demand paging, or a signal.
+func (t *Thread) pageFault() {
+	addr := uintptr(t.Regs.FaultAddr)
+	write := t.Regs.Error&2 != 0
+	err := t.proc.mem.Fault(addr, write)
+	switch {
+	case err == nil:
+	case errors.Is(err, mem.ErrNoMemory):
+		fmt.Fprintf(os.Stderr, "proc: pid %d out of memory at %#x: killed\n", t.proc.PID, addr)
+		t.proc.kill(int(syscall.SIGKILL))
+	case errors.Is(err, mem.ErrAccess):
+		t.Force(SigInfo{Signo: int32(syscall.SIGSEGV), Code: segvAccErr, Addr: uint64(addr)})
+	default:
+		t.Force(SigInfo{Signo: int32(syscall.SIGSEGV), Code: segvMapErr, Addr: uint64(addr)})
+	}
+}
+
+// exception turns a CPU exception from ring 3 into its signal.
+func (t *Thread) exception() {
+	info := SigInfo{Addr: t.Regs.RIP}
+	switch t.Regs.Vector {
+	case 0: // #DE
+		info.Signo, info.Code = int32(syscall.SIGFPE), fpeIntDiv
+	case 16, 19: // x87, SIMD
+		info.Signo, info.Code = int32(syscall.SIGFPE), 0
+	case 1, 3: // #DB, #BP
+		info.Signo, info.Code = int32(syscall.SIGTRAP), 0x80 // SI_KERNEL
+	case 6: // #UD
+		info.Signo, info.Code = int32(syscall.SIGILL), illIllOpn
+	case 17: // #AC
+		info.Signo, info.Code = int32(syscall.SIGBUS), 1
+	default: // #GP and the rest
+		info.Signo, info.Code, info.Addr = int32(syscall.SIGSEGV), 0x80, 0
+	}
+	t.Force(info)
+}
+
+// machineRegs returns the registers a new program starts with.
+func machineRegs(entry, sp uint64) machine.UserRegs {
+	return machine.UserRegs{RIP: entry, RSP: sp, RFLAGS: 0x202}
+}

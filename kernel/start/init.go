@@ -1,0 +1,56 @@
+package start
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"scone/kernel/file"
+	"scone/kernel/machine"
+	"scone/kernel/proc"
+	_ "scone/kernel/sys" // the system calls register themselves
+)
+
+// rootNamespace returns the namespace init runs in, or nil while there is
+// no root file system (the virtio-blk root disk sets it; a proctest
+// kernel builds one in memory).
+var rootNamespace func() (*file.Namespace, error)
+
+// runInit starts /bin/init from ns as process 1, as Linux does: argv is
+// /bin/init and the kernel command-line words without '=', the
+// environment the NAME=value words.  init opens /dev/console itself.
+// When init ends, the machine stops with its status.
+func runInit(ns *file.Namespace, args []string) error {
+	mem := func() uint64 { return machine.Memory().FreePages }
+	setFrameReserve(mem)
+	proc.InitExited = func(status int) {
+		code := status >> 8 & 0xff
+		if status&0x7f != 0 {
+			code = 128 + status&0x7f
+		}
+		fmt.Fprintf(os.Stdout, "init exited with status %d\n", code)
+		machine.Exit(uint32(code))
+	}
+	argv, envv := []string{"/bin/init"}, []string{"HOME=/", "PATH=/bin", "TERM=vt100"}
+	for _, a := range args {
+		if strings.Contains(a, "=") {
+			envv = append(envv, a)
+		} else {
+			argv = append(argv, a)
+		}
+	}
+	fsc := ns.NewContext()
+	t, err := proc.NewProcess(file.NewTable(), fsc)
+	if err != nil {
+		return err
+	}
+	fsc.SetPID(t.Proc().PID)
+	if err := openConsole(t); err != nil {
+		fmt.Fprintf(os.Stdout, "init: no initial console: %v\n", err) // as Linux warns
+	}
+	if err := t.Exec("/bin/init", argv, envv); err != nil {
+		return fmt.Errorf("exec /bin/init: %w", err)
+	}
+	t.Start()
+	return nil
+}

@@ -1,0 +1,79 @@
+// Command prochello is the first user program the process tests run as
+// /bin/init (tests/qemu/proc_test.go): it uses the Go runtime's threads,
+// garbage collector and memory calls, forks and execs itself,
+// and reports by its exit status (42: every check passed; other values
+// say which failed), since it must not need the file system calls.
+package main
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "child" {
+		os.Exit(7)
+	}
+	// Goroutines on several threads, with timers.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sum := 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * time.Millisecond)
+			mu.Lock()
+			sum += i
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	if sum != 190 {
+		os.Exit(10)
+	}
+	// Memory: a big allocation, the collector, and it is all still there.
+	big := make([]byte, 64<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	runtime.GC()
+	for i := 0; i < len(big); i += 4096 {
+		if big[i] != byte(i) {
+			os.Exit(11)
+		}
+	}
+	big = nil
+	runtime.GC()
+	if os.Getpid() != 1 || os.Getppid() != 0 {
+		os.Exit(12)
+	}
+	// fork + execve + wait4, the raw way (no file calls needed).
+	path, _ := syscall.BytePtrFromString("/bin/init")
+	arg1, _ := syscall.BytePtrFromString("child")
+	argv := []*byte{path, arg1, nil}
+	envv := []*byte{nil}
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		os.Exit(13)
+	}
+	if pid == 0 {
+		syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)),
+			uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 99, 0, 0)
+	}
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(int(pid), &ws, 0, nil)
+	if err != nil || got != int(pid) || !ws.Exited() || ws.ExitStatus() != 7 {
+		os.Exit(14)
+	}
+	// A missing program is ENOENT and the caller goes on.
+	if err := syscall.Exec("/bin/missing", []string{"missing"}, nil); err != syscall.ENOENT {
+		os.Exit(15)
+	}
+	os.Exit(42)
+}

@@ -1,0 +1,73 @@
+package procnet
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Route flags of /proc/net/route (include/uapi/linux/route.h).
+const (
+	RouteUp      = 0x1
+	RouteGateway = 0x2
+	RouteHost    = 0x4
+)
+
+// Route is one line of /proc/net/route.
+type Route struct {
+	Iface         string
+	Dest, Gateway netip.Addr
+	Mask          netip.Addr
+	Flags         int
+	Metric, MTU   int
+}
+
+// ParseRoute reads /proc/net/route: a header, then tab-separated fields
+// with the addresses as hex of the address's bytes in host order.
+func ParseRoute(r io.Reader) ([]Route, error) {
+	var out []Route
+	sc := bufio.NewScanner(r)
+	for n := 0; sc.Scan(); n++ {
+		f := strings.Fields(sc.Text())
+		if n == 0 || len(f) == 0 {
+			continue
+		}
+		if len(f) < 11 {
+			return nil, fmt.Errorf("procnet: short route line %q", sc.Text())
+		}
+		var rt Route
+		rt.Iface = f[0]
+		var err error
+		for i, p := range []*netip.Addr{&rt.Dest, &rt.Gateway, &rt.Mask} {
+			if *p, err = hexAddr(f[[]int{1, 2, 7}[i]]); err != nil {
+				return nil, err
+			}
+		}
+		fl, err1 := strconv.ParseUint(f[3], 16, 16)
+		met, err2 := strconv.Atoi(f[6])
+		mtu, err3 := strconv.Atoi(f[8])
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, fmt.Errorf("procnet: bad route line %q", sc.Text())
+		}
+		rt.Flags, rt.Metric, rt.MTU = int(fl), met, mtu
+		out = append(out, rt)
+	}
+	return out, sc.Err()
+}
+
+// hexAddr reads an IPv4 address printed as the kernel's %08X of the
+// network-order word on a little-endian machine.
+func hexAddr(s string) (netip.Addr, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 4 {
+		return netip.Addr{}, fmt.Errorf("procnet: bad address %q", s)
+	}
+	var ip [4]byte
+	binary.LittleEndian.PutUint32(ip[:], binary.BigEndian.Uint32(b))
+	return netip.AddrFrom4(ip), nil
+}
