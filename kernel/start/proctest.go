@@ -33,10 +33,10 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		if err := f.Mkdir(nil, "/bin", 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, "/bin", 0o755); err != nil {
 			return nil, err
 		}
-		ip, err := f.Open(nil, "/bin/init", fs.O_CREAT|syscall.O_RDWR, 0o755)
+		ip, err := f.Open(nil, nil, "/bin/init", fs.O_CREAT|syscall.O_RDWR, 0o755)
 		if err != nil {
 			return nil, err
 		}
