@@ -36,7 +36,7 @@ func (n node) Dup() file.Node {
 	}
 	return node{h}
 }
-func (n node) Close() error   { return n.ip.Close() }
+func (n node) Close() error { return n.ip.Close() }
 
 // convert turns kernel/fs's Stat into the file layer's; kernel/fs keeps no
 // access time, so it reads as the modification time.
