@@ -69,7 +69,7 @@ func init() {
 		links, _ := proctestRoot.ReadFile("proctest/root/links")
 		for _, l := range strings.Split(string(links), "\n") {
 			if w := strings.Fields(l); len(w) == 2 {
-				if err := f.Link(nil, w[0], nil, w[1]); err != nil {
+				if err := f.Link(nil, nil, w[0], nil, w[1], false); err != nil {
 					return nil, err
 				}
 			}
