@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -143,11 +144,25 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// self is this program's path, for starting helpers.
-func self() string {
-	p, err := os.Executable()
+// selfPath is this program's absolute path, found once at start (before
+// any test changes directory).
+var selfPath = findSelf()
+
+// self is this program's path, for starting helpers and reading itself.
+func self() string { return selfPath }
+
+// findSelf is os.Executable, or without /proc/self/exe, argv[0] looked up
+// in PATH as the shell did.
+func findSelf() string {
+	if p, err := os.Executable(); err == nil && filepath.IsAbs(p) {
+		return p
+	}
+	p, err := exec.LookPath(os.Args[0])
 	if err != nil {
 		return os.Args[0]
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
 	}
 	return p
 }
