@@ -18,9 +18,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
+
+	me "scone/user/internal/self"
 )
 
 // A test returns nil if the kernel behaved.
@@ -144,33 +145,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// selfPath is this program's absolute path, found once at start (before
-// any test changes directory).
-var selfPath = findSelf()
+// selfPath is this program's absolute path, found before any test
+// changes directory.
+var selfPath = me.Path()
 
 // self is this program's path, for starting helpers and reading itself.
 func self() string { return selfPath }
 
-// findSelf is os.Executable, or without /proc/self/exe, argv[0] looked up
-// in PATH as the shell did.
-func findSelf() string {
-	if p, err := os.Executable(); err == nil && filepath.IsAbs(p) {
-		return p
-	}
-	p, err := exec.LookPath(os.Args[0])
-	if err != nil {
-		return os.Args[0]
-	}
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
-}
-
-// onLinuxHost reports whether this is a Linux host rather than Scone
-// (Scone has no sysfs): some checks there are limited so as not to
-// disturb a shared machine.
-func onLinuxHost() bool {
-	_, err := os.Stat("/sys/kernel")
-	return err == nil
-}
+func onLinuxHost() bool { return me.OnLinuxHost() }
