@@ -34,9 +34,20 @@ func (as *AddressSpace) Free() error {
 
 // Map backs [va, va+size) with zeroed pages, readable (and executable) by
 // ring 3, and writable if writable is set.  va must be page-aligned; no
-// page of the range may be mapped already.
+// page of the range may be mapped already.  A range is mapped a chunk per
+// system call (each zeroes its pages with interrupts off); if one fails,
+// the chunks before it are unmapped again.
 func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
-	return as.pages(SysUserMap, "map", va, size, writable)
+	for done := 0; done < size; done += maxUserMapChunk {
+		n := min(size-done, maxUserMapChunk)
+		if err := as.pages(SysUserMap, "map", va+uintptr(done), n, writable); err != nil {
+			if done > 0 {
+				as.Unmap(va, done)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // Unmap frees the pages in [va, va+size); pages not mapped are skipped.
@@ -99,6 +110,13 @@ func (as *AddressSpace) copy(va uintptr, b []byte, toUser uintptr) error {
 		b, va = b[n:], va+uintptr(n)
 	}
 	return nil
+}
+
+// KickUser makes every thread now in ring 3 come back from Run (as
+// UserInterrupt) at its next timer tick, within a millisecond, so that its
+// goroutine sees a signal or a kill even if the program never traps.
+func KickUser() {
+	syscall.Syscall(SysKickUser, 0, 0, 0)
 }
 
 // Run runs regs in ring 3 in the address space until the program traps,

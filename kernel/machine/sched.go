@@ -48,6 +48,7 @@ type Frame struct {
 type thread struct {
 	frame    Frame
 	fsbase   uint64
+	gsbase   uint64 // ring 3's GS base (the kernel never uses GS)
 	tid      int64
 	state    uint32
 	wait     uint32  // waitFutex, ...
@@ -66,6 +67,7 @@ type thread struct {
 	cr3     uintptr
 	kframe  Frame
 	kfsbase uint64
+	kicked  uint64 // kickGen when RunUser entered ring 3
 
 	// Details of a pending synchronous SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP.
 	faultCode  int32
@@ -80,9 +82,12 @@ var (
 	cur        int                          // index of the running thread
 	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
 	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
+	curGSBase  uint64                       // its GS base, likewise
 	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
 	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
 	resched    bool                         // pick another thread at the end of this trap
+	urgent     int                          // a thread to run next (a driver its interrupt woke), or 0
+	kickGen    uint64                       // bumped by KickUser: every ring-3 thread comes back at its next tick
 	sliceStart int64
 	nextTID    int64 = 2
 	nthreads   int   // live threads, idle excluded
@@ -129,6 +134,12 @@ var idleStack [512]byte
 //
 //go:nosplit
 func pick() int {
+	if u := urgent; u != 0 {
+		urgent = 0
+		if threads[u].state == tRunnable {
+			return u
+		}
+	}
 	if cur != 0 && threads[cur].state == tRunnable && !resched {
 		return cur
 	}
@@ -160,6 +171,7 @@ func switchTo(i int, f *Frame) {
 	// The exit stub loads FS: Go code reloads g from FS after every call
 	// to assembly, so FS must stay on dummyTLS while Go code runs here.
 	curFSBase = t.fsbase
+	curGSBase = t.gsbase
 	curCR3 = kernelRoot
 	userMode = t.user != 0
 	if userMode {

@@ -12,8 +12,10 @@ import (
 // second Bind to the same port fails with EADDRINUSE when the addresses
 // are equal or either is the wildcard. Connections do not own ports in that
 // sense; they only need a unique four-tuple. That is Linux's behaviour
-// with SO_REUSEADDR set, which Scone applies to every socket so that a
-// server can restart while its old connections sit in TIME-WAIT.
+// with SO_REUSEADDR set, which Scone applies to every socket by default so
+// that a server can restart while its old connections sit in TIME-WAIT.
+// An endpoint with SO_REUSEADDR off may not bind an address any
+// connection uses.
 
 // portFreeLocked reports whether addr may be bound. p.mu must be held.
 func (p *Protocol) portFreeLocked(addr tcpip.FullAddr) bool {
@@ -28,6 +30,20 @@ func (p *Protocol) portFreeLocked(addr tcpip.FullAddr) bool {
 		}
 	}
 	return true
+}
+
+// connUsesLocked reports whether a connection, in any state, has a
+// local address that addr overlaps. p.mu must be held.
+func (p *Protocol) connUsesLocked(addr tcpip.FullAddr) bool {
+	if p.connPorts[addr.Port] == 0 {
+		return false
+	}
+	for id := range p.conns {
+		if id.local.Port == addr.Port && (id.local.Addr == addr.Addr || addr.Addr.IsUnspecified()) {
+			return true
+		}
+	}
+	return false
 }
 
 // listenersOn yields the local addresses listening on port. There are few
@@ -63,7 +79,7 @@ func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error
 		if !ok {
 			return addr, syscall.EADDRINUSE
 		}
-	} else if !p.portFreeLocked(addr) {
+	} else if !p.portFreeLocked(addr) || (e.noReuse && p.connUsesLocked(addr)) {
 		return addr, syscall.EADDRINUSE
 	}
 	p.bound[addr.Port] = append(p.bound[addr.Port], e)

@@ -100,8 +100,18 @@ func TestConnectAgainAfterFailure(t *testing.T) {
 		if syns != synRetries+1 || e.State() != StateClosed {
 			t.Fatalf("attempt %d: %d SYNs, state %v; want %d SYNs, then CLOSED", attempt, syns, e.State(), synRetries+1)
 		}
+		if attempt == 0 {
+			// As Linux: the next connect reports how the attempt ended.
+			if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+				t.Fatalf("Connect after the failure = %v, want ETIMEDOUT", err)
+			}
+		}
 	}
-	// The last error is left unread: a successful connect must not report it.
+	// The second failure is left unreported: a new attempt would see
+	// it first (ETIMEDOUT), then start afresh without it.
+	if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+		t.Fatalf("Connect after the second failure = %v, want ETIMEDOUT", err)
+	}
 	if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
 		t.Fatalf("third Connect = %v", err)
 	}
@@ -112,6 +122,12 @@ func TestConnectAgainAfterFailure(t *testing.T) {
 	}
 	if err := e.Error(); err != nil {
 		t.Errorf("Error() = %v after a successful connect, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != nil {
+		t.Errorf("Connect reporting the success = %v, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != syscall.EISCONN {
+		t.Errorf("Connect once connected = %v, want EISCONN", err)
 	}
 }
 
