@@ -9,7 +9,7 @@ import (
 	"scone/user/internal/testnet"
 )
 
-var programs = []string{"httpd", "daytime", "wttr", "ping", "host", "wget", "nc", "netstat", "ifconfig", "nettest"}
+var programs = []string{"httpd", "daytime", "wttr", "ping", "host", "wget", "nc", "netstat", "ifconfig", "route", "nettest"}
 
 // TestPrograms builds every network program and checks that each answers
 // -h with its usage and status 0; then runs the clients where there is no
