@@ -175,18 +175,28 @@ func (d *Description) Write(ctx context.Context, p []byte) (int, error) {
 	return 0, syscall.EINVAL
 }
 
+// positional checks a pread or pwrite: access (EBADF), a file with
+// offsets (ESPIPE) and the offset (EINVAL).
+func (d *Description) positional(ok bool, off int64) (Positional, error) {
+	if !ok {
+		return nil, syscall.EBADF
+	}
+	f, isPos := d.f.(Positional)
+	if !isPos {
+		return nil, syscall.ESPIPE
+	}
+	if off < 0 {
+		return nil, syscall.EINVAL
+	}
+	return f, nil
+}
+
 // ReadAt is pread: it reads at off and leaves the offset alone. Streams
 // give ESPIPE.
 func (d *Description) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	if !d.readable() {
-		return 0, syscall.EBADF
-	}
-	f, ok := d.f.(Positional)
-	if !ok {
-		return 0, syscall.ESPIPE
-	}
-	if off < 0 {
-		return 0, syscall.EINVAL
+	f, err := d.positional(d.readable(), off)
+	if err != nil {
+		return 0, err
 	}
 	return f.ReadAt(ctx, p, off)
 }
@@ -194,15 +204,9 @@ func (d *Description) ReadAt(ctx context.Context, p []byte, off int64) (int, err
 // WriteAt is pwrite: it writes at off and leaves the offset alone. As on
 // Linux, O_APPEND still appends.
 func (d *Description) WriteAt(ctx context.Context, p []byte, off int64) (int, error) {
-	if !d.writable() {
-		return 0, syscall.EBADF
-	}
-	f, ok := d.f.(Positional)
-	if !ok {
-		return 0, syscall.ESPIPE
-	}
-	if off < 0 {
-		return 0, syscall.EINVAL
+	f, err := d.positional(d.writable(), off)
+	if err != nil {
+		return 0, err
 	}
 	if a, ok := d.f.(Appender); ok && d.Flags()&O_APPEND != 0 {
 		n, _, err := a.Append(ctx, p)

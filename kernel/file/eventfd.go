@@ -38,26 +38,6 @@ func NewEventFD(initval uint32, flags int) File {
 	return &eventFD{count: uint64(initval), semaphore: flags&EFD_SEMAPHORE != 0, ino: anonIno.Add(1)}
 }
 
-// wait sleeps until ready() holds under e.mu or ctx is cancelled.
-func (e *eventFD) wait(ctx context.Context, ev waiter.Events, ready func() bool) error {
-	ent, ch := waiter.NewChannelEntry(ev)
-	e.q.Register(ent)
-	defer e.q.Unregister(ent)
-	for {
-		e.mu.Lock()
-		ok := ready()
-		e.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return syscall.EINTR
-		}
-	}
-}
-
 // Read returns the count as 8 bytes and resets it (or, as a semaphore,
 // returns 1 and decrements it), blocking while it is zero.
 func (e *eventFD) Read(ctx context.Context, b []byte, nonblock bool) (int, error) {
@@ -81,7 +61,7 @@ func (e *eventFD) Read(ctx context.Context, b []byte, nonblock bool) (int, error
 		if nonblock {
 			return 0, syscall.EAGAIN
 		}
-		if err := e.wait(ctx, waiter.EventIn, func() bool { return e.count > 0 }); err != nil {
+		if err := waitUntil(ctx, &e.q, &e.mu, waiter.EventIn, func() bool { return e.count > 0 }); err != nil {
 			return 0, err
 		}
 	}
@@ -111,7 +91,7 @@ func (e *eventFD) Write(ctx context.Context, b []byte, nonblock bool) (int, erro
 		if nonblock {
 			return 0, syscall.EAGAIN
 		}
-		if err := e.wait(ctx, waiter.EventOut, func() bool { return eventMax-e.count >= v }); err != nil {
+		if err := waitUntil(ctx, &e.q, &e.mu, waiter.EventOut, func() bool { return eventMax-e.count >= v }); err != nil {
 			return 0, err
 		}
 	}

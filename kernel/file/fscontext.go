@@ -99,3 +99,6 @@ func (c *FSContext) pid() int {
 	defer c.mu.Unlock()
 	return c.owner
 }
+
+// UmaskBits returns the umask (for /proc/PID/status).
+func (c *FSContext) UmaskBits() uint32 { return c.umaskBits() }

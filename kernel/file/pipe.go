@@ -38,28 +38,6 @@ func NewPipe() (r, w File) {
 	return &pipeEnd{p: p}, &pipeEnd{p: p, write: true}
 }
 
-// wait sleeps until the pipe's queue reports one of ev or ctx ends. The
-// entry is registered before p.mu is dropped (by the caller's unlock in
-// cond), so a change between the check and the sleep is not missed.
-func (p *pipe) wait(ctx context.Context, ev waiter.Events, ready func() bool) error {
-	e, ch := waiter.NewChannelEntry(ev | waiter.EventHup | waiter.EventErr)
-	p.q.Register(e)
-	defer p.q.Unregister(e)
-	for {
-		p.mu.Lock()
-		ok := ready()
-		p.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return syscall.EINTR
-		}
-	}
-}
-
 func (e *pipeEnd) Read(ctx context.Context, b []byte, nonblock bool) (int, error) {
 	if e.write {
 		return 0, syscall.EBADF
@@ -95,7 +73,7 @@ func (e *pipeEnd) Read(ctx context.Context, b []byte, nonblock bool) (int, error
 		if nonblock {
 			return 0, syscall.EAGAIN
 		}
-		if err := p.wait(ctx, waiter.EventIn, func() bool { return p.n > 0 || p.writers == 0 }); err != nil {
+		if err := waitUntil(ctx, &p.q, &p.mu, waiter.EventIn, func() bool { return p.n > 0 || p.writers == 0 }); err != nil {
 			return 0, err
 		}
 	}
@@ -152,7 +130,7 @@ func (e *pipeEnd) Write(ctx context.Context, b []byte, nonblock bool) (int, erro
 		if atomicWrite {
 			need = len(b)
 		}
-		err := p.wait(ctx, waiter.EventOut, func() bool { return PipeSize-p.n >= need || p.readers == 0 })
+		err := waitUntil(ctx, &p.q, &p.mu, waiter.EventOut, func() bool { return PipeSize-p.n >= need || p.readers == 0 })
 		if err != nil {
 			if done > 0 {
 				return done, nil

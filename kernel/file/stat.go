@@ -1,5 +1,7 @@
 package file
 
+import "syscall"
+
 // Stat is what fstat and statx report about a file, in Linux's units.
 type Stat struct {
 	Dev     uint64 // the file system (major<<8 | minor, Linux's old encoding)
@@ -19,26 +21,26 @@ type Stat struct {
 
 // File type bits of Stat.Mode (Linux's values).
 const (
-	S_IFMT   = 0o170000
-	S_IFSOCK = 0o140000
-	S_IFLNK  = 0o120000
-	S_IFREG  = 0o100000
-	S_IFBLK  = 0o060000
-	S_IFDIR  = 0o040000
-	S_IFCHR  = 0o020000
-	S_IFIFO  = 0o010000
+	S_IFMT   = syscall.S_IFMT
+	S_IFSOCK = syscall.S_IFSOCK
+	S_IFLNK  = syscall.S_IFLNK
+	S_IFREG  = syscall.S_IFREG
+	S_IFBLK  = syscall.S_IFBLK
+	S_IFDIR  = syscall.S_IFDIR
+	S_IFCHR  = syscall.S_IFCHR
+	S_IFIFO  = syscall.S_IFIFO
 )
 
-// Directory entry types (Linux's DT_ values).
+// Directory entry types (Linux's DT_ values): a mode's type bits >> 12.
 const (
 	DT_UNKNOWN = 0
-	DT_FIFO    = 1
-	DT_CHR     = 2
-	DT_DIR     = 4
-	DT_BLK     = 6
-	DT_REG     = 8
-	DT_LNK     = 10
-	DT_SOCK    = 12
+	DT_FIFO    = S_IFIFO >> 12
+	DT_CHR     = S_IFCHR >> 12
+	DT_DIR     = S_IFDIR >> 12
+	DT_BLK     = S_IFBLK >> 12
+	DT_REG     = S_IFREG >> 12
+	DT_LNK     = S_IFLNK >> 12
+	DT_SOCK    = S_IFSOCK >> 12
 )
 
 // DirType returns the DT_ code for a mode's file type.

@@ -34,9 +34,20 @@ func (as *AddressSpace) Free() error {
 
 // Map backs [va, va+size) with zeroed pages, readable (and executable) by
 // ring 3, and writable if writable is set.  va must be page-aligned; no
-// page of the range may be mapped already.
+// page of the range may be mapped already.  A range is mapped a chunk per
+// system call (each zeroes its pages with interrupts off); if one fails,
+// the chunks before it are unmapped again.
 func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
-	return as.pages(SysUserMap, "map", va, size, writable)
+	for done := 0; done < size; done += maxUserMapChunk {
+		n := min(size-done, maxUserMapChunk)
+		if err := as.pages(SysUserMap, "map", va+uintptr(done), n, writable); err != nil {
+			if done > 0 {
+				as.Unmap(va, done)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // Unmap frees the pages in [va, va+size); pages not mapped are skipped.

@@ -150,7 +150,11 @@ func initCPU() {
 			ist = 2
 		}
 		h := uint64(alias(codeAddr(v)))
-		idt[2*v] = h&0xffff | selKernelCode<<16 | ist<<32 | 0x8e<<40 | (h>>16&0xffff)<<48
+		attr := uint64(0x8e) // present interrupt gate, DPL 0
+		if v == 3 || v == 4 {
+			attr = 0xee // int3 and into may be executed by ring 3 (DPL 3)
+		}
+		idt[2*v] = h&0xffff | selKernelCode<<16 | ist<<32 | attr<<40 | (h>>16&0xffff)<<48
 		idt[2*v+1] = h >> 32
 	}
 	setDesc(&gdtr, uint16(len(gdt)*8-1), alias(addr(&gdt)))

@@ -123,6 +123,11 @@ kernelCR3:
 	MOVQ AX, DX
 	SHRQ $32, DX
 	WRMSR
+	MOVL $0xc0000101, CX // GS base: a user program's TLS may use it
+	MOVQ ·curGSBase(SB), AX
+	MOVQ AX, DX
+	SHRQ $32, DX
+	WRMSR
 	MOVQ ·curFX(SB), AX
 	FXRSTOR64 (AX)
 	// The next thread's page table (a process's, for ring 3); from here

@@ -43,6 +43,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&cur), unsafe.Sizeof(cur)},
 	{unsafe.Pointer(&curFX), unsafe.Sizeof(curFX)},
 	{unsafe.Pointer(&curFSBase), unsafe.Sizeof(curFSBase)},
+	{unsafe.Pointer(&curGSBase), unsafe.Sizeof(curGSBase)},
 	{unsafe.Pointer(&resched), unsafe.Sizeof(resched)},
 	{unsafe.Pointer(&sliceStart), unsafe.Sizeof(sliceStart)},
 	{unsafe.Pointer(&nextTID), unsafe.Sizeof(nextTID)},

@@ -48,6 +48,7 @@ type Frame struct {
 type thread struct {
 	frame    Frame
 	fsbase   uint64
+	gsbase   uint64 // ring 3's GS base (the kernel never uses GS)
 	tid      int64
 	state    uint32
 	wait     uint32  // waitFutex, ...
@@ -80,6 +81,7 @@ var (
 	cur        int                          // index of the running thread
 	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
 	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
+	curGSBase  uint64                       // its GS base, likewise
 	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
 	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
 	resched    bool                         // pick another thread at the end of this trap
@@ -160,6 +162,7 @@ func switchTo(i int, f *Frame) {
 	// The exit stub loads FS: Go code reloads g from FS after every call
 	// to assembly, so FS must stay on dummyTLS while Go code runs here.
 	curFSBase = t.fsbase
+	curGSBase = t.gsbase
 	curCR3 = kernelRoot
 	userMode = t.user != 0
 	if userMode {

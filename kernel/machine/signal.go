@@ -52,6 +52,15 @@ const (
 	siginfoOffset = ucOffset + 304
 	frameSize     = siginfoOffset + 128
 	fpstateSize   = 512
+
+	// Offsets in struct sigcontext (the mcontext) after the registers,
+	// as Linux's arch/x86/include/uapi/asm/sigcontext.h has them.
+	mcCSGSFS  = 144 // cs, gs, fs, ss: 16 bits each
+	mcErr     = 152
+	mcTrapno  = 160
+	mcOldmask = 168
+	mcCR2     = 176
+	mcFpstate = 184
 )
 
 type sigaction struct {
@@ -256,22 +265,22 @@ func deliverSignals(ti int) {
 		*(*uint64)(ptr(m + uintptr(i)*8)) = *frameWord(f, w)
 	}
 	*(*uint64)(ptr(m + 17*8)) = f.RFLAGS
-	*(*uint16)(ptr(m + 144)) = uint16(f.CS)
-	*(*uint16)(ptr(m + 150)) = uint16(f.SS)
+	*(*uint16)(ptr(m + mcCSGSFS)) = uint16(f.CS)
+	*(*uint16)(ptr(m + mcCSGSFS + 6)) = uint16(f.SS)
 	info := p + siginfoOffset
 	*(*int32)(ptr(info)) = int32(sig)
 	if sig == sigSEGV || sig == sigBUS || sig == sigFPE || sig == sigILL || sig == sigTRAP {
-		*(*uint64)(ptr(m + 160)) = t.faultError
-		*(*uint64)(ptr(m + 168)) = t.faultTrap
-		*(*uint64)(ptr(m + 184)) = t.faultAddr
+		*(*uint64)(ptr(m + mcErr)) = t.faultError
+		*(*uint64)(ptr(m + mcTrapno)) = t.faultTrap
+		*(*uint64)(ptr(m + mcCR2)) = t.faultAddr
 		*(*int32)(ptr(info + 8)) = t.faultCode
 		*(*uint64)(ptr(info + 16)) = t.faultAddr
 	} else {
 		*(*int32)(ptr(info + 8)) = siTkill
 		*(*uint32)(ptr(info + 16)) = pid
 	}
-	*(*uint64)(ptr(m + 176)) = t.sigmask // oldmask
-	*(*uint64)(ptr(m + 192)) = fp        // fpstate
+	*(*uint64)(ptr(m + mcOldmask)) = t.sigmask
+	*(*uint64)(ptr(m + mcFpstate)) = fp
 	*(*uint64)(ptr(p + ucSigmask)) = t.sigmask
 
 	if a.flags&saNodefer == 0 {
@@ -302,7 +311,7 @@ func sysRtSigreturn(t *thread) int64 {
 		fatal("rt_sigreturn: bad frame", f)
 	}
 	m := uc - ucOffset + ucMcontext
-	fp := uintptr(*(*uint64)(ptr(m + 192)))
+	fp := uintptr(*(*uint64)(ptr(m + mcFpstate)))
 	if fp == 0 || fp&15 != 0 || !touch(fp, fpstateSize, false) {
 		fatal("rt_sigreturn: bad fpstate", f)
 	}

@@ -14,7 +14,11 @@ const (
 	scRSP    = 120
 	scRIP    = 128
 	scEFLAGS = 136
-	scFPSTAT = 192
+	scERR    = 152
+	scTRAPNO = 160
+	scOLDMSK = 168
+	scCR2    = 176
+	scFPSTAT = 184
 )
 
 // setupStack maps an n-byte region for a stack in the fake machine and
@@ -89,6 +93,9 @@ func TestSignalRoundTrip(t *testing.T) {
 	fp := uintptr(*(*uint64)(ptr(mc + scFPSTAT)))
 	if fp%16 != 0 || *(*uint32)(ptr(fp + 24)) != 0x1f80 {
 		t.Errorf("fpstate at %#x does not hold the FXSAVE image", fp)
+	}
+	if got := *(*uint64)(ptr(mc + scOLDMSK)); got != 1<<3 {
+		t.Errorf("oldmask %#x, want the old mask", got)
 	}
 	if got := *(*uint64)(ptr(uc + 296)); got != 1<<3 {
 		t.Errorf("uc_sigmask %#x, want the old mask", got)
@@ -188,5 +195,39 @@ func TestSigaltstack(t *testing.T) {
 	}
 	if r := sysSigaltstack(th, ss, 0); r != -1 { // EPERM
 		t.Errorf("changing the stack in use = %d, want EPERM", r)
+	}
+}
+
+// TestFaultFrame checks the fault fields of the sigcontext at Linux's
+// offsets (err 152, trapno 160, cr2 176), which C handlers read.
+func TestFaultFrame(t *testing.T) {
+	ram := fakeMachine(t, 256*pageSize)
+	defer keep(ram)
+	alt := setupStack(t, 8*pageSize)
+	th := &threads[1]
+	f := &th.frame
+	f.RSP = 0x7000_0000
+	f.Vector, f.Error = 14, 6
+	th.sigmask = 1 << 4
+	th.altSP, th.altSize, th.altFlags = uint64(alt), 8*pageSize, 0
+	sigactions[sigSEGV] = sigaction{handler: 0x4242, flags: saOnstack | saSiginfo | saRestorer, restorer: 0x5151}
+	defer func() { sigactions[sigSEGV] = sigaction{} }()
+	raiseFault(th, sigSEGV, segvMaperr, 0xbad0, f)
+	deliverSignals(1)
+	mc := uintptr(f.RDX) + 40
+	for _, c := range []struct {
+		name string
+		off  uintptr
+		want uint64
+	}{{"err", scERR, 6}, {"trapno", scTRAPNO, 14}, {"oldmask", scOLDMSK, 1 << 4}, {"cr2", scCR2, 0xbad0}} {
+		if got := *(*uint64)(ptr(mc + c.off)); got != c.want {
+			t.Errorf("%s at mcontext+%d = %#x, want %#x", c.name, c.off, got, c.want)
+		}
+	}
+	if fp := *(*uint64)(ptr(mc + scFPSTAT)); fp%64 != 0 || fp < f.RSP {
+		t.Errorf("fpstate %#x", fp)
+	}
+	if addr := *(*uint64)(ptr(uintptr(f.RSI) + 16)); addr != 0xbad0 {
+		t.Errorf("si_addr %#x", addr)
 	}
 }

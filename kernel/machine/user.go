@@ -46,7 +46,7 @@ const (
 type UserRegs struct {
 	R15, R14, R13, R12, R11, R10, R9, R8 uint64
 	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
-	RIP, RFLAGS, RSP, FSBase             uint64
+	RIP, RFLAGS, RSP, FSBase, GSBase     uint64
 	// Why the last RunUser returned, beyond its result.
 	Vector, Error, FaultAddr uint64
 	// FX is the FXSAVE image of the FPU and SSE state (zero means defaults).
@@ -56,6 +56,7 @@ type UserRegs struct {
 const (
 	maxAddressSpaces = 64
 	maxUserCopy      = 1 << 20
+	maxUserMapChunk  = 1 << 20 // bytes one SysUserMap zeroes with interrupts off
 	userRegsGPRs     = 15 * 8
 	userFlags        = 0xcd5 // CF PF AF ZF SF DF OF: what ring 3 may set
 )
@@ -174,12 +175,14 @@ func tableEntry(pa, i uintptr) uintptr {
 	return uintptr(pte & pteAddrMask)
 }
 
-// sysUserMap backs [va, va+n) of root with zeroed pages.
+// sysUserMap backs [va, va+n) of root with zeroed pages, at most
+// maxUserMapChunk bytes (Map makes bigger ranges a call per chunk).  On
+// failure the pages this call mapped are freed again.
 //
 //go:nosplit
 func sysUserMap(root, va, n uintptr, writable bool) int64 {
 	end, ok := userRange(root, va, n)
-	if !ok {
+	if !ok || n > maxUserMapChunk {
 		return -int64(syscall.EINVAL)
 	}
 	flags := uint64(pteUser)
@@ -189,13 +192,16 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 	for p := va; p < end; p += pageSize {
 		e := walk(root, p, true)
 		if e == 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.ENOMEM)
 		}
 		if *(*uint64)(ptr(e))&ptePresent != 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.EEXIST)
 		}
 		f := allocZeroFrame()
 		if f == 0 {
+			unmapPages(root, va, p)
 			return -int64(syscall.ENOMEM)
 		}
 		userFrames++
@@ -312,7 +318,7 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 	r := (*UserRegs)(ptr(regs))
 	// IRETQ to a non-canonical address would fault in ring 0: keep every
 	// address the CPU loads in the lower half.
-	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop {
+	if r.RIP >= userTop || r.RSP > userTop || r.FSBase >= userTop || r.GSBase >= userTop {
 		return -int64(syscall.EINVAL)
 	}
 	t.kframe = t.frame
@@ -324,6 +330,7 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 	t.frame.CS = selUserCode
 	t.frame.SS = selUserData
 	t.fsbase = r.FSBase
+	t.gsbase = r.GSBase
 	fx := fxArea(cur)
 	memcopy(fx, addr(&r.FX), 512)
 	if *(*uint16)(ptr(fx)) == 0 && *(*uint32)(ptr(fx + 24)) == 0 {
@@ -392,6 +399,7 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	r.RSP = t.frame.RSP
 	r.RFLAGS = t.frame.RFLAGS
 	r.FSBase = t.fsbase
+	r.GSBase = t.gsbase
 	r.Vector = t.frame.Vector
 	r.Error = t.frame.Error
 	r.FaultAddr = faultAddr
@@ -404,6 +412,7 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	t.frame = t.kframe
 	t.frame.RAX = uint64(reason)
 	t.fsbase = t.kfsbase
+	t.gsbase = 0
 	t.user = 0
 	t.cr3 = 0
 }

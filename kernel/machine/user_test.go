@@ -121,3 +121,43 @@ func TestAddressSpace(t *testing.T) {
 		t.Errorf("second free = %d, want EINVAL", r)
 	}
 }
+
+// TestUserMapRollback: a map that fails part way (no frames left, or a
+// page already mapped) leaves nothing of itself behind, and one call maps
+// at most maxUserMapChunk bytes (interrupts are off while it zeroes).
+func TestUserMapRollback(t *testing.T) {
+	ram := fakeMachine(t, 128*pageSize)
+	defer keep(ram)
+	asRoots = [maxAddressSpaces]uintptr{}
+	userFrames = 0
+	r := sysNewAddressSpace()
+	if r <= 0 {
+		t.Fatalf("new address space: %d", r)
+	}
+	root := uintptr(r)
+	const va = 0x400000
+	if r := sysUserMap(root, va+4*pageSize, pageSize, true); r != 0 {
+		t.Fatalf("map: %d", r)
+	}
+	free, held := freeFrames, userFrames
+	if r := sysUserMap(root, va, 8*pageSize, true); r != -int64(syscall.EEXIST) {
+		t.Fatalf("map over a mapped page = %d, want EEXIST", r)
+	}
+	if freeFrames != free || userFrames != held {
+		t.Errorf("EEXIST kept %d frames", free-freeFrames)
+	}
+	if e := walk(root, va, false); e != 0 && *(*uint64)(ptr(e))&ptePresent != 0 {
+		t.Error("the pages before the mapped one stayed mapped")
+	}
+	if r := sysUserMap(root, 0x800000, maxUserMapChunk+pageSize, true); r != -int64(syscall.EINVAL) {
+		t.Errorf("map beyond one chunk = %d, want EINVAL", r)
+	}
+	n := min(uintptr(free+8)*pageSize, maxUserMapChunk)
+	if r := sysUserMap(root, 0x800000, n, true); r != -int64(syscall.ENOMEM) {
+		t.Fatalf("map of more than there is = %d, want ENOMEM", r)
+	}
+	if userFrames > held+4 { // a few page tables may stay; pages may not
+		t.Errorf("ENOMEM kept %d frames", userFrames-held)
+	}
+	sysFreeAddressSpace(root)
+}

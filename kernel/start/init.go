@@ -45,6 +45,9 @@ func runInit(ns *file.Namespace, args []string) error {
 		return err
 	}
 	fsc.SetPID(t.Proc().PID)
+	if err := openConsole(t); err != nil {
+		fmt.Fprintf(os.Stdout, "init: no initial console: %v\n", err) // as Linux warns
+	}
 	if err := t.Exec("/bin/init", argv, envv); err != nil {
 		return fmt.Errorf("exec /bin/init: %w", err)
 	}

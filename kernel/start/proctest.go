@@ -9,15 +9,12 @@ package start
 
 import (
 	_ "embed"
-	"os"
 	"syscall"
 	"time"
 
 	"scone/kernel/file"
 	"scone/kernel/file/diskfs"
 	"scone/kernel/fs"
-	"scone/kernel/proc"
-	"scone/kernel/sys"
 )
 
 //go:embed proctest/init.bin
@@ -49,53 +46,4 @@ func init() {
 		ip.Close()
 		return file.NewNamespace(diskfs.New(f))
 	}
-}
-
-// Until the file system calls are registered, the proctest kernel answers
-// the few the Go runtime makes at start: 0-2 are the console and no other descriptor is open,
-// no files exist (ENOENT), and writes to 1 and 2 go to the console.
-func init() {
-	fallback := func(nr int, name string, h sys.Handler) {
-		if sys.Name(nr) == "" {
-			sys.Register(nr, name, h)
-		}
-	}
-	fallback(72, "fcntl", func(_ *proc.Thread, a sys.Args) (uintptr, error) {
-		if a[0] <= 2 {
-			return 0, nil // the console, as the kernel will open it
-		}
-		return 0, syscall.EBADF
-	})
-	fallback(257, "openat", func(*proc.Thread, sys.Args) (uintptr, error) { return 0, syscall.ENOENT })
-	// The runtime's netpoller, which its timers need: one epoll (3) and
-	// one eventfd (4); a wait just sleeps for its timeout.
-	fallback(291, "epoll_create1", func(*proc.Thread, sys.Args) (uintptr, error) { return 3, nil })
-	fallback(290, "eventfd2", func(*proc.Thread, sys.Args) (uintptr, error) { return 4, nil })
-	fallback(233, "epoll_ctl", func(*proc.Thread, sys.Args) (uintptr, error) { return 0, nil })
-	fallback(281, "epoll_pwait", func(t *proc.Thread, a sys.Args) (uintptr, error) {
-		ms := time.Duration(int32(a[3]))
-		if ms < 0 {
-			ms = 1000
-		}
-		select {
-		case <-time.After(ms * time.Millisecond):
-		case <-t.Ctx().Done():
-			return 0, sys.ErrNoRestart
-		}
-		return 0, nil
-	})
-	fallback(1, "write", func(t *proc.Thread, a sys.Args) (uintptr, error) {
-		if a[0] == 4 {
-			return 8, nil // the eventfd
-		}
-		if a[0] != 1 && a[0] != 2 {
-			return 0, syscall.EBADF
-		}
-		b := make([]byte, min(a[2], 1<<16))
-		if err := t.Mem().CopyIn(b, a[1]); err != nil {
-			return 0, err
-		}
-		os.Stdout.Write(b)
-		return uintptr(len(b)), nil
-	})
 }

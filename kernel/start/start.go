@@ -62,8 +62,12 @@ func Main(args []string) {
 		go runClients(n, args, os.Stdout)
 	}
 
+	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	if rootNamespace != nil && !slices.Contains(args, "console") {
 		ns, err := rootNamespace()
+		if err == nil {
+			_, err = setupFiles(ns, port)
+		}
 		if err == nil {
 			err = runInit(ns, args)
 		}
@@ -74,7 +78,6 @@ func Main(args []string) {
 		select {} // init's exit, or reboot, ends the machine
 	}
 
-	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	c := &console.Console{In: port, Out: port, Commands: append(console.Standard(console.Machine{
 		Frames: func() (free, total uint64) {
 			m := machine.Memory()

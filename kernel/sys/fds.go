@@ -180,6 +180,9 @@ func sysIoctl(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if handled, ret, err := ttyIoctl(t, d, uint32(a[1]), a[2]); handled {
+		return ret, err
+	}
 	switch cmd := uint32(a[1]); cmd {
 	case fioclex, fionclex:
 		return ok(t.Proc().Files.SetCloexec(fd, cmd == fioclex))

@@ -215,10 +215,8 @@ func unlinkat(t *proc.Thread, dirfd, pathVA, flags uintptr) (uintptr, error) {
 	return ok(t.Proc().FS.Unlink(at, path))
 }
 
-func renameat2(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uintptr, error) {
-	if flags != 0 {
-		return 0, syscall.EINVAL // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not in kernel/fs yet
-	}
+// twoAt runs a call on two (dirfd, path) pairs: rename and link.
+func twoAt(t *proc.Thread, odirfd, oldVA, ndirfd, newVA uintptr, call func(oat file.Location, opath string, nat file.Location, npath string) error) (uintptr, error) {
 	oat, opath, odone, err := atPath(t, odirfd, oldVA)
 	if err != nil {
 		return 0, err
@@ -229,24 +227,21 @@ func renameat2(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uin
 		return 0, err
 	}
 	defer ndone()
-	return ok(t.Proc().FS.Rename(oat, opath, nat, npath))
+	return ok(call(oat, opath, nat, npath))
+}
+
+func renameat2(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uintptr, error) {
+	if flags != 0 {
+		return 0, syscall.EINVAL // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not in kernel/fs yet
+	}
+	return twoAt(t, odirfd, oldVA, ndirfd, newVA, t.Proc().FS.Rename)
 }
 
 func linkat(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uintptr, error) {
 	if flags != 0 {
 		return 0, syscall.EINVAL // AT_SYMLINK_FOLLOW and AT_EMPTY_PATH: not yet
 	}
-	oat, opath, odone, err := atPath(t, odirfd, oldVA)
-	if err != nil {
-		return 0, err
-	}
-	defer odone()
-	nat, npath, ndone, err := atPath(t, ndirfd, newVA)
-	if err != nil {
-		return 0, err
-	}
-	defer ndone()
-	return ok(t.Proc().FS.Link(oat, opath, nat, npath))
+	return twoAt(t, odirfd, oldVA, ndirfd, newVA, t.Proc().FS.Link)
 }
 
 func symlinkat(t *proc.Thread, targetVA, dirfd, pathVA uintptr) (uintptr, error) {

@@ -142,6 +142,14 @@ func sysArchPrctl(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, nil
 	case 0x1003: // ARCH_GET_FS
 		return 0, writeU64s(t, a[1], t.Regs.FSBase)
+	case 0x1001: // ARCH_SET_GS
+		if a[1] >= mem.UserTop {
+			return 0, syscall.EPERM
+		}
+		t.Regs.GSBase = uint64(a[1])
+		return 0, nil
+	case 0x1004: // ARCH_GET_GS
+		return 0, writeU64s(t, a[1], t.Regs.GSBase)
 	}
 	return 0, syscall.EINVAL
 }

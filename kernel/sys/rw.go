@@ -20,12 +20,12 @@ const (
 )
 
 func init() {
-	Register(unix.SYS_READ, "read", sysRead)
-	Register(unix.SYS_WRITE, "write", sysWrite)
-	Register(unix.SYS_READV, "readv", sysReadv)
-	Register(unix.SYS_WRITEV, "writev", sysWritev)
-	Register(unix.SYS_PREAD64, "pread64", sysPread)
-	Register(unix.SYS_PWRITE64, "pwrite64", sysPwrite)
+	Register(unix.SYS_READ, "read", rwHandler(false, false, false))
+	Register(unix.SYS_WRITE, "write", rwHandler(true, false, false))
+	Register(unix.SYS_READV, "readv", rwHandler(false, true, false))
+	Register(unix.SYS_WRITEV, "writev", rwHandler(true, true, false))
+	Register(unix.SYS_PREAD64, "pread64", rwHandler(false, false, true))
+	Register(unix.SYS_PWRITE64, "pwrite64", rwHandler(true, false, true))
 	Register(unix.SYS_LSEEK, "lseek", sysLseek)
 	Register(unix.SYS_FTRUNCATE, "ftruncate", sysFtruncate)
 	Register(unix.SYS_TRUNCATE, "truncate", sysTruncate)
@@ -218,58 +218,28 @@ func one(va, n uintptr) ([]iovec, error) {
 	return []iovec{{va, int(min(n, maxRWSize))}}, nil
 }
 
-func sysRead(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := one(a[1], a[2])
-	if err != nil {
-		return 0, err
+// rwHandler makes the handler of one of the six calls: vectored or not,
+// at the description's offset or at the fourth argument (pread, pwrite).
+func rwHandler(write, vectored, positional bool) Handler {
+	return func(t *proc.Thread, a Args) (uintptr, error) {
+		var iov []iovec
+		var err error
+		if vectored {
+			iov, err = iovecs(t, a[1], a[2])
+		} else {
+			iov, err = one(a[1], a[2])
+		}
+		if err != nil {
+			return 0, err
+		}
+		off := int64(-1)
+		if positional {
+			if off = int64(a[3]); off < 0 {
+				return 0, syscall.EINVAL
+			}
+		}
+		return rw(t, a[0], iov, off, write)
 	}
-	return rw(t, a[0], iov, -1, false)
-}
-
-func sysWrite(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := one(a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	return rw(t, a[0], iov, -1, true)
-}
-
-func sysReadv(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := iovecs(t, a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	return rw(t, a[0], iov, -1, false)
-}
-
-func sysWritev(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := iovecs(t, a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	return rw(t, a[0], iov, -1, true)
-}
-
-func sysPread(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := one(a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	if int64(a[3]) < 0 {
-		return 0, syscall.EINVAL
-	}
-	return rw(t, a[0], iov, int64(a[3]), false)
-}
-
-func sysPwrite(t *proc.Thread, a Args) (uintptr, error) {
-	iov, err := one(a[1], a[2])
-	if err != nil {
-		return 0, err
-	}
-	if int64(a[3]) < 0 {
-		return 0, syscall.EINVAL
-	}
-	return rw(t, a[0], iov, int64(a[3]), true)
 }
 
 func sysLseek(t *proc.Thread, a Args) (uintptr, error) {

@@ -186,8 +186,8 @@ func TestSelftest(t *testing.T) {
 	sub := regexp.MustCompile(`(\d+) passed, (\d+) failed`).FindStringSubmatch(m)
 	passed, _ := strconv.Atoi(sub[1])
 	failed, _ := strconv.Atoi(sub[2])
-	if passed < 10 || failed != 0 {
-		t.Errorf("%d passed, %d failed; want at least 10 passed and none failed\n%s", passed, failed, s.Transcript())
+	if passed != len(selftest.All) || failed != 0 {
+		t.Errorf("%d passed, %d failed; want all %d passed\n%s", passed, failed, len(selftest.All), s.Transcript())
 	}
 	want := 0
 	if failed > 0 {
@@ -214,7 +214,7 @@ func TestExits(t *testing.T) {
 		want   []string // patterns the kernel prints, in order
 		status int
 	}{
-		{"usertest", []string{`usertest: 8 passed, 0 failed`}, 0},
+		{"usertest", []string{`usertest: 10 passed, 0 failed`}, 0},
 		{"panictest", []string{`panic: panictest`, `goroutine 1 \[running\]`}, 2},
 		{"crashtest", []string{`scone: fatal: trap inside the kernel`, `rip=0x`}, machine.FatalStatus},
 	}

@@ -4,9 +4,10 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"scone/user/internal/testnet"
 )
 
 func TestFormat(t *testing.T) {
@@ -35,20 +36,9 @@ func freeAddr(t *testing.T) string {
 	return ""
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
 func TestServeAndAsk(t *testing.T) {
 	addr := freeAddr(t)
-	logw := new(lockedWriter)
+	logw := new(testnet.Buffer)
 	go serve(addr, logw)
 	// The server is up once a TCP connection is taken.
 	deadline := time.Now().Add(10 * time.Second)
@@ -77,9 +67,7 @@ func TestServeAndAsk(t *testing.T) {
 			t.Errorf("%s: reply %q is %v off", name, s, d)
 		}
 	}
-	logw.mu.Lock()
-	log := logw.b.String()
-	logw.mu.Unlock()
+	log := logw.String()
 	if !strings.Contains(log, "daytime: tcp 127.0.0.1:") || !strings.Contains(log, "daytime: udp 127.0.0.1:") {
 		t.Errorf("log: %q", log)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,28 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"scone/user/internal/testnet"
 )
-
-// syncBuffer is a log sink the server and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -52,7 +34,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 const index = "<html><body>Scone</body></html>\n"
 
 // start runs the real server (newServer) on a loopback listener.
-func start(t *testing.T, proc string) (string, *syncBuffer) {
+func start(t *testing.T, proc string) (string, *testnet.Buffer) {
 	t.Helper()
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{
@@ -61,7 +43,7 @@ func start(t *testing.T, proc string) (string, *syncBuffer) {
 		"sub/b.css":      "body{}",
 		"sub/other.json": "{}",
 	})
-	logw := new(syncBuffer)
+	logw := new(testnet.Buffer)
 	srv := newServer(root, proc, logw)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -122,6 +122,33 @@ func userTest(w io.Writer) (failed int) {
 			}
 			return nil
 		}},
+		{"int3", []byte{0xcc}, // int3: the #BP gate is open to ring 3
+			func(as *machine.AddressSpace, r *machine.UserRegs) error {
+				return expect(as, r, machine.UserException, func() error {
+					if r.Vector != 3 || r.RIP != code+1 {
+						return fmt.Errorf("vector %d at %#x, want 3 (#BP) after the int3", r.Vector, r.RIP)
+					}
+					return nil
+				})
+			}},
+		{"gsbase", []byte{
+			0x65, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, // mov %gs:0, %rax
+			0x0f, 0x05, // syscall
+		}, func(as *machine.AddressSpace, r *machine.UserRegs) error {
+			// A program's GS base is loaded for it and comes back.
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], 0x6a5e)
+			if err := as.CopyOut(stack+8, b[:]); err != nil {
+				return err
+			}
+			r.GSBase = uint64(stack + 8)
+			return expect(as, r, machine.UserSyscall, func() error {
+				if r.RAX != 0x6a5e || r.GSBase != uint64(stack+8) {
+					return fmt.Errorf("read %#x through GS base %#x", r.RAX, r.GSBase)
+				}
+				return nil
+			})
+		}},
 		{"sse", []byte{
 			0x66, 0x48, 0x0f, 0x6e, 0xdf, // movq %rdi, %xmm3
 			0x0f, 0x05, // syscall

@@ -194,6 +194,17 @@ func (p *Port) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// WriteRaw sends b as it is: for a terminal line discipline that does its
+// own output processing (kernel/tty).
+func (p *Port) WriteRaw(b []byte) (int, error) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	for _, c := range b {
+		p.put(c)
+	}
+	return len(b), nil
+}
+
 // put waits, boundedly, for room in the transmitter and sends c.
 func (p *Port) put(c byte) {
 	for i := 0; p.m.In8(p.base+regLSR)&lsrTHREmpty == 0; i++ {

@@ -58,21 +58,30 @@ func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool 
 // it reports a pending ICMP error once, returns 0 after a read shutdown,
 // and otherwise fails with EAGAIN.
 func (b *Base) RecvFrom(p []byte) (int, tcpip.FullAddr, error) {
+	bufs := [1][]byte{p}
+	n, _, from, err := b.RecvMsg(bufs[:], false)
+	return n, from, err
+}
+
+// RecvMsg is RecvFrom scattering into bufs, and returning the datagram's
+// full size as well as the bytes copied; with peek (MSG_PEEK) the
+// datagram stays queued.
+func (b *Base) RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error) {
 	b.Mu.Lock()
 	defer b.Mu.Unlock()
 	if b.Closed {
-		return 0, tcpip.FullAddr{}, syscall.EBADF
+		return 0, 0, tcpip.FullAddr{}, syscall.EBADF
 	}
-	if n, from, ok := b.queue.Pop(p); ok {
-		return n, from, nil
+	if n, size, from, ok := b.queue.Read(bufs, peek); ok {
+		return n, size, from, nil
 	}
 	if err := b.takeErrLocked(); err != nil {
-		return 0, tcpip.FullAddr{}, err
+		return 0, 0, tcpip.FullAddr{}, err
 	}
 	if b.ShutRead {
-		return 0, tcpip.FullAddr{}, nil
+		return 0, 0, tcpip.FullAddr{}, nil
 	}
-	return 0, tcpip.FullAddr{}, syscall.EAGAIN
+	return 0, 0, tcpip.FullAddr{}, syscall.EAGAIN
 }
 
 // SendDestLocked checks that a send may go ahead and returns where it
@@ -148,18 +157,20 @@ func (b *Base) Readiness(mask waiter.Events) waiter.Events {
 	return ev & mask
 }
 
-// Shutdown stops reading, writing or both on a connected endpoint; queued
-// datagrams stay readable.
+// Shutdown stops reading, writing or both; queued datagrams stay
+// readable. As Linux's inet_shutdown, an endpoint that is not connected
+// is shut down all the same, waking its blocked readers, and the call
+// reports ENOTCONN.
 func (b *Base) Shutdown(read, write bool) error {
 	b.Mu.Lock()
-	if !b.Connected {
-		b.Mu.Unlock()
-		return syscall.ENOTCONN
-	}
+	connected := b.Connected
 	b.ShutRead = b.ShutRead || read
 	b.ShutWrite = b.ShutWrite || write
 	b.Mu.Unlock()
 	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+	if !connected {
+		return syscall.ENOTCONN
+	}
 	return nil
 }
 

@@ -59,18 +59,33 @@ func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
 // without MSG_TRUNC) and removes it. It reports false if the queue is
 // empty.
 func (q *Queue) Pop(b []byte) (n int, from tcpip.FullAddr, ok bool) {
+	bufs := [1][]byte{b}
+	n, _, from, ok = q.Read(bufs[:], false)
+	return n, from, ok
+}
+
+// Read copies the oldest datagram into bufs in order (scatter), cutting
+// what does not fit, and returns the bytes copied and the datagram's full
+// size. Unless peek is set (MSG_PEEK) the datagram is removed. It reports
+// false if the queue is empty.
+func (q *Queue) Read(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ok bool) {
 	if q.n == 0 {
-		return 0, tcpip.FullAddr{}, false
+		return 0, 0, tcpip.FullAddr{}, false
 	}
 	s := &q.slots[q.head]
-	n = copy(b, s.buf)
-	from = s.from
+	for _, b := range bufs {
+		n += copy(b, s.buf[n:])
+	}
+	size, from = len(s.buf), s.from
+	if peek {
+		return n, size, from, true
+	}
 	if cap(s.buf) > keepCap {
 		s.buf = nil
 	}
 	q.head = (q.head + 1) % Len
 	q.n--
-	return n, from, true
+	return n, size, from, true
 }
 
 // Clear drops every queued datagram.

@@ -19,6 +19,7 @@ type endpoint interface {
 	Connect(tcpip.FullAddr) error
 	SendTo(b []byte, to *tcpip.FullAddr) (int, error)
 	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
+	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error)
 	Readiness(waiter.Events) waiter.Events
 	Queue() *waiter.Queue
 	Shutdown(read, write bool) error
@@ -41,9 +42,18 @@ type datagram struct {
 	mu       sync.Mutex
 	to       timeouts
 	nonblock bool
+	sndbuf   int // SO_SNDBUF and SO_RCVBUF as set: reported, not used
+	rcvbuf   int
+	noReuse  bool // SO_REUSEADDR off: reported, not used
 }
 
-func newDatagram(ep endpoint) *datagram { return &datagram{ep: ep} }
+// defaultBuf is what a datagram socket reports for SO_SNDBUF and
+// SO_RCVBUF until they are set: Linux's default (net.core.rmem_default).
+const defaultBuf = 212992
+
+func newDatagram(ep endpoint) *datagram {
+	return &datagram{ep: ep, sndbuf: defaultBuf, rcvbuf: defaultBuf, noReuse: true}
+}
 
 func (d *datagram) Type() Type { return Datagram }
 
@@ -84,31 +94,69 @@ func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, 
 	return d.ep.SendTo(b, &dst)
 }
 
-// RecvFrom waits for a datagram unless the socket is non-blocking. It
-// sleeps on the endpoint's queue, as TCP does, so a close or shutdown
-// wakes every blocked reader.
+// RecvFrom waits for a datagram unless the socket is non-blocking.
 func (d *datagram) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error) {
+	bufs := [1][]byte{b}
+	n, from, _, err := d.RecvMsg(ctx, bufs[:], 0)
+	return n, from, err
+}
+
+// RecvMsg waits for a datagram unless the socket is non-blocking or
+// flags has MsgDontWait. It sleeps on the endpoint's queue, as TCP does,
+// so a close or shutdown wakes every blocked reader. MsgWaitAll means
+// nothing to a datagram socket, as in Linux.
+func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, tcpip.FullAddr, int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, tcpip.FullAddr{}, 0, syscall.EOPNOTSUPP
+	}
 	d.mu.Lock()
-	nonblock, timeout := d.nonblock, d.to.recv
+	nonblock, timeout := d.nonblock || flags&MsgDontWait != 0, d.to.recv
 	d.mu.Unlock()
-	n, from, err := d.ep.RecvFrom(b)
-	if err != syscall.EAGAIN || nonblock {
-		return n, from, err
-	}
-	ctx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
-	s := waiter.Arm(d.ep.Queue(), waiter.EventIn|waiter.EventErr|waiter.EventHup)
-	defer s.Release()
-	for {
-		// Armed before this attempt: a datagram arriving after it wakes us.
-		n, from, err := d.ep.RecvFrom(b)
-		if err != syscall.EAGAIN {
-			return n, from, err
+	peek := flags&MsgPeek != 0
+	n, size, from, err := d.ep.RecvMsg(bufs, peek)
+	if err == syscall.EAGAIN && !nonblock {
+		ctx, cancel := withTimeout(ctx, timeout)
+		defer cancel()
+		s := waiter.Arm(d.ep.Queue(), waiter.EventIn|waiter.EventErr|waiter.EventHup)
+		defer s.Release()
+		for {
+			// Armed before this attempt: a datagram arriving after it wakes us.
+			n, size, from, err = d.ep.RecvMsg(bufs, peek)
+			if err != syscall.EAGAIN {
+				break
+			}
+			if err = s.Wait(ctx); err != nil {
+				break
+			}
 		}
-		if err := s.Wait(ctx); err != nil {
-			return 0, tcpip.FullAddr{}, err
-		}
 	}
+	if err != nil {
+		return 0, tcpip.FullAddr{}, 0, err
+	}
+	rflags := 0
+	if size > n {
+		rflags = MsgTrunc
+	}
+	if flags&MsgTrunc != 0 {
+		n = size // the real length, as Linux's MSG_TRUNC
+	}
+	return n, from, rflags, nil
+}
+
+// SendMsg sends bufs as one datagram. More than one buffer is gathered
+// into a new one first.
+func (d *datagram) SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int) (int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, syscall.EOPNOTSUPP
+	}
+	if len(bufs) == 1 {
+		return d.SendTo(ctx, bufs[0], to)
+	}
+	var b []byte
+	for _, p := range bufs {
+		b = append(b, p...)
+	}
+	return d.SendTo(ctx, b, to)
 }
 
 func (d *datagram) Shutdown(how int) error {
@@ -149,9 +197,57 @@ func (d *datagram) SetNoDelay(bool) error { return syscall.ENOPROTOOPT }
 
 func (d *datagram) SetKeepAlive(bool) error { return syscall.ENOPROTOOPT }
 
-// SetBufferSizes does nothing: a datagram socket's receive queue is fixed
-// at dgram.Len datagrams and sends are not buffered.
-func (d *datagram) SetBufferSizes(int, int) {}
+// SetBufferSizes records the sizes for BufferSizes and changes nothing
+// else: a datagram socket's receive queue is fixed at dgram.Len datagrams
+// and sends are not buffered.
+func (d *datagram) SetBufferSizes(send, recv int) {
+	d.mu.Lock()
+	if send > 0 {
+		d.sndbuf = send
+	}
+	if recv > 0 {
+		d.rcvbuf = recv
+	}
+	d.mu.Unlock()
+}
+
+func (d *datagram) BufferSizes() (send, recv int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sndbuf, d.rcvbuf
+}
+
+func (d *datagram) Timeouts() (recv, send time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.to.recv, d.to.send
+}
+
+func (d *datagram) NoDelay() (bool, error) { return false, syscall.ENOPROTOOPT }
+
+func (d *datagram) KeepAlive() (bool, error) { return false, syscall.ENOPROTOOPT }
+
+func (d *datagram) SetKeepAliveParams(time.Duration, time.Duration, int) error {
+	return syscall.ENOPROTOOPT
+}
+
+func (d *datagram) KeepAliveParams() (time.Duration, time.Duration, int, error) {
+	return 0, 0, 0, syscall.ENOPROTOOPT
+}
+
+// SetReuseAddr records SO_REUSEADDR for ReuseAddr. UDP binding does not
+// consult it yet: two sockets can never bind one address.
+func (d *datagram) SetReuseAddr(on bool) {
+	d.mu.Lock()
+	d.noReuse = !on
+	d.mu.Unlock()
+}
+
+func (d *datagram) ReuseAddr() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.noReuse
+}
 
 // BindToNIC ties a UDP socket to one interface (SO_BINDTODEVICE).
 func (d *datagram) BindToNIC(nic int) error {

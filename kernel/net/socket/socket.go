@@ -56,6 +56,16 @@ type Socket interface {
 	// allocate.
 	SendTo(ctx context.Context, b []byte, to tcpip.FullAddr) (int, error)
 	RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error)
+	// RecvMsg is recvmsg(2): it fills bufs in order (scatter) and takes
+	// MsgPeek, MsgWaitAll, MsgTrunc and MsgDontWait. It returns the bytes
+	// copied (with MsgTrunc on a datagram socket, the datagram's full
+	// length), the sender, and the result's flags (MsgTrunc when a
+	// datagram did not fit).
+	RecvMsg(ctx context.Context, bufs [][]byte, flags int) (n int, from tcpip.FullAddr, rflags int, err error)
+	// SendMsg is sendmsg(2): bufs go in order (gather) as one write or
+	// one datagram, to to as in SendTo. It takes MsgDontWait and
+	// MsgNoSignal (raising SIGPIPE is the caller's job anyway).
+	SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int) (int, error)
 	Shutdown(how int) error
 	Close() error
 
@@ -79,6 +89,55 @@ type Socket interface {
 	// SetBufferSizes sets SO_SNDBUF and SO_RCVBUF where the protocol has
 	// them (zero leaves a size unchanged).
 	SetBufferSizes(send, recv int)
+
+	// Getters for getsockopt(2), one for each setter.
+	Timeouts() (recv, send time.Duration)
+	NoDelay() (bool, error)
+	KeepAlive() (bool, error)
+	BufferSizes() (send, recv int)
+	// SetKeepAliveParams sets TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT
+	// (zero leaves one unchanged; EINVAL out of Linux's ranges;
+	// ENOPROTOOPT on datagram sockets); KeepAliveParams returns them.
+	SetKeepAliveParams(idle, interval time.Duration, count int) error
+	KeepAliveParams() (idle, interval time.Duration, count int, err error)
+	// SetReuseAddr sets SO_REUSEADDR (on by default for TCP); ReuseAddr
+	// returns it.
+	SetReuseAddr(on bool)
+	ReuseAddr() bool
+}
+
+// Flags of recvmsg(2) and sendmsg(2) the sockets understand, with Linux's
+// values.
+const (
+	MsgPeek     = syscall.MSG_PEEK
+	MsgTrunc    = syscall.MSG_TRUNC
+	MsgDontWait = syscall.MSG_DONTWAIT
+	MsgWaitAll  = syscall.MSG_WAITALL
+	MsgNoSignal = syscall.MSG_NOSIGNAL
+	MsgOOB      = syscall.MSG_OOB
+)
+
+// flagsCtx returns ctx limited by d, or already expired for MsgDontWait.
+// The cancel function must be called.
+func flagsCtx(ctx context.Context, d time.Duration, flags int) (context.Context, context.CancelFunc) {
+	if flags&MsgDontWait != 0 {
+		return context.WithDeadline(ctx, time.Time{})
+	}
+	return withTimeout(ctx, d)
+}
+
+// Linux's limits on the keep-alive options (MAX_TCP_KEEPIDLE and friends).
+const (
+	maxKeepIdle  = 32767 * time.Second
+	maxKeepCount = 127
+)
+
+// checkKeepAlive applies those limits; zero means "leave unchanged".
+func checkKeepAlive(idle, interval time.Duration, count int) error {
+	if idle < 0 || idle > maxKeepIdle || interval < 0 || interval > maxKeepIdle || count < 0 || count > maxKeepCount {
+		return syscall.EINVAL
+	}
+	return nil
 }
 
 // Layer makes sockets on one stack.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"scone/kernel/net/tcp"
@@ -85,6 +86,31 @@ func (s *stream) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, e
 	return n, peer, err
 }
 
+func (s *stream) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, tcpip.FullAddr, int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, tcpip.FullAddr{}, 0, syscall.EINVAL // urgent data stays in line (SO_OOBINLINE)
+	}
+	ctx, cancel := flagsCtx(ctx, s.timeouts().recv, flags)
+	defer cancel()
+	n, err := s.ep.ReadV(ctx, bufs, tcp.RecvOptions{
+		Peek: flags&MsgPeek != 0, WaitAll: flags&MsgWaitAll != 0, Discard: flags&MsgTrunc != 0,
+	})
+	if err == io.EOF {
+		err = nil
+	}
+	peer, _ := s.ep.RemoteAddr()
+	return n, peer, 0, err
+}
+
+func (s *stream) SendMsg(ctx context.Context, bufs [][]byte, _ tcpip.FullAddr, flags int) (int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, syscall.EOPNOTSUPP // sending urgent data is not supported
+	}
+	ctx, cancel := flagsCtx(ctx, s.timeouts().send, flags)
+	defer cancel()
+	return s.ep.WriteV(ctx, bufs)
+}
+
 func (s *stream) Shutdown(how int) error { return s.ep.Shutdown(how) }
 
 func (s *stream) Close() error { return s.ep.Close() }
@@ -113,6 +139,36 @@ func (s *stream) SetKeepAlive(on bool) error {
 
 // Info returns TCP_INFO for the connection.
 func (s *stream) Info() tcp.Info { return s.ep.Info() }
+
+func (s *stream) Timeouts() (recv, send time.Duration) {
+	to := s.timeouts()
+	return to.recv, to.send
+}
+
+func (s *stream) NoDelay() (bool, error) { return s.ep.NoDelay(), nil }
+
+func (s *stream) KeepAlive() (bool, error) { return s.ep.KeepAlive(), nil }
+
+func (s *stream) SetKeepAliveParams(idle, interval time.Duration, count int) error {
+	if err := checkKeepAlive(idle, interval, count); err != nil {
+		return err
+	}
+	s.ep.SetKeepAliveParams(idle, interval, count)
+	return nil
+}
+
+func (s *stream) KeepAliveParams() (idle, interval time.Duration, count int, err error) {
+	idle, interval, count = s.ep.KeepAliveParams()
+	return idle, interval, count, nil
+}
+
+func (s *stream) BufferSizes() (send, recv int) {
+	return s.ep.SendBufferSize(), s.ep.ReceiveBufferSize()
+}
+
+func (s *stream) SetReuseAddr(on bool) { s.ep.SetReuseAddr(on) }
+
+func (s *stream) ReuseAddr() bool { return s.ep.ReuseAddr() }
 
 func (s *stream) SetBufferSizes(send, recv int) {
 	if send > 0 {

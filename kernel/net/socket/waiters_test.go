@@ -48,3 +48,30 @@ func TestEveryDatagramReaderWakes(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownUnconnectedDatagramWakes shuts down a UDP socket that is
+// bound but not connected while a reader is blocked: as Linux, the call
+// reports ENOTCONN but the shutdown happens and the reader returns 0.
+func TestShutdownUnconnectedDatagramWakes(t *testing.T) {
+	_, _, lb := layers(t, nettest.PairOptions{})
+	srv := mustSocket(t, lb, socket.Datagram)
+	if err := srv.Bind(tcpip.FullAddr{Port: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, _, err := srv.RecvFrom(ctx(t), make([]byte, 10))
+		done <- result{n, err}
+	}()
+	asleep(t, srv, 1)
+	if err := srv.Shutdown(socket.ShutRd); err != syscall.ENOTCONN {
+		t.Errorf("Shutdown of an unconnected socket = %v, want ENOTCONN", err)
+	}
+	if res := wait(t, done); res.n != 0 || res.err != nil {
+		t.Errorf("blocked RecvFrom after shutdown = %d, %v; want 0, nil", res.n, res.err)
+	}
+}

@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"context"
-	"io"
 	"syscall"
 
 	"scone/kernel/net/tcpip"
@@ -25,162 +24,81 @@ func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
 	return nil
 }
 
-// Connect opens a connection to remote (an active open). A blocking call
-// returns when the handshake completes or fails (ECONNREFUSED, ETIMEDOUT,
-// ENETUNREACH); if ctx ends first the attempt is abandoned and Connect
-// returns EINTR (cancelled) or ETIMEDOUT (deadline). A non-blocking one
-// returns EINPROGRESS; EventOut then signals completion and Error reports
-// how it went.
+// Connect opens a connection to remote (an active open), with Linux's
+// semantics. A blocking call returns nil when the handshake completes, or
+// how it failed (ECONNREFUSED, ETIMEDOUT, ENETUNREACH, ...). The attempt
+// outlives the call: if ctx is cancelled Connect returns EINTR, and if its
+// deadline passes (SO_SNDTIMEO) EINPROGRESS, and the handshake goes on;
+// a non-blocking call returns EINPROGRESS at once. EventOut then signals
+// completion and Error reports how it went. Calling Connect again while
+// the attempt is in progress gives EALREADY (or waits, if blocking); the
+// first call after it completes gives its result (nil or the error), and
+// later ones EISCONN.
 func (e *Endpoint) Connect(ctx context.Context, remote tcpip.FullAddr) error {
 	e.mu.Lock()
+	var err error // what to report if the handshake is still going on
 	switch {
-	case e.state == StateSynSent || e.state == StateSynReceived:
-		e.mu.Unlock()
-		return syscall.EALREADY
+	case e.connecting:
+		err = syscall.EALREADY
 	case e.state != StateClosed || e.connected:
 		e.mu.Unlock()
 		return syscall.EISCONN
 	case remote.Port == 0:
 		e.mu.Unlock()
 		return syscall.ECONNREFUSED
+	default:
+		if err := e.startConnect(remote); err != nil {
+			e.mu.Unlock()
+			return err
+		}
+		err = syscall.EINPROGRESS
 	}
+	for e.state == StateSynSent || e.state == StateSynReceived {
+		if e.nonblock {
+			e.unlock()
+			return err
+		}
+		if werr := e.sleep(ctx, writeEvents); werr != nil {
+			e.unlock()
+			if werr == syscall.EAGAIN {
+				return err // SO_SNDTIMEO: still connecting
+			}
+			return werr
+		}
+	}
+	e.connecting = false
+	if e.state == StateClosed {
+		err = e.takeErr()
+		if err == nil {
+			err = syscall.ECONNABORTED
+		}
+		e.unlock()
+		return err
+	}
+	e.unlock()
+	return nil
+}
+
+// startConnect registers the four-tuple and sends the SYN.
+func (e *Endpoint) startConnect(remote tcpip.FullAddr) error {
 	if remote.Addr.IsUnspecified() {
 		remote.Addr = tcpip.LoopbackAddr // as Linux: 0.0.0.0 means this host
 	}
 	p := e.p
 	r, err := p.net.Route(e.id.local.Addr, remote.Addr)
 	if err != nil {
-		e.mu.Unlock()
 		return err
 	}
 	if err := p.connectRegister(e, r.Src, remote); err != nil {
-		e.mu.Unlock()
 		return err
 	}
 	e.route = r
 	e.initConn()
 	e.state = StateSynSent
+	e.connecting = true
 	p.stats.activeOpens.Add(1)
 	e.sendSyn()
-	if e.nonblock {
-		e.unlock()
-		return syscall.EINPROGRESS
-	}
-	for e.state == StateSynSent || e.state == StateSynReceived {
-		if err := e.sleep(ctx, writeEvents); err != nil {
-			if err == syscall.EAGAIN {
-				err = syscall.ETIMEDOUT
-			}
-			e.abort(nil)
-			e.unlock()
-			return err
-		}
-	}
-	err = e.takeErr()
-	if err == nil && !e.connected {
-		err = syscall.ECONNREFUSED
-	}
-	e.unlock()
-	return err
-}
-
-// Read copies received bytes into b. It returns io.EOF once the peer has
-// closed its side and every byte has been read, a pending error
-// (ECONNRESET, ETIMEDOUT, ...) once, EAGAIN when non-blocking and nothing
-// is ready, and EINTR or EAGAIN when ctx is cancelled or its deadline passes.
-func (e *Endpoint) Read(ctx context.Context, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil // as recv(2) with a zero length: never blocks
-	}
-	e.mu.Lock()
-	for {
-		if e.rcv.len() > 0 {
-			n := e.rcv.read(b)
-			if e.ooo.empty() {
-				e.rcv.rewind()
-			}
-			if e.urgSet && e.rcvNxt.add(-e.rcv.len()).ge(e.rcvUp) {
-				e.urgSet = false // read past the urgent mark
-			}
-			e.windowUpdate()
-			e.unlock()
-			return n, nil
-		}
-		if e.err != nil {
-			err := e.takeErr()
-			e.unlock()
-			return 0, err
-		}
-		if e.finRcvd || e.shutRd || (e.state == StateClosed && e.connected) {
-			e.mu.Unlock()
-			return 0, io.EOF
-		}
-		if e.state == StateClosed || e.state == StateListen {
-			e.mu.Unlock()
-			return 0, syscall.ENOTCONN
-		}
-		if e.nonblock {
-			e.mu.Unlock()
-			return 0, syscall.EAGAIN
-		}
-		if err := e.sleep(ctx, readEvents); err != nil {
-			e.unlock()
-			return 0, err
-		}
-	}
-}
-
-// Write queues b for sending. A blocking Write returns when all of b is
-// queued, or with the count so far and an error: EPIPE after shutdown or
-// close, a pending error such as ECONNRESET, or EINTR/EAGAIN when ctx
-// ends. A non-blocking Write queues what fits and returns that count with
-// a nil error, or EAGAIN when nothing fits.
-func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	e.mu.Lock()
-	n := 0
-	for {
-		if e.err != nil {
-			err := e.takeErr()
-			e.unlock()
-			return n, err
-		}
-		if e.shutWr {
-			e.unlock()
-			return n, syscall.EPIPE
-		}
-		switch e.state {
-		case StateEstablished, StateCloseWait:
-			if k := e.snd.append(b[n:]); k > 0 {
-				n += k
-				e.output()
-			}
-			if n == len(b) {
-				e.unlock()
-				return n, nil
-			}
-		case StateSynSent, StateSynReceived:
-		default:
-			e.unlock()
-			if !e.connected {
-				return n, syscall.ENOTCONN
-			}
-			return n, syscall.EPIPE
-		}
-		if e.nonblock {
-			e.unlock()
-			if n > 0 {
-				return n, nil
-			}
-			return 0, syscall.EAGAIN
-		}
-		if err := e.sleep(ctx, writeEvents); err != nil {
-			e.unlock()
-			return n, err
-		}
-	}
+	return nil
 }
 
 // Shutdown closes one or both directions (ShutRd, ShutWr, ShutRdWr). Shutting
@@ -193,7 +111,15 @@ func (e *Endpoint) Shutdown(how int) error {
 		return syscall.EINVAL
 	}
 	switch e.state {
-	case StateClosed, StateListen:
+	case StateListen:
+		if how == ShutWr {
+			return nil
+		}
+		// As Linux: shutting a listener's read side stops it listening
+		// and wakes its accepters, which then fail with EINVAL.
+		e.closeListener()
+		return nil
+	case StateClosed:
 		return syscall.ENOTCONN
 	}
 	if how != ShutWr {

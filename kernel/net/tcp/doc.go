@@ -67,10 +67,13 @@
 //     because a shared count is the side channel of CVE-2016-5696).
 //   - MSS and window-scale options (RFC 7323 section 2); unknown options
 //     are skipped by length and a malformed option ends option parsing.
-//   - Retransmission per RFC 6298 with Karn's algorithm, exponential
+//   - Retransmission per RFC 6298 with Karn's algorithm (a handshake whose
+//     SYN-ACK went twice gives no sample either), exponential
 //     backoff cleared by new acknowledgements, and a retry limit after
 //     which the connection fails with ETIMEDOUT (or with the ICMP soft
-//     error that explains the silence). MinRTO is 200 ms, as Linux.
+//     error that explains the silence). MinRTO is 200 ms, as Linux. A
+//     timeout during fast recovery does not lower ssthresh again, and one
+//     under a zero send window still resends the head segment as a probe.
 //   - Slow start and congestion avoidance with byte counting (RFC 5681,
 //     RFC 3465), initial window 10 segments (RFC 6928), fast retransmit,
 //     limited transmit (RFC 3042) and early retransmit (RFC 5827).
@@ -99,7 +102,8 @@
 //     orphan gives up once its probes have backed off to MaxRTO. The
 //     receive-side thresholds (window updates, ACK every second segment)
 //     count in segments of at most half the receive buffer, so a buffer
-//     smaller than one MSS (loopback) still gets prompt ACKs.
+//     smaller than one MSS (loopback) still gets prompt ACKs. A scaled
+//     window is rounded up, so the advertised right edge never moves back.
 //   - Out-of-order reassembly directly in the receive buffer: bytes land at
 //     their offset and at most 32 holes are tracked, so memory is bounded
 //     by the receive buffer.
@@ -114,7 +118,9 @@
 //     wait at once (beyond that the wait is skipped, as Linux does), and a
 //     new SYN with a higher sequence number reopens a four-tuple in
 //     TIME-WAIT.
-//   - Ephemeral ports from 32768-60999, unique per four-tuple. Binding
+//   - Ephemeral ports from 32768-60999, unique per four-tuple, chosen by
+//     RFC 6056's algorithm 4 (keyed double hash) for a connect and from a
+//     random start for Bind. Binding
 //     behaves as Linux with SO_REUSEADDR: a port is taken by bound and
 //     listening endpoints, not by connections.
 //   - ICMP errors (HandleControl): port or protocol unreachable during

@@ -55,20 +55,22 @@ type Endpoint struct {
 	p     *Protocol
 	queue waiter.Queue
 
-	mu        sync.Mutex
-	state     State
-	id        connID
-	bound     bool // id.local is set by Bind or Connect
-	route     tcpip.Route
-	noDelay   bool
-	nonblock  bool
-	connected bool  // reached ESTABLISHED at some point
-	orphan    bool  // closed by the application; lives on to finish the close
-	shutRd    bool  // application will not read any more
-	shutWr    bool  // application will not write any more (FIN queued)
-	err       error // pending hard error, reported once (SO_ERROR)
-	softErr   syscall.Errno
-	ev        waiter.Events // events to announce when the lock is released
+	mu         sync.Mutex
+	state      State
+	id         connID
+	bound      bool // id.local is set by Bind or Connect
+	route      tcpip.Route
+	noDelay    bool
+	noReuse    bool // SO_REUSEADDR turned off
+	nonblock   bool
+	connected  bool  // reached ESTABLISHED at some point
+	connecting bool  // Connect started an attempt whose outcome it has not reported
+	orphan     bool  // closed by the application; lives on to finish the close
+	shutRd     bool  // application will not read any more
+	shutWr     bool  // application will not write any more (FIN queued)
+	err        error // pending hard error, reported once (SO_ERROR)
+	softErr    syscall.Errno
+	ev         waiter.Events // events to announce when the lock is released
 
 	// Send sequence space (RFC 9293 section 3.3.1). snd holds the bytes
 	// from SND.UNA on; the FIN, once queued, follows them.
@@ -197,6 +199,30 @@ func (e *Endpoint) SetNoDelay(on bool) {
 	e.unlock()
 }
 
+// NoDelay reports whether Nagle's algorithm is off (TCP_NODELAY).
+func (e *Endpoint) NoDelay() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.noDelay
+}
+
+// SetReuseAddr sets SO_REUSEADDR. It is on for a new endpoint (Scone's
+// default, unlike Linux's): a Bind then ignores connections on the port,
+// TIME-WAIT ones included. Turned off, a Bind fails with EADDRINUSE while
+// any connection uses the address.
+func (e *Endpoint) SetReuseAddr(on bool) {
+	e.mu.Lock()
+	e.noReuse = !on
+	e.mu.Unlock()
+}
+
+// ReuseAddr reports SO_REUSEADDR.
+func (e *Endpoint) ReuseAddr() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return !e.noReuse
+}
+
 // SetNonblocking makes Read, Write, Accept and Connect return EAGAIN (or
 // EINPROGRESS) instead of blocking, like O_NONBLOCK.
 func (e *Endpoint) SetNonblocking(on bool) {
@@ -271,7 +297,9 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	if e.urgSet {
 		ev |= waiter.EventPri
 	}
-	if (e.finRcvd && e.shutWr) || (e.state == StateClosed && (e.connected || e.err != nil)) {
+	// As Linux's tcp_poll: a closed socket, even a fresh one never
+	// connected, is hung up and writable (a write fails at once).
+	if (e.finRcvd && e.shutWr) || e.state == StateClosed {
 		ev |= waiter.EventHup
 	}
 	switch e.state {
@@ -280,9 +308,7 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 			ev |= waiter.EventOut
 		}
 	case StateClosed:
-		if e.connected || e.err != nil {
-			ev |= waiter.EventOut // a write will not block: it fails at once
-		}
+		ev |= waiter.EventOut
 	}
 	return ev
 }

@@ -199,6 +199,7 @@ func (e *Endpoint) input(seg *segment) {
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()
+		e.rttStart = time.Time{} // Karn: the SYN-ACK went twice, its ACK times neither
 		return
 	}
 	// A retransmission of the peer's FIN in TIME-WAIT: acknowledge it
@@ -274,7 +275,7 @@ func (e *Endpoint) input(seg *segment) {
 // without trimming: whether any of the segment falls in the receive
 // window (or, for one that occupies no sequence space, its number does).
 func (e *Endpoint) acceptable(seg *segment) bool {
-	wnd := e.rcv.free()
+	wnd := e.rcvWnd()
 	n := seg.seqLen()
 	switch {
 	case n == 0 && wnd == 0:
@@ -287,16 +288,21 @@ func (e *Endpoint) acceptable(seg *segment) bool {
 	return seg.seq.inWindow(e.rcvNxt, wnd) || seg.seq.add(n-1).inWindow(e.rcvNxt, wnd)
 }
 
+// rcvWnd is the receive window: the free buffer space, or what we have
+// advertised if that reaches further (a right edge never moves back,
+// RFC 9293 section 3.8.6.2.2, and a scaled window is rounded up).
+func (e *Endpoint) rcvWnd() int {
+	return max(e.rcv.free(), int(int32(e.rcvAdv-e.rcvNxt)))
+}
+
 // trim applies the acceptability test of RFC 9293 section 3.10.7.4 and
 // trims the segment to the receive window. It reports false when the
 // segment is unacceptable.
 func (e *Endpoint) trim(seg *segment) bool {
-	// The window is the free buffer space: never less than what we have
-	// advertised (the right edge only moves forward), sometimes more.
 	if !e.acceptable(seg) {
 		return false
 	}
-	wnd := e.rcv.free()
+	wnd := e.rcvWnd()
 	switch {
 	case seg.seqLen() == 0:
 		return true

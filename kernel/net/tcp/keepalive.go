@@ -52,6 +52,28 @@ func (e *Endpoint) SetKeepAliveParams(idle, interval time.Duration, count int) {
 	}
 }
 
+// KeepAlive reports whether keep-alive probes are on (SO_KEEPALIVE).
+func (e *Endpoint) KeepAlive() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.kaOn
+}
+
+// KeepAliveParams returns the keep-alive idle time, interval and count in
+// effect, defaults included (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+func (e *Endpoint) KeepAliveParams() (idle, interval time.Duration, count int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	interval, count = e.kaInterval, e.kaCount
+	if interval <= 0 {
+		interval = defaultKeepInterval
+	}
+	if count <= 0 {
+		count = defaultKeepCount
+	}
+	return e.keepIdle(), interval, count
+}
+
 func (e *Endpoint) keepIdle() time.Duration {
 	if e.kaIdle > 0 {
 		return e.kaIdle

@@ -211,3 +211,60 @@ func TestCookieWithFullAcceptQueue(t *testing.T) {
 		t.Fatalf("a cookie ACK with the accept queue full left state behind: %d connections, was %d", n, before)
 	}
 }
+
+// TestEphemeralPortsUnpredictable checks RFC 6056's aims: the ports of
+// connections to different destinations do not follow one counter, two
+// hosts (different secrets) do not start at the same port, and ports
+// bound without a peer are spread over the range.
+func TestEphemeralPortsUnpredictable(t *testing.T) {
+	n := newSimNet(3)
+	pa, pb := n.addHost(addrA, Options{}), n.addHost(addrB, Options{})
+	n.addRaw(addrR)
+	connectFrom := func(p *Protocol, port uint16) uint16 {
+		e := p.NewEndpoint()
+		e.SetNonblocking(true)
+		if err := e.Connect(bg, tcpip.FullAddr{Addr: addrR, Port: port}); err != syscall.EINPROGRESS {
+			t.Fatal(err)
+		}
+		a, _ := e.LocalAddr()
+		return a.Port
+	}
+	sequential := 0
+	prev := connectFrom(pa, 1)
+	for i := range 50 {
+		port := connectFrom(pa, uint16(100+i))
+		if port == prev+1 {
+			sequential++
+		}
+		prev = port
+	}
+	if sequential > 5 {
+		t.Errorf("%d of 50 connections to different destinations took the next port", sequential)
+	}
+	// Same destination: the counter moves on, so ports do not repeat.
+	a1, a2 := connectFrom(pa, 7), connectFrom(pa, 7)
+	if a1 == a2 {
+		t.Errorf("two connections to one destination share port %d", a1)
+	}
+	same := 0
+	for i := range 20 {
+		if connectFrom(pa, uint16(200+i)) == connectFrom(pb, uint16(200+i)) {
+			same++
+		}
+	}
+	if same > 2 {
+		t.Errorf("two hosts chose the same port for %d of 20 destinations", same)
+	}
+	var lo, hi uint16 = 65535, 0
+	for range 20 {
+		e := pa.NewEndpoint()
+		if err := e.Bind(tcpip.FullAddr{}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := e.LocalAddr()
+		lo, hi = min(lo, a.Port), max(hi, a.Port)
+	}
+	if hi-lo < (ephemeralLast-ephemeralFirst)/4 {
+		t.Errorf("20 bound ports all within [%d, %d]", lo, hi)
+	}
+}

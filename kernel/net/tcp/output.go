@@ -85,8 +85,11 @@ func (e *Endpoint) advertise() uint16 {
 			edge = seqMax(e.rcvAdv, e.rcvNxt)
 		}
 	}
+	// Round up, as Linux does: rounding down would move the right edge
+	// back. trim accepts data up to the edge advertised, which may pass
+	// the buffer limit by less than one scaling unit.
 	wnd := int(edge - e.rcvNxt)
-	scaled := min(wnd>>e.rcvShift, 0xffff)
+	scaled := min((wnd+1<<e.rcvShift-1)>>e.rcvShift, 0xffff)
 	e.rcvAdv = e.rcvNxt.add(scaled << e.rcvShift)
 	return uint16(scaled)
 }

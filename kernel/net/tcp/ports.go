@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"hash/maphash"
+	"math/rand/v2"
 	"syscall"
 
 	"scone/kernel/net/tcpip"
@@ -10,8 +12,10 @@ import (
 // second Bind to the same port fails with EADDRINUSE when the addresses
 // are equal or either is the wildcard. Connections do not own ports in that
 // sense; they only need a unique four-tuple. That is Linux's behaviour
-// with SO_REUSEADDR set, which Scone applies to every socket so that a
-// server can restart while its old connections sit in TIME-WAIT.
+// with SO_REUSEADDR set, which Scone applies to every socket by default so
+// that a server can restart while its old connections sit in TIME-WAIT.
+// An endpoint with SO_REUSEADDR off may not bind an address any
+// connection uses.
 
 // portFreeLocked reports whether addr may be bound. p.mu must be held.
 func (p *Protocol) portFreeLocked(addr tcpip.FullAddr) bool {
@@ -26,6 +30,20 @@ func (p *Protocol) portFreeLocked(addr tcpip.FullAddr) bool {
 		}
 	}
 	return true
+}
+
+// connUsesLocked reports whether a connection, in any state, has a
+// local address that addr overlaps. p.mu must be held.
+func (p *Protocol) connUsesLocked(addr tcpip.FullAddr) bool {
+	if p.connPorts[addr.Port] == 0 {
+		return false
+	}
+	for id := range p.conns {
+		if id.local.Port == addr.Port && (id.local.Addr == addr.Addr || addr.Addr.IsUnspecified()) {
+			return true
+		}
+	}
+	return false
 }
 
 // listenersOn yields the local addresses listening on port. There are few
@@ -48,7 +66,9 @@ func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if addr.Port == 0 {
-		ok := p.searchEphemeral(func(port uint16) bool {
+		// No peer yet: a random start, as Linux's bind.
+		var tried uint32
+		ok := searchEphemeral(rand.Uint32(), &tried, func(port uint16) bool {
 			a := tcpip.FullAddr{Addr: addr.Addr, Port: port}
 			if p.connPorts[port] == 0 && p.portFreeLocked(a) {
 				addr = a
@@ -59,7 +79,7 @@ func (p *Protocol) bind(e *Endpoint, addr tcpip.FullAddr) (tcpip.FullAddr, error
 		if !ok {
 			return addr, syscall.EADDRINUSE
 		}
-	} else if !p.portFreeLocked(addr) {
+	} else if !p.portFreeLocked(addr) || (e.noReuse && p.connUsesLocked(addr)) {
 		return addr, syscall.EADDRINUSE
 	}
 	p.bound[addr.Port] = append(p.bound[addr.Port], e)
@@ -88,19 +108,32 @@ func (p *Protocol) unbind(e *Endpoint) {
 	p.mu.Unlock()
 }
 
-// searchEphemeral tries ephemeral ports, starting after the last one handed
-// out (RFC 6056 section 3.3.2's simple counter), until try accepts one.
-// p.mu must be held.
-func (p *Protocol) searchEphemeral(try func(uint16) bool) bool {
+// searchEphemeral tries every ephemeral port once, from offset+*ctr on,
+// until try accepts one; *ctr counts the ports tried. p.mu must be held.
+func searchEphemeral(offset uint32, ctr *uint32, try func(uint16) bool) bool {
 	const n = ephemeralLast - ephemeralFirst + 1
-	for i := 0; i < n; i++ {
-		p.nextPort++
-		port := uint16(ephemeralFirst + p.nextPort%n)
+	for range n {
+		port := uint16(ephemeralFirst + (offset+*ctr)%n)
+		*ctr++
 		if try(port) {
 			return true
 		}
 	}
 	return false
+}
+
+// connectPorts returns where the ephemeral port search for a connection
+// from src to remote starts. It is RFC 6056 section 3.3.4's algorithm 4
+// (double-hash port selection): a keyed hash of the addresses plus a
+// counter chosen by a second keyed hash. Ports are hard to guess off path;
+// successive connections to one destination move on from recently used
+// ports; and the ports one destination sees reveal nothing about those
+// used toward another.
+func (p *Protocol) connectPorts(src tcpip.Addr, remote tcpip.FullAddr) (offset uint32, ctr *uint32) {
+	key := connID{local: tcpip.FullAddr{Addr: src}, remote: remote}
+	offset = uint32(maphash.Comparable(p.portSeed, key))
+	ctr = &p.portTable[maphash.Comparable(p.portSeed2, key)%uint64(len(p.portTable))]
+	return offset, ctr
 }
 
 // connectRegister gives a connecting endpoint its four-tuple and puts it in
@@ -121,7 +154,8 @@ func (p *Protocol) connectRegister(e *Endpoint, src tcpip.Addr, remote tcpip.Ful
 		e.id = old
 		return nil
 	}
-	ok := p.searchEphemeral(func(port uint16) bool {
+	offset, ctr := p.connectPorts(src, remote)
+	ok := searchEphemeral(offset, ctr, func(port uint16) bool {
 		id := connID{local: tcpip.FullAddr{Addr: src, Port: port}, remote: remote}
 		if _, used := p.conns[id]; used || !p.portFreeLocked(id.local) {
 			return false

@@ -103,7 +103,9 @@ type Protocol struct {
 	listeners map[tcpip.FullAddr]*Endpoint // listening endpoints by bound address
 	bound     map[uint16][]*Endpoint       // bound, not yet connected or listening
 	connPorts map[uint16]int               // local ports in use by conns
-	nextPort  uint32                       // ephemeral search start (RFC 6056 algorithm 1 with a counter)
+	portSeed  maphash.Seed                 // keys the ephemeral port offset (RFC 6056 algorithm 4's F)
+	portSeed2 maphash.Seed                 // keys the choice of counter (algorithm 4's G)
+	portTable [256]uint32                  // algorithm 4's counters
 
 	ctlMu  sync.Mutex // guards ctlHdr
 	ctlHdr [maxHeaderLen]byte
@@ -132,7 +134,10 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 		bound:      make(map[uint16][]*Endpoint),
 		connPorts:  make(map[uint16]int),
 	}
-	p.nextPort = uint32(maphash.Comparable(p.seed, 0))
+	p.portSeed, p.portSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
+	for i := range p.portTable {
+		p.portTable[i] = rand.Uint32() // as Linux perturbs its table: no counter starts known
+	}
 	return p
 }
 

@@ -100,8 +100,18 @@ func TestConnectAgainAfterFailure(t *testing.T) {
 		if syns != synRetries+1 || e.State() != StateClosed {
 			t.Fatalf("attempt %d: %d SYNs, state %v; want %d SYNs, then CLOSED", attempt, syns, e.State(), synRetries+1)
 		}
+		if attempt == 0 {
+			// As Linux: the next connect reports how the attempt ended.
+			if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+				t.Fatalf("Connect after the failure = %v, want ETIMEDOUT", err)
+			}
+		}
 	}
-	// The last error is left unread: a successful connect must not report it.
+	// The second failure is left unreported: a new attempt would see
+	// it first (ETIMEDOUT), then start afresh without it.
+	if err := e.Connect(bg, to); err != syscall.ETIMEDOUT {
+		t.Fatalf("Connect after the second failure = %v, want ETIMEDOUT", err)
+	}
 	if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
 		t.Fatalf("third Connect = %v", err)
 	}
@@ -112,6 +122,12 @@ func TestConnectAgainAfterFailure(t *testing.T) {
 	}
 	if err := e.Error(); err != nil {
 		t.Errorf("Error() = %v after a successful connect, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != nil {
+		t.Errorf("Connect reporting the success = %v, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != syscall.EISCONN {
+		t.Errorf("Connect once connected = %v, want EISCONN", err)
 	}
 }
 
@@ -206,5 +222,137 @@ func TestPersistBounded(t *testing.T) {
 				t.Errorf("%d connections left in the table", r.p.ConnCount())
 			}
 		})
+	}
+}
+
+// TestScaledWindowEdgeNeverMovesBack receives segments of a size that is
+// not a multiple of the window scaling unit without reading them: the
+// right edge each ACK advertises (ACK + window << scale) never moves
+// back (RFC 9293 section 3.8.6.2.2). Rounding the scaled window down
+// moved it back by up to one unit.
+func TestScaledWindowEdgeNeverMovesBack(t *testing.T) {
+	r := newRawPeer(t, Options{ReceiveBuffer: 1 << 20})
+	e, syn := r.connect(0xffff, 1460, 7)
+	shift := e.rcvShift
+	if shift == 0 {
+		t.Fatal("no window scaling")
+	}
+	seq := r.iss + 1
+	var last seqnum
+	acks := 0
+	for i := range 400 {
+		r.send(syn.srcPort, outSegment{seq: seq, ack: syn.seq + 1, flags: flagACK, wnd: 0xffff}, make([]byte, 1000))
+		seq = seq.add(1000)
+		for _, s := range r.recv() {
+			edge := s.ack.add(int(s.wnd) << shift)
+			if acks > 0 && edge.lt(last) {
+				t.Fatalf("segment %d: right edge %d moved back from %d", i, edge, last)
+			}
+			last = edge
+			acks++
+		}
+	}
+	if acks < 100 {
+		t.Fatalf("only %d ACKs", acks)
+	}
+	// Everything sent up to the promised edge is taken.
+	if got := e.rcv.len(); got != 400*1000 {
+		t.Errorf("%d bytes queued, want %d", got, 400*1000)
+	}
+}
+
+// TestDuplicateSynNoRTTSample answers a duplicate SYN with a second
+// SYN-ACK, then completes the handshake: the ACK cannot say which SYN-ACK
+// it answers, so by Karn's rule it gives no RTT sample. Restarting the
+// sample at the second SYN-ACK measured 10 ms where the path takes 300.
+func TestDuplicateSynNoRTTSample(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(1)
+	l.SetNonblocking(true)
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 5000, mss: 1200, wndScale: -1}, nil)
+	sa := r.expect("SYN-ACK")
+	r.advance(290 * time.Millisecond)
+	r.send(80, outSegment{seq: r.iss, flags: flagSYN, wnd: 5000, mss: 1200, wndScale: -1}, nil)
+	r.expect("SYN-ACK again")
+	r.advance(10 * time.Millisecond)
+	r.send(80, outSegment{seq: r.iss + 1, ack: sa.seq + 1, flags: flagACK, wnd: 5000}, nil)
+	c, err := l.Accept(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	srtt, rto := c.srtt, c.rto
+	c.mu.Unlock()
+	if srtt != 0 || rto != time.Second {
+		t.Errorf("SRTT %v RTO %v after an ambiguous handshake, want no sample (0, the initial 1s)", srtt, rto)
+	}
+}
+
+// TestTimeoutInRecoveryKeepsSsthresh enters NewReno fast recovery (ten
+// segments out, three duplicate ACKs), takes a partial ACK, then lets the
+// RTO fire: ssthresh stays what recovery set (half of ten segments), not
+// halved again from the smaller flight.
+func TestTimeoutInRecoveryKeepsSsthresh(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	const mss = 1460
+	c.e.Write(bg, make([]byte, 10*mss))
+	if n := len(r.recv()); n != 10 {
+		t.Fatalf("%d segments in the initial window, want 10", n)
+	}
+	for range 3 {
+		c.seg(flagACK, nil)
+	}
+	c.e.mu.Lock()
+	inRec, ss := c.e.inRecovery, c.e.ssthresh
+	c.e.mu.Unlock()
+	if !inRec || ss != 5*mss {
+		t.Fatalf("after 3 duplicate ACKs: recovery %v ssthresh %d, want true %d", inRec, ss, 5*mss)
+	}
+	c.ack = c.ack.add(4 * mss) // partial: segments 5-10 still out
+	c.seg(flagACK, nil)
+	r.recv()
+	r.advance(time.Minute)
+	c.e.mu.Lock()
+	timeouts, ss := r.p.Stats().Timeouts, c.e.ssthresh
+	c.e.mu.Unlock()
+	if timeouts == 0 {
+		t.Fatal("no retransmission timeout")
+	}
+	if ss != 5*mss {
+		t.Errorf("ssthresh %d after a timeout in recovery, want %d (one reduction per episode)", ss, 5*mss)
+	}
+}
+
+// TestTimeoutWithZeroWindowProbes shrinks the window to zero under data
+// in flight: each retransmission timeout still sends the first segment,
+// which probes the window; it used to count the timeout and send nothing.
+func TestTimeoutWithZeroWindowProbes(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	const mss = 1460
+	c.e.Write(bg, make([]byte, 3*mss))
+	if n := len(r.recv()); n != 3 {
+		t.Fatalf("%d segments sent, want 3", n)
+	}
+	c.r.send(c.lport, outSegment{seq: c.seq, ack: c.ack.add(mss), flags: flagACK, wnd: 0}, nil)
+	r.recv()
+	for i := range 4 {
+		timeouts := r.p.Stats().Timeouts
+		r.advance(time.Duration(1<<i) * time.Second)
+		probes := 0
+		for _, s := range r.recv() {
+			if s.seq == c.ack.add(mss) && len(s.data) > 0 {
+				probes++
+			}
+		}
+		if r.p.Stats().Timeouts > timeouts && probes == 0 {
+			t.Fatalf("timeout %d (%d in all) sent nothing at SND.UNA", i, r.p.Stats().Timeouts)
+		}
+	}
+	if r.p.Stats().Timeouts < 2 {
+		t.Fatalf("%d timeouts, want several", r.p.Stats().Timeouts)
 	}
 }

@@ -33,8 +33,10 @@ func (r *ring) rewind() {
 	}
 }
 
-// reserve makes the capacity at least want bytes (want <= limit), keeping
-// the contents, including bytes written beyond n by writeAt.
+// reserve makes the capacity at least want bytes, keeping the contents,
+// including bytes written beyond n by writeAt. Growth stops at the limit
+// unless want itself passes it: a receive window rounded up to its
+// scaling unit may promise a few bytes more than the limit.
 func (r *ring) reserve(want int) {
 	if want <= len(r.buf) {
 		return
@@ -47,7 +49,7 @@ func (r *ring) reserve(want int) {
 		c *= 2
 	}
 	if c > r.limit {
-		c = r.limit
+		c = max(r.limit, want)
 	}
 	nb := make([]byte, c)
 	// Copy the whole old buffer in logical order from head so bytes past n
@@ -61,7 +63,8 @@ func (r *ring) reserve(want int) {
 }
 
 // writeAt copies p to logical offset off (relative to the first stored byte)
-// without changing the stored length; the caller guarantees off+len(p) <= limit.
+// without changing the stored length; the caller keeps off+len(p) within
+// the window it advertised.
 func (r *ring) writeAt(off int, p []byte) {
 	r.reserve(off + len(p))
 	i := r.head + off

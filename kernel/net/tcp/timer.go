@@ -108,7 +108,10 @@ func (e *Endpoint) retransmitTimeout() {
 		return
 	}
 	mss := e.sndMSS
-	if e.retries == 1 {
+	// One reduction per loss episode: a timeout during fast recovery
+	// keeps the ssthresh that recovery set, as Linux's tcp_enter_loss.
+	fastRecovery := e.inRecovery && !e.rtoRecovery && e.sndUna.le(e.recover)
+	if e.retries == 1 && !fastRecovery {
 		e.ssthresh = max(int(e.sndMax-e.sndUna)/2, 2*mss)
 	}
 	e.cwnd, e.cwndAcc = mss, 0
@@ -126,6 +129,12 @@ func (e *Endpoint) retransmitTimeout() {
 		e.inRecovery, e.rtoRecovery = false, false
 		e.sndNxt = e.sndUna
 		e.output()
+		if e.sndWnd == 0 {
+			// The peer shrank its window to zero under data in flight:
+			// the retransmission goes anyway and serves as the window
+			// probe, as in Linux, so the retries count real attempts.
+			e.retransmitFirst()
+		}
 	}
 	e.armTimer(timerRTO, e.curRTO())
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
 )
 
 // realWait bounds how long a test waits, in real time, for blocked calls.
@@ -201,5 +202,115 @@ func TestReadCancelledWhileBlocked(t *testing.T) {
 	}
 	if c.e.queue.Len() != 0 {
 		t.Errorf("%d entries left on the queue after the call returned", c.e.queue.Len())
+	}
+}
+
+// TestConnectInterruptedContinues cancels a blocking Connect while it
+// waits for the SYN-ACK: it returns EINTR, the handshake goes on, and the
+// next Connect reports the outcome, as Linux's.
+func TestConnectInterruptedContinues(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	e := r.p.NewEndpoint()
+	to := tcpip.FullAddr{Addr: r.addr, Port: r.port}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() { done <- e.Connect(ctx, to) }()
+	awaitSleepers(t, e, 1)
+	cancel()
+	if errs := collect(t, done, 1); errs[0] != syscall.EINTR {
+		t.Fatalf("interrupted Connect = %v, want EINTR", errs[0])
+	}
+	if s := e.State(); s != StateSynSent {
+		t.Fatalf("state %v after the interruption, want SYN-SENT", s)
+	}
+	e.SetNonblocking(true)
+	if err := e.Connect(bg, to); err != syscall.EALREADY {
+		t.Fatalf("Connect while connecting = %v, want EALREADY", err)
+	}
+	syn := r.recv()[0]
+	r.send(syn.srcPort, outSegment{seq: r.iss, ack: syn.seq + 1, flags: flagSYN | flagACK, wnd: 0xffff, mss: 1460, wndScale: -1}, nil)
+	if err := e.Connect(bg, to); err != nil {
+		t.Fatalf("Connect after the handshake = %v, want nil", err)
+	}
+	if err := e.Connect(bg, to); err != syscall.EISCONN {
+		t.Fatalf("Connect once more = %v, want EISCONN", err)
+	}
+}
+
+// TestWriteInterruptedReturnsCount fills the send buffer so that a
+// blocking Write sleeps part-way, then cancels it: the Write returns the
+// bytes it queued and no error, as Linux's send.
+func TestWriteInterruptedReturnsCount(t *testing.T) {
+	r := newRawPeer(t, Options{SendBuffer: 8192})
+	e, _ := r.connect(0, 1460, -1) // zero window: nothing leaves
+	e.SetNonblocking(false)
+	ctx, cancel := context.WithCancel(bg)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := e.Write(ctx, make([]byte, 64<<10))
+		done <- result{n, err}
+	}()
+	awaitSleepers(t, e, 1)
+	cancel()
+	select {
+	case res := <-done:
+		if res.n != 8192 || res.err != nil {
+			t.Fatalf("interrupted Write = %d, %v; want 8192, nil", res.n, res.err)
+		}
+	case <-time.After(realWait):
+		t.Fatal("Write did not return")
+	}
+	// Nothing queued yet: an interrupted Write reports EINTR.
+	ctx2, cancel2 := context.WithCancel(bg)
+	cancel2()
+	if n, err := e.Write(ctx2, []byte("x")); n != 0 || err != syscall.EINTR {
+		t.Fatalf("Write on a full buffer, cancelled = %d, %v; want 0, EINTR", n, err)
+	}
+}
+
+// TestShutdownListenerWakesAccepters shuts a listener's read side, the
+// Linux idiom for waking threads blocked in accept.
+func TestShutdownListenerWakesAccepters(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	l := r.p.NewEndpoint()
+	l.Bind(tcpip.FullAddr{Port: 80})
+	l.Listen(4)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := l.Accept(bg)
+			done <- err
+		}()
+	}
+	awaitSleepers(t, l, 2)
+	if err := l.Shutdown(ShutRdWr); err != nil {
+		t.Fatalf("Shutdown of a listener = %v", err)
+	}
+	for _, err := range collect(t, done, 2) {
+		if err != syscall.EINVAL {
+			t.Errorf("accepter returned %v, want EINVAL", err)
+		}
+	}
+}
+
+// TestFreshSocketPolls checks the readiness of a socket never connected:
+// POLLOUT|POLLHUP, as Linux's tcp_poll gives for TCP_CLOSE.
+func TestFreshSocketPolls(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	e := r.p.NewEndpoint()
+	if ev := e.Readiness(); ev != waiter.EventOut|waiter.EventHup {
+		t.Errorf("fresh socket: %#x, want POLLOUT|POLLHUP (%#x)", ev, waiter.EventOut|waiter.EventHup)
+	}
+	e.Bind(tcpip.FullAddr{Port: 99})
+	if ev := e.Readiness(); ev != waiter.EventOut|waiter.EventHup {
+		t.Errorf("bound socket: %#x, want POLLOUT|POLLHUP", ev)
+	}
+	e.Listen(1)
+	if ev := e.Readiness(); ev != 0 {
+		t.Errorf("listener with nothing to accept: %#x, want 0", ev)
 	}
 }

@@ -47,6 +47,14 @@ func Netns(t testing.TB, timeout time.Duration, script string) (string, error) {
 	return string(b), err
 }
 
+// Need skips the test (fails it with CI=true) when cmd is not installed.
+func Need(t testing.TB, cmd string) {
+	t.Helper()
+	if _, err := exec.LookPath(cmd); err != nil {
+		missing(t, cmd+" is not installed (make deps installs it)")
+	}
+}
+
 func missing(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {

@@ -1,7 +1,7 @@
 // Command runqemu boots Scone in QEMU with the serial console on this
 // terminal and exits with the kernel's exit status. `make qemu` runs it.
 //
-//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."]
+//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."] [-hostfwd rule,...]
 //
 // Each flag defaults to the environment variable of the same name in
 // capitals (ACCEL, NIC, PORT, KARGS), then to the defaults of package
@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"scone/tools/runqemu"
 )
@@ -29,8 +30,12 @@ func main() {
 	flag.StringVar(&c.Loader, "loader", "", "multiboot loader image (default "+runqemu.DefaultLoader+")")
 	flag.StringVar(&c.Kernel, "kernel", "", "kernel ELF (default "+runqemu.DefaultKernel+")")
 	flag.StringVar(&c.Pcap, "pcap", "", "packet dump (default "+runqemu.DefaultPcap+")")
+	hostfwd := flag.String("hostfwd", "", "more of slirp's forwarding `rules`, comma-separated, such as tcp::25513-:13")
 	dry := flag.Bool("n", false, "print the QEMU command line and exit")
 	flag.Parse()
+	if *hostfwd != "" {
+		c.HostFwd = strings.Split(*hostfwd, ",")
+	}
 
 	cmd, err := c.Command()
 	if err != nil {

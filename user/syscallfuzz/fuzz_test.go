@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestExclusions checks that the calls that would reach outside the child
+// are never made, and that the host's list holds none of them.
+func TestExclusions(t *testing.T) {
+	for _, nr := range []uintptr{unix.SYS_KILL, unix.SYS_TGKILL, unix.SYS_REBOOT, unix.SYS_FORK, unix.SYS_CLONE,
+		unix.SYS_EXECVE, unix.SYS_SETTIMEOFDAY, unix.SYS_SETHOSTNAME, unix.SYS_EXIT_GROUP} {
+		if !excluded[nr] {
+			t.Errorf("system call %d is not excluded", nr)
+		}
+	}
+	for _, nr := range safeCalls {
+		if excluded[nr] {
+			t.Errorf("safe call %d is excluded", nr)
+		}
+		switch nr {
+		case unix.SYS_UNLINKAT, unix.SYS_RENAMEAT2, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_CLOSE, unix.SYS_FTRUNCATE:
+			t.Errorf("call %d is not safe on a shared host", nr)
+		}
+	}
+}
+
+// TestHost runs the fuzzer on the host, where it keeps to the safe calls:
+// this checks the harness (counting, restarts, the report).
+func TestHost(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "syscallfuzz")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-n", "50000", "-seed", "1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`^syscallfuzz: (\d+) calls in (?s:.*)\nsyscallfuzz: ok\n$`).FindStringSubmatch(string(out))
+	if m == nil || m[1] != "50000" {
+		t.Errorf("report:\n%s", out)
+	}
+}

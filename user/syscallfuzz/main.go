@@ -1,0 +1,176 @@
+// Command syscallfuzz makes random system calls with random arguments, to
+// show that the kernel never panics, hangs or leaks, whatever a process
+// asks.  The calls run in a child process, restarted whenever it dies (a
+// random munmap or rt_sigreturn easily kills it); a watchdog kills a
+// child that makes no progress for 5 s (a read of an empty pipe it made
+// itself, say) and starts another.
+//
+//	syscallfuzz [-n CALLS] [-seed N] [-safe]
+//
+// CALLS defaults to $FUZZCALLS or 100,000.  On Scone every call is fair
+// game except the few that reach outside the child (kill of other
+// processes, reboot, setting the clock or host name) or multiply it
+// (fork, clone, exec).  On a Linux host it always uses -safe: a short
+// list of calls that cannot harm the machine, checking only the harness.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var (
+	calls = flag.Int("n", envInt("FUZZCALLS", 100000), "number of system calls")
+	seed  = flag.Int64("seed", time.Now().UnixNano(), "random seed")
+	safe  = flag.Bool("safe", false, "only calls that are harmless on a Linux host")
+	child = flag.String("child", "", "run as the fuzzing child, counting calls in this file")
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// onLinuxHost reports whether this is a Linux host rather than Scone
+// (Scone has no sysfs).
+func onLinuxHost() bool {
+	_, err := os.Stat("/sys/kernel")
+	return err == nil
+}
+
+func main() {
+	flag.Parse()
+	if onLinuxHost() {
+		*safe = true
+	}
+	if *child != "" {
+		os.Exit(fuzz(*child, *seed, *calls, *safe))
+	}
+	os.Exit(run())
+}
+
+// run starts fuzzing children until they have made the calls, and reports.
+func run() int {
+	dir, err := os.MkdirTemp("", "syscallfuzz")
+	if err != nil {
+		fmt.Printf("syscallfuzz: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	self, _ := os.Executable()
+	counter := filepath.Join(dir, "count")
+	scratch := filepath.Join(dir, "scratch")
+	before := memFree()
+	start := time.Now()
+	done, restarts, hung := 0, 0, 0
+	deaths := map[string]int{}
+	for i := int64(0); done < *calls; i++ {
+		os.RemoveAll(scratch)
+		os.Mkdir(scratch, 0o777)
+		os.WriteFile(counter, []byte("0"), 0o666)
+		cmd := exec.Command(self, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
+			"-n", strconv.Itoa(*calls-done), "-safe="+strconv.FormatBool(*safe))
+		cmd.Dir = scratch
+		// Standard files are /dev/null (nil): random writes to fd 1 must
+		// not reach the console.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			fmt.Printf("syscallfuzz: start child: %v\n", err)
+			return 1
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		last, lastChange := -1, time.Now()
+	watch:
+		for {
+			select {
+			case <-exited:
+				break watch
+			case <-time.After(200 * time.Millisecond):
+			}
+			if n := readCount(counter); n != last {
+				last, lastChange = n, time.Now()
+			} else if time.Since(lastChange) > 5*time.Second {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				hung++
+				select {
+				case <-exited:
+				case <-time.After(10 * time.Second):
+					fmt.Printf("syscallfuzz: child %d survives SIGKILL for 10 s\n", cmd.Process.Pid)
+					return 1
+				}
+				break watch
+			}
+		}
+		// Its threads or children may live on in its group.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		n := readCount(counter)
+		done += max(n, 1) // a child that dies at once still made a call
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !(ws.Exited() && ws.ExitStatus() == 0) {
+			restarts++
+			deaths[describe(ws)]++
+		}
+	}
+	d := time.Since(start)
+	fmt.Printf("syscallfuzz: %d calls in %v (%.0f/s), seed %d, %d restarts, %d watchdog kills\n",
+		done, d.Round(time.Millisecond), float64(done)/d.Seconds(), *seed, restarts, hung)
+	var ds []string
+	for k, v := range deaths {
+		ds = append(ds, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(ds)
+	if len(ds) > 0 {
+		fmt.Printf("syscallfuzz: children ended by: %s\n", strings.Join(ds, ", "))
+	}
+	if err := exec.Command(self, "-n", "0", "-child", counter).Run(); err != nil {
+		fmt.Printf("syscallfuzz: FAIL: a new process after fuzzing: %v\n", err)
+		return 1
+	}
+	after := memFree()
+	fmt.Printf("syscallfuzz: free memory %d KiB before, %d KiB after\n", before, after)
+	if !onLinuxHost() && before > 0 && before-after > 8192 {
+		fmt.Printf("syscallfuzz: FAIL: %d KiB of memory not returned\n", before-after)
+		return 1
+	}
+	fmt.Println("syscallfuzz: ok")
+	return 0
+}
+
+func readCount(file string) int {
+	b, _ := os.ReadFile(file)
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+func describe(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return ws.Signal().String()
+	}
+	return fmt.Sprintf("exit %d", ws.ExitStatus())
+}
+
+// memFree is MemFree from /proc/meminfo in KiB, or -1.
+func memFree() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return -1
+}
