@@ -112,6 +112,13 @@ func (as *AddressSpace) copy(va uintptr, b []byte, toUser uintptr) error {
 	return nil
 }
 
+// KickUser makes every thread now in ring 3 come back from Run (as
+// UserInterrupt) at its next timer tick, within a millisecond, so that its
+// goroutine sees a signal or a kill even if the program never traps.
+func KickUser() {
+	syscall.Syscall(SysKickUser, 0, 0, 0)
+}
+
 // Run runs regs in ring 3 in the address space until the program traps,
 // and returns why (UserSyscall, UserFault, UserException, UserInterrupt)
 // with regs updated.  The calling goroutine's thread is in the kernel

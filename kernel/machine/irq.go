@@ -103,6 +103,7 @@ func irqFired(irq int) {
 			wake(t, 0)
 			woken = true
 			resched = true // let the driver run now, not at the end of the slice
+			urgent = i     // and next, ahead of the other runnable threads
 		}
 	}
 	if !woken {

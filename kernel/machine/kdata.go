@@ -45,6 +45,8 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&curFSBase), unsafe.Sizeof(curFSBase)},
 	{unsafe.Pointer(&curGSBase), unsafe.Sizeof(curGSBase)},
 	{unsafe.Pointer(&resched), unsafe.Sizeof(resched)},
+	{unsafe.Pointer(&urgent), unsafe.Sizeof(urgent)},
+	{unsafe.Pointer(&kickGen), unsafe.Sizeof(kickGen)},
 	{unsafe.Pointer(&sliceStart), unsafe.Sizeof(sliceStart)},
 	{unsafe.Pointer(&nextTID), unsafe.Sizeof(nextTID)},
 	{unsafe.Pointer(&nthreads), unsafe.Sizeof(nthreads)},

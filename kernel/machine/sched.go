@@ -67,6 +67,7 @@ type thread struct {
 	cr3     uintptr
 	kframe  Frame
 	kfsbase uint64
+	kicked  uint64 // kickGen when RunUser entered ring 3
 
 	// Details of a pending synchronous SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP.
 	faultCode  int32
@@ -85,6 +86,8 @@ var (
 	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
 	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
 	resched    bool                         // pick another thread at the end of this trap
+	urgent     int                          // a thread to run next (a driver its interrupt woke), or 0
+	kickGen    uint64                       // bumped by KickUser: every ring-3 thread comes back at its next tick
 	sliceStart int64
 	nextTID    int64 = 2
 	nthreads   int   // live threads, idle excluded
@@ -131,6 +134,12 @@ var idleStack [512]byte
 //
 //go:nosplit
 func pick() int {
+	if u := urgent; u != 0 {
+		urgent = 0
+		if threads[u].state == tRunnable {
+			return u
+		}
+	}
 	if cur != 0 && threads[cur].state == tRunnable && !resched {
 		return cur
 	}

@@ -300,3 +300,26 @@ func TestInitStackEmptyCmdline(t *testing.T) {
 		t.Errorf("argv[0] = %q, want scone", got)
 	}
 }
+
+// TestIRQWakeRunsNext: a driver thread woken by its interrupt runs at the
+// next switch, ahead of the runnable threads between it and the current
+// one in table order, each of which would otherwise take a 10 ms slice.
+func TestIRQWakeRunsNext(t *testing.T) {
+	ram := fakeMachine(t, 16*pageSize)
+	defer keep(ram)
+	irqPending = 0
+	for i := 2; i <= 6; i++ {
+		threads[i] = thread{state: tRunnable, tid: int64(i)}
+	}
+	block(&threads[5], waitIRQ, 11, 0)
+	resched = false
+	irqFired(11)
+	if got := pick(); got != 5 {
+		t.Errorf("after the interrupt pick %d, want the driver thread 5", got)
+	}
+	cur = 5
+	resched = true
+	if got := pick(); got != 6 {
+		t.Errorf("the boost lasted: pick %d after the driver's turn, want 6", got)
+	}
+}

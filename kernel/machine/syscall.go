@@ -117,6 +117,9 @@ func doSyscall(t *thread) {
 		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
 	case SysUserMapVDSO:
 		r = sysUserMapVDSO(uintptr(a0))
+	case SysKickUser:
+		kickGen++
+		r = 0
 	case SysUserProtect:
 		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
 	default:

@@ -31,6 +31,7 @@ const (
 	SysUserUnmap        = 1009
 	SysUserProtect      = 1010
 	SysUserMapVDSO      = 1011
+	SysKickUser         = 1012
 )
 
 // Why RunUser returned.
@@ -339,6 +340,7 @@ func sysRunUser(t *thread, root, regs uintptr) int64 {
 	*(*uint32)(ptr(fx + 24)) &= 0xffff // reserved MXCSR bits would fault in FXRSTOR
 	t.user = regs
 	t.cr3 = root
+	t.kicked = kickGen
 	return blocked // t.frame now holds the user's registers: leave RAX alone
 }
 
@@ -366,7 +368,7 @@ func fromUser(t *thread, f *Frame) {
 	case v == vecTimer:
 		timerTick()
 		eoi(0)
-		if !resched {
+		if !resched && t.kicked == kickGen {
 			return // keep running the user program
 		}
 		reason = UserInterrupt

@@ -64,12 +64,20 @@ func newThread(p *Process, tid int) *Thread {
 	return t
 }
 
+// Kick makes every user thread in ring 3 come back to the kernel soon
+// (machine.KickUser, set at boot; nil on the host).
+var Kick func()
+
 // interrupt cancels the thread's context if a signal is deliverable or
-// the process is going: blocked calls return.
+// the process is going: blocked calls return, and a thread in ring 3 is
+// kicked out to take the signal.
 func (t *Thread) interrupt() {
 	t.mu.Lock()
 	t.cancel()
 	t.mu.Unlock()
+	if Kick != nil {
+		Kick()
+	}
 }
 
 // freshContext gives the thread a new context once nothing is left to

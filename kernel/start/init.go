@@ -23,6 +23,7 @@ var rootNamespace func() (*file.Namespace, error)
 func runInit(ns *file.Namespace, args []string) error {
 	mem := func() uint64 { return machine.Memory().FreePages }
 	setFrameReserve(mem)
+	proc.Kick = machine.KickUser
 	proc.InitExited = func(status int) {
 		code := status >> 8 & 0xff
 		if status&0x7f != 0 {

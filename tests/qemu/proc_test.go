@@ -18,7 +18,14 @@ import (
 // 42 when every check passed, and init's status ends QEMU.
 func TestProcHello(t *testing.T) {
 	root := repoRoot(t)
-	bin := filepath.Join(root, "kernel/start/proctest/init.bin")
+	dir := filepath.Join(root, "kernel/start/proctest/root")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bin/init")
 	kernel := filepath.Join(t.TempDir(), "kernel.elf")
 	for _, c := range [][]string{
 		{"go", "build", "-o", bin, "./tests/qemu/testdata/prochello"},

@@ -2,10 +2,11 @@
 // /bin/init (tests/qemu/proc_test.go): it uses the Go runtime's threads,
 // garbage collector and memory calls, forks and execs itself,
 // and reports by its exit status (42: every check passed; other values
-// say which failed), since it must not need the file system calls.
+// say which failed) and a line on stderr per check.
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -13,6 +14,13 @@ import (
 	"time"
 	"unsafe"
 )
+
+var start = time.Now()
+
+// step reports a finished check and the time since the start.
+func step(name string) {
+	fmt.Fprintf(os.Stderr, "prochello: %s ok at %v\n", name, time.Since(start).Round(time.Millisecond))
+}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "child" {
@@ -36,6 +44,7 @@ func main() {
 	if sum != 190 {
 		os.Exit(10)
 	}
+	step("goroutines")
 	// Memory: a big allocation, the collector, and it is all still there.
 	big := make([]byte, 64<<20)
 	for i := range big {
@@ -52,6 +61,7 @@ func main() {
 	if os.Getpid() != 1 || os.Getppid() != 0 {
 		os.Exit(12)
 	}
+	step("memory")
 	// fork + execve + wait4, the raw way (no file calls needed).
 	path, _ := syscall.BytePtrFromString("/bin/init")
 	arg1, _ := syscall.BytePtrFromString("child")
@@ -71,6 +81,22 @@ func main() {
 	if err != nil || got != int(pid) || !ws.Exited() || ws.ExitStatus() != 7 {
 		os.Exit(14)
 	}
+	step("fork+exec+wait")
+	// SIGKILL ends a child that spins in ring 3 and never traps.
+	spin, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		os.Exit(16)
+	}
+	if spin == 0 {
+		for {
+		}
+	}
+	syscall.Kill(int(spin), syscall.SIGKILL)
+	got, err = syscall.Wait4(int(spin), &ws, 0, nil)
+	if err != nil || got != int(spin) || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		os.Exit(17)
+	}
+	step("kill a spinning child")
 	// A missing program is ENOENT and the caller goes on.
 	if err := syscall.Exec("/bin/missing", []string{"missing"}, nil); err != syscall.ENOENT {
 		os.Exit(15)
