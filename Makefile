@@ -15,7 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot kcheck user rootfs fuzz-syscalls grade e2e-net FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs fuzz-syscalls grade e2e-net FORCE
 
 all: build
 
@@ -111,6 +111,22 @@ e2e-net: deps build
 # and the memory the kernel holds after boot.
 bench-boot: deps build
 	$(GO) run ./tools/bootbench
+
+# bench-qemu sets Scone beside a Linux guest built from Debian's packages
+# (linux-image-amd64's kernel and NIC modules, busybox-static as init and
+# httpd) under the same QEMU command line, one table per NIC: time to the
+# first HTTP 200, latency, wrk requests/s, 1 MiB and 64 MiB GETs, and
+# Scone's GC pause. It prints figures and asserts nothing.
+BENCH_NEEDS := busybox:busybox-static wrk:wrk dpkg-deb:dpkg
+bench-qemu: deps build
+	@missing=""; for n in $(BENCH_NEEDS); do \
+		command -v $${n%%:*} >/dev/null 2>&1 || missing="$$missing $${n#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "bench-qemu: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(GO) run ./tools/benchqemu
 
 # kcheck proves by disassembly that kernel-context code (trap and syscall
 # handlers, the thread switch) never allocates, grows a stack or hits a
