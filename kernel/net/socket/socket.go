@@ -171,15 +171,6 @@ const (
 	MsgOOB      = syscall.MSG_OOB
 )
 
-// flagsCtx returns ctx limited by d, or already expired for MsgDontWait.
-// The cancel function must be called.
-func flagsCtx(ctx context.Context, d time.Duration, flags int) (context.Context, context.CancelFunc) {
-	if flags&MsgDontWait != 0 {
-		return context.WithDeadline(ctx, time.Time{})
-	}
-	return withTimeout(ctx, d)
-}
-
 // Linux's limits on the keep-alive options (MAX_TCP_KEEPIDLE and friends).
 const (
 	maxKeepIdle  = 32767 * time.Second
