@@ -116,6 +116,12 @@ type Socket interface {
 	SetBroadcast(on bool)
 	Broadcast() bool
 
+	// SetTTL sets the time to live of the datagrams the socket sends
+	// (IP_TTL); 0 restores the default (64). TTL returns the value set,
+	// 0 for the default.
+	SetTTL(ttl uint8)
+	TTL() uint8
+
 	// Protocol is the socket's protocol number (SO_PROTOCOL): IPPROTO_TCP,
 	// IPPROTO_UDP or IPPROTO_ICMP.
 	Protocol() int

@@ -126,6 +126,10 @@ func (s *stream) Close() error {
 
 func (s *stream) Protocol() int { return syscall.IPPROTO_TCP }
 
+func (s *stream) SetTTL(ttl uint8) { s.ep.SetTTL(ttl) }
+
+func (s *stream) TTL() uint8 { return s.ep.TTL() }
+
 func (s *stream) Listening() bool { return s.ep.State() == tcp.StateListen }
 
 func (s *stream) Buffered() int { return s.ep.Buffered() }
