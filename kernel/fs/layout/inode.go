@@ -28,22 +28,22 @@ const (
 //
 // Reserved bytes are written as zero and ignored when read.
 type Dinode struct {
-	Mode      uint32 // S_IFMT type | permissions; 0 means free
-	Nlink     uint32
-	UID, GID  uint32
-	Size      uint64
-	Mtime     int64  // nanoseconds since the epoch: contents changed
-	Ctime     int64  // nanoseconds since the epoch: inode changed
-	Major     uint32 // device nodes only
-	Minor     uint32
+	Mode     uint32 // S_IFMT type | permissions; 0 means free
+	Nlink    uint32
+	UID, GID uint32
+	Size     uint64
+	Mtime    int64  // nanoseconds since the epoch: contents changed
+	Ctime    int64  // nanoseconds since the epoch: inode changed
+	Major    uint32 // device nodes only
+	Minor    uint32
 	// NextOrphan chains the orphan list (0 at its end, and for an inode
 	// not on it); only the orphan-list code changes it (NextOrphanOff).
 	NextOrphan uint32
 	Flags      uint32 // none defined yet; must be 0
-	Direct    [NDirect]uint32
-	Indirect  uint32 // block of NIndirect pointers
-	DIndirect uint32 // block of pointers to indirect blocks
-	Blocks    uint32 // blocks allocated to the file, indirect ones included
+	Direct     [NDirect]uint32
+	Indirect   uint32 // block of NIndirect pointers
+	DIndirect  uint32 // block of pointers to indirect blocks
+	Blocks     uint32 // blocks allocated to the file, indirect ones included
 }
 
 // NextOrphanOff is the offset of NextOrphan in an encoded inode.
