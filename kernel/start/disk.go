@@ -63,7 +63,7 @@ func mountRoot(devs []pci.Device, log io.Writer) {
 			d.Addr, d.ID(), disk.NumBlocks()*fs.BlockSize>>20, replayed, orphans)
 		root = f
 		if rootNamespace == nil {
-			if st, err := f.Stat(nil, "/bin/init"); err == nil && st.Mode&0o111 != 0 {
+			if st, err := f.Stat(nil, nil, "/bin/init"); err == nil && st.Mode&0o111 != 0 {
 				rootNamespace = func() (*file.Namespace, error) { return file.NewNamespace(diskfs.New(f)) }
 			} else {
 				fmt.Fprintln(log, "disk: no /bin/init on the root; the kernel console runs instead")

@@ -230,11 +230,11 @@ func printTable(nic string, lin, sc []result) {
 	fmt.Printf("\nNIC %s: median of %d alternating runs each (TCG, 512 MiB, slirp)\n", nic, *rounds)
 	fmt.Printf("%-42s %12s %12s %8s\n", "", "Linux", "Scone", "ratio")
 	dur := func(name string, f func(result) time.Duration, unit time.Duration, uname string) {
-		l, s := medDur(lin, f), medDur(sc, f)
+		l, s := med(lin, f), med(sc, f)
 		row(name+" ("+uname+")", float64(l)/float64(unit), float64(s)/float64(unit), l >= 0, s >= 0)
 	}
 	num := func(name string, f func(result) float64) {
-		l, s := medNum(lin, f), medNum(sc, f)
+		l, s := med(lin, f), med(sc, f)
 		row(name, l, s, l >= 0, s >= 0)
 	}
 	dur("QEMU start to first HTTP 200", func(r result) time.Duration { return r.ready }, time.Second, "s")
@@ -242,8 +242,8 @@ func printTable(nic string, lin, sc []result) {
 	num("wrk -t1 -c8 -d10s (requests/s)", func(r result) float64 { return r.rps })
 	num("GET 1 MiB (MB/s)", func(r result) float64 { return r.mb1 })
 	num("GET 64 MiB (MB/s)", func(r result) float64 { return r.mb64 })
-	p := medDur(sc, func(r result) time.Duration { return r.gcPause })
-	g := medNum(sc, func(r result) float64 { return float64(r.gcs) })
+	p := med(sc, func(r result) time.Duration { return r.gcPause })
+	g := med(sc, func(r result) float64 { return float64(r.gcs) })
 	if p >= 0 {
 		fmt.Printf("%-42s %12s %12s   (%.0f GCs during wrk; the longest of the last 256)\n", "longest GC pause around wrk (µs)", "-", fmt.Sprintf("%.0f", float64(p)/1e3), g)
 	} else {
@@ -265,21 +265,10 @@ func row(name string, l, s float64, lok, sok bool) {
 	fmt.Printf("%-42s %12s %12s %8s\n", name, f(l, lok), f(s, sok), ratio)
 }
 
-func medDur(rs []result, f func(result) time.Duration) time.Duration {
-	var v []time.Duration
-	for _, r := range rs {
-		if f(r) >= 0 {
-			v = append(v, f(r))
-		}
-	}
-	if len(v) == 0 {
-		return -1
-	}
-	return median(v)
-}
-
-func medNum(rs []result, f func(result) float64) float64 {
-	var v []float64
+// med is the median of f over the runs that measured it (f >= 0), or
+// -1 if none did.
+func med[T int64 | float64 | time.Duration](rs []result, f func(result) T) T {
+	var v []T
 	for _, r := range rs {
 		if f(r) >= 0 {
 			v = append(v, f(r))

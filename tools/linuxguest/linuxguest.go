@@ -1,4 +1,22 @@
-package main
+// Package linuxguest builds the reference Linux guest that Scone is
+// measured beside, from Debian's packages alone: the kernel of
+// linux-image-amd64 (downloaded with apt-get and unpacked with dpkg-deb,
+// not installed), driver modules in dependency order (read from each
+// module's .modinfo), a static busybox (busybox-static) and an initramfs
+// written here (newc cpio, gzip). tools/benchqemu uses it; a benchmark of
+// other subsystems builds its own guest from the same pieces:
+//
+//	k, err := linuxguest.Unpack("build/linux")      // vmlinuz and modules
+//	mods, err := k.Modules("e1000")                  // e1000.ko and what it needs
+//	var rd linuxguest.Initramfs
+//	rd.Busybox("/bin/busybox")                       // /bin/busybox, checked static
+//	rd.Modules(mods)                                 // /lib/modules/*.ko and /modules (load order)
+//	rd.File("init", 0o755, []byte(script))
+//	err = rd.Write("build/linux/initrd.cpio.gz")
+//
+// and boots k.Vmlinuz with the initramfs through tools/runqemu (Loader
+// and Kernel), so the QEMU command line is Scone's.
+package linuxguest
 
 import (
 	"bytes"
@@ -12,25 +30,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"scone/kernel/khttp"
 )
 
-// The reference Linux guest, built from Debian's packages alone: the
-// kernel of linux-image-amd64 (unpacked with dpkg-deb, not installed),
-// the NIC drivers from its modules, and busybox-static as init and httpd.
-
-// linuxGuest is a bootable reference guest.
-type linuxGuest struct {
-	vmlinuz, initrd string
+// Kernel is an unpacked Debian kernel package.
+type Kernel struct {
+	Vmlinuz string // the bootable image
+	ModDir  string // lib/modules/VERSION
 }
 
-// moduleRoots are the drivers each NIC needs; their dependencies are
-// found in each module's .modinfo section ("depends=").
-var moduleRoots = []string{"e1000", "virtio_pci", "virtio_net"}
-
-// buildLinux prepares the guest under dir (reusing what is there).
-func buildLinux(dir, busybox string) (*linuxGuest, error) {
+// Unpack downloads the package linux-image-amd64 depends on into dir and
+// unpacks it there, or reuses what an earlier call unpacked.
+func Unpack(dir string) (*Kernel, error) {
 	unpacked := filepath.Join(dir, "pkg")
 	if _, err := os.Stat(unpacked); err != nil {
 		if err := unpackKernel(dir, unpacked); err != nil {
@@ -45,15 +55,13 @@ func buildLinux(dir, busybox string) (*linuxGuest, error) {
 	if err != nil {
 		return nil, err
 	}
-	mods, err := moduleOrder(moddir, moduleRoots)
-	if err != nil {
-		return nil, err
-	}
-	initrd := filepath.Join(dir, "initrd.cpio.gz")
-	if err := writeInitrd(initrd, busybox, mods); err != nil {
-		return nil, err
-	}
-	return &linuxGuest{vmlinuz: vmlinuz, initrd: initrd}, nil
+	return &Kernel{Vmlinuz: vmlinuz, ModDir: moddir}, nil
+}
+
+// Modules returns the paths of the named modules and of every module they
+// depend on, each after its dependencies: the order to insmod them.
+func (k *Kernel) Modules(names ...string) ([]string, error) {
+	return moduleOrder(k.ModDir, names)
 }
 
 // unpackKernel downloads the package linux-image-amd64 depends on and
@@ -170,82 +178,91 @@ func moduleDepends(path string) ([]string, error) {
 	return nil, nil
 }
 
-// initScript brings the network up as Scone's e1000 test does (static
-// 10.0.2.15/24 via 10.0.2.2), announces the guest to slirp with one ping
-// (slirp learns the guest's MAC from its first packet) and serves /www.
-const initScript = `#!/bin/busybox sh
-B=/bin/busybox
-$B mount -t proc proc /proc
-$B mount -t sysfs sys /sys
-$B mount -t devtmpfs dev /dev
-for m in $($B cat /modules); do $B insmod /lib/modules/$m; done
-$B ip link set lo up
-$B ip addr add 10.0.2.15/24 dev eth0
-$B ip link set eth0 up
-$B ip route add default via 10.0.2.2
-$B httpd -p 80 -h /www
-$B ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1
-echo linux ready
-# /www/bytes/67108864 from whole periods of the pattern, made after
-# httpd starts so that unpacking 64 MiB does not slow the boot.
-for i in $($B seq 66); do $B cat /chunk; done | $B head -c 67108864 > /www/bytes/.64m
-$B mv /www/bytes/.64m /www/bytes/67108864
-echo linux 64m ready
-exec $B sleep 100000
-`
+// Initramfs collects the files of an initramfs.
+type Initramfs struct {
+	buf bytes.Buffer
+	zw  *gzip.Writer
+	w   cpioWriter
+	err error
+}
 
-// writeInitrd writes the guest's initramfs: busybox, the modules in
-// load order, the init script, and /www with the pages the benchmark
-// fetches from both guests (/bytes/N holds khttp's pattern, as Scone's
-// responder sends it).
-func writeInitrd(path, busybox string, mods []string) error {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	w := &cpioWriter{w: zw}
-	for _, d := range []string{"bin", "proc", "sys", "dev", "lib", "lib/modules", "www", "www/bytes"} {
-		w.dir(d)
+func (r *Initramfs) init() {
+	if r.zw == nil {
+		r.zw, _ = gzip.NewWriterLevel(&r.buf, gzip.BestSpeed)
+		r.w.w = r.zw
+		for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "lib", "lib/modules"} {
+			r.w.dir(d)
+		}
 	}
-	bb, err := os.ReadFile(busybox)
+}
+
+// Dir adds a directory (its parent must have been added).
+func (r *Initramfs) Dir(name string) {
+	r.init()
+	r.w.dir(name)
+}
+
+// File adds a regular file.
+func (r *Initramfs) File(name string, perm uint32, data []byte) {
+	r.init()
+	r.w.file(name, perm, data)
+}
+
+// Busybox adds the static busybox at path as /bin/busybox. A dynamically
+// linked one (Debian's busybox package rather than busybox-static) could
+// not run without its libraries and is refused.
+func (r *Initramfs) Busybox(path string) {
+	bb, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		r.fail(err)
+		return
 	}
 	if f, err := elf.NewFile(bytes.NewReader(bb)); err != nil {
-		return fmt.Errorf("%s: %v", busybox, err)
+		r.fail(fmt.Errorf("%s: %v", path, err))
+		return
 	} else if slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP }) {
-		return fmt.Errorf("%s is dynamically linked: install busybox-static", busybox)
+		r.fail(fmt.Errorf("%s is dynamically linked: install busybox-static", path))
+		return
 	}
-	w.file("bin/busybox", 0o755, bb)
-	w.file("init", 0o755, []byte(initScript))
+	r.File("bin/busybox", 0o755, bb)
+}
+
+// Modules adds the modules as /lib/modules/NAME.ko and their names, in
+// order, one a line, as /modules, for the init script to insmod.
+func (r *Initramfs) Modules(paths []string) {
 	var names []string
-	for _, m := range mods {
+	for _, m := range paths {
 		b, err := os.ReadFile(m)
 		if err != nil {
-			return err
+			r.fail(err)
+			return
 		}
-		w.file("lib/modules/"+filepath.Base(m), 0o644, b)
+		r.File("lib/modules/"+filepath.Base(m), 0o644, b)
 		names = append(names, filepath.Base(m))
 	}
-	w.file("modules", 0o644, []byte(strings.Join(names, "\n")+"\n"))
-	w.file("www/index.html", 0o644, []byte("<html><body>Linux reference guest</body></html>\n"))
-	pattern := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = khttp.Pattern(int64(i))
-		}
-		return b
+	r.File("modules", 0o644, []byte(strings.Join(names, "\n")+"\n"))
+}
+
+func (r *Initramfs) fail(err error) {
+	if r.err == nil {
+		r.err = err
 	}
-	for _, n := range []int{100, 1 << 20} {
-		w.file(fmt.Sprintf("www/bytes/%d", n), 0o644, pattern(n))
+}
+
+// Write finishes the archive and writes it to path.
+func (r *Initramfs) Write(path string) error {
+	r.init()
+	r.w.trailer()
+	if r.err == nil {
+		r.err = r.w.err
 	}
-	w.file("chunk", 0o644, pattern(251*4096)) // whole periods, to repeat
-	w.trailer()
-	if w.err != nil {
-		return w.err
+	if r.err != nil {
+		return r.err
 	}
-	if err := zw.Close(); err != nil {
+	if err := r.zw.Close(); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, r.buf.Bytes(), 0o644)
 }
 
 // cpioWriter writes the "newc" cpio format the kernel unpacks.
