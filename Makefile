@@ -57,7 +57,7 @@ user: FORCE
 
 # rootfs stages build/root/: the user programs `user` built into
 # build/root/bin, then root/'s checked-in files (/etc, /www, ...) over
-# them, then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
+# them and an empty /tmp (mode 1777, which git cannot hold), then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
 # build/fs.img (FS_SIZE, sparse) from it.  `make qemu` attaches the image
 # over virtio-blk and the kernel mounts it as /.
 ROOT_EXTRA ?=
@@ -66,6 +66,7 @@ FSIMG      := build/fs.img
 
 rootfs: user
 	cp -a root/. build/root/
+	install -d -m 1777 build/root/tmp
 	@if [ -n "$(ROOT_EXTRA)" ]; then \
 		[ -d "$(ROOT_EXTRA)" ] || { echo "rootfs: ROOT_EXTRA=$(ROOT_EXTRA) is not a directory"; exit 1; }; \
 		cp -a "$(ROOT_EXTRA)/." build/root/; \
@@ -76,6 +77,12 @@ rootfs: user
 # (user/syscallfuzz, run by init for the word syscallfuzz).
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
+
+# qemu-usertests runs the user-space suites in the guest (tests/qemu,
+# build tag userguest): usertests, 100,000 fuzzed calls, the C signal
+# program.  They join make test once the kernel passes them.
+qemu-usertests: deps build
+	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 40m -v ./tests/qemu
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
