@@ -41,11 +41,11 @@ func goldenImage() (*fsdev.Mem, error) {
 				goldenErr = err
 			}
 		}
-		step(f.Mkdir(nil, "/a", 0o755))
-		step(f.Mkdir(nil, "/a/b", 0o700))
-		step(f.Mknod(nil, "/a/tty", 0o020666, 4, 1))
+		step(f.Mkdir(nil, nil, "/a", 0o755))
+		step(f.Mkdir(nil, nil, "/a/b", 0o700))
+		step(f.Mknod(nil, nil, "/a/tty", 0o020666, 4, 1))
 		for i, size := range []int{0, 10, 5000, 70000} {
-			ip, err := f.Open(nil, fmt.Sprintf("/a/b/f%d", i), fs.O_CREAT|syscall.O_RDWR, 0o644)
+			ip, err := f.Open(nil, nil, fmt.Sprintf("/a/b/f%d", i), fs.O_CREAT|syscall.O_RDWR, 0o644)
 			if err != nil {
 				step(err)
 				continue
@@ -56,9 +56,9 @@ func goldenImage() (*fsdev.Mem, error) {
 			step(err)
 			ip.Close()
 		}
-		step(f.Link(nil, "/a/b/f2", nil, "/hard"))
-		step(f.Symlink("a/b/f1", nil, "/sym"))
-		ip, err := f.Open(nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
+		step(f.Link(nil, nil, "/a/b/f2", nil, "/hard", false))
+		step(f.Symlink(nil, "a/b/f1", nil, "/sym"))
+		ip, err := f.Open(nil, nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
 		if err == nil {
 			_, err = ip.WriteAt([]byte("far"), 5<<20) // through the double-indirect block
 			ip.Close()
@@ -76,7 +76,7 @@ func exercise(f *fs.FS) {
 	budget := 300
 	var walk func(p string, depth int)
 	walk = func(p string, depth int) {
-		ip, err := f.Lookup(nil, p)
+		ip, err := f.Lookup(nil, nil, p)
 		if err != nil || depth > 8 {
 			return
 		}
@@ -107,16 +107,16 @@ func exercise(f *fs.FS) {
 		}
 	}
 	walk("/", 0)
-	f.Readlink(nil, "/sym")
-	f.Stat(nil, "/sym")
-	f.Mkdir(nil, "/new", 0o755)
-	f.Rename(nil, "/a/b/f1", nil, "/new/f1")
-	f.Rename(nil, "/a/b", nil, "/new/b")
-	f.Unlink(nil, "/hard")
-	f.Truncate(nil, "/sparse", 10)
-	f.Rmdir(nil, "/a")
-	f.Link(nil, "/a/b/f0", nil, "/l")
-	if ip, err := f.Open(nil, "/new/x", fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
+	f.Readlink(nil, nil, "/sym")
+	f.Stat(nil, nil, "/sym")
+	f.Mkdir(nil, nil, "/new", 0o755)
+	f.Rename(nil, nil, "/a/b/f1", nil, "/new/f1", 0)
+	f.Rename(nil, nil, "/a/b", nil, "/new/b", 0)
+	f.Unlink(nil, nil, "/hard")
+	f.Truncate(nil, nil, "/sparse", 10)
+	f.Rmdir(nil, nil, "/a")
+	f.Link(nil, nil, "/a/b/f0", nil, "/l", false)
+	if ip, err := f.Open(nil, nil, "/new/x", fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
 		ip.WriteAt(make([]byte, 20000), 0)
 		ip.Close()
 	}
@@ -164,7 +164,7 @@ func TestMountRefuses(t *testing.T) {
 		{"magic", 0, 0, 0xff, "bad magic"},
 		{"superblock field", 0, 33, 0x01, "checksum"},
 		{"journal header", sb.LogHeader(1), 1, 0x10, "journal header: bad magic"},
-		{"orphan table", uint64(sb.OrphanStart), 3, 0x80, "orphan table: slot 0"},
+		{"orphan block", uint64(sb.OrphanStart), 3, 0x80, "orphan block: list head"},
 		{"root is a file", rootBlock, rootOff + 1, 0xc0, "root inode is not a directory"}, // S_IFDIR to S_IFREG
 	}
 	for _, tt := range tests {
@@ -242,4 +242,29 @@ func FuzzImage(f *testing.F) {
 		img.WriteBlock(blk, buf)
 		mountCorrupt(t, img)
 	})
+}
+
+// Format writes the superblock only after a barrier that makes the rest
+// durable, and then another: in any order of writes between barriers, a
+// valid superblock never stands over an unwritten file system.
+func TestFormatBarrier(t *testing.T) {
+	rec := fsdev.NewRecorder(fsdev.NewMem(4096))
+	if _, err := fs.Format(rec, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.Events()
+	sbAt := -1
+	for i, e := range ev {
+		if !e.Flush && e.Block == 0 {
+			sbAt = i
+		}
+	}
+	switch {
+	case sbAt < 1:
+		t.Fatalf("superblock written at event %d", sbAt)
+	case !ev[sbAt-1].Flush:
+		t.Errorf("no barrier before the superblock write")
+	case sbAt != len(ev)-2 || !ev[len(ev)-1].Flush:
+		t.Errorf("superblock write is not followed by the final barrier alone")
+	}
 }

@@ -2,8 +2,8 @@
 // show that the kernel never panics, hangs or leaks, whatever a process
 // asks.  The calls run in a child process, restarted whenever it dies (a
 // random munmap or rt_sigreturn easily kills it); a watchdog kills a
-// child that makes no progress for 5 s (a read of an empty pipe it made
-// itself, say) and starts another.
+// child that makes no progress for 2 s (a futex wait or a sleep with
+// random arguments, say) and starts another.
 //
 //	syscallfuzz [-n CALLS] [-seed N] [-safe]
 //
@@ -25,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"scone/user/internal/self"
 )
 
 var (
@@ -41,16 +43,9 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// onLinuxHost reports whether this is a Linux host rather than Scone
-// (Scone has no sysfs).
-func onLinuxHost() bool {
-	_, err := os.Stat("/sys/kernel")
-	return err == nil
-}
-
 func main() {
 	flag.Parse()
-	if onLinuxHost() {
+	if self.OnLinuxHost() {
 		*safe = true
 	}
 	if *child != "" {
@@ -63,14 +58,17 @@ func main() {
 func run() int {
 	dir, err := os.MkdirTemp("", "syscallfuzz")
 	if err != nil {
+		dir, err = os.MkdirTemp(".", "syscallfuzz") // no /tmp
+	}
+	if err != nil {
 		fmt.Printf("syscallfuzz: %v\n", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	self, _ := os.Executable()
+	exe := self.Path()
 	counter := filepath.Join(dir, "count")
 	scratch := filepath.Join(dir, "scratch")
-	before := memFree()
+	before := self.MemFree()
 	start := time.Now()
 	done, restarts, hung := 0, 0, 0
 	deaths := map[string]int{}
@@ -78,7 +76,7 @@ func run() int {
 		os.RemoveAll(scratch)
 		os.Mkdir(scratch, 0o777)
 		os.WriteFile(counter, []byte("0"), 0o666)
-		cmd := exec.Command(self, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
+		cmd := exec.Command(exe, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
 			"-n", strconv.Itoa(*calls-done), "-safe="+strconv.FormatBool(*safe))
 		cmd.Dir = scratch
 		// Standard files are /dev/null (nil): random writes to fd 1 must
@@ -100,7 +98,7 @@ func run() int {
 			}
 			if n := readCount(counter); n != last {
 				last, lastChange = n, time.Now()
-			} else if time.Since(lastChange) > 5*time.Second {
+			} else if time.Since(lastChange) > 2*time.Second {
 				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				hung++
 				select {
@@ -133,13 +131,13 @@ func run() int {
 	if len(ds) > 0 {
 		fmt.Printf("syscallfuzz: children ended by: %s\n", strings.Join(ds, ", "))
 	}
-	if err := exec.Command(self, "-n", "0", "-child", counter).Run(); err != nil {
+	if err := exec.Command(exe, "-n", "0", "-child", counter).Run(); err != nil {
 		fmt.Printf("syscallfuzz: FAIL: a new process after fuzzing: %v\n", err)
 		return 1
 	}
-	after := memFree()
+	after := self.MemFree()
 	fmt.Printf("syscallfuzz: free memory %d KiB before, %d KiB after\n", before, after)
-	if !onLinuxHost() && before > 0 && before-after > 8192 {
+	if !self.OnLinuxHost() && before > 0 && before-after > 8192 {
 		fmt.Printf("syscallfuzz: FAIL: %d KiB of memory not returned\n", before-after)
 		return 1
 	}
@@ -158,19 +156,4 @@ func describe(ws syscall.WaitStatus) string {
 		return ws.Signal().String()
 	}
 	return fmt.Sprintf("exit %d", ws.ExitStatus())
-}
-
-// memFree is MemFree from /proc/meminfo in KiB, or -1.
-func memFree() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return -1
 }

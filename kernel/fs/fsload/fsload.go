@@ -36,7 +36,7 @@ func Content(i int) []byte {
 
 // WriteFiles makes Dir and writes files 0..n-1 into it, then syncs.
 func WriteFiles(f *fs.FS, n int) error {
-	if err := f.Mkdir(nil, Dir, 0o755); err != nil && !errors.Is(err, syscall.EEXIST) {
+	if err := f.Mkdir(nil, nil, Dir, 0o755); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return err
 	}
 	for i := 0; i < n; i++ {
@@ -48,7 +48,7 @@ func WriteFiles(f *fs.FS, n int) error {
 }
 
 func writeFile(f *fs.FS, path string, data []byte) error {
-	ip, err := f.Open(nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
@@ -64,7 +64,7 @@ func writeFile(f *fs.FS, path string, data []byte) error {
 // meant to be interrupted by killing the machine; on the host a cancelled
 // ctx ends it with nil.
 func Churn(ctx context.Context, f *fs.FS, round func(k int)) error {
-	if err := f.Mkdir(nil, ChurnDir, 0o755); err != nil && !errors.Is(err, syscall.EEXIST) {
+	if err := f.Mkdir(nil, nil, ChurnDir, 0o755); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return err
 	}
 	for k := 0; ctx.Err() == nil; k++ {
@@ -74,11 +74,11 @@ func Churn(ctx context.Context, f *fs.FS, round func(k int)) error {
 				return err
 			}
 			// Rename over the previous round's file, as editors save.
-			if err := f.Rename(nil, tmp, nil, fmt.Sprintf("%s/c%d", ChurnDir, i)); err != nil {
+			if err := f.Rename(nil, nil, tmp, nil, fmt.Sprintf("%s/c%d", ChurnDir, i), 0); err != nil {
 				return err
 			}
 		}
-		if err := f.Unlink(nil, fmt.Sprintf("%s/c%d", ChurnDir, k%16)); err != nil {
+		if err := f.Unlink(nil, nil, fmt.Sprintf("%s/c%d", ChurnDir, k%16)); err != nil {
 			return err
 		}
 		round(k)
@@ -108,13 +108,13 @@ func Bench(f *fs.FS, path string, size int64) (Result, error) {
 	for j := range buf {
 		buf[j] = byte(j % 251)
 	}
-	ip, err := f.Open(nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
 	if err != nil {
 		return r, err
 	}
 	defer func() {
 		ip.Close()
-		f.Unlink(nil, path)
+		f.Unlink(nil, nil, path)
 	}()
 	start := time.Now()
 	for off := int64(0); off < size; off += int64(len(buf)) {

@@ -82,7 +82,7 @@ func TestBench(t *testing.T) {
 	if r.Write <= 0 || r.Read <= 0 || MBps(r.Bytes, r.Read) <= 0 {
 		t.Fatalf("result %+v", r)
 	}
-	if _, err := f.Stat(nil, "/big"); err == nil {
+	if _, err := f.Stat(nil, nil, "/big"); err == nil {
 		t.Fatal("bench file left behind")
 	}
 }
