@@ -27,3 +27,11 @@ func (fs *FS) ScanFree() (blocks, inodes uint64, err error) {
 	}
 	return blocks, inodes, err
 }
+
+// SetDirIndexNames lowers the bound on names held by directory indexes.
+// It returns the restorer.
+func SetDirIndexNames(n int) func() {
+	old := dirIndexNames
+	dirIndexNames = n
+	return func() { dirIndexNames = old }
+}

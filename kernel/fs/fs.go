@@ -35,6 +35,7 @@ type FS struct {
 
 	mounts map[uint32]*inode // mount points (mount.go); guarded by nsMu
 	orph   orphanList        // orphan.go
+	dix    dirIndexes        // dirindex.go
 
 	recovered, orphaned int // what mount repaired
 }
