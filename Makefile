@@ -103,8 +103,8 @@ qemu: deps build rootfs
 # dnsmasq.conf, on the host's 127.0.0.1:53), the host peer (tools/nettest)
 # and QEMU with the lab's UDP ports forwarded; the guest's shell runs
 # `nettest grade`; each test's OK or FAIL and the score are printed.
-grade: deps build
-	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL)
+grade: deps build rootfs
+	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL) -disk=$(FSIMG)
 
 # e2e-net runs issue 10's end-to-end tests of the network programs in the
 # guest (tests/qemu/netprog_test.go): httpd to the host's curl with each
