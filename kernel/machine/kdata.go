@@ -46,6 +46,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&curGSBase), unsafe.Sizeof(curGSBase)},
 	{unsafe.Pointer(&resched), unsafe.Sizeof(resched)},
 	{unsafe.Pointer(&urgent), unsafe.Sizeof(urgent)},
+	{unsafe.Pointer(&hiThread), unsafe.Sizeof(hiThread)},
 	{unsafe.Pointer(&kickGen), unsafe.Sizeof(kickGen)},
 	{unsafe.Pointer(&sliceStart), unsafe.Sizeof(sliceStart)},
 	{unsafe.Pointer(&nextTID), unsafe.Sizeof(nextTID)},

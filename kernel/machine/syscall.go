@@ -294,7 +294,7 @@ func sysFutex(t *thread, uaddr uintptr, op int64, val uint32, timeout uintptr) i
 		return blocked
 	case futexWake, futexWakeBitset:
 		n := int64(0)
-		for i := 1; i < maxThreads && n < int64(val); i++ {
+		for i := 1; i < hiThread && n < int64(val); i++ {
 			w := &threads[i]
 			if w.state == tBlocked && w.wait == waitFutex && w.waitKey == uaddr {
 				wake(w, 0)

@@ -55,7 +55,7 @@ type UserRegs struct {
 }
 
 const (
-	maxAddressSpaces = 64
+	maxAddressSpaces = 4096 // a handle keeps the slot in the root's low 12 bits
 	maxUserCopy      = 1 << 20
 	maxUserMapChunk  = 1 << 20 // bytes one SysUserMap zeroes with interrupts off
 	userRegsGPRs     = 15 * 8
@@ -67,17 +67,14 @@ var (
 	userFrames uint64                    // frames held by address spaces: pages and tables
 )
 
+// An address space's handle (what NewAddressSpace returns and the other
+// calls take) is its page table's physical address with its slot in
+// asRoots in the low 12 bits, so checking one is a single lookup.
+//
 //go:nosplit
-func validRoot(root uintptr) bool {
-	if root == 0 {
-		return false
-	}
-	for _, r := range &asRoots {
-		if r == root {
-			return true
-		}
-	}
-	return false
+func validRoot(h uintptr) (root uintptr, ok bool) {
+	root = h &^ (pageSize - 1)
+	return root, root != 0 && asRoots[h&(pageSize-1)] == root
 }
 
 //go:nosplit
@@ -100,27 +97,24 @@ func sysNewAddressSpace() int64 {
 	// Share the trampoline.
 	*(*uint64)(ptr(phys2virt(root) + 511*8)) = *(*uint64)(ptr(phys2virt(kernelRoot) + 511*8))
 	asRoots[slot] = root
-	return int64(root)
+	return int64(root | uintptr(slot))
 }
 
 // sysFreeAddressSpace frees every user page and table of root, and root.
 //
 //go:nosplit
-func sysFreeAddressSpace(root uintptr) int64 {
-	if !validRoot(root) {
+func sysFreeAddressSpace(h uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		if threads[i].state != tFree && threads[i].cr3 == root {
 			return -int64(syscall.EBUSY)
 		}
 	}
 	freeTables(root)
-	for i := range &asRoots {
-		if asRoots[i] == root {
-			asRoots[i] = 0
-		}
-	}
+	asRoots[h&(pageSize-1)] = 0
 	return 0
 }
 
@@ -182,7 +176,7 @@ func tableEntry(pa, i uintptr) uintptr {
 //
 //go:nosplit
 func sysUserMap(root, va, n uintptr, writable bool) int64 {
-	end, ok := userRange(root, va, n)
+	root, end, ok := userRange(root, va, n)
 	if !ok || n > maxUserMapChunk {
 		return -int64(syscall.EINVAL)
 	}
@@ -214,9 +208,10 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 // userRange validates a page-aligned range of root's lower half.
 //
 //go:nosplit
-func userRange(root, va, n uintptr) (end uintptr, ok bool) {
+func userRange(h, va, n uintptr) (root, end uintptr, ok bool) {
 	end = roundPage(va + n)
-	return end, validRoot(root) && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
+	root, ok = validRoot(h)
+	return root, end, ok && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
 }
 
 // sysUserUnmap frees the pages of root in [va, va+n); absent pages are
@@ -224,7 +219,7 @@ func userRange(root, va, n uintptr) (end uintptr, ok bool) {
 //
 //go:nosplit
 func sysUserUnmap(root, va, n uintptr) int64 {
-	end, ok := userRange(root, va, n)
+	root, end, ok := userRange(root, va, n)
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
@@ -237,7 +232,7 @@ func sysUserUnmap(root, va, n uintptr) int64 {
 //
 //go:nosplit
 func sysUserProtect(root, va, n uintptr, writable bool) int64 {
-	end, ok := userRange(root, va, n)
+	root, end, ok := userRange(root, va, n)
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
@@ -249,8 +244,9 @@ func sysUserProtect(root, va, n uintptr, writable bool) int64 {
 // fixed addresses in root, and returns the vDSO's address.
 //
 //go:nosplit
-func sysUserMapVDSO(root uintptr) int64 {
-	if !validRoot(root) {
+func sysUserMapVDSO(h uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
 	for _, m := range [2][2]uintptr{{vdsoAddr, vdsoFrame}, {vvarAddr, vvarFrame}} {
@@ -270,8 +266,9 @@ func sysUserMapVDSO(root uintptr) int64 {
 // address va of root, in the direction toUser says.
 //
 //go:nosplit
-func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
-	if !validRoot(root) || n > maxUserCopy || va+n < va || va+n > userTop {
+func sysUserCopy(h, va, buf, n uintptr, toUser bool) int64 {
+	root, ok := validRoot(h)
+	if !ok || n > maxUserCopy || va+n < va || va+n > userTop {
 		return -int64(syscall.EINVAL)
 	}
 	if !touch(buf, n, !toUser) {
@@ -309,8 +306,9 @@ func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
 // sysRunUser switches t to ring 3 with the registers at regs under root.
 //
 //go:nosplit
-func sysRunUser(t *thread, root, regs uintptr) int64 {
-	if !validRoot(root) {
+func sysRunUser(t *thread, h, regs uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
 	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {

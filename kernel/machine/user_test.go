@@ -139,6 +139,9 @@ func TestUserMapRollback(t *testing.T) {
 	if r := sysUserMap(root, va+4*pageSize, pageSize, true); r != 0 {
 		t.Fatalf("map: %d", r)
 	}
+	if r := sysUserMap(root^1, va, pageSize, true); r != -int64(syscall.EINVAL) {
+		t.Errorf("map with a handle of the wrong slot = %d, want EINVAL", r)
+	}
 	free, held := freeFrames, userFrames
 	if r := sysUserMap(root, va, 8*pageSize, true); r != -int64(syscall.EEXIST) {
 		t.Fatalf("map over a mapped page = %d, want EEXIST", r)

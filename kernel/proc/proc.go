@@ -60,7 +60,7 @@ var table = struct {
 }{procs: make(map[int]*Process), ids: make(map[int]bool), next: 1}
 
 // MaxProcs bounds the number of processes, so a fork bomb meets EAGAIN.
-var MaxProcs = 1000
+var MaxProcs = 1024
 
 // allocID returns an unused pid/tid.  table.mu is held.
 func allocID() int {

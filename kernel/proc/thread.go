@@ -37,6 +37,13 @@ type Runner interface {
 	Run(regs *machine.UserRegs) (int, error)
 }
 
+// runSlots bounds the threads in ring 3 at once.  Each one occupies a
+// machine thread (Run is a blocking system call of the kernel's runtime),
+// the machine has 512, and the runtime throws if it cannot start one; the
+// others wait here as parked goroutines, costing no machine thread, and
+// take turns as Run returns at the end of each time slice.
+var runSlots = make(chan struct{}, 256)
+
 // Syscall handles a system call of t (the kernel/sys dispatcher, which
 // sets it in its init): it reads the number and arguments from t.Regs and
 // leaves the result in RAX.
@@ -115,7 +122,9 @@ func (t *Thread) loop() {
 		if !ok {
 			break
 		}
+		runSlots <- struct{}{}
 		why, err := runner.Run(&t.Regs)
+		<-runSlots
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
 			t.proc.kill(int(syscall.SIGKILL))

@@ -10,13 +10,10 @@ import (
 	"scone/tools/runqemu"
 )
 
-// TestProcHello boots a kernel whose root file system is a RAM disk with
-// testdata/prochello as /bin/init (go build -tags proctest), and checks
-// that it ran to the end: goroutines on several threads with timers, a
-// 64 MiB heap through the collector, fork, execve and wait4 of a child
-// with its exit status, ENOENT for a missing program.  prochello exits
-// 42 when every check passed, and init's status ends QEMU.
-func TestProcHello(t *testing.T) {
+// bootProc builds the user program pkg as /bin/init on the RAM-disk root
+// of a proctest kernel (go build -tags proctest) and boots it with kargs.
+func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
+	t.Helper()
 	root := repoRoot(t)
 	dir := filepath.Join(root, "kernel/start/proctest/root")
 	if err := os.RemoveAll(dir); err != nil {
@@ -25,10 +22,9 @@ func TestProcHello(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "bin/init")
 	kernel := filepath.Join(t.TempDir(), "kernel.elf")
 	for _, c := range [][]string{
-		{"go", "build", "-o", bin, "./tests/qemu/testdata/prochello"},
+		{"go", "build", "-o", filepath.Join(dir, "bin/init"), pkg},
 		{"go", "build", "-tags", "proctest", "-o", kernel, "-ldflags", "-E scone/kernel/machine.entry", "./kernel/cmd/scone"},
 	} {
 		cmd := exec.Command(c[0], c[1:]...)
@@ -43,13 +39,41 @@ func TestProcHello(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := runqemu.Start(runqemu.Config{Root: root, Kernel: kernel, Port: port,
-		Pcap: filepath.Join(t.TempDir(), "packets.pcap"), KArgs: "ip=10.0.2.15/24,10.0.2.2"})
+		Pcap: filepath.Join(t.TempDir(), "packets.pcap"), KArgs: "ip=10.0.2.15/24,10.0.2.2 " + kargs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Kill)
-	if err := s.ExpectString("init exited with status 42", 60*time.Second); err != nil {
+	return s
+}
+
+// TestProcHello runs testdata/prochello as init: goroutines on several
+// threads with timers, a 64 MiB heap through the collector, os/signal and
+// a nil dereference recovered, fork + execve + wait4 with the child's
+// status, SIGKILL of a child spinning in ring 3, ENOENT for a missing
+// program.  It exits 42 when every check passed, and init's status ends
+// QEMU.
+func TestProcHello(t *testing.T) {
+	s := bootProc(t, "./tests/qemu/testdata/prochello", "")
+	if err := s.ExpectString("init exited with status 42", 120*time.Second); err != nil {
 		t.Fatalf("%v\n%s", err, s.Transcript())
 	}
 	wantExit(t, s, 42)
+}
+
+// TestProcScale runs testdata/procscale as init with 100 processes that
+// stay runnable at once, then a fork bomb that must meet the process
+// limit (about 1,000 runnable processes) while the kernel still answers.
+// `make scale-proc` runs it with 1,000.
+func TestProcScale(t *testing.T) {
+	n := os.Getenv("SCALE_PROCS")
+	if n == "" {
+		n = "100"
+	}
+	s := bootProc(t, "./tests/qemu/testdata/procscale", n)
+	if err := s.ExpectString("init exited with status 42", 10*time.Minute); err != nil {
+		t.Fatalf("%v\n%s", err, s.Transcript())
+	}
+	wantExit(t, s, 42)
+	t.Logf("\n%s", s.Output())
 }
