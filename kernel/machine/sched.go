@@ -78,17 +78,17 @@ type thread struct {
 
 var (
 	threads    [maxThreads]thread
-	fxMem      [(maxThreads + 1) * 512]byte // FXSAVE areas, 16-byte aligned by fxArea
-	cur        int                          // index of the running thread
-	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
-	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
-	curGSBase  uint64                       // its GS base, likewise
-	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
-	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
-	resched    bool                         // pick another thread at the end of this trap
-	urgent     int                          // a thread to run next (a driver its interrupt woke), or 0
-	hiThread   int = 2                      // slots in use are below it: loops over threads stop there
-	kickGen    uint64                       // bumped by KickUser: every ring-3 thread comes back at its next tick
+	fxMem      [(maxThreads + 1) * 512]byte     // FXSAVE areas, 16-byte aligned by fxArea
+	cur        int                              // index of the running thread
+	curFX      uintptr                          // FXSAVE area of the running thread (used by the stubs)
+	curFSBase  uint64                           // FS base of the running thread (loaded by the exit stub)
+	curGSBase  uint64                           // its GS base, likewise
+	curCR3     uintptr                          // page table of the running thread (loaded by the exit stub)
+	userMode   bool                             // the running thread is in ring 3 (read by syscallEntry)
+	resched    bool                             // pick another thread at the end of this trap
+	urgent     int                              // a thread to run next (a driver its interrupt woke), or 0
+	hiThread   int                          = 2 // slots in use are below it: loops over threads stop there
+	kickGen    uint64                           // bumped by KickUser: every ring-3 thread comes back at its next tick
 	sliceStart int64
 	nextTID    int64 = 2
 	nthreads   int   // live threads, idle excluded
