@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"fmt"
 	"strings"
 	"syscall"
 
@@ -35,16 +34,29 @@ type DirEntry struct {
 }
 
 // Root returns a handle on the root directory.
-func (fs *FS) Root() *Inode { return fs.iget(layout.RootInum) }
+func (fs *FS) Root() *Handle { return fs.newHandle(fs.iget(layout.RootInum)) }
 
 // Lookup returns a handle on the file at path.
 // A symbolic link as the last component is followed.
-func (fs *FS) Lookup(dir *Inode, path string) (*Inode, error) { return fs.resolve(dir, path, true) }
+func (fs *FS) Lookup(c Cred, dir *Handle, path string) (_ *Handle, err error) {
+	start, err := dir.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer dir.drop(&err)
+	ip, err := fs.resolve(c, start, path, true)
+	if err != nil {
+		return nil, err
+	}
+	return fs.newHandle(ip), nil
+}
 
 // Open flags understood by Open (Linux values).
 const (
 	O_ACCMODE   = syscall.O_ACCMODE
 	O_RDONLY    = syscall.O_RDONLY
+	O_WRONLY    = syscall.O_WRONLY
+	O_RDWR      = syscall.O_RDWR
 	O_CREAT     = syscall.O_CREAT
 	O_EXCL      = syscall.O_EXCL
 	O_TRUNC     = syscall.O_TRUNC
@@ -53,59 +65,78 @@ const (
 )
 
 // Open returns a handle on path, creating a regular file with permissions
-// perm under O_CREAT and emptying it under O_TRUNC. Access-mode checks that
-// need credentials are the caller's; Open refuses to open a directory for
-// writing (EISDIR) and a non-directory under O_DIRECTORY (ENOTDIR).
-func (fs *FS) Open(dir *Inode, path string, flags int, perm uint32) (*Inode, error) {
+// perm (umask applied by the caller) under O_CREAT and emptying it under
+// O_TRUNC. O_CREAT through a symbolic link whose target does not exist
+// creates the target, as Linux does. c must be allowed the access mode
+// (and write for O_TRUNC) unless Open made the file. Open refuses to open
+// a directory for writing (EISDIR) and a non-directory under O_DIRECTORY
+// (ENOTDIR).
+func (fs *FS) Open(c Cred, dir *Handle, path string, flags int, perm uint32) (_ *Handle, err error) {
+	start, err := dir.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer dir.drop(&err)
 	if flags&O_CREAT != 0 && strings.HasSuffix(path, "/") {
 		return nil, syscall.EISDIR // O_CREAT makes regular files only
 	}
-	var ip *Inode
-	var err error
+	var ip *inode
+	created := false
 	excl := flags&O_CREAT != 0 && flags&O_EXCL != 0
+	follow := flags&O_NOFOLLOW == 0
 	if !excl {
-		ip, err = fs.resolve(dir, path, flags&O_NOFOLLOW == 0)
+		ip, err = fs.resolve(c, start, path, follow)
 	}
 	if excl || err == syscall.ENOENT && flags&O_CREAT != 0 {
-		ip, _, err = fs.create(dir, path, layout.S_IFREG|perm&layout.PermMask, 0, 0, excl, "")
+		ip, created, err = fs.create(c, start, path, layout.S_IFREG|perm&layout.PermMask, 0, 0, excl, follow, "")
 	}
 	if err != nil {
 		return nil, err
 	}
-	st, err := ip.Stat()
-	if err == nil {
-		isDir := st.Mode&layout.S_IFMT == layout.S_IFDIR
-		switch {
-		case st.Mode&layout.S_IFMT == layout.S_IFLNK:
-			err = syscall.ELOOP // O_NOFOLLOW on a symbolic link
-		case isDir && flags&O_ACCMODE != O_RDONLY:
-			err = syscall.EISDIR
-		case isDir && flags&O_CREAT != 0:
-			err = syscall.EISDIR
-		case !isDir && flags&O_DIRECTORY != 0:
-			err = syscall.ENOTDIR
-		case flags&O_TRUNC != 0 && st.Mode&layout.S_IFMT == layout.S_IFREG && st.Size > 0:
-			err = fs.truncate(ip, 0, false, nil)
+	if err = fs.openCheck(c, ip, flags, created); err != nil {
+		fs.put(ip)
+		return nil, err
+	}
+	return fs.newHandle(ip), nil
+}
+
+// openCheck applies Open's rules to the file it found or made.
+func (fs *FS) openCheck(c Cred, ip *inode, flags int, created bool) error {
+	if err := ip.lock(); err != nil {
+		return err
+	}
+	typ := ip.d.Type()
+	var err error
+	switch {
+	case typ == layout.S_IFLNK:
+		err = syscall.ELOOP // O_NOFOLLOW on a symbolic link
+	case typ == layout.S_IFDIR && (flags&O_ACCMODE != O_RDONLY || flags&O_CREAT != 0):
+		err = syscall.EISDIR
+	case typ != layout.S_IFDIR && flags&O_DIRECTORY != 0:
+		err = syscall.ENOTDIR
+	case !created:
+		want := map[int]Access{O_RDONLY: MayRead, O_WRONLY: MayWrite, O_RDWR: MayRead | MayWrite}[flags&O_ACCMODE]
+		if flags&O_TRUNC != 0 {
+			want |= MayWrite
 		}
+		err = permit(c, ip, want)
 	}
-	if err != nil {
-		ip.Close()
-		return nil, err
+	ip.unlock()
+	if err == nil && !created && flags&O_TRUNC != 0 && typ == layout.S_IFREG {
+		// Even an empty file: O_TRUNC stamps mtime and ctime, as in Linux.
+		err = fs.truncate(ip, 0, false, nil)
 	}
-	return ip, nil
+	return err
 }
 
 // Mkdir makes a directory.
-func (fs *FS) Mkdir(dir *Inode, path string, perm uint32) error {
-	ip, _, err := fs.create(dir, path, layout.S_IFDIR|perm&layout.PermMask, 0, 0, true, "")
-	if err != nil {
-		return err
-	}
-	return ip.Close()
+func (fs *FS) Mkdir(c Cred, dir *Handle, path string, perm uint32) error {
+	return fs.make(c, dir, path, layout.S_IFDIR|perm&layout.PermMask, 0, 0, "")
 }
 
-// Mknod makes a device node, FIFO or socket; mode carries the type.
-func (fs *FS) Mknod(dir *Inode, path string, mode, major, minor uint32) error {
+// Mknod makes a device node, FIFO, socket or regular file; mode carries
+// the type.
+func (fs *FS) Mknod(c Cred, dir *Handle, path string, mode, major, minor uint32) error {
 	switch mode & layout.S_IFMT {
 	case layout.S_IFCHR, layout.S_IFBLK, layout.S_IFIFO, layout.S_IFSOCK:
 	case 0, layout.S_IFREG:
@@ -113,101 +144,137 @@ func (fs *FS) Mknod(dir *Inode, path string, mode, major, minor uint32) error {
 	default:
 		return syscall.EINVAL
 	}
-	ip, _, err := fs.create(dir, path, mode, major, minor, true, "")
-	if err != nil {
-		return err
-	}
-	return ip.Close()
+	return fs.make(c, dir, path, mode, major, minor, "")
 }
 
 // Symlink makes path a symbolic link to target (which need not exist).
-func (fs *FS) Symlink(target string, dir *Inode, path string) error {
+func (fs *FS) Symlink(c Cred, target string, dir *Handle, path string) error {
 	if target == "" {
 		return syscall.ENOENT
 	}
 	if len(target) >= MaxPathLen {
 		return syscall.ENAMETOOLONG
 	}
-	ip, err := fs.createLink(dir, path, target)
+	return fs.make(c, dir, path, layout.S_IFLNK|0o777, 0, 0, target)
+}
+
+// make creates a new node that must not exist.
+func (fs *FS) make(c Cred, dir *Handle, path string, mode, major, minor uint32, target string) (err error) {
+	start, err := dir.hold()
 	if err != nil {
 		return err
 	}
-	return ip.Close()
+	defer dir.drop(&err)
+	ip, _, err := fs.create(c, start, path, mode, major, minor, true, false, target)
+	if err != nil {
+		return err
+	}
+	return fs.put(ip)
 }
 
 // Readlink returns the target of the symbolic link at path.
-func (fs *FS) Readlink(dir *Inode, path string) (string, error) {
-	ip, err := fs.resolve(dir, path, false)
-	if err != nil {
-		return "", err
-	}
-	defer ip.Close()
-	target, isLink, err := ip.readlink()
-	if err == nil && !isLink {
-		err = syscall.EINVAL
-	}
+func (fs *FS) Readlink(c Cred, dir *Handle, path string) (string, error) {
+	var target string
+	err := fs.onPath(c, dir, path, false, func(ip *inode) error {
+		var isLink bool
+		var err error
+		target, isLink, err = ip.readlink()
+		if err == nil && !isLink {
+			err = syscall.EINVAL
+		}
+		return err
+	})
 	return target, err
 }
 
 // Lstat describes the file at path without following a final symbolic link.
-func (fs *FS) Lstat(dir *Inode, path string) (Stat, error) {
-	ip, err := fs.resolve(dir, path, false)
-	if err != nil {
-		return Stat{}, err
+func (fs *FS) Lstat(c Cred, dir *Handle, path string) (Stat, error) {
+	var st Stat
+	err := fs.onPath(c, dir, path, false, func(ip *inode) (err error) {
+		st, err = ip.stat()
+		return err
+	})
+	return st, err
+}
+
+// Stat describes the file at path.
+func (fs *FS) Stat(c Cred, dir *Handle, path string) (Stat, error) {
+	var st Stat
+	err := fs.onPath(c, dir, path, true, func(ip *inode) (err error) {
+		st, err = ip.stat()
+		return err
+	})
+	return st, err
+}
+
+// Truncate sets the size of the file at path, which c must be allowed to
+// write.
+func (fs *FS) Truncate(c Cred, dir *Handle, path string, size int64) error {
+	if size < 0 {
+		return syscall.EINVAL
 	}
-	defer ip.Close()
-	return ip.Stat()
+	return fs.onPath(c, dir, path, true, func(ip *inode) error {
+		if err := ip.permit(c, MayWrite); err != nil {
+			return err
+		}
+		return fs.truncate(ip, uint64(size), false, nil)
+	})
 }
 
-// Unlink removes a name that is not a directory. The file itself goes
-// when its last name and last handle are gone.
-func (fs *FS) Unlink(dir *Inode, path string) error { return fs.unlink(dir, path, false) }
-
-// Rmdir removes an empty directory.
-func (fs *FS) Rmdir(dir *Inode, path string) error { return fs.unlink(dir, path, true) }
-
-// Link makes newpath another name for the file at oldpath.
-func (fs *FS) Link(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
-	return fs.link(odir, oldpath, ndir, newpath)
-}
-
-// Rename atomically moves oldpath to newpath, replacing newpath.
-func (fs *FS) Rename(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
-	return fs.rename(odir, oldpath, ndir, newpath)
-}
-
-// Truncate sets the size of the file at path.
-func (fs *FS) Truncate(dir *Inode, path string, size int64) error {
-	ip, err := fs.resolve(dir, path, true)
+// onPath runs fn on the file at path.
+func (fs *FS) onPath(c Cred, dir *Handle, path string, follow bool, fn func(*inode) error) (err error) {
+	start, err := dir.hold()
 	if err != nil {
 		return err
 	}
-	err = ip.Truncate(size)
-	if cerr := ip.Close(); err == nil {
-		err = cerr
+	defer dir.drop(&err)
+	ip, err := fs.resolve(c, start, path, follow)
+	if err != nil {
+		return err
+	}
+	err = fn(ip)
+	if perr := fs.put(ip); err == nil {
+		err = perr
 	}
 	return err
 }
 
-// Stat describes the file at path.
-func (fs *FS) Stat(dir *Inode, path string) (Stat, error) {
-	ip, err := fs.resolve(dir, path, true)
-	if err != nil {
-		return Stat{}, err
-	}
-	defer ip.Close()
-	return ip.Stat()
+// Unlink removes a name that is not a directory. The file itself goes
+// when its last name and last handle are gone.
+func (fs *FS) Unlink(c Cred, dir *Handle, path string) error {
+	return fs.unlink(c, dir, path, false)
 }
 
-// Close drops the handle. Closing the last handle on a file with no names
-// frees it.
-func (ip *Inode) Close() error { return ip.fs.put(ip) }
+// Rmdir removes an empty directory.
+func (fs *FS) Rmdir(c Cred, dir *Handle, path string) error { return fs.unlink(c, dir, path, true) }
 
-// Dup returns a second handle on the same file (for dup(2) and fork).
-func (ip *Inode) Dup() *Inode { return ip.dup() }
+// Link makes newpath another name for the file at oldpath. A symbolic
+// link as the last component of oldpath is followed only if follow is
+// set (linkat's AT_SYMLINK_FOLLOW).
+func (fs *FS) Link(c Cred, odir *Handle, oldpath string, ndir *Handle, newpath string, follow bool) error {
+	return fs.link(c, odir, oldpath, ndir, newpath, follow)
+}
 
-// Stat describes the file.
-func (ip *Inode) Stat() (Stat, error) {
+// Rename flags (renameat2's values).
+const (
+	RENAME_NOREPLACE = 1 // fail with EEXIST if newpath exists
+	RENAME_EXCHANGE  = 2 // swap the two names, which must both exist
+	RENAME_WHITEOUT  = 4 // not supported: EINVAL
+)
+
+// Rename atomically moves oldpath to newpath, replacing newpath, as
+// renameat2 with flags does.
+func (fs *FS) Rename(c Cred, odir *Handle, oldpath string, ndir *Handle, newpath string, flags uint) error {
+	switch flags {
+	case 0, RENAME_NOREPLACE, RENAME_EXCHANGE:
+	default:
+		return syscall.EINVAL
+	}
+	return fs.rename(c, odir, oldpath, ndir, newpath, flags)
+}
+
+// stat describes ip.
+func (ip *inode) stat() (Stat, error) {
 	if err := ip.lock(); err != nil {
 		return Stat{}, err
 	}
@@ -218,101 +285,14 @@ func (ip *Inode) Stat() (Stat, error) {
 		BlkSize: BlockSize, Mtime: d.Mtime, Ctime: d.Ctime}, nil
 }
 
-// ReadAt reads up to len(p) bytes at off; 0 bytes at or past the end.
-func (ip *Inode) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, syscall.EINVAL
+// permit asks c for want on ip.
+func (ip *inode) permit(c Cred, want Access) error {
+	if c == nil {
+		return nil
 	}
-	if err := ip.lock(); err != nil {
-		return 0, err
-	}
-	defer ip.unlock()
-	switch ip.d.Type() {
-	case layout.S_IFREG:
-	case layout.S_IFDIR:
-		return 0, syscall.EISDIR
-	default:
-		return 0, syscall.EINVAL
-	}
-	return ip.readAt(p, uint64(off))
-}
-
-// WriteAt writes p at off, extending the file (a gap reads as zeros). A
-// write of more than a transaction's worth (maxWriteBlocks blocks) is
-// split into several atomic transactions, as in xv6: a crash may leave a
-// prefix of it, never a torn block of file-system metadata.
-func (ip *Inode) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	n, _, err := ip.write(p, uint64(off), false)
-	return n, err
-}
-
-// Append writes p at the end of the file, atomically with respect to other
-// writers, and returns the offset it was written at.
-func (ip *Inode) Append(p []byte) (int, int64, error) {
-	n, off, err := ip.write(p, 0, true)
-	return n, int64(off), err
-}
-
-// Truncate sets the size; growing leaves a hole that reads as zeros.
-func (ip *Inode) Truncate(size int64) error {
-	if size < 0 {
-		return syscall.EINVAL
-	}
-	return ip.fs.truncate(ip, uint64(size), false, nil)
-}
-
-// SetAttr changes the permission bits (chmod) and, if mtime is not -1, the
-// modification time (utimensat).
-func (ip *Inode) SetAttr(perm uint32, mtime int64) error {
-	t, err := ip.fs.j.begin()
-	if err != nil {
-		return err
-	}
-	if err = ip.lock(); err == nil {
-		ip.d.Mode = ip.d.Mode&^layout.PermMask | perm&layout.PermMask
-		if mtime != -1 {
-			ip.d.Mtime = mtime
-		}
-		ip.d.Ctime = ip.fs.now()
-		err = ip.update(t)
-		ip.unlock()
-	}
-	return t.finish(err)
-}
-
-// Chown sets the owner and group (permission checks are the caller's).
-func (ip *Inode) Chown(uid, gid uint32) error {
-	t, err := ip.fs.j.begin()
-	if err != nil {
-		return err
-	}
-	if err = ip.lock(); err == nil {
-		ip.d.UID, ip.d.GID = uid, gid
-		ip.d.Ctime = ip.fs.now()
-		err = ip.update(t)
-		ip.unlock()
-	}
-	return t.finish(err)
-}
-
-// ReadDir calls fn for each entry from offset off (0 for the start; a
-// DirEntry's Next to resume) until fn returns false. The directory is
-// locked meanwhile: fn must not call back into the file system.
-func (ip *Inode) ReadDir(off uint64, fn func(DirEntry) bool) error {
 	if err := ip.lock(); err != nil {
 		return err
 	}
 	defer ip.unlock()
-	if ip.d.Type() != layout.S_IFDIR {
-		return syscall.ENOTDIR
-	}
-	return ip.eachEntry(off, func(e layout.Dirent, at uint64) bool {
-		return fn(DirEntry{Name: string(e.Name), Ino: uint64(e.Inum), Type: e.Type, Next: at + uint64(e.RecLen)})
-	})
+	return permit(c, ip, want)
 }
-
-// String names the handle for debugging.
-func (ip *Inode) String() string { return fmt.Sprintf("inode %d", ip.inum) }

@@ -50,7 +50,7 @@ func fsck(t *testing.T, f *fs.FS, dev fs.BlockDevice) *check.Report {
 
 func writeFile(t *testing.T, f *fs.FS, path string, data []byte) {
 	t.Helper()
-	ip, err := f.Open(nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, path, fs.O_CREAT|fs.O_TRUNC|syscall.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatalf("create %s: %v", path, err)
 	}
@@ -62,7 +62,7 @@ func writeFile(t *testing.T, f *fs.FS, path string, data []byte) {
 
 func readFile(t *testing.T, f *fs.FS, path string) []byte {
 	t.Helper()
-	ip, err := f.Lookup(nil, path)
+	ip, err := f.Lookup(nil, nil, path)
 	if err != nil {
 		t.Fatalf("lookup %s: %v", path, err)
 	}
@@ -80,7 +80,7 @@ func readFile(t *testing.T, f *fs.FS, path string) []byte {
 func TestErrors(t *testing.T) {
 	f, dev := newFS(t, 2048)
 	for _, d := range []string{"/d", "/d/sub", "/empty"} {
-		if err := f.Mkdir(nil, d, 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,65 +92,65 @@ func TestErrors(t *testing.T) {
 		op   func() error
 		want error
 	}{
-		{"mkdir exists", func() error { return f.Mkdir(nil, "/d", 0o755) }, syscall.EEXIST},
-		{"mkdir root", func() error { return f.Mkdir(nil, "/", 0o755) }, syscall.EEXIST},
-		{"mkdir no parent", func() error { return f.Mkdir(nil, "/nope/x", 0o755) }, syscall.ENOENT},
-		{"mkdir under file", func() error { return f.Mkdir(nil, "/d/file/x", 0o755) }, syscall.ENOTDIR},
-		{"name too long", func() error { return f.Mkdir(nil, "/"+long, 0o755) }, syscall.ENAMETOOLONG},
-		{"name of 255 bytes", func() error { return f.Mkdir(nil, "/"+ok255, 0o755) }, nil},
-		{"path too long", func() error { _, err := f.Stat(nil, strings.Repeat("/a", 2049)); return err }, syscall.ENAMETOOLONG},
-		{"empty path", func() error { _, err := f.Stat(nil, ""); return err }, syscall.ENOENT},
-		{"stat missing", func() error { _, err := f.Stat(nil, "/d/missing"); return err }, syscall.ENOENT},
-		{"file with slash", func() error { _, err := f.Stat(nil, "/d/file/"); return err }, syscall.ENOTDIR},
-		{"dot dot", func() error { _, err := f.Stat(nil, "/d/sub/../../d/./file"); return err }, nil},
-		{"root dotdot", func() error { _, err := f.Stat(nil, "/../../d"); return err }, nil},
+		{"mkdir exists", func() error { return f.Mkdir(nil, nil, "/d", 0o755) }, syscall.EEXIST},
+		{"mkdir root", func() error { return f.Mkdir(nil, nil, "/", 0o755) }, syscall.EEXIST},
+		{"mkdir no parent", func() error { return f.Mkdir(nil, nil, "/nope/x", 0o755) }, syscall.ENOENT},
+		{"mkdir under file", func() error { return f.Mkdir(nil, nil, "/d/file/x", 0o755) }, syscall.ENOTDIR},
+		{"name too long", func() error { return f.Mkdir(nil, nil, "/"+long, 0o755) }, syscall.ENAMETOOLONG},
+		{"name of 255 bytes", func() error { return f.Mkdir(nil, nil, "/"+ok255, 0o755) }, nil},
+		{"path too long", func() error { _, err := f.Stat(nil, nil, strings.Repeat("/a", 2049)); return err }, syscall.ENAMETOOLONG},
+		{"empty path", func() error { _, err := f.Stat(nil, nil, ""); return err }, syscall.ENOENT},
+		{"stat missing", func() error { _, err := f.Stat(nil, nil, "/d/missing"); return err }, syscall.ENOENT},
+		{"file with slash", func() error { _, err := f.Stat(nil, nil, "/d/file/"); return err }, syscall.ENOTDIR},
+		{"dot dot", func() error { _, err := f.Stat(nil, nil, "/d/sub/../../d/./file"); return err }, nil},
+		{"root dotdot", func() error { _, err := f.Stat(nil, nil, "/../../d"); return err }, nil},
 		{"create excl", func() error {
-			_, err := f.Open(nil, "/d/file", fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
+			_, err := f.Open(nil, nil, "/d/file", fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
 			return err
 		}, syscall.EEXIST},
-		{"create root", func() error { _, err := f.Open(nil, "/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
-		{"create with slash", func() error { _, err := f.Open(nil, "/newfile/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
-		{"create existing with slash", func() error { _, err := f.Open(nil, "/d/file/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
-		{"mknod with slash", func() error { return f.Mknod(nil, "/d/fifo/", 0o010644, 0, 0) }, syscall.ENOENT},
-		{"symlink with slash", func() error { return f.Symlink("x", nil, "/d/sym/") }, syscall.ENOENT},
-		{"mknod existing with slash", func() error { return f.Mknod(nil, "/d/file/", 0o010644, 0, 0) }, syscall.EEXIST},
-		{"open dir for writing", func() error { _, err := f.Open(nil, "/d", syscall.O_RDWR, 0); return err }, syscall.EISDIR},
-		{"O_DIRECTORY on file", func() error { _, err := f.Open(nil, "/d/file", fs.O_DIRECTORY, 0); return err }, syscall.ENOTDIR},
-		{"unlink dir", func() error { return f.Unlink(nil, "/d/sub") }, syscall.EISDIR},
-		{"unlink missing", func() error { return f.Unlink(nil, "/d/nope") }, syscall.ENOENT},
-		{"rmdir file", func() error { return f.Rmdir(nil, "/d/file") }, syscall.ENOTDIR},
-		{"rmdir non-empty", func() error { return f.Rmdir(nil, "/d") }, syscall.ENOTEMPTY},
-		{"rmdir dot", func() error { return f.Rmdir(nil, "/d/sub/.") }, syscall.EINVAL},
-		{"rmdir root", func() error { return f.Rmdir(nil, "/") }, syscall.EBUSY},
-		{"rmdir dotdot", func() error { return f.Rmdir(nil, "/d/sub/..") }, syscall.ENOTEMPTY},
-		{"unlink root", func() error { return f.Unlink(nil, "/") }, syscall.EISDIR},
-		{"unlink dot", func() error { return f.Unlink(nil, "/d/.") }, syscall.EISDIR},
-		{"unlink dotdot", func() error { return f.Unlink(nil, "/d/..") }, syscall.EISDIR},
-		{"rename file to dir/", func() error { return f.Rename(nil, "/d/file", nil, "/d/new/") }, syscall.ENOTDIR},
-		{"rename file/", func() error { return f.Rename(nil, "/d/file/", nil, "/d/new") }, syscall.ENOTDIR},
-		{"link file/", func() error { return f.Link(nil, "/d/file/", nil, "/d/new") }, syscall.ENOTDIR},
-		{"link to dir/", func() error { return f.Link(nil, "/d/file", nil, "/d/new/") }, syscall.ENOENT},
-		{"rename dir to dir/", func() error { return f.Rename(nil, "/d/sub/", nil, "/d/sub2/") }, nil},
-		{"rename it back", func() error { return f.Rename(nil, "/d/sub2", nil, "/d/sub") }, nil},
-		{"rename root", func() error { return f.Rename(nil, "/", nil, "/x") }, syscall.EBUSY},
-		{"rename onto root", func() error { return f.Rename(nil, "/empty", nil, "/") }, syscall.EBUSY},
-		{"rename dot", func() error { return f.Rename(nil, "/d/.", nil, "/x") }, syscall.EBUSY},
-		{"rename onto dotdot", func() error { return f.Rename(nil, "/d/file", nil, "/d/sub/..") }, syscall.EBUSY},
-		{"link to name too long", func() error { return f.Link(nil, "/d/file", nil, "/d/"+long) }, syscall.ENAMETOOLONG},
-		{"rename to name too long", func() error { return f.Rename(nil, "/d/file", nil, "/d/"+long) }, syscall.ENAMETOOLONG},
-		{"create name too long", func() error { _, err := f.Open(nil, "/d/"+long, fs.O_CREAT, 0o644); return err }, syscall.ENAMETOOLONG},
-		{"rename into self", func() error { return f.Rename(nil, "/d", nil, "/d/sub/x") }, syscall.EINVAL},
-		{"rename dir over file", func() error { return f.Rename(nil, "/empty", nil, "/d/file") }, syscall.ENOTDIR},
-		{"rename file over dir", func() error { return f.Rename(nil, "/d/file", nil, "/empty") }, syscall.EISDIR},
-		{"rename over non-empty", func() error { return f.Rename(nil, "/empty", nil, "/d") }, syscall.ENOTEMPTY},
-		{"rename missing", func() error { return f.Rename(nil, "/nope", nil, "/x") }, syscall.ENOENT},
-		{"link dir", func() error { return f.Link(nil, "/d", nil, "/dlink") }, syscall.EPERM},
-		{"link exists", func() error { return f.Link(nil, "/d/file", nil, "/d/sub") }, syscall.EEXIST},
-		{"truncate dir", func() error { return f.Truncate(nil, "/d", 0) }, syscall.EISDIR},
-		{"truncate negative", func() error { return f.Truncate(nil, "/d/file", -1) }, syscall.EINVAL},
-		{"mknod bad type", func() error { return f.Mknod(nil, "/dev", 0o170000, 1, 2) }, syscall.EINVAL},
+		{"create root", func() error { _, err := f.Open(nil, nil, "/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"create with slash", func() error { _, err := f.Open(nil, nil, "/newfile/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"create existing with slash", func() error { _, err := f.Open(nil, nil, "/d/file/", fs.O_CREAT, 0o644); return err }, syscall.EISDIR},
+		{"mknod with slash", func() error { return f.Mknod(nil, nil, "/d/fifo/", 0o010644, 0, 0) }, syscall.ENOENT},
+		{"symlink with slash", func() error { return f.Symlink(nil, "x", nil, "/d/sym/") }, syscall.ENOENT},
+		{"mknod existing with slash", func() error { return f.Mknod(nil, nil, "/d/file/", 0o010644, 0, 0) }, syscall.EEXIST},
+		{"open dir for writing", func() error { _, err := f.Open(nil, nil, "/d", syscall.O_RDWR, 0); return err }, syscall.EISDIR},
+		{"O_DIRECTORY on file", func() error { _, err := f.Open(nil, nil, "/d/file", fs.O_DIRECTORY, 0); return err }, syscall.ENOTDIR},
+		{"unlink dir", func() error { return f.Unlink(nil, nil, "/d/sub") }, syscall.EISDIR},
+		{"unlink missing", func() error { return f.Unlink(nil, nil, "/d/nope") }, syscall.ENOENT},
+		{"rmdir file", func() error { return f.Rmdir(nil, nil, "/d/file") }, syscall.ENOTDIR},
+		{"rmdir non-empty", func() error { return f.Rmdir(nil, nil, "/d") }, syscall.ENOTEMPTY},
+		{"rmdir dot", func() error { return f.Rmdir(nil, nil, "/d/sub/.") }, syscall.EINVAL},
+		{"rmdir root", func() error { return f.Rmdir(nil, nil, "/") }, syscall.EBUSY},
+		{"rmdir dotdot", func() error { return f.Rmdir(nil, nil, "/d/sub/..") }, syscall.ENOTEMPTY},
+		{"unlink root", func() error { return f.Unlink(nil, nil, "/") }, syscall.EISDIR},
+		{"unlink dot", func() error { return f.Unlink(nil, nil, "/d/.") }, syscall.EISDIR},
+		{"unlink dotdot", func() error { return f.Unlink(nil, nil, "/d/..") }, syscall.EISDIR},
+		{"rename file to dir/", func() error { return f.Rename(nil, nil, "/d/file", nil, "/d/new/", 0) }, syscall.ENOTDIR},
+		{"rename file/", func() error { return f.Rename(nil, nil, "/d/file/", nil, "/d/new", 0) }, syscall.ENOTDIR},
+		{"link file/", func() error { return f.Link(nil, nil, "/d/file/", nil, "/d/new", false) }, syscall.ENOTDIR},
+		{"link to dir/", func() error { return f.Link(nil, nil, "/d/file", nil, "/d/new/", false) }, syscall.ENOENT},
+		{"rename dir to dir/", func() error { return f.Rename(nil, nil, "/d/sub/", nil, "/d/sub2/", 0) }, nil},
+		{"rename it back", func() error { return f.Rename(nil, nil, "/d/sub2", nil, "/d/sub", 0) }, nil},
+		{"rename root", func() error { return f.Rename(nil, nil, "/", nil, "/x", 0) }, syscall.EBUSY},
+		{"rename onto root", func() error { return f.Rename(nil, nil, "/empty", nil, "/", 0) }, syscall.EBUSY},
+		{"rename dot", func() error { return f.Rename(nil, nil, "/d/.", nil, "/x", 0) }, syscall.EBUSY},
+		{"rename onto dotdot", func() error { return f.Rename(nil, nil, "/d/file", nil, "/d/sub/..", 0) }, syscall.EBUSY},
+		{"link to name too long", func() error { return f.Link(nil, nil, "/d/file", nil, "/d/"+long, false) }, syscall.ENAMETOOLONG},
+		{"rename to name too long", func() error { return f.Rename(nil, nil, "/d/file", nil, "/d/"+long, 0) }, syscall.ENAMETOOLONG},
+		{"create name too long", func() error { _, err := f.Open(nil, nil, "/d/"+long, fs.O_CREAT, 0o644); return err }, syscall.ENAMETOOLONG},
+		{"rename into self", func() error { return f.Rename(nil, nil, "/d", nil, "/d/sub/x", 0) }, syscall.EINVAL},
+		{"rename dir over file", func() error { return f.Rename(nil, nil, "/empty", nil, "/d/file", 0) }, syscall.ENOTDIR},
+		{"rename file over dir", func() error { return f.Rename(nil, nil, "/d/file", nil, "/empty", 0) }, syscall.EISDIR},
+		{"rename over non-empty", func() error { return f.Rename(nil, nil, "/empty", nil, "/d", 0) }, syscall.ENOTEMPTY},
+		{"rename missing", func() error { return f.Rename(nil, nil, "/nope", nil, "/x", 0) }, syscall.ENOENT},
+		{"link dir", func() error { return f.Link(nil, nil, "/d", nil, "/dlink", false) }, syscall.EPERM},
+		{"link exists", func() error { return f.Link(nil, nil, "/d/file", nil, "/d/sub", false) }, syscall.EEXIST},
+		{"truncate dir", func() error { return f.Truncate(nil, nil, "/d", 0) }, syscall.EISDIR},
+		{"truncate negative", func() error { return f.Truncate(nil, nil, "/d/file", -1) }, syscall.EINVAL},
+		{"mknod bad type", func() error { return f.Mknod(nil, nil, "/dev", 0o170000, 1, 2) }, syscall.EINVAL},
 		{"write dir", func() error {
-			ip, err := f.Lookup(nil, "/d")
+			ip, err := f.Lookup(nil, nil, "/d")
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,7 @@ func TestErrors(t *testing.T) {
 			return err
 		}, syscall.EISDIR},
 		{"read dir", func() error {
-			ip, err := f.Lookup(nil, "/d")
+			ip, err := f.Lookup(nil, nil, "/d")
 			if err != nil {
 				return err
 			}
@@ -168,7 +168,7 @@ func TestErrors(t *testing.T) {
 			return err
 		}, syscall.EISDIR},
 		{"huge write", func() error {
-			ip, err := f.Lookup(nil, "/d/file")
+			ip, err := f.Lookup(nil, nil, "/d/file")
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func TestFiles(t *testing.T) {
 	}
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1000) // 16000 bytes
 	writeFile(t, f, "/a", data)
-	ip, err := f.Open(nil, "/a", syscall.O_RDWR, 0)
+	ip, err := f.Open(nil, nil, "/a", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,10 @@ func TestFiles(t *testing.T) {
 	if n, off, err := ip.Append([]byte("tail")); err != nil || n != 4 || off != 9000 {
 		t.Errorf("append: %d %d %v", n, off, err)
 	}
-	if err := ip.SetAttr(0o600, 42); err != nil {
+	if err := ip.Chmod(0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ip.Utimens(fs.UtimeNow, 42); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := ip.Stat(); st.Mode != 0o100600 || st.Mtime != 42 {
@@ -259,39 +262,39 @@ func TestFiles(t *testing.T) {
 	ip.Close()
 
 	// Hard links share the inode; the data lives until the last name goes.
-	if err := f.Link(nil, "/a", nil, "/b"); err != nil {
+	if err := f.Link(nil, nil, "/a", nil, "/b", false); err != nil {
 		t.Fatal(err)
 	}
-	sa, _ := f.Stat(nil, "/a")
-	sb, _ := f.Stat(nil, "/b")
+	sa, _ := f.Stat(nil, nil, "/a")
+	sb, _ := f.Stat(nil, nil, "/b")
 	if sa.Ino != sb.Ino || sb.Nlink != 2 {
 		t.Errorf("link: %+v %+v", sa, sb)
 	}
-	if err := f.Unlink(nil, "/a"); err != nil {
+	if err := f.Unlink(nil, nil, "/a"); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(t, f, "/b"); len(got) != 9004 {
 		t.Errorf("after unlink of one link: size %d", len(got))
 	}
 	// Device nodes keep their numbers.
-	if err := f.Mkdir(nil, "/dev", 0o755); err != nil {
+	if err := f.Mkdir(nil, nil, "/dev", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Mknod(nil, "/dev/console", 0o020620, 5, 1); err != nil {
+	if err := f.Mknod(nil, nil, "/dev/console", 0o020620, 5, 1); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := f.Stat(nil, "/dev/console"); err != nil || st.Major != 5 || st.Minor != 1 || st.Mode != 0o020620 {
+	if st, err := f.Stat(nil, nil, "/dev/console"); err != nil || st.Major != 5 || st.Minor != 1 || st.Mode != 0o020620 {
 		t.Errorf("mknod: %+v %v", st, err)
 	}
 	// Directory link counts: 2 + subdirectories.
-	if st, _ := f.Stat(nil, "/"); st.Nlink != 3 {
+	if st, _ := f.Stat(nil, nil, "/"); st.Nlink != 3 {
 		t.Errorf("root nlink %d, want 3", st.Nlink)
 	}
 	// readdir lists every entry once and resumes from Next.
 	for i := 0; i < 300; i++ {
 		writeFile(t, f, "/dev/f"+strings.Repeat("x", i%50)+strconv.Itoa(i), nil)
 	}
-	dir, _ := f.Lookup(nil, "/dev")
+	dir, _ := f.Lookup(nil, nil, "/dev")
 	seen := map[string]bool{}
 	var off uint64
 	for {

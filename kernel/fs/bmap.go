@@ -23,7 +23,7 @@ const (
 
 // bmap returns the disk block of file block bn, or 0 for a hole. With t
 // non-nil a hole is filled with a new zeroed block. Called with ip locked.
-func (ip *Inode) bmap(t *tx, bn uint64) (uint32, error) {
+func (ip *inode) bmap(t *tx, bn uint64) (uint32, error) {
 	fs := ip.fs
 	d := &ip.d
 	switch {
@@ -59,7 +59,7 @@ func (ip *Inode) bmap(t *tx, bn uint64) (uint32, error) {
 }
 
 // ensure allocates the pointer block *p if it is a hole and t is non-nil.
-func (ip *Inode) ensure(t *tx, p *uint32) (uint32, error) {
+func (ip *inode) ensure(t *tx, p *uint32) (uint32, error) {
 	if *p == 0 && t != nil {
 		a, err := ip.fs.balloc(t)
 		if err != nil {
@@ -73,7 +73,7 @@ func (ip *Inode) ensure(t *tx, p *uint32) (uint32, error) {
 
 // slot returns entry i of pointer block pb, allocating it when t is
 // non-nil. A pointer outside the data region is reported as corruption.
-func (ip *Inode) slot(t *tx, pb uint32, i uint64) (uint32, error) {
+func (ip *inode) slot(t *tx, pb uint32, i uint64) (uint32, error) {
 	fs := ip.fs
 	b, err := fs.c.get(uint64(pb))
 	if err != nil {
@@ -119,7 +119,7 @@ func (bg budget) full() bool { return len(bg)+3 > opBudget }
 // freeFrom frees the blocks of file blocks >= from, highest first, clearing
 // each pointer in the same transaction as the bitmap bit. It stops when
 // the budget is full and reports whether it finished. Called with ip locked.
-func (ip *Inode) freeFrom(t *tx, from uint64, bg budget) (bool, error) {
+func (ip *inode) freeFrom(t *tx, from uint64, bg budget) (bool, error) {
 	fs := ip.fs
 	d := &ip.d
 	bn, _ := fs.sb.InodeBlock(ip.inum)
@@ -157,7 +157,7 @@ func (ip *Inode) freeFrom(t *tx, from uint64, bg budget) (bool, error) {
 // freeTree frees, in the double-indirect block *p covering file blocks from
 // base, every indirect subtree from index lo up, and *p itself if the
 // whole tree is beyond from.
-func (ip *Inode) freeTree(t *tx, p *uint32, base, lo, from uint64, bg budget) (bool, error) {
+func (ip *inode) freeTree(t *tx, p *uint32, base, lo, from uint64, bg budget) (bool, error) {
 	fs := ip.fs
 	b, err := fs.c.get(uint64(*p))
 	if err != nil {
@@ -199,7 +199,7 @@ func (ip *Inode) freeTree(t *tx, p *uint32, base, lo, from uint64, bg budget) (b
 // freeLeaves frees the data blocks >= from listed in the indirect block *p
 // (which covers file blocks from base), and *p itself, zeroing *p, if
 // none remain.
-func (ip *Inode) freeLeaves(t *tx, p *uint32, base, from uint64, bg budget) (bool, error) {
+func (ip *inode) freeLeaves(t *tx, p *uint32, base, from uint64, bg budget) (bool, error) {
 	fs := ip.fs
 	b, err := fs.c.get(uint64(*p))
 	if err != nil {
@@ -243,7 +243,7 @@ func (ip *Inode) freeLeaves(t *tx, p *uint32, base, from uint64, bg budget) (boo
 	return true, nil
 }
 
-func (ip *Inode) freeBlock(t *tx, a uint32, bg budget) error {
+func (ip *inode) freeBlock(t *tx, a uint32, bg budget) error {
 	if err := ip.fs.bfree(t, a); err != nil {
 		return err
 	}

@@ -41,11 +41,11 @@ func goldenImage() (*fsdev.Mem, error) {
 				goldenErr = err
 			}
 		}
-		step(f.Mkdir(nil, "/a", 0o755))
-		step(f.Mkdir(nil, "/a/b", 0o700))
-		step(f.Mknod(nil, "/a/tty", 0o020666, 4, 1))
+		step(f.Mkdir(nil, nil, "/a", 0o755))
+		step(f.Mkdir(nil, nil, "/a/b", 0o700))
+		step(f.Mknod(nil, nil, "/a/tty", 0o020666, 4, 1))
 		for i, size := range []int{0, 10, 5000, 70000} {
-			ip, err := f.Open(nil, fmt.Sprintf("/a/b/f%d", i), fs.O_CREAT|syscall.O_RDWR, 0o644)
+			ip, err := f.Open(nil, nil, fmt.Sprintf("/a/b/f%d", i), fs.O_CREAT|syscall.O_RDWR, 0o644)
 			if err != nil {
 				step(err)
 				continue
@@ -56,9 +56,9 @@ func goldenImage() (*fsdev.Mem, error) {
 			step(err)
 			ip.Close()
 		}
-		step(f.Link(nil, "/a/b/f2", nil, "/hard"))
-		step(f.Symlink("a/b/f1", nil, "/sym"))
-		ip, err := f.Open(nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
+		step(f.Link(nil, nil, "/a/b/f2", nil, "/hard", false))
+		step(f.Symlink(nil, "a/b/f1", nil, "/sym"))
+		ip, err := f.Open(nil, nil, "/sparse", fs.O_CREAT|syscall.O_RDWR, 0o600)
 		if err == nil {
 			_, err = ip.WriteAt([]byte("far"), 5<<20) // through the double-indirect block
 			ip.Close()
@@ -76,7 +76,7 @@ func exercise(f *fs.FS) {
 	budget := 300
 	var walk func(p string, depth int)
 	walk = func(p string, depth int) {
-		ip, err := f.Lookup(nil, p)
+		ip, err := f.Lookup(nil, nil, p)
 		if err != nil || depth > 8 {
 			return
 		}
@@ -107,16 +107,16 @@ func exercise(f *fs.FS) {
 		}
 	}
 	walk("/", 0)
-	f.Readlink(nil, "/sym")
-	f.Stat(nil, "/sym")
-	f.Mkdir(nil, "/new", 0o755)
-	f.Rename(nil, "/a/b/f1", nil, "/new/f1")
-	f.Rename(nil, "/a/b", nil, "/new/b")
-	f.Unlink(nil, "/hard")
-	f.Truncate(nil, "/sparse", 10)
-	f.Rmdir(nil, "/a")
-	f.Link(nil, "/a/b/f0", nil, "/l")
-	if ip, err := f.Open(nil, "/new/x", fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
+	f.Readlink(nil, nil, "/sym")
+	f.Stat(nil, nil, "/sym")
+	f.Mkdir(nil, nil, "/new", 0o755)
+	f.Rename(nil, nil, "/a/b/f1", nil, "/new/f1", 0)
+	f.Rename(nil, nil, "/a/b", nil, "/new/b", 0)
+	f.Unlink(nil, nil, "/hard")
+	f.Truncate(nil, nil, "/sparse", 10)
+	f.Rmdir(nil, nil, "/a")
+	f.Link(nil, nil, "/a/b/f0", nil, "/l", false)
+	if ip, err := f.Open(nil, nil, "/new/x", fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
 		ip.WriteAt(make([]byte, 20000), 0)
 		ip.Close()
 	}

@@ -43,11 +43,11 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bo
 		t.Fatal(err)
 	}
 	for g := 0; g < goroutines; g++ {
-		if err := f.Mkdir(nil, fmt.Sprintf("/g%d", g), 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, fmt.Sprintf("/g%d", g), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.Mkdir(nil, "/shared", 0o755); err != nil {
+	if err := f.Mkdir(nil, nil, "/shared", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Unmount(); err != nil {
@@ -121,7 +121,7 @@ func view(t *testing.T, f *fs.FS, g int) string {
 	var lines []string
 	var walk func(p string)
 	walk = func(p string) {
-		st, err := f.Stat(nil, p)
+		st, err := f.Stat(nil, nil, p)
 		if err != nil {
 			lines = append(lines, fmt.Sprintf("%s: %v", p, err))
 			return
@@ -133,7 +133,7 @@ func view(t *testing.T, f *fs.FS, g int) string {
 			}
 			return
 		}
-		ip, err := f.Lookup(nil, p)
+		ip, err := f.Lookup(nil, nil, p)
 		if err != nil {
 			lines = append(lines, fmt.Sprintf("%s: %v", p, err))
 			return
@@ -156,7 +156,7 @@ func view(t *testing.T, f *fs.FS, g int) string {
 }
 
 func readDir(t *testing.T, f *fs.FS, p string) []string {
-	ip, err := f.Lookup(nil, p)
+	ip, err := f.Lookup(nil, nil, p)
 	if err != nil {
 		t.Errorf("lookup %s: %v", p, err)
 		return nil

@@ -11,7 +11,7 @@ import (
 // Directory operations. All are called with the directory locked.
 
 // dirBlock returns directory block i, held and locked.
-func (dp *Inode) dirBlock(i uint64) (*buf, error) {
+func (dp *inode) dirBlock(i uint64) (*buf, error) {
 	a, err := dp.bmap(nil, i)
 	if err != nil {
 		return nil, err
@@ -24,7 +24,7 @@ func (dp *Inode) dirBlock(i uint64) (*buf, error) {
 
 // eachEntry calls fn for every live record of dp, with the record's
 // absolute offset, until fn returns false.
-func (dp *Inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) bool) error {
+func (dp *inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) bool) error {
 	for i := from / BlockSize; i < dp.d.Size/BlockSize; i++ {
 		b, err := dp.dirBlock(i)
 		if err != nil {
@@ -51,15 +51,23 @@ func (dp *Inode) eachEntry(from uint64, fn func(e layout.Dirent, off uint64) boo
 
 // lookup returns the inode number and record offset of name in dp, or
 // ENOENT.
-func (dp *Inode) lookup(name string) (uint32, uint64, error) {
+func (dp *inode) lookup(name string) (uint32, uint64, error) {
+	inum, off, _, err := dp.find(name)
+	return inum, off, err
+}
+
+// find returns the inode number, record offset and type code of name in
+// dp, or ENOENT.
+func (dp *inode) find(name string) (uint32, uint64, uint8, error) {
 	if dp.d.Type() != layout.S_IFDIR {
-		return 0, 0, syscall.ENOTDIR
+		return 0, 0, 0, syscall.ENOTDIR
 	}
 	var inum uint32
 	var at uint64
+	var typ uint8
 	err := dp.eachEntry(0, func(e layout.Dirent, off uint64) bool {
 		if string(e.Name) == name {
-			inum, at = e.Inum, off
+			inum, at, typ = e.Inum, off, e.Type
 			return false
 		}
 		return true
@@ -67,12 +75,12 @@ func (dp *Inode) lookup(name string) (uint32, uint64, error) {
 	if err == nil && inum == 0 {
 		err = syscall.ENOENT
 	}
-	return inum, at, err
+	return inum, at, typ, err
 }
 
 // link adds the record name -> inum to dp, reusing free space in a block
 // or appending a block. The caller has checked that name is absent.
-func (dp *Inode) link(t *tx, name string, inum uint32, typ uint8) error {
+func (dp *inode) link(t *tx, name string, inum uint32, typ uint8) error {
 	need := layout.DirentSize(len(name))
 	nblocks := dp.d.Size / BlockSize
 	for i := uint64(0); i < nblocks; i++ {
@@ -130,7 +138,7 @@ func (dp *Inode) link(t *tx, name string, inum uint32, typ uint8) error {
 
 // unlinkAt removes the record at offset off, merging its space into the
 // record before it in the same block.
-func (dp *Inode) unlinkAt(t *tx, off uint64) error {
+func (dp *inode) unlinkAt(t *tx, off uint64) error {
 	b, err := dp.dirBlock(off / BlockSize)
 	if err != nil {
 		return err
@@ -163,7 +171,7 @@ func (dp *Inode) unlinkAt(t *tx, off uint64) error {
 }
 
 // setEntry points the existing record name at inum (to retarget "..").
-func (dp *Inode) setEntry(t *tx, name string, inum uint32) error {
+func (dp *inode) setEntry(t *tx, name string, inum uint32) error {
 	_, off, err := dp.lookup(name)
 	if err != nil {
 		return err
@@ -172,7 +180,7 @@ func (dp *Inode) setEntry(t *tx, name string, inum uint32) error {
 }
 
 // setAt points the live record at offset off at inum, of type typ.
-func (dp *Inode) setAt(t *tx, off uint64, inum uint32, typ uint8) error {
+func (dp *inode) setAt(t *tx, off uint64, inum uint32, typ uint8) error {
 	b, err := dp.dirBlock(off / BlockSize)
 	if err != nil {
 		return err
@@ -186,7 +194,7 @@ func (dp *Inode) setAt(t *tx, off uint64, inum uint32, typ uint8) error {
 }
 
 // isEmpty reports whether dp holds nothing but "." and "..".
-func (dp *Inode) isEmpty() (bool, error) {
+func (dp *inode) isEmpty() (bool, error) {
 	empty := true
 	err := dp.eachEntry(0, func(e layout.Dirent, _ uint64) bool {
 		if n := string(e.Name); n != "." && n != ".." {
@@ -195,4 +203,46 @@ func (dp *Inode) isEmpty() (bool, error) {
 		return empty
 	})
 	return empty, err
+}
+
+// readDir calls fn for the entries of dp from offset off, reading them a
+// block at a time under dp's lock and calling fn with no lock held. An
+// entry's offset never changes while it lives (records are split and
+// merged in place), so a resumed read sees each entry that stayed
+// throughout exactly once. A removed directory has no entries, not even
+// "." and "..".
+func (dp *inode) readDir(off uint64, fn func(DirEntry) bool) error {
+	var ents []DirEntry
+	for {
+		if err := dp.lock(); err != nil {
+			return err
+		}
+		if dp.d.Type() != layout.S_IFDIR {
+			dp.unlock()
+			return syscall.ENOTDIR
+		}
+		if dp.d.Nlink == 0 || off >= dp.d.Size {
+			dp.unlock()
+			return nil
+		}
+		end := (off/BlockSize + 1) * BlockSize
+		ents = ents[:0]
+		err := dp.eachEntry(off, func(e layout.Dirent, at uint64) bool {
+			if at >= end {
+				return false
+			}
+			ents = append(ents, DirEntry{Name: string(e.Name), Ino: uint64(e.Inum), Type: e.Type, Next: at + uint64(e.RecLen)})
+			return true
+		})
+		dp.unlock()
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !fn(e) {
+				return nil
+			}
+		}
+		off = end
+	}
 }

@@ -10,3 +10,11 @@ func SetOpBudget(n int) func() {
 
 // MaxWriteBlocks is the size of one atomic piece of a write, in blocks.
 const MaxWriteBlocks = maxWriteBlocks
+
+// SetMaxLinks lowers the link-count limit so a test can reach it. It
+// returns the restorer.
+func SetMaxLinks(n uint32) func() {
+	old := maxLinks
+	maxLinks = n
+	return func() { maxLinks = old }
+}

@@ -22,13 +22,15 @@ type FS struct {
 	// shared. File reads and writes do not take it.
 	nsMu sync.RWMutex
 
-	itMu   sync.Mutex // guards itable and every Inode's ref
-	itable map[uint32]*Inode
+	itMu   sync.Mutex // guards itable and every inode's ref
+	itable map[uint32]*inode
 
 	// allocMu guards the allocation hints; alloc holds it across its
 	// scan of a bitmap.
 	allocMu            sync.Mutex
 	blockHint, inoHint uint32
+
+	mounts map[uint32]*inode // mount points (mount.go); guarded by nsMu
 
 	recovered, orphaned int // what mount repaired
 }
@@ -67,7 +69,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	if opt.Now == nil {
 		opt.Now = func() int64 { return time.Now().UnixNano() }
 	}
-	fs := &FS{dev: dev, sb: *sb, now: opt.Now, itable: make(map[uint32]*Inode),
+	fs := &FS{dev: dev, sb: *sb, now: opt.Now, itable: make(map[uint32]*inode), mounts: make(map[uint32]*inode),
 		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
 	fs.c = newCache(dev, opt.CacheBlocks)
 	fs.j = newJournal(fs.c, dev, sb)
@@ -121,9 +123,18 @@ func (fs *FS) MountInfo() (replayed, orphans int) { return fs.recovered, fs.orph
 // durable on the device.
 func (fs *FS) Sync() error { return fs.j.waitIdle() }
 
-// Unmount syncs. The caller must have closed every Inode it opened; the
-// FS must not be used afterwards.
+// Unmount drops the mount points and syncs. The caller must have closed
+// every Handle it opened; the FS must not be used afterwards.
 func (fs *FS) Unmount() error {
+	fs.nsMu.Lock()
+	mps := fs.mounts
+	fs.mounts = make(map[uint32]*inode)
+	fs.nsMu.Unlock()
+	for _, mp := range mps {
+		if err := fs.put(mp); err != nil {
+			return err
+		}
+	}
 	fs.itMu.Lock()
 	open := 0
 	for _, ip := range fs.itable {

@@ -11,7 +11,7 @@ import (
 // Create...) keeps the file alive: its number stays valid and its blocks
 // stay allocated even after the last link is removed, until Close. This is
 // what an open file descriptor holds.
-type Inode struct {
+type inode struct {
 	fs   *FS
 	inum uint32
 	ref  int // handles held; guarded by fs.itMu
@@ -19,7 +19,7 @@ type Inode struct {
 	// rw is held across the transactions of one write or truncate, so a
 	// large write is not interleaved with another writer. It is taken
 	// before the journal's begin.
-	rw sync.Mutex
+	rw sync.RWMutex
 	// mu guards valid and d, and the file's contents. It is taken after
 	// begin, and only the tree operations (under nsMu) ever hold two.
 	mu    sync.Mutex
@@ -28,15 +28,15 @@ type Inode struct {
 }
 
 // Ino returns the inode number.
-func (ip *Inode) Ino() uint32 { return ip.inum }
+func (ip *inode) Ino() uint32 { return ip.inum }
 
 // iget returns a handle on inode inum without reading it.
-func (fs *FS) iget(inum uint32) *Inode {
+func (fs *FS) iget(inum uint32) *inode {
 	fs.itMu.Lock()
 	defer fs.itMu.Unlock()
 	ip, ok := fs.itable[inum]
 	if !ok {
-		ip = &Inode{fs: fs, inum: inum}
+		ip = &inode{fs: fs, inum: inum}
 		fs.itable[inum] = ip
 	}
 	ip.ref++
@@ -44,7 +44,7 @@ func (fs *FS) iget(inum uint32) *Inode {
 }
 
 // dup returns another handle on ip.
-func (ip *Inode) dup() *Inode {
+func (ip *inode) dup() *inode {
 	ip.fs.itMu.Lock()
 	ip.ref++
 	ip.fs.itMu.Unlock()
@@ -53,7 +53,7 @@ func (ip *Inode) dup() *Inode {
 
 // lock locks ip, reading it from disk if needed. A free or malformed
 // on-disk inode is reported as corruption.
-func (ip *Inode) lock() error {
+func (ip *inode) lock() error {
 	ip.mu.Lock()
 	if ip.valid {
 		return nil
@@ -85,11 +85,11 @@ func (ip *Inode) lock() error {
 	return nil
 }
 
-func (ip *Inode) unlock() { ip.mu.Unlock() }
+func (ip *inode) unlock() { ip.mu.Unlock() }
 
 // update writes ip's in-memory copy to its disk block, in transaction t.
 // Called with ip locked after every change to ip.d.
-func (ip *Inode) update(t *tx) error {
+func (ip *inode) update(t *tx) error {
 	fs := ip.fs
 	bn, off := fs.sb.InodeBlock(ip.inum)
 	b, err := fs.c.get(bn)
@@ -104,7 +104,7 @@ func (ip *Inode) update(t *tx) error {
 
 // ialloc allocates an inode of the given mode with no links, writes it
 // and returns a handle on it.
-func (fs *FS) ialloc(t *tx, mode uint32) (*Inode, error) {
+func (fs *FS) ialloc(t *tx, mode uint32) (*inode, error) {
 	inum, err := fs.alloc(t, fs.inodeBitmap(), &fs.inoHint)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (fs *FS) ialloc(t *tx, mode uint32) (*Inode, error) {
 // frees its blocks and the inode itself, in transactions of its own:
 // put must therefore not be called inside a transaction on an inode that
 // may be unlinked (the tree operations put their victims after end).
-func (fs *FS) put(ip *Inode) error {
+func (fs *FS) put(ip *inode) error {
 	fs.itMu.Lock()
 	var err error
 	if ip.ref == 1 {
@@ -155,7 +155,7 @@ func (fs *FS) put(ip *Inode) error {
 // transactions' worth as needed, and then, in the transaction that frees
 // the last block, the inode itself. It was put in the orphan table when
 // its last link went, so mount finishes the job after a crash.
-func (fs *FS) release(ip *Inode) error {
+func (fs *FS) release(ip *inode) error {
 	return fs.truncate(ip, 0, true, func(t *tx) error {
 		// Clear the inode before its bit: once the bit is clear, ialloc
 		// may hand the number out and initialise the inode at once.

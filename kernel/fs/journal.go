@@ -70,14 +70,46 @@ func (j *journal) begin() (*tx, error) {
 		if j.err != nil {
 			return nil, j.err
 		}
-		if !j.committing && len(j.bufs)+(j.outstanding+1)*layout.MaxOpBlocks <= j.size {
-			break
+		if j.room() {
+			return j.join(), nil
 		}
 		j.cond.Wait()
 	}
+}
+
+// tryBegin is begin without the wait: it returns a nil tx if begin would
+// wait. Tree operations call it holding nsMu, so that they never hold a
+// journal slot while they wait for nsMu, nor nsMu while they wait for the
+// journal (waitRoom, with nsMu released).
+func (j *journal) tryBegin() (*tx, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil || !j.room() {
+		return nil, j.err
+	}
+	return j.join(), nil
+}
+
+// waitRoom waits until begin would not wait (or the journal is shut down).
+func (j *journal) waitRoom() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.err == nil && !j.room() {
+		j.cond.Wait()
+	}
+	return j.err
+}
+
+// room reports whether one more operation may join. Called with j.mu held.
+func (j *journal) room() bool {
+	return !j.committing && len(j.bufs)+(j.outstanding+1)*layout.MaxOpBlocks <= j.size
+}
+
+// join adds an operation to the running transaction. Called with j.mu held.
+func (j *journal) join() *tx {
 	j.outstanding++
 	j.ops++
-	return &tx{j: j, seq: j.seq}, nil
+	return &tx{j: j, seq: j.seq}
 }
 
 // write logs b, which the caller holds locked and has just changed.

@@ -19,7 +19,7 @@ import (
 func TestBigFile(t *testing.T) {
 	f, dev := newFS(t, 8192)
 	free0 := freeBlocks(t, f)
-	ip, err := f.Open(nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestBigFile(t *testing.T) {
 		t.Fatal(r.Problems)
 	}
 	f, _ = fs.Mount(dev, fs.Options{})
-	if err := f.Unlink(nil, "/big"); err != nil {
+	if err := f.Unlink(nil, nil, "/big"); err != nil {
 		t.Fatal(err)
 	}
 	if got := freeBlocks(t, f); got != free0 {
@@ -88,7 +88,7 @@ func TestTruncateCrash(t *testing.T) {
 	rec := fsdev.NewRecorder(base.Clone())
 	f, _ := fs.Mount(rec, fs.Options{})
 	const newSize = 3*fs.BlockSize + 100
-	if err := f.Truncate(nil, "/f", newSize); err != nil {
+	if err := f.Truncate(nil, nil, "/f", newSize); err != nil {
 		t.Fatal(err)
 	}
 	st := f.Stats()
@@ -107,11 +107,11 @@ func TestTruncateCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("k=%d: mount: %v", k, err)
 		}
-		s, err := g.Stat(nil, "/f")
+		s, err := g.Stat(nil, nil, "/f")
 		if err != nil || (s.Size != int64(oldSize) && s.Size != newSize) {
 			t.Errorf("k=%d: size %d (%v)", k, s.Size, err)
 		}
-		ip, _ := g.Lookup(nil, "/f")
+		ip, _ := g.Lookup(nil, nil, "/f")
 		got := make([]byte, newSize)
 		if _, err := ip.ReadAt(got, 0); err != nil || !bytes.Equal(got, data[:newSize]) {
 			t.Errorf("k=%d: contents changed (%v)", k, err)
@@ -137,7 +137,7 @@ func spreadFile(t *testing.T) (*fsdev.Mem, []byte, int) {
 	data := make([]byte, 4*fs.BlockSize)
 	rand.New(rand.NewSource(1)).Read(data)
 	writeFile(t, f, "/f", data)
-	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	ip, _ := f.Open(nil, nil, "/f", syscall.O_RDWR, 0)
 	for i := int64(1); i <= 30; i++ {
 		if _, err := ip.WriteAt(data[:fs.BlockSize], i*1024*fs.BlockSize); err != nil {
 			t.Fatal(err)
@@ -159,17 +159,17 @@ func TestReleaseCrash(t *testing.T) {
 	base, _, oldSize := spreadFile(t)
 	f, _ := fs.Mount(base.Clone(), fs.Options{})
 	st0, _ := f.StatFS()
-	f.Unlink(nil, "/f")
+	f.Unlink(nil, nil, "/f")
 	empty, _ := f.StatFS() // the file and its inode freed
 	f.Unmount()
 
 	rec := fsdev.NewRecorder(base.Clone())
 	f, _ = fs.Mount(rec, fs.Options{})
-	ip, err := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	ip, err := f.Open(nil, nil, "/f", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Unlink(nil, "/f"); err != nil {
+	if err := f.Unlink(nil, nil, "/f"); err != nil {
 		t.Fatal(err)
 	}
 	if err := ip.Close(); err != nil { // frees it, many transactions
@@ -185,7 +185,7 @@ func TestReleaseCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("k=%d: mount: %v", k, err)
 		}
-		s, serr := g.Stat(nil, "/f")
+		s, serr := g.Stat(nil, nil, "/f")
 		got, _ := g.StatFS()
 		g.Unmount()
 		switch {
@@ -210,7 +210,7 @@ func TestReleaseCrash(t *testing.T) {
 func TestFull(t *testing.T) {
 	f, dev := newFSWith(t, 700, fs.FormatOptions{Inodes: 64})
 	free0 := freeBlocks(t, f)
-	ip, err := f.Open(nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, "/fill", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,25 +227,25 @@ func TestFull(t *testing.T) {
 		}
 	}
 	ip.Close()
-	if st, _ := f.Stat(nil, "/fill"); st.Size != off || off == 0 {
+	if st, _ := f.Stat(nil, nil, "/fill"); st.Size != off || off == 0 {
 		t.Errorf("size %d after writing %d", st.Size, off)
 	}
 	// Directories need a block each: they fail cleanly once none is left.
 	var mkErr error
 	for i := 0; i < 100 && mkErr == nil; i++ {
-		mkErr = f.Mkdir(nil, "/d"+strconv.Itoa(i), 0o755)
+		mkErr = f.Mkdir(nil, nil, "/d"+strconv.Itoa(i), 0o755)
 	}
 	if !errors.Is(mkErr, syscall.ENOSPC) {
 		t.Errorf("mkdir on a full disk: %v", mkErr)
 	}
-	if err := f.Unlink(nil, "/fill"); err != nil {
+	if err := f.Unlink(nil, nil, "/fill"); err != nil {
 		t.Fatal(err)
 	}
 	// Now run out of inodes instead.
 	var crErr error
 	for i := 0; i < 100 && crErr == nil; i++ {
-		var ip *fs.Inode
-		if ip, crErr = f.Open(nil, "/e"+strconv.Itoa(i), fs.O_CREAT|syscall.O_RDWR, 0o644); crErr == nil {
+		var ip *fs.Handle
+		if ip, crErr = f.Open(nil, nil, "/e"+strconv.Itoa(i), fs.O_CREAT|syscall.O_RDWR, 0o644); crErr == nil {
 			ip.Close()
 		}
 	}
@@ -258,8 +258,8 @@ func TestFull(t *testing.T) {
 	}
 	f, _ = fs.Mount(dev, fs.Options{})
 	for i := 0; i < 100; i++ {
-		f.Unlink(nil, "/e"+strconv.Itoa(i))
-		f.Rmdir(nil, "/d"+strconv.Itoa(i))
+		f.Unlink(nil, nil, "/e"+strconv.Itoa(i))
+		f.Rmdir(nil, nil, "/d"+strconv.Itoa(i))
 	}
 	if got := freeBlocks(t, f); got != free0 {
 		t.Errorf("free blocks %d after deleting everything, want %d", got, free0)
@@ -286,7 +286,7 @@ func TestLargeWriteCrash(t *testing.T) {
 	f, _ = fs.Mount(rec, fs.Options{})
 	neu := make([]byte, 150*fs.BlockSize+123) // three pieces, past the old end
 	rand.New(rand.NewSource(2)).Read(neu)
-	ip, _ := f.Open(nil, "/f", syscall.O_RDWR, 0)
+	ip, _ := f.Open(nil, nil, "/f", syscall.O_RDWR, 0)
 	if _, err := ip.WriteAt(neu, 0); err != nil {
 		t.Fatal(err)
 	}

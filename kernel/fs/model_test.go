@@ -16,9 +16,9 @@ import (
 // model is what one workload goroutine believes its part of the tree
 // holds: its home directory /gN and its names /shared/gN-*.
 type model struct {
-	names map[string]int    // path -> file id, or -1 for a directory
-	data  map[int][]byte    // file id -> contents
-	open  map[*fs.Inode]int // handles on unlinked files, written after unlink
+	names map[string]int     // path -> file id, or -1 for a directory
+	data  map[int][]byte     // file id -> contents
+	open  map[*fs.Handle]int // handles on unlinked files, written after unlink
 	next  int
 	// mark, if set, is called between two atomic operations of one step,
 	// so the crash test can record the state in between.
@@ -26,7 +26,7 @@ type model struct {
 }
 
 func newModel(home string) *model {
-	return &model{names: map[string]int{home: -1}, data: map[int][]byte{}, open: map[*fs.Inode]int{}}
+	return &model{names: map[string]int{home: -1}, data: map[int][]byte{}, open: map[*fs.Handle]int{}}
 }
 
 // snapshot renders the model canonically, for comparing with a disk.
@@ -126,7 +126,7 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 	switch op := rng.Intn(10); {
 	case op == 0 || file == "":
 		p := newName()
-		ip, err := f.Open(nil, p, fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
+		ip, err := f.Open(nil, nil, p, fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
 		if err != nil {
 			fail("create "+p, err)
 			return
@@ -135,7 +135,7 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 		m.names[p] = m.next
 		m.data[m.next] = nil
 	case op <= 2:
-		ip, err := f.Open(nil, file, syscall.O_RDWR, 0)
+		ip, err := f.Open(nil, nil, file, syscall.O_RDWR, 0)
 		if err != nil {
 			fail("open "+file, err)
 			return
@@ -154,7 +154,7 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 		m.data[id] = d
 	case op == 3:
 		size := rng.Intn(5 * fs.BlockSize)
-		if err := f.Truncate(nil, file, int64(size)); err != nil {
+		if err := f.Truncate(nil, nil, file, int64(size)); err != nil {
 			fail("truncate "+file, err)
 			return
 		}
@@ -168,7 +168,7 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 		m.data[id] = d
 	case op == 4:
 		p := newName()
-		if err := f.Mkdir(nil, p, 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, p, 0o755); err != nil {
 			fail("mkdir "+p, err)
 			return
 		}
@@ -178,13 +178,13 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 		if d == "" || d == home || !m.empty(d) {
 			return
 		}
-		if err := f.Rmdir(nil, d); err != nil {
+		if err := f.Rmdir(nil, nil, d); err != nil {
 			fail("rmdir "+d, err)
 			return
 		}
 		delete(m.names, d)
 	case op == 6:
-		if err := f.Unlink(nil, file); err != nil {
+		if err := f.Unlink(nil, nil, file); err != nil {
 			fail("unlink "+file, err)
 			return
 		}
@@ -208,14 +208,14 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 		if id, ok := m.names[dst]; ok && id == m.names[src] {
 			return // two names of one file: rename would do nothing
 		}
-		if err := f.Rename(nil, src, nil, dst); err != nil {
+		if err := f.Rename(nil, nil, src, nil, dst, 0); err != nil {
 			fail("rename "+src+" "+dst, err)
 			return
 		}
 		m.rename(src, dst)
 	case op == 8:
 		p := newName()
-		if err := f.Link(nil, file, nil, p); err != nil {
+		if err := f.Link(nil, nil, file, nil, p, false); err != nil {
 			fail("link "+file+" "+p, err)
 			return
 		}
@@ -230,12 +230,12 @@ func (m *model) step(t *testing.T, f *fs.FS, rng *rand.Rand, g int) {
 			delete(m.open, ip)
 			return
 		}
-		ip, err := f.Open(nil, file, syscall.O_RDWR, 0)
+		ip, err := f.Open(nil, nil, file, syscall.O_RDWR, 0)
 		if err != nil {
 			fail("open "+file, err)
 			return
 		}
-		if err := f.Unlink(nil, file); err != nil {
+		if err := f.Unlink(nil, nil, file); err != nil {
 			fail("unlink open "+file, err)
 		}
 		id := m.names[file]

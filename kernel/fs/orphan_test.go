@@ -27,15 +27,15 @@ func TestUnlinkOpen(t *testing.T) {
 	free0 := freeBlocks(t, f)
 	data := bytes.Repeat([]byte("z"), 100000)
 	writeFile(t, f, "/doomed", data)
-	ip, err := f.Open(nil, "/doomed", syscall.O_RDWR, 0)
+	ip, err := f.Open(nil, nil, "/doomed", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dup := ip.Dup()
-	if err := f.Unlink(nil, "/doomed"); err != nil {
+	dup, _ := ip.Dup()
+	if err := f.Unlink(nil, nil, "/doomed"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Stat(nil, "/doomed"); err != syscall.ENOENT {
+	if _, err := f.Stat(nil, nil, "/doomed"); err != syscall.ENOENT {
 		t.Errorf("stat after unlink: %v", err)
 	}
 	if _, err := ip.WriteAt([]byte("still here"), 0); err != nil {
@@ -65,11 +65,11 @@ func TestOrphanAfterCrash(t *testing.T) {
 	f, dev := newFS(t, 4096)
 	free0 := freeBlocks(t, f)
 	writeFile(t, f, "/doomed", make([]byte, 300000))
-	ip, err := f.Open(nil, "/doomed", syscall.O_RDWR, 0)
+	ip, err := f.Open(nil, nil, "/doomed", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Unlink(nil, "/doomed"); err != nil {
+	if err := f.Unlink(nil, nil, "/doomed"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Sync(); err != nil {
@@ -94,7 +94,7 @@ func TestOrphanAfterCrash(t *testing.T) {
 // while open, one more such unlink fails with ENOSPC and changes nothing.
 func TestOrphanTableFull(t *testing.T) {
 	f, dev := newFSWith(t, 4096, fs.FormatOptions{Inodes: 1200})
-	var open []*fs.Inode
+	var open []*fs.Handle
 	defer func() {
 		for _, ip := range open {
 			ip.Close()
@@ -102,12 +102,12 @@ func TestOrphanTableFull(t *testing.T) {
 	}()
 	for i := 0; i <= layout.OrphanSlots; i++ {
 		name := "/f" + strconv.Itoa(i)
-		ip, err := f.Open(nil, name, fs.O_CREAT|syscall.O_RDWR, 0o644)
+		ip, err := f.Open(nil, nil, name, fs.O_CREAT|syscall.O_RDWR, 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}
 		open = append(open, ip)
-		err = f.Unlink(nil, name)
+		err = f.Unlink(nil, nil, name)
 		if i < layout.OrphanSlots && err != nil {
 			t.Fatalf("unlink %d: %v", i, err)
 		}
@@ -115,7 +115,7 @@ func TestOrphanTableFull(t *testing.T) {
 			if !errors.Is(err, syscall.ENOSPC) {
 				t.Errorf("unlink with the orphan table full: %v", err)
 			}
-			if _, err := f.Stat(nil, name); err != nil {
+			if _, err := f.Stat(nil, nil, name); err != nil {
 				t.Errorf("failed unlink removed the name: %v", err)
 			}
 		}

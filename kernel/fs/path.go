@@ -41,12 +41,16 @@ const maxSymlinks = 40
 
 // walk resolves comps from start (the root if nil or abs) and returns a
 // handle on the result. Symbolic links are followed in every component but
-// the last, and in the last too if followLast. It holds one inode lock at
-// a time, so it never deadlocks against another walk; the caller holds
-// nsMu (shared or exclusive), so every directory it passes through stays
-// linked.
-func (fs *FS) walk(start *Inode, abs bool, comps []string, followLast bool) (*Inode, error) {
-	var ip *Inode
+// the last, and in the last too if followLast. It checks c's search
+// permission on each directory it looks in, and stops with a *MountError
+// on a mount point (mustDir is the path's trailing "/", for the rest it
+// reports). It holds one inode lock at a time, so it never deadlocks
+// against another walk, and locks a component only to look in it or to
+// read a symbolic link: never the last one just to see what it is (the
+// directory record's type says). The caller holds nsMu (shared or
+// exclusive), so every directory it passes through stays linked.
+func (fs *FS) walk(c Cred, start *inode, abs bool, comps []string, followLast, mustDir bool) (*inode, error) {
+	var ip *inode
 	if start == nil || abs {
 		ip = fs.iget(layout.RootInum)
 	} else {
@@ -56,16 +60,20 @@ func (fs *FS) walk(start *Inode, abs bool, comps []string, followLast bool) (*In
 	for len(comps) > 0 {
 		name := comps[0]
 		comps = comps[1:]
-		inum, err := ip.child(name)
+		inum, typ, err := ip.child(c, name)
 		if err != nil {
 			fs.put(ip)
 			return nil, err
 		}
+		if inum != ip.inum && fs.mounted(inum) {
+			fs.put(ip)
+			return nil, crossing(inum, comps, mustDir)
+		}
 		next := fs.iget(inum)
-		if len(comps) == 0 && !followLast {
+		if len(comps) == 0 && !followLast || typ != layout.DT_LNK && typ != layout.DT_UNKNOWN {
 			fs.put(ip)
 			ip = next
-			break
+			continue
 		}
 		target, isLink, err := next.readlink()
 		if err != nil || !isLink {
@@ -98,23 +106,34 @@ func (fs *FS) walk(start *Inode, abs bool, comps []string, followLast bool) (*In
 	return ip, nil
 }
 
-// child looks name up in directory ip. A removed directory (still
-// someone's working directory) is empty, and its ".." may name an inode
-// already freed and reused, so only "." is found in it, as in Linux.
-func (ip *Inode) child(name string) (uint32, error) {
+// child looks name up in directory ip, after asking c for search
+// permission, and returns its inode number and directory-record type. A
+// removed directory (still someone's working directory) is empty, and its
+// ".." may name an inode already freed and reused, so only "." is found
+// in it, as in Linux.
+func (ip *inode) child(c Cred, name string) (uint32, uint8, error) {
 	if err := ip.lock(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer ip.unlock()
-	inum, _, err := ip.lookup(name) // ENOTDIR if ip is not a directory
-	if err == nil && ip.d.Nlink == 0 && name != "." {
-		return 0, syscall.ENOENT
+	if ip.d.Type() != layout.S_IFDIR {
+		return 0, 0, syscall.ENOTDIR
 	}
-	return inum, err
+	if err := permit(c, ip, MayExec); err != nil {
+		return 0, 0, err
+	}
+	if ip.d.Nlink == 0 {
+		if name != "." {
+			return 0, 0, syscall.ENOENT
+		}
+		return ip.inum, layout.DT_DIR, nil
+	}
+	inum, _, typ, err := ip.find(name)
+	return inum, typ, err
 }
 
 // readlink returns the target of a symbolic link, or isLink false.
-func (ip *Inode) readlink() (string, bool, error) {
+func (ip *inode) readlink() (string, bool, error) {
 	if err := ip.lock(); err != nil {
 		return "", false, err
 	}
@@ -135,7 +154,7 @@ func (ip *Inode) readlink() (string, bool, error) {
 // walkParent resolves all but the last component of path and returns a
 // handle on that directory and the last name. The last name is never
 // empty; it may be "." or "..", which the callers refuse where Linux does.
-func (fs *FS) walkParent(start *Inode, path string) (*Inode, string, bool, error) {
+func (fs *FS) walkParent(c Cred, start *inode, path string) (*inode, string, bool, error) {
 	comps, abs, mustDir, err := splitPath(path)
 	if err != nil {
 		return nil, "", false, err
@@ -143,7 +162,18 @@ func (fs *FS) walkParent(start *Inode, path string) (*Inode, string, bool, error
 	if len(comps) == 0 {
 		return nil, "", false, syscall.EEXIST // "/" is nobody's child
 	}
-	dp, err := fs.walk(start, abs, comps[:len(comps)-1], true)
+	last := comps[len(comps)-1]
+	dp, err := fs.walk(c, start, abs, comps[:len(comps)-1], true, false)
+	if me, ok := err.(*MountError); ok {
+		// The last name belongs to the mounted file system too.
+		if me.Rest != "" {
+			me.Rest += "/"
+		}
+		me.Rest += last
+		if mustDir {
+			me.Rest += "/"
+		}
+	}
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -157,18 +187,18 @@ func (fs *FS) walkParent(start *Inode, path string) (*Inode, string, bool, error
 		fs.put(dp)
 		return nil, "", false, syscall.ENOTDIR
 	}
-	return dp, comps[len(comps)-1], mustDir, nil
+	return dp, last, mustDir, nil
 }
 
 // resolve looks path up, holding nsMu shared. A symbolic link as the last
 // component is followed if follow is set or the path ends in "/".
-func (fs *FS) resolve(start *Inode, path string, follow bool) (*Inode, error) {
+func (fs *FS) resolve(c Cred, start *inode, path string, follow bool) (*inode, error) {
 	comps, abs, mustDir, err := splitPath(path)
 	if err != nil {
 		return nil, err
 	}
 	fs.nsMu.RLock()
-	ip, err := fs.walk(start, abs, comps, follow || mustDir)
+	ip, err := fs.walk(c, start, abs, comps, follow || mustDir, mustDir)
 	fs.nsMu.RUnlock()
 	if err == nil && mustDir {
 		if err = ip.lock(); err == nil {

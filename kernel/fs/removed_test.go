@@ -13,36 +13,36 @@ import (
 func TestRemovedCwd(t *testing.T) {
 	f, dev := newFS(t, 2048)
 	for _, d := range []string{"/a", "/a/b"} {
-		if err := f.Mkdir(nil, d, 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cwd, err := f.Lookup(nil, "/a/b")
+	cwd, err := f.Lookup(nil, nil, "/a/b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Rmdir(nil, "/a/b"); err != nil {
+	if err := f.Rmdir(nil, nil, "/a/b"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Rmdir(nil, "/a"); err != nil {
+	if err := f.Rmdir(nil, nil, "/a"); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, f, "/reuses-a's-inode", []byte("x"))
-	if st, err := f.Stat(cwd, "."); err != nil || st.Nlink != 0 {
+	if st, err := f.Stat(nil, cwd, "."); err != nil || st.Nlink != 0 {
 		t.Errorf("stat . in a removed directory: %+v %v", st, err)
 	}
 	for _, p := range []string{"..", "../x", "x", "./.."} {
-		if _, err := f.Stat(cwd, p); err != syscall.ENOENT {
+		if _, err := f.Stat(nil, cwd, p); err != syscall.ENOENT {
 			t.Errorf("stat %q in a removed directory: %v, want ENOENT", p, err)
 		}
 	}
-	if err := f.Mkdir(cwd, "../x", 0o755); err != syscall.ENOENT {
+	if err := f.Mkdir(nil, cwd, "../x", 0o755); err != syscall.ENOENT {
 		t.Errorf("mkdir ../x from a removed directory: %v, want ENOENT", err)
 	}
-	if err := f.Mkdir(cwd, "x", 0o755); err != syscall.ENOENT {
+	if err := f.Mkdir(nil, cwd, "x", 0o755); err != syscall.ENOENT {
 		t.Errorf("mkdir x in a removed directory: %v, want ENOENT", err)
 	}
-	if err := f.Mkdir(nil, "/still-works", 0o755); err != nil {
+	if err := f.Mkdir(nil, nil, "/still-works", 0o755); err != nil {
 		t.Errorf("mkdir after: %v", err)
 	}
 	if err := cwd.Close(); err != nil {

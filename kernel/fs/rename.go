@@ -7,12 +7,23 @@ import (
 )
 
 // rename moves oldpath to newpath in one transaction, replacing what
-// newpath named (a file by a file, an empty directory by a directory).
-// A crash leaves either the old name or the new one, never both or none.
-func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) error {
-	return fs.treeOp(func(t *tx) ([]*Inode, error) {
-		var victims []*Inode
-		odp, oname, oldDir, err := fs.walkParent(odir, oldpath)
+// newpath named (a file by a file, an empty directory by a directory), or
+// with RENAME_EXCHANGE swaps the two. A crash leaves either the old names
+// or the new ones, never both or none.
+func (fs *FS) rename(c Cred, odir *Handle, oldpath string, ndir *Handle, newpath string, flags uint) (err error) {
+	ostart, err := odir.hold()
+	if err != nil {
+		return err
+	}
+	defer odir.drop(&err)
+	nstart, err := ndir.hold()
+	if err != nil {
+		return err
+	}
+	defer ndir.drop(&err)
+	return fs.treeOp(func(t *tx) ([]*inode, error) {
+		var victims []*inode
+		odp, oname, oldDir, err := fs.walkParent(c, ostart, oldpath)
 		if err == syscall.EEXIST { // the root, like "." and "..", is busy
 			err = syscall.EBUSY
 		}
@@ -20,7 +31,7 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 			return nil, err
 		}
 		defer fs.put(odp)
-		ndp, nname, newDir, err := fs.walkParent(ndir, newpath)
+		ndp, nname, newDir, err := fs.walkParent(c, nstart, newpath)
 		if err == syscall.EEXIST {
 			err = syscall.EBUSY
 		}
@@ -35,9 +46,15 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		}
 		// Ancestry is read before any lock is taken (the walk locks one
 		// directory at a time); nsMu keeps the tree still meanwhile.
-		above, err := fs.ancestors(ndp)
+		aboveN, err := fs.ancestors(ndp)
 		if err != nil {
 			return nil, err
+		}
+		aboveO := map[uint32]bool{}
+		if flags&RENAME_EXCHANGE != 0 {
+			if aboveO, err = fs.ancestors(odp); err != nil {
+				return nil, err
+			}
 		}
 		if err := odp.lock(); err != nil {
 			return nil, err
@@ -49,20 +66,23 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 			}
 			defer ndp.unlock()
 		}
-		if err := odp.checkDir(); err != nil {
-			return nil, err
+		for _, dp := range []*inode{odp, ndp} {
+			if err := dp.checkDir(); err != nil {
+				return nil, err
+			}
+			if err := permit(c, dp, MayWrite|MayExec); err != nil {
+				return nil, err
+			}
 		}
-		if err := ndp.checkDir(); err != nil {
+		inum, ooff, err := odp.lookup(oname)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		inum, _, err := odp.lookup(oname)
-		if err != nil {
-			return nil, err
-		}
-		if above[inum] {
+		case fs.mounted(inum):
+			return nil, syscall.EBUSY
+		case aboveN[inum]:
 			return nil, syscall.EINVAL // a directory into its own subtree
-		}
-		if inum == odp.inum {
+		case inum == odp.inum:
 			return nil, errCorrupt("directory %d names itself %q", odp.inum, oname)
 		}
 		ip := fs.iget(inum)
@@ -75,31 +95,55 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		if (oldDir || newDir) && !isDir {
 			return victims, syscall.ENOTDIR // a path ending in "/" names a directory
 		}
-		tinum, toff, err := ndp.lookup(nname)
-		switch {
-		case err == nil && tinum == inum:
-			return victims, nil // two names of one file: nothing to do
-		case err == nil:
-			if tinum == odp.inum {
-				return victims, syscall.ENOTEMPTY // it holds the source
-			}
-			if tinum == ndp.inum {
-				return victims, errCorrupt("directory %d names itself %q", ndp.inum, nname)
-			}
-			tip := fs.iget(tinum)
-			victims = append(victims, tip)
-			if err := fs.replace(t, ndp, tip, toff, ip); err != nil {
+		if err := mayDelete(c, odp, ip); err != nil {
+			return victims, err
+		}
+		if isDir && odp != ndp {
+			// Its ".." changes.
+			if err := permit(c, ip, MayWrite); err != nil {
 				return victims, err
 			}
-		case err == syscall.ENOENT:
+		}
+		tinum, toff, err := ndp.lookup(nname)
+		switch {
+		case err != nil && err != syscall.ENOENT:
+			return victims, err
+		case err == nil && flags&RENAME_NOREPLACE != 0:
+			return victims, syscall.EEXIST
+		case err != nil && flags&RENAME_EXCHANGE != 0:
+			return victims, err
+		case err == nil && tinum == inum:
+			return victims, nil // two names of one file: nothing to do
+		case err == nil && fs.mounted(tinum):
+			return victims, syscall.EBUSY
+		case err == nil && (tinum == odp.inum || aboveO[tinum]):
+			if flags&RENAME_EXCHANGE != 0 {
+				return victims, syscall.EINVAL
+			}
+			return victims, syscall.ENOTEMPTY // it holds the source
+		case err == nil && tinum == ndp.inum:
+			return victims, errCorrupt("directory %d names itself %q", ndp.inum, nname)
+		case err == nil:
+			tip := fs.iget(tinum)
+			victims = append(victims, tip)
+			if flags&RENAME_EXCHANGE != 0 {
+				return victims, fs.exchange(t, c, odp, ooff, ip, ndp, toff, tip)
+			}
+			if err := fs.replace(t, c, ndp, tip, toff, ip); err != nil {
+				return victims, err
+			}
+		default: // a new name
+			if isDir && odp != ndp && ndp.d.Nlink >= maxLinks {
+				return victims, syscall.EMLINK
+			}
 			// The only step that allocates, so it goes first.
 			if err := ndp.link(t, nname, inum, layout.DTType(ip.d.Mode)); err != nil {
 				return victims, err
 			}
-		default:
-			return victims, err
 		}
-		_, ooff, err := odp.lookup(oname)
+		// Look again: in the same directory, linking may have split the
+		// records around the old name.
+		_, ooff, err = odp.lookup(oname)
 		if err == nil {
 			err = odp.unlinkAt(t, ooff)
 		}
@@ -111,24 +155,87 @@ func (fs *FS) rename(odir *Inode, oldpath string, ndir *Inode, newpath string) e
 		if err != nil {
 			return victims, err
 		}
-		ip.d.Ctime = fs.now()
-		if err := ip.update(t); err != nil {
-			return victims, err
-		}
-		if err := odp.touch(t); err != nil {
-			return victims, err
-		}
-		return victims, ndp.touch(t)
+		return victims, fs.stampRename(t, odp, ndp, ip)
 	})
 }
 
-// replace points ndp's record at off, which names tip, at ip instead, and
-// drops tip's link. Types must agree and a directory must be empty.
-func (fs *FS) replace(t *tx, ndp, tip *Inode, off uint64, ip *Inode) error {
+// stampRename sets the ctime of the moved inodes and the times of both
+// directories, and writes them all back.
+func (fs *FS) stampRename(t *tx, odp, ndp *inode, moved ...*inode) error {
+	now := fs.now()
+	for _, ip := range moved {
+		ip.d.Ctime = now
+		if err := ip.update(t); err != nil {
+			return err
+		}
+	}
+	if err := odp.touch(t); err != nil {
+		return err
+	}
+	if ndp == odp {
+		return nil
+	}
+	return ndp.touch(t)
+}
+
+// exchange swaps ip, named at ooff in odp, and tip, named at toff in ndp
+// (all locked but tip), for RENAME_EXCHANGE. A directory that changes
+// parent gets its ".." retargeted and the parents' link counts follow.
+func (fs *FS) exchange(t *tx, c Cred, odp *inode, ooff uint64, ip, ndp *inode, toff uint64, tip *inode) error {
 	if err := tip.lock(); err != nil {
 		return err
 	}
 	defer tip.unlock()
+	isDir, tDir := ip.d.Type() == layout.S_IFDIR, tip.d.Type() == layout.S_IFDIR
+	if err := mayDelete(c, ndp, tip); err != nil {
+		return err
+	}
+	if tDir && odp != ndp {
+		if err := permit(c, tip, MayWrite); err != nil {
+			return err
+		}
+	}
+	if odp != ndp {
+		switch {
+		case isDir && !tDir && ndp.d.Nlink >= maxLinks, tDir && !isDir && odp.d.Nlink >= maxLinks:
+			return syscall.EMLINK
+		}
+	}
+	if err := odp.setAt(t, ooff, tip.inum, layout.DTType(tip.d.Mode)); err != nil {
+		return err
+	}
+	if err := ndp.setAt(t, toff, ip.inum, layout.DTType(ip.d.Mode)); err != nil {
+		return err
+	}
+	if odp != ndp {
+		if isDir {
+			if err := ip.setEntry(t, "..", ndp.inum); err != nil {
+				return err
+			}
+			odp.d.Nlink--
+			ndp.d.Nlink++
+		}
+		if tDir {
+			if err := tip.setEntry(t, "..", odp.inum); err != nil {
+				return err
+			}
+			ndp.d.Nlink--
+			odp.d.Nlink++
+		}
+	}
+	return fs.stampRename(t, odp, ndp, ip, tip)
+}
+
+// replace points ndp's record at off, which names tip, at ip instead, and
+// drops tip's link. Types must agree and a directory must be empty.
+func (fs *FS) replace(t *tx, c Cred, ndp, tip *inode, off uint64, ip *inode) error {
+	if err := tip.lock(); err != nil {
+		return err
+	}
+	defer tip.unlock()
+	if err := mayDelete(c, ndp, tip); err != nil {
+		return err
+	}
 	isDir, tDir := ip.d.Type() == layout.S_IFDIR, tip.d.Type() == layout.S_IFDIR
 	switch {
 	case isDir && !tDir:
@@ -162,11 +269,12 @@ func (fs *FS) replace(t *tx, ndp, tip *Inode, off uint64, ip *Inode) error {
 }
 
 // ancestors returns the inode numbers of dp and every directory above it.
-func (fs *FS) ancestors(dp *Inode) (map[uint32]bool, error) {
+// A ".." chain that comes back on itself is corruption, found at once.
+func (fs *FS) ancestors(dp *inode) (map[uint32]bool, error) {
 	set := make(map[uint32]bool)
 	ip := dp.dup()
 	defer func() { fs.put(ip) }()
-	for range fs.sb.NInodes {
+	for !set[ip.inum] {
 		set[ip.inum] = true
 		if ip.inum == layout.RootInum {
 			return set, nil
@@ -186,5 +294,5 @@ func (fs *FS) ancestors(dp *Inode) (map[uint32]bool, error) {
 		fs.put(ip)
 		ip = fs.iget(parent)
 	}
-	return nil, errCorrupt("directory %d: \"..\" chain does not reach the root", dp.inum)
+	return nil, errCorrupt("directory %d: \"..\" chain loops back to directory %d", dp.inum, ip.inum)
 }

@@ -25,7 +25,7 @@ func TestRename(t *testing.T) {
 	}
 	dir := func(p string) setup {
 		return func(t *testing.T, f *fs.FS) {
-			if err := f.Mkdir(nil, p, 0o755); err != nil {
+			if err := f.Mkdir(nil, nil, p, 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -49,7 +49,7 @@ func TestRename(t *testing.T) {
 			nlink: map[string]uint32{"/": 3, "/d": 2}},
 		{name: "file onto its own hard link", setup: []setup{file("/a", "A"),
 			func(t *testing.T, f *fs.FS) {
-				if err := f.Link(nil, "/a", nil, "/b"); err != nil {
+				if err := f.Link(nil, nil, "/a", nil, "/b", false); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -74,11 +74,11 @@ func TestRename(t *testing.T) {
 			for _, s := range tt.setup {
 				s(t, f)
 			}
-			if err := f.Rename(nil, tt.old, nil, tt.new); err != nil {
+			if err := f.Rename(nil, nil, tt.old, nil, tt.new, 0); err != nil {
 				t.Fatalf("rename %s %s: %v", tt.old, tt.new, err)
 			}
 			for _, p := range tt.gone {
-				if _, err := f.Lstat(nil, p); err != syscall.ENOENT {
+				if _, err := f.Lstat(nil, nil, p); err != syscall.ENOENT {
 					t.Errorf("%s after the rename: %v, want ENOENT", p, err)
 				}
 			}
@@ -88,13 +88,13 @@ func TestRename(t *testing.T) {
 				}
 			}
 			for p, want := range tt.nlink {
-				if st, err := f.Stat(nil, p); err != nil || st.Nlink != want {
+				if st, err := f.Stat(nil, nil, p); err != nil || st.Nlink != want {
 					t.Errorf("%s: nlink %d (%v), want %d", p, st.Nlink, err, want)
 				}
 			}
 			for p, parent := range tt.dotdot {
-				got, err1 := f.Stat(nil, p+"/..")
-				want, err2 := f.Stat(nil, parent)
+				got, err1 := f.Stat(nil, nil, p+"/..")
+				want, err2 := f.Stat(nil, nil, parent)
 				if err1 != nil || err2 != nil || got.Ino != want.Ino {
 					t.Errorf("%s/.. is inode %d (%v), want %s, inode %d (%v)", p, got.Ino, err1, parent, want.Ino, err2)
 				}
@@ -121,11 +121,11 @@ func TestRenameOverOpen(t *testing.T) {
 	writeFile(t, f, "/new", []byte("new"))
 	writeFile(t, f, "/old", make([]byte, 50000))
 	free0 := freeBlocks(t, f)
-	ip, err := f.Open(nil, "/old", syscall.O_RDWR, 0)
+	ip, err := f.Open(nil, nil, "/old", syscall.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Rename(nil, "/new", nil, "/old"); err != nil {
+	if err := f.Rename(nil, nil, "/new", nil, "/old", 0); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := ip.Stat(); err != nil || st.Nlink != 0 || st.Size != 50000 {
@@ -157,15 +157,15 @@ func removeAll(t *testing.T, f *fs.FS, p string) {
 		if p == "/" {
 			c = "/" + name
 		}
-		st, err := f.Lstat(nil, c)
+		st, err := f.Lstat(nil, nil, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.Mode&0o170000 == 0o040000 {
 			removeAll(t, f, c)
-			err = f.Rmdir(nil, c)
+			err = f.Rmdir(nil, nil, c)
 		} else {
-			err = f.Unlink(nil, c)
+			err = f.Unlink(nil, nil, c)
 		}
 		if err != nil {
 			t.Fatalf("remove %s: %v", c, err)
@@ -189,7 +189,7 @@ func TestRenameCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"/p", "/q", "/p/d", "/q/e"} {
-		if err := f.Mkdir(nil, d, 0o755); err != nil {
+		if err := f.Mkdir(nil, nil, d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,7 +209,7 @@ func TestRenameCrash(t *testing.T) {
 	var starts, ends []int                // writes issued before and after each
 	for _, r := range renames {
 		starts = append(starts, rec.Writes())
-		if err := f.Rename(nil, r[0], nil, r[1]); err != nil {
+		if err := f.Rename(nil, nil, r[0], nil, r[1], 0); err != nil {
 			t.Fatalf("rename %s %s: %v", r[0], r[1], err)
 		}
 		ends = append(ends, rec.Writes())
@@ -258,7 +258,7 @@ func TestRenameCrash(t *testing.T) {
 func renameState(t *testing.T, f *fs.FS) string {
 	var s []string
 	for _, p := range []string{"/a", "/b", "/p/d/f", "/q/e/f", "/p/x", "/q/x"} {
-		ip, err := f.Lookup(nil, p)
+		ip, err := f.Lookup(nil, nil, p)
 		if err != nil {
 			s = append(s, p+": "+err.Error())
 			continue
@@ -270,8 +270,8 @@ func renameState(t *testing.T, f *fs.FS) string {
 		s = append(s, fmt.Sprintf("%s: %q, %d links", p, b[:n], st.Nlink))
 	}
 	for _, p := range []string{"/p", "/q", "/p/d", "/q/e"} {
-		st, err := f.Stat(nil, p)
-		up, uerr := f.Stat(nil, p+"/..")
+		st, err := f.Stat(nil, nil, p)
+		up, uerr := f.Stat(nil, nil, p+"/..")
 		s = append(s, fmt.Sprintf("%s: %d links (%v), .. is inode %d (%v)", p, st.Nlink, err, up.Ino, uerr))
 	}
 	return strings.Join(s, "\n")

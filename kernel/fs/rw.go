@@ -8,16 +8,22 @@ import (
 )
 
 // readAt copies file bytes at off into p. Called with ip locked.
-func (ip *Inode) readAt(p []byte, off uint64) (int, error) {
-	if off >= ip.d.Size {
+func (ip *inode) readAt(p []byte, off uint64) (int, error) {
+	return ip.readBlocks(p, off, ip.d.Size, func(bn uint64) (uint32, error) { return ip.bmap(nil, bn) })
+}
+
+// readBlocks copies the bytes at off of a file of the given size into p,
+// finding each block with bmap.
+func (ip *inode) readBlocks(p []byte, off, size uint64, bmap func(uint64) (uint32, error)) (int, error) {
+	if off >= size {
 		return 0, nil
 	}
-	p = p[:min(uint64(len(p)), ip.d.Size-off)]
+	p = p[:min(uint64(len(p)), size-off)]
 	n := 0
 	for n < len(p) {
 		bn, boff := (off+uint64(n))/BlockSize, (off+uint64(n))%BlockSize
 		chunk := p[n:min(len(p), n+int(BlockSize-boff))]
-		a, err := ip.bmap(nil, bn)
+		a, err := bmap(bn)
 		if err != nil {
 			return n, err
 		}
@@ -39,7 +45,7 @@ func (ip *Inode) readAt(p []byte, off uint64) (int, error) {
 // writeIn copies p into the file at off inside transaction t, allocating
 // blocks, and grows the size. p must span at most maxWriteBlocks blocks.
 // Called with ip locked; the caller updates the inode.
-func (ip *Inode) writeIn(t *tx, p []byte, off uint64) (int, error) {
+func (ip *inode) writeIn(t *tx, p []byte, off uint64) (int, error) {
 	n := 0
 	for n < len(p) {
 		bn, boff := (off+uint64(n))/BlockSize, (off+uint64(n))%BlockSize
@@ -66,7 +72,7 @@ func (ip *Inode) writeIn(t *tx, p []byte, off uint64) (int, error) {
 // write writes p at off, in as many transactions as it needs (each one
 // atomic: a crash leaves a prefix of the write, in whole transactions).
 // It holds ip.rw throughout so writes to one file do not interleave.
-func (ip *Inode) write(p []byte, off uint64, appendMode bool) (int, uint64, error) {
+func (ip *inode) write(p []byte, off uint64, appendMode bool) (int, uint64, error) {
 	ip.rw.Lock()
 	defer ip.rw.Unlock()
 	fs := ip.fs
@@ -107,7 +113,7 @@ func (ip *Inode) write(p []byte, off uint64, appendMode bool) (int, uint64, erro
 	return n, off, nil
 }
 
-func (ip *Inode) checkWrite(off, n uint64) error {
+func (ip *inode) checkWrite(off, n uint64) error {
 	switch ip.d.Type() {
 	case layout.S_IFREG:
 	case layout.S_IFDIR:
@@ -128,7 +134,7 @@ func (ip *Inode) checkWrite(off, n uint64) error {
 // crash. final, if not nil, runs in the transaction that frees the last
 // block. Only regular files may be truncated, except by release and
 // mount's orphan pass (anyType), which always sweep past the size.
-func (fs *FS) truncate(ip *Inode, size uint64, anyType bool, final func(*tx) error) error {
+func (fs *FS) truncate(ip *inode, size uint64, anyType bool, final func(*tx) error) error {
 	ip.rw.Lock()
 	defer ip.rw.Unlock()
 	if size > layout.MaxFileSize {
@@ -173,7 +179,7 @@ func (fs *FS) truncate(ip *Inode, size uint64, anyType bool, final func(*tx) err
 // setSize is the first step of truncate: check the type, zero the tail of
 // a partial last block, set the size. It reports whether blocks past the
 // size need freeing.
-func (ip *Inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, error) {
+func (ip *inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, error) {
 	if !anyType {
 		switch ip.d.Type() {
 		case layout.S_IFREG:
@@ -207,7 +213,7 @@ func (ip *Inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, err
 
 // truncStep runs fn on ip, locked, in a transaction of its own, and
 // writes the inode back.
-func (fs *FS) truncStep(ip *Inode, fn func(*tx) (bool, error)) (bool, error) {
+func (fs *FS) truncStep(ip *inode, fn func(*tx) (bool, error)) (bool, error) {
 	t, err := fs.j.begin()
 	if err != nil {
 		return false, err
@@ -227,7 +233,7 @@ func (fs *FS) truncStep(ip *Inode, fn func(*tx) (bool, error)) (bool, error) {
 // zeroTail zeroes the bytes of the block holding offset size from size to
 // its end, so that growing the file again reads zeros there. It returns
 // the block it changed (0 for a hole).
-func (ip *Inode) zeroTail(t *tx, size uint64) (uint32, error) {
+func (ip *inode) zeroTail(t *tx, size uint64) (uint32, error) {
 	a, err := ip.bmap(nil, size/BlockSize)
 	if a == 0 || err != nil {
 		return 0, err
@@ -240,4 +246,32 @@ func (ip *Inode) zeroTail(t *tx, size uint64) (uint32, error) {
 	t.write(b)
 	ip.fs.c.release(b)
 	return a, nil
+}
+
+// read copies file bytes at off into p for ReadAt. It holds ip.rw shared,
+// so no write or truncate of this file runs meanwhile, but ip.mu only to
+// map each block: the data I/O runs with no inode lock, and stat, lookups
+// and tree operations through ip go on while it waits for the device.
+func (ip *inode) read(p []byte, off uint64) (int, error) {
+	ip.rw.RLock()
+	defer ip.rw.RUnlock()
+	if err := ip.lock(); err != nil {
+		return 0, err
+	}
+	typ, size := ip.d.Type(), ip.d.Size
+	ip.unlock()
+	switch typ {
+	case layout.S_IFREG:
+	case layout.S_IFDIR:
+		return 0, syscall.EISDIR
+	default:
+		return 0, syscall.EINVAL
+	}
+	return ip.readBlocks(p, off, size, func(bn uint64) (uint32, error) {
+		if err := ip.lock(); err != nil {
+			return 0, err
+		}
+		defer ip.unlock()
+		return ip.bmap(nil, bn)
+	})
 }

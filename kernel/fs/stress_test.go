@@ -23,7 +23,7 @@ var names = []string{"/a", "/b", "/a/x", "/b/y", "/a/x/z", "/b/y/w", "/c", "/a/c
 // which would mean the file system hurt itself. Files opened for writing
 // and directories looked up are kept in held and closed later, some after
 // being removed; paths relative to them are looked up and created.
-func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
+func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Handle) (string, error) {
 	p, q := names[rng.Intn(len(names))], names[rng.Intn(len(names))]
 	var err error
 	op := rng.Intn(12)
@@ -35,9 +35,9 @@ func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
 			h := (*held)[rng.Intn(len(*held))]
 			rel := []string{"..", "x", "../c", "../../a/x"}[rng.Intn(4)]
 			if rng.Intn(2) == 0 {
-				_, err = f.Stat(h, rel)
+				_, err = f.Stat(nil, h, rel)
 			} else {
-				err = f.Mkdir(h, rel, 0o755)
+				err = f.Mkdir(nil, h, rel, 0o755)
 			}
 		}
 	case 9:
@@ -47,33 +47,33 @@ func randomOp(f *fs.FS, rng *rand.Rand, held *[]*fs.Inode) (string, error) {
 		if rng.Intn(2) == 0 {
 			target = strings.TrimPrefix(p, "/")
 		}
-		err = f.Symlink(target, nil, q)
+		err = f.Symlink(nil, target, nil, q)
 	case 10:
-		_, err = f.Readlink(nil, p)
+		_, err = f.Readlink(nil, nil, p)
 		if err == nil {
-			_, err = f.Stat(nil, p+"/z")
+			_, err = f.Stat(nil, nil, p+"/z")
 		}
 	case 0:
-		err = f.Mkdir(nil, p, 0o755)
+		err = f.Mkdir(nil, nil, p, 0o755)
 	case 1:
-		var ip *fs.Inode
-		if ip, err = f.Open(nil, p, fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
+		var ip *fs.Handle
+		if ip, err = f.Open(nil, nil, p, fs.O_CREAT|syscall.O_RDWR, 0o644); err == nil {
 			_, err = ip.WriteAt(make([]byte, rng.Intn(20000)), int64(rng.Intn(9000)))
 			*held = append(*held, ip)
 		}
 	case 2:
-		err = f.Rename(nil, p, nil, q)
+		err = f.Rename(nil, nil, p, nil, q, 0)
 	case 3:
-		err = f.Unlink(nil, p)
+		err = f.Unlink(nil, nil, p)
 	case 4:
-		err = f.Rmdir(nil, p)
+		err = f.Rmdir(nil, nil, p)
 	case 5:
-		err = f.Link(nil, p, nil, q)
+		err = f.Link(nil, nil, p, nil, q, false)
 	case 6:
-		err = f.Truncate(nil, p, int64(rng.Intn(10000)))
+		err = f.Truncate(nil, nil, p, int64(rng.Intn(10000)))
 	case 7:
-		var ip *fs.Inode
-		if ip, err = f.Lookup(nil, p); err == nil {
+		var ip *fs.Handle
+		if ip, err = f.Lookup(nil, nil, p); err == nil {
 			if err = ip.ReadDir(0, func(fs.DirEntry) bool { return true }); err == syscall.ENOTDIR {
 				_, err = ip.ReadAt(make([]byte, 5000), 0)
 			}
@@ -100,7 +100,7 @@ func TestRandomOps(t *testing.T) {
 	for seed := 0; seed < seeds; seed++ {
 		f, dev := newFS(t, 2048)
 		rng := rand.New(rand.NewSource(int64(seed)))
-		var held []*fs.Inode
+		var held []*fs.Handle
 		var log []string
 		for i := 0; i < 300; i++ {
 			desc, err := randomOp(f, rng, &held)
@@ -133,7 +133,7 @@ func TestConcurrentShared(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewSource(int64(g)))
-			var held []*fs.Inode
+			var held []*fs.Handle
 			for i := 0; i < ops; i++ {
 				if desc, err := randomOp(f, rng, &held); harmful(err) {
 					t.Errorf("g%d: %s", g, desc)

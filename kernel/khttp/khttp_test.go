@@ -58,7 +58,7 @@ func TestKeepAlive(t *testing.T) {
 		status   int
 		wantBody func([]byte) error
 	}{
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, contains("gc: ")},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, contains("since boot: gc stop-the-world up to")},
 		{"GET /bytes/1000 HTTP/1.1\r\n\r\n", 200, patternOf(1000)},
 		{"GET /bytes/0 HTTP/1.1\r\n\r\n", 200, patternOf(0)},
 		{"GET /bytes/300000 HTTP/1.1\r\n\r\n", 200, patternOf(300000)},

@@ -24,7 +24,7 @@ func (pi procInfo) Process(pid int) (procfs.Process, bool) {
 	zombie, threads := p.Status()
 	pgid, sid := p.Groups()
 	out := procfs.Process{PID: pid, PPID: p.Parent(), PGID: pgid, SID: sid, State: 'S', Threads: threads,
-		Comm: comm(p.Exe()), Cmdline: p.Args(), TPGID: -1}
+		Comm: comm(p.Exe()), Exe: p.Exe(), Cmdline: p.Args(), TPGID: -1}
 	if zombie {
 		out.State = 'Z'
 	}

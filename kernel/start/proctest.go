@@ -43,7 +43,7 @@ func init() {
 			}
 			name := strings.TrimPrefix(p, "proctest/root")
 			if d.IsDir() {
-				return f.Mkdir(nil, name, 0o755)
+				return f.Mkdir(nil, nil, name, 0o755)
 			}
 			data, err := proctestRoot.ReadFile(p)
 			if err != nil {
@@ -53,7 +53,7 @@ func init() {
 			if path.Dir(name) == "/bin" {
 				mode = 0o755
 			}
-			ip, err := f.Open(nil, name, kfs.O_CREAT|syscall.O_RDWR, mode)
+			ip, err := f.Open(nil, nil, name, kfs.O_CREAT|syscall.O_RDWR, mode)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func init() {
 		links, _ := proctestRoot.ReadFile("proctest/root/links")
 		for _, l := range strings.Split(string(links), "\n") {
 			if w := strings.Fields(l); len(w) == 2 {
-				if err := f.Link(nil, w[0], nil, w[1]); err != nil {
+				if err := f.Link(nil, nil, w[0], nil, w[1], false); err != nil {
 					return nil, err
 				}
 			}

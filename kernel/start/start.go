@@ -55,6 +55,9 @@ func Main(args []string) {
 		}
 	}
 
+	mountRoot(devs, os.Stdout)
+	diskWork(args, os.Stdout)
+
 	if n := startNet(devs, args, os.Stdout); n != nil {
 		if slices.Contains(args, "serve") {
 			serveHTTP(n, os.Stdout)
@@ -85,7 +88,7 @@ func Main(args []string) {
 		},
 		PCI:  func(w io.Writer) error { return pci.WriteTable(w, devs) },
 		Boot: boot,
-		Halt: machine.Halt,
+		Halt: func() { syncRoot(); machine.Halt() },
 	}), netCommand)}
 	if err := c.Run(); !errors.Is(err, console.ErrHalt) {
 		fmt.Fprintf(os.Stdout, "console: input ended: %v\n", err)

@@ -150,6 +150,9 @@ func sysGetdents64(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, err
 	}
 	defer d.DecRef()
+	if err := accessOK(a[1], a[2]); err != nil {
+		return 0, err
+	}
 	max := int(min(a[2], 1<<20))
 	var buf []byte
 	// Entries go to a kernel buffer first: the directory may be locked

@@ -131,6 +131,12 @@ func TestFileCalls(t *testing.T) {
 	if n := p.must(unix.SYS_PREAD64, fd, p.buf+600, 4, 3); n != 4 || string(p.get(600, 4)) != "lo, " {
 		t.Fatalf("pread = %d %q", n, p.get(600, 4))
 	}
+	if n := p.must(unix.SYS_PREADV, fd, p.buf+500, 2, 7); n != 5 || string(p.get(300, 3))+string(p.get(400, 2)) != "world" {
+		t.Fatalf("preadv = %d", n)
+	}
+	if off := p.must(unix.SYS_LSEEK, fd, 0, unix.SEEK_CUR); off != 12 {
+		t.Fatalf("preadv moved the offset to %d", off)
+	}
 	// fstat through Linux's struct stat.
 	p.must(unix.SYS_FSTAT, fd, p.buf+1000)
 	var st unix.Stat_t
@@ -241,6 +247,14 @@ func TestFileCallsEFAULT(t *testing.T) {
 	dfd := p.must(unix.SYS_OPEN, p.str(0, "/"), unix.O_RDONLY)
 	efd := p.must(unix.SYS_EPOLL_CREATE1, 0)
 	bad := uintptr(0x10) // unmapped
+	eofDir := p.must(unix.SYS_OPEN, p.str(0, "/"), unix.O_RDONLY)
+	for p.must(unix.SYS_GETDENTS64, eofDir, p.buf+4096, 4096) > 0 {
+	}
+	eofFile := p.must(unix.SYS_OPEN, p.str(0, "/f"), unix.O_RDONLY)
+	p.must(unix.SYS_LSEEK, eofFile, 0, unix.SEEK_END)
+	kernelIov := make([]byte, 16)
+	binary.LittleEndian.PutUint64(kernelIov, 0xffff800000001000)
+	binary.LittleEndian.PutUint64(kernelIov[8:], 4)
 	cases := []struct {
 		name string
 		nr   uintptr
@@ -278,6 +292,16 @@ func TestFileCallsEFAULT(t *testing.T) {
 		{"ppoll", unix.SYS_PPOLL, []uintptr{p.buf, 0, bad, 0, 8}},
 		{"pselect6", unix.SYS_PSELECT6, []uintptr{1, bad, 0, 0, 0, 0}},
 		{"epoll_ctl", unix.SYS_EPOLL_CTL, []uintptr{efd, unix.EPOLL_CTL_ADD, 0, bad}},
+		{"preadv", unix.SYS_PREADV, []uintptr{fd, bad, 1, 0}},
+		{"pwritev", unix.SYS_PWRITEV, []uintptr{fd, bad, 1, 0}},
+		{"preadv2", unix.SYS_PREADV2, []uintptr{fd, bad, 1, 0, 0, 0}},
+		// Linux's access_ok: a kernel or non-canonical buffer is EFAULT
+		// even where nothing would be copied (the directory and file are at
+		// their end).
+		{"getdents64 at the end, kernel address", unix.SYS_GETDENTS64, []uintptr{eofDir, 0xffff800000001000, 4096}},
+		{"getdents64 at the end, non-canonical", unix.SYS_GETDENTS64, []uintptr{eofDir, 1 << 63, 4096}},
+		{"read at EOF, kernel address", unix.SYS_READ, []uintptr{eofFile, 0xffff800000001000, 4}},
+		{"readv at EOF, kernel base", unix.SYS_READV, []uintptr{eofFile, p.put(3000, kernelIov), 1}},
 		{"ioctl FIONBIO", unix.SYS_IOCTL, []uintptr{fd, fionbio, bad}},
 		{"ioctl FIONREAD", unix.SYS_IOCTL, []uintptr{fd, fionread, bad}},
 	}
@@ -287,8 +311,8 @@ func TestFileCallsEFAULT(t *testing.T) {
 		}
 	}
 	// pipe2 with a bad pointer leaves no descriptors behind.
-	if fd := p.must(unix.SYS_DUP, 0); fd != 3 {
-		t.Errorf("after a failed pipe2 the next fd is %d, want 3", fd)
+	if fd := p.must(unix.SYS_DUP, 0); fd != 5 {
+		t.Errorf("after a failed pipe2 the next fd is %d, want 5", fd)
 	}
 }
 
@@ -355,5 +379,43 @@ func TestPipeAndEpollCalls(t *testing.T) {
 	}
 	if _, e := p.call(unix.SYS_EVENTFD2, 0, 0x40); e != syscall.EINVAL {
 		t.Fatalf("eventfd2 with a bad flag: %v", e)
+	}
+}
+
+func TestSendfileAndCopyFileRange(t *testing.T) {
+	p := newFileProc(t)
+	src := p.must(unix.SYS_OPEN, p.str(0, "/src"), unix.O_RDWR|unix.O_CREAT, 0o644)
+	p.must(unix.SYS_WRITE, src, p.put(100, []byte("0123456789")), 10)
+	p.must(unix.SYS_PIPE2, p.buf+200, 0)
+	r := uintptr(binary.LittleEndian.Uint32(p.get(200, 4)))
+	w := uintptr(binary.LittleEndian.Uint32(p.get(204, 4)))
+	// sendfile at an explicit offset: the offset is updated, the file's is not.
+	off := p.put(300, []byte{2, 0, 0, 0, 0, 0, 0, 0})
+	if n := p.must(unix.SYS_SENDFILE, w, src, off, 5); n != 5 {
+		t.Fatalf("sendfile = %d", n)
+	}
+	if got := binary.LittleEndian.Uint64(p.get(300, 8)); got != 7 {
+		t.Fatalf("sendfile offset = %d", got)
+	}
+	if n := p.must(unix.SYS_READ, r, p.buf+400, 100); n != 5 || string(p.get(400, 5)) != "23456" {
+		t.Fatalf("pipe got %q", p.get(400, int(n)))
+	}
+	if _, e := p.call(unix.SYS_SENDFILE, src, r, 0, 5); e != syscall.EINVAL {
+		t.Fatalf("sendfile from a pipe: %v", e)
+	}
+	// copy_file_range with the descriptions' offsets.
+	dst := p.must(unix.SYS_OPEN, p.str(0, "/dst"), unix.O_RDWR|unix.O_CREAT, 0o644)
+	p.must(unix.SYS_LSEEK, src, 4, unix.SEEK_SET)
+	if n := p.must(unix.SYS_COPY_FILE_RANGE, src, 0, dst, 0, 100, 0); n != 6 {
+		t.Fatalf("copy_file_range = %d", n)
+	}
+	if n := p.must(unix.SYS_PREAD64, dst, p.buf+500, 100, 0); string(p.get(500, int(n))) != "456789" {
+		t.Fatalf("copied %q", p.get(500, int(n)))
+	}
+	if _, e := p.call(unix.SYS_COPY_FILE_RANGE, src, 0, w, 0, 1, 0); e != syscall.EINVAL {
+		t.Fatalf("copy_file_range to a pipe: %v", e)
+	}
+	if _, e := p.call(unix.SYS_SENDFILE, w, src, 0x10, 1); e != syscall.EFAULT {
+		t.Fatalf("sendfile with a bad offset pointer: %v", e)
 	}
 }

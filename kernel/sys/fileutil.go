@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"scone/kernel/file"
+	"scone/kernel/mem"
 	"scone/kernel/proc"
 )
 
@@ -97,6 +98,16 @@ func getU64(t *proc.Thread, va uintptr) (uint64, error) {
 	var b [8]byte
 	err := t.Mem().CopyIn(b[:], va)
 	return binary.LittleEndian.Uint64(b[:]), err
+}
+
+// accessOK is Linux's access_ok: the range [va, va+n) lies in the user
+// half. Linux checks it before I/O, so a kernel or non-canonical address
+// is EFAULT even when nothing would be copied (a read at end of file).
+func accessOK(va, n uintptr) error {
+	if va > mem.UserTop || n > mem.UserTop-va {
+		return syscall.EFAULT
+	}
+	return nil
 }
 
 // ok turns an error-only result into a handler's.

@@ -26,6 +26,10 @@ func init() {
 	Register(unix.SYS_WRITEV, "writev", rwHandler(true, true, false))
 	Register(unix.SYS_PREAD64, "pread64", rwHandler(false, false, true))
 	Register(unix.SYS_PWRITE64, "pwrite64", rwHandler(true, false, true))
+	Register(unix.SYS_PREADV, "preadv", rwHandler(false, true, true))
+	Register(unix.SYS_PWRITEV, "pwritev", rwHandler(true, true, true))
+	Register(unix.SYS_PREADV2, "preadv2", rwv2(false))
+	Register(unix.SYS_PWRITEV2, "pwritev2", rwv2(true))
 	Register(unix.SYS_LSEEK, "lseek", sysLseek)
 	Register(unix.SYS_FTRUNCATE, "ftruncate", sysFtruncate)
 	Register(unix.SYS_TRUNCATE, "truncate", sysTruncate)
@@ -65,7 +69,11 @@ func iovecs(t *proc.Thread, va uintptr, n uintptr) ([]iovec, error) {
 			l -= uint64(total - maxRWSize)
 			total = maxRWSize
 		}
-		iov[i] = iovec{uintptr(binary.LittleEndian.Uint64(raw[16*i:])), int(l)}
+		base := uintptr(binary.LittleEndian.Uint64(raw[16*i:]))
+		if err := accessOK(base, uintptr(l)); err != nil {
+			return nil, err
+		}
+		iov[i] = iovec{base, int(l)}
 	}
 	return iov, nil
 }
@@ -215,7 +223,11 @@ func one(va, n uintptr) ([]iovec, error) {
 	if int64(n) < 0 {
 		return nil, syscall.EINVAL
 	}
-	return []iovec{{va, int(min(n, maxRWSize))}}, nil
+	n = min(n, maxRWSize)
+	if err := accessOK(va, n); err != nil {
+		return nil, err
+	}
+	return []iovec{{va, int(n)}}, nil
 }
 
 // rwHandler makes the handler of one of the six calls: vectored or not,
@@ -237,6 +249,26 @@ func rwHandler(write, vectored, positional bool) Handler {
 			if off = int64(a[3]); off < 0 {
 				return 0, syscall.EINVAL
 			}
+		}
+		return rw(t, a[0], iov, off, write)
+	}
+}
+
+// rwv2 is preadv2/pwritev2: an offset of -1 means the description's
+// offset; the RWF_ flags (priorities, DSYNC, NOWAIT, APPEND) are not
+// supported (EOPNOTSUPP, as Linux says for flags a file cannot honour).
+func rwv2(write bool) Handler {
+	return func(t *proc.Thread, a Args) (uintptr, error) {
+		if a[5] != 0 {
+			return 0, syscall.EOPNOTSUPP
+		}
+		iov, err := iovecs(t, a[1], a[2])
+		if err != nil {
+			return 0, err
+		}
+		off := int64(a[3])
+		if off < -1 {
+			return 0, syscall.EINVAL
 		}
 		return rw(t, a[0], iov, off, write)
 	}

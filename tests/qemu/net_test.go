@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -186,13 +187,31 @@ func testNet(t *testing.T, nic string) {
 	if nic == "e1000" && (rx < 2*256 || tx < 2*256) {
 		t.Errorf("rx %d, tx %d frames: want more than two rings (512) each way\n%s", rx, tx, out)
 	}
-	t.Logf("net after the run:\n%s", firstLines(out, 6))
+	t.Logf("net after the run:\n%s\n%s", firstLines(out, 6), grepLines(out, `Rst|Resets|Timeouts|AttemptFails|CsumErrors`))
 
 	if err := s.Send("halt\r"); err != nil {
 		t.Fatal(err)
 	}
 	wantExit(t, s, 0)
 	checkPcap(t, s.Config.Pcap)
+	if t.Failed() {
+		// Keep the run's frames for whoever looks into the failure.
+		keep := filepath.Join(repoRoot(t), "build", "TestNet-"+nic+".pcap")
+		if b, err := os.ReadFile(s.Config.Pcap); err == nil && os.WriteFile(keep, b, 0o644) == nil {
+			t.Logf("frames of the failed run kept in %s", keep)
+		}
+	}
+}
+
+// grepLines returns the lines of s that match re, trimmed, on one line.
+func grepLines(s, re string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if regexp.MustCompile(re).MatchString(l) {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // testFlood sends UDP to one guest port as fast as the host can while

@@ -61,12 +61,12 @@ func run(img string, files, small, bigMiB, jobs int, nosync bool) error {
 	for i := range payload {
 		payload[i] = byte(i)
 	}
-	if err := f.Mkdir(nil, "/small", 0o755); err != nil {
+	if err := f.Mkdir(nil, nil, "/small", 0o755); err != nil {
 		return err
 	}
 	before := f.Stats()
 	d, err := parallel(files, jobs, func(i int) error {
-		ip, err := f.Open(nil, fmt.Sprintf("/small/f%05d", i), fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
+		ip, err := f.Open(nil, nil, fmt.Sprintf("/small/f%05d", i), fs.O_CREAT|fs.O_EXCL|syscall.O_RDWR, 0o644)
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func run(img string, files, small, bigMiB, jobs int, nosync bool) error {
 	for i := range chunk {
 		chunk[i] = byte(i * 7)
 	}
-	ip, err := f.Open(nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, "/big", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {
 		return err
 	}
@@ -114,16 +114,16 @@ func run(img string, files, small, bigMiB, jobs int, nosync bool) error {
 	ip.Close()
 
 	d, err = parallel(files, jobs, func(i int) error {
-		return f.Unlink(nil, fmt.Sprintf("/small/f%05d", i))
+		return f.Unlink(nil, nil, fmt.Sprintf("/small/f%05d", i))
 	}, f)
 	if err != nil {
 		return err
 	}
 	start = time.Now()
-	if err := f.Unlink(nil, "/big"); err != nil {
+	if err := f.Unlink(nil, nil, "/big"); err != nil {
 		return err
 	}
-	if err := f.Rmdir(nil, "/small"); err != nil {
+	if err := f.Rmdir(nil, nil, "/small"); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

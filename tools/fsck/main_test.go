@@ -29,7 +29,7 @@ func image(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ip, err := f.Open(nil, "/hello", fs.O_CREAT|syscall.O_RDWR, 0o644)
+	ip, err := f.Open(nil, nil, "/hello", fs.O_CREAT|syscall.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}

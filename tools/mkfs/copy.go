@@ -37,7 +37,7 @@ func (c *copier) copyTree(src, dst string) error {
 		}
 		switch {
 		case st.IsDir():
-			if err := c.f.Mkdir(nil, ip, uint32(st.Mode().Perm())); err != nil {
+			if err := c.f.Mkdir(nil, nil, ip, uint32(st.Mode().Perm())); err != nil {
 				return fmt.Errorf("%s: %w", ip, err)
 			}
 			if err := c.copyTree(hp, ip); err != nil {
@@ -55,7 +55,7 @@ func (c *copier) copyTree(src, dst string) error {
 			if err != nil {
 				return err
 			}
-			if err := c.f.Symlink(target, nil, ip); err != nil {
+			if err := c.f.Symlink(nil, target, nil, ip); err != nil {
 				return fmt.Errorf("%s: %w", ip, err)
 			}
 		case st.Mode()&(os.ModeDevice|os.ModeNamedPipe) != 0:
@@ -73,7 +73,7 @@ func (c *copier) copyFile(hp, ip string, st os.FileInfo) error {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
 		id := fileID{uint64(sys.Dev), sys.Ino}
 		if first, ok := c.links[id]; ok {
-			return c.f.Link(nil, first, nil, ip)
+			return c.f.Link(nil, nil, first, nil, ip, false)
 		}
 		c.links[id] = ip
 	}
@@ -82,7 +82,7 @@ func (c *copier) copyFile(hp, ip string, st os.FileInfo) error {
 		return err
 	}
 	defer in.Close()
-	out, err := c.f.Open(nil, ip, fs.O_CREAT|fs.O_EXCL|syscall.O_WRONLY, uint32(st.Mode().Perm()))
+	out, err := c.f.Open(nil, nil, ip, fs.O_CREAT|fs.O_EXCL|syscall.O_WRONLY, uint32(st.Mode().Perm()))
 	if err != nil {
 		return err
 	}
@@ -107,13 +107,13 @@ func (c *copier) copyFile(hp, ip string, st os.FileInfo) error {
 	if err := out.Truncate(off); err != nil { // the size, if it ends in a hole
 		return err
 	}
-	return out.SetAttr(uint32(st.Mode().Perm()), st.ModTime().UnixNano())
+	return stamp(out, st)
 }
 
 // writeSparse writes p at off (a block boundary) into a new file, leaving
 // every block of zeros a hole, so that a sparse host file stays sparse
 // and a file bigger than the image can be copied if it is mostly holes.
-func writeSparse(out *fs.Inode, p []byte, off int64) error {
+func writeSparse(out *fs.Handle, p []byte, off int64) error {
 	for len(p) > 0 {
 		run := 0 // the blocks up to the next block of zeros
 		for run < len(p) && !isZero(p[run:min(len(p), run+fs.BlockSize)]) {
@@ -149,7 +149,7 @@ func (c *copier) copyNode(ip string, st os.FileInfo) error {
 	rdev := uint64(sys.Rdev)
 	major := uint32((rdev>>8)&0xfff | (rdev>>32)&^0xfff)
 	minor := uint32(rdev&0xff | (rdev>>12)&^0xff)
-	if err := c.f.Mknod(nil, ip, sys.Mode, major, minor); err != nil {
+	if err := c.f.Mknod(nil, nil, ip, sys.Mode, major, minor); err != nil {
 		return err
 	}
 	return c.setAttr(ip, st)
@@ -172,24 +172,32 @@ func (c *copier) mknod(spec string) error {
 	// Make the missing parent directories, as mkdir -p would.
 	dirs := strings.Split(strings.Trim(parts[0], "/"), "/")
 	for i := 1; i < len(dirs); i++ {
-		err := c.f.Mkdir(nil, "/"+strings.Join(dirs[:i], "/"), 0o755)
+		err := c.f.Mkdir(nil, nil, "/"+strings.Join(dirs[:i], "/"), 0o755)
 		if err != nil && !errors.Is(err, syscall.EEXIST) {
 			return fmt.Errorf("-mknod %q: %w", spec, err)
 		}
 	}
-	if err := c.f.Mknod(nil, parts[0], typ|0o666, uint32(major), uint32(minor)); err != nil {
+	if err := c.f.Mknod(nil, nil, parts[0], typ|0o666, uint32(major), uint32(minor)); err != nil {
 		return fmt.Errorf("-mknod %q: %w", spec, err)
 	}
 	return nil
 }
 
 func (c *copier) setAttr(ip string, st os.FileInfo) error {
-	h, err := c.f.Lookup(nil, ip)
+	h, err := c.f.Lookup(nil, nil, ip)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	return h.SetAttr(uint32(st.Mode().Perm()), st.ModTime().UnixNano())
+	return stamp(h, st)
+}
+
+// stamp gives h the permissions and modification time of st.
+func stamp(h *fs.Handle, st os.FileInfo) error {
+	if err := h.Chmod(uint32(st.Mode().Perm())); err != nil {
+		return err
+	}
+	return h.Utimens(fs.UtimeOmit, st.ModTime().UnixNano())
 }
 
 // parseSize reads "4096", "64M", "1G", "512K" or with a "iB"/"B" suffix.

@@ -201,7 +201,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/empty", "/crowd", "/big"} {
-		st, err := f.Stat(nil, p)
+		st, err := f.Stat(nil, nil, p)
 		host, herr := os.Stat(filepath.Join(src, p))
 		if err != nil || herr != nil || st.Mtime != host.ModTime().UnixNano() {
 			t.Errorf("%s: mtime %d (%v), host %v (%v)", p, st.Mtime, err, host.ModTime(), herr)

@@ -60,7 +60,13 @@ type Config struct {
 	// HostFwd are more of slirp's forwarding rules, such as
 	// "udp:127.0.0.1:5555-:7" (host UDP port 5555 to the guest's port 7).
 	HostFwd []string
-	Extra   []string
+	// Disk is a raw file-system image (build/fs.img from `make rootfs`)
+	// attached over virtio-blk; "" attaches none. The device is
+	// transitional (1af4:1001) unless DiskModern asks for modern-only
+	// (disable-legacy=on, 1af4:1042).
+	Disk       string
+	DiskModern bool
+	Extra      []string
 }
 
 // withDefaults returns c with every empty field set to its default.
@@ -152,6 +158,19 @@ func (c Config) Args() ([]string, error) {
 	}
 	if c.CPU != "" {
 		args = append(args, "-cpu", c.CPU)
+	}
+	if c.Disk != "" {
+		if strings.Contains(c.path(c.Disk), ",") {
+			return nil, fmt.Errorf("runqemu: disk path %q may not contain commas", c.path(c.Disk))
+		}
+		blk := "virtio-blk-pci,drive=disk0"
+		if c.DiskModern {
+			blk += ",disable-legacy=on"
+		}
+		// cache=writeback: the guest's FLUSH requests are what make
+		// writes durable, as on a real disk with a write cache.
+		args = append(args, "-drive", "file="+c.path(c.Disk)+",if=none,id=disk0,format=raw,cache=writeback",
+			"-device", blk)
 	}
 	if c.KArgs != "" {
 		args = append(args, "-append", c.KArgs)

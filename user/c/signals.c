@@ -12,17 +12,20 @@
  *     the address; the handler changes RIP in the frame to skip past the
  *     fault, so sigreturn must restore registers from the frame.
  *  3. An alternate signal stack (sigaltstack + SA_ONSTACK).
- *  4. SA_RESTART off: a read of an empty pipe fails with EINTR.
+ *  4. SA_RESTART off: a read of an empty pipe fails with EINTR when a
+ *     thread signals it (pthread_kill).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -69,6 +72,22 @@ static void fault(volatile int *p)
 }
 
 static void on_alrm(int sig) { (void)sig; }
+
+static int intr_pipe[2], done_pipe[2];
+static pthread_t main_thread;
+
+static void *poke(void *arg)
+{
+	struct timespec d = {.tv_nsec = 50 * 1000 * 1000};
+	struct pollfd done = {.fd = done_pipe[0], .events = POLLIN};
+
+	(void)arg;
+	nanosleep(&d, NULL);
+	pthread_kill(main_thread, SIGALRM);
+	if (poll(&done, 1, 2000) == 0)
+		write(intr_pipe[1], "x", 1);
+	return NULL;
+}
 
 int main(void)
 {
@@ -134,17 +153,23 @@ int main(void)
 	CHECK(handler_sp >= (uintptr_t)altstack && handler_sp < (uintptr_t)altstack + sizeof altstack,
 	      "handler ran at %#lx, not on the alternate stack", (unsigned long)handler_sp);
 
-	/* 4. No SA_RESTART: EINTR. */
-	int p[2];
-	pipe(p);
+	/* 4. No SA_RESTART: EINTR.  A thread signals the main thread blocked
+	 * in read (tgkill), and writes a byte 2 s later so that a kernel that
+	 * never interrupts the read fails the check rather than hangs. */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alrm;
 	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval it = {.it_value = {.tv_usec = 50000}};
-	setitimer(ITIMER_REAL, &it, NULL);
+	pipe(intr_pipe);
+	pipe(done_pipe);
+	main_thread = pthread_self();
+	pthread_t poker;
+	pthread_create(&poker, NULL, poke, NULL);
 	char c;
-	ssize_t n = read(p[0], &c, 1);
-	CHECK(n == -1 && errno == EINTR, "read interrupted without SA_RESTART: %zd, %s", n, strerror(errno));
+	ssize_t n = read(intr_pipe[0], &c, 1);
+	int e = errno;
+	write(done_pipe[1], "x", 1);
+	pthread_join(poker, NULL);
+	CHECK(n == -1 && e == EINTR, "read interrupted without SA_RESTART: %zd, %s", n, n < 0 ? strerror(e) : "no error");
 
 	if (!bad)
 		printf("signals: ok\n");

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"scone/user/internal/procnet"
 )
@@ -125,19 +124,6 @@ func printRoutes(w io.Writer, proc string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "Kernel IP routing table")
-	fmt.Fprintf(w, "%-15s %-15s %-15s %-5s %6s %s\n", "Destination", "Gateway", "Genmask", "Flags", "MSS", "Iface")
-	for _, r := range routes {
-		var fl strings.Builder
-		for _, f := range []struct {
-			bit int
-			c   byte
-		}{{procnet.RouteUp, 'U'}, {procnet.RouteGateway, 'G'}, {procnet.RouteHost, 'H'}} {
-			if r.Flags&f.bit != 0 {
-				fl.WriteByte(f.c)
-			}
-		}
-		fmt.Fprintf(w, "%-15s %-15s %-15s %-5s %6d %s\n", r.Dest, r.Gateway, r.Mask, fl.String(), r.MTU, r.Iface)
-	}
+	procnet.FormatRoutes(w, routes)
 	return nil
 }

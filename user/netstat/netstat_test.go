@@ -58,7 +58,7 @@ func TestNetstat(t *testing.T) {
 			"Kernel Interface table\nIface           RX-OK RX-ERR RX-DRP RX-OVR      TX-OK TX-ERR TX-DRP TX-OVR\n" +
 				"eth0               10      1      2      3         20      4      5      6\n"},
 		{"-r", func(b *strings.Builder) error { return printRoutes(b, proc) },
-			"Kernel IP routing table\nDestination     Gateway         Genmask         Flags    MSS Iface\n" +
+			"Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric Iface\n" +
 				"0.0.0.0         10.0.2.2        0.0.0.0         UG         0 eth0\n"},
 	} {
 		var b strings.Builder

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"scone/user/internal/self"
 )
 
 var (
@@ -41,16 +43,9 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// onLinuxHost reports whether this is a Linux host rather than Scone
-// (Scone has no sysfs).
-func onLinuxHost() bool {
-	_, err := os.Stat("/sys/kernel")
-	return err == nil
-}
-
 func main() {
 	flag.Parse()
-	if onLinuxHost() {
+	if self.OnLinuxHost() {
 		*safe = true
 	}
 	if *child != "" {
@@ -67,10 +62,10 @@ func run() int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	self, _ := os.Executable()
+	exe := self.Path()
 	counter := filepath.Join(dir, "count")
 	scratch := filepath.Join(dir, "scratch")
-	before := memFree()
+	before := self.MemFree()
 	start := time.Now()
 	done, restarts, hung := 0, 0, 0
 	deaths := map[string]int{}
@@ -78,7 +73,7 @@ func run() int {
 		os.RemoveAll(scratch)
 		os.Mkdir(scratch, 0o777)
 		os.WriteFile(counter, []byte("0"), 0o666)
-		cmd := exec.Command(self, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
+		cmd := exec.Command(exe, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
 			"-n", strconv.Itoa(*calls-done), "-safe="+strconv.FormatBool(*safe))
 		cmd.Dir = scratch
 		// Standard files are /dev/null (nil): random writes to fd 1 must
@@ -133,13 +128,13 @@ func run() int {
 	if len(ds) > 0 {
 		fmt.Printf("syscallfuzz: children ended by: %s\n", strings.Join(ds, ", "))
 	}
-	if err := exec.Command(self, "-n", "0", "-child", counter).Run(); err != nil {
+	if err := exec.Command(exe, "-n", "0", "-child", counter).Run(); err != nil {
 		fmt.Printf("syscallfuzz: FAIL: a new process after fuzzing: %v\n", err)
 		return 1
 	}
-	after := memFree()
+	after := self.MemFree()
 	fmt.Printf("syscallfuzz: free memory %d KiB before, %d KiB after\n", before, after)
-	if !onLinuxHost() && before > 0 && before-after > 8192 {
+	if !self.OnLinuxHost() && before > 0 && before-after > 8192 {
 		fmt.Printf("syscallfuzz: FAIL: %d KiB of memory not returned\n", before-after)
 		return 1
 	}
@@ -158,19 +153,4 @@ func describe(ws syscall.WaitStatus) string {
 		return ws.Signal().String()
 	}
 	return fmt.Sprintf("exit %d", ws.ExitStatus())
-}
-
-// memFree is MemFree from /proc/meminfo in KiB, or -1.
-func memFree() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return -1
 }

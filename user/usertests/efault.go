@@ -47,10 +47,10 @@ func testEFault() error {
 		{"pwrite64", unix.SYS_PWRITE64, func(b uintptr) [6]uintptr { return [6]uintptr{fd, b, 8, 0} }},
 		{"readv", unix.SYS_READV, func(b uintptr) [6]uintptr { return [6]uintptr{fd, b, 1} }},
 		{"writev", unix.SYS_WRITEV, func(b uintptr) [6]uintptr { return [6]uintptr{fd, b, 1} }},
-		{"readv-base", unix.SYS_PREADV, func(b uintptr) [6]uintptr {
+		{"readv-base", unix.SYS_READV, func(b uintptr) [6]uintptr {
 			iov := &[2]uint64{uint64(b), 8} // struct iovec {base, len}
 			keep = append(keep, iov)
-			return [6]uintptr{fd, ptr(iov), 1, 0}
+			return [6]uintptr{pr.Fd(), ptr(iov), 1}
 		}},
 		{"openat", unix.SYS_OPENAT, func(b uintptr) [6]uintptr { return [6]uintptr{atCwd(), b, 0} }},
 		{"open", unix.SYS_OPEN, func(b uintptr) [6]uintptr { return [6]uintptr{b, 0} }},

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	me "scone/user/internal/self"
 )
 
 func init() {
@@ -166,20 +168,7 @@ func testOpenUnlink() error {
 	return f.Close()
 }
 
-// memFree is the free memory in KiB from /proc/meminfo, or -1.
-func memFree() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return -1
-}
+func memFree() int64 { return me.MemFree() }
 
 // memSlack is how much less memory may be free after the tests than
 // before (KiB): the kernel's caches and heap may grow a little.

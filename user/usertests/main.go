@@ -20,6 +20,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	me "scone/user/internal/self"
 )
 
 // A test returns nil if the kernel behaved.
@@ -143,19 +145,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// self is this program's path, for starting helpers.
-func self() string {
-	p, err := os.Executable()
-	if err != nil {
-		return os.Args[0]
-	}
-	return p
-}
+// selfPath is this program's absolute path, found before any test
+// changes directory.
+var selfPath = me.Path()
 
-// onLinuxHost reports whether this is a Linux host rather than Scone
-// (Scone has no sysfs): some checks there are limited so as not to
-// disturb a shared machine.
-func onLinuxHost() bool {
-	_, err := os.Stat("/sys/kernel")
-	return err == nil
-}
+// self is this program's path, for starting helpers and reading itself.
+func self() string { return selfPath }
+
+func onLinuxHost() bool { return me.OnLinuxHost() }

@@ -4,12 +4,14 @@
 // in one process, in one run.
 //
 //	cd bench && go run ./cmd/netbench          # a few seconds per row
-//	cd bench && go run ./cmd/netbench -long    # longer, steadier figures
+//	cd bench && go run ./cmd/netbench -long    # longer, steadier figures (make bench-net)
 //
 // Measurements are interleaved (rep 1: ours then gVisor, rep 2: gVisor then
 // ours, ...) and each table cell is the median of its reps, because the
-// machines this runs on are shared and noisy. The figures are printed, never
-// asserted.
+// machines this runs on are shared and noisy, followed by the spread of
+// the reps (half the range between the smallest and largest, as a
+// percentage of the median). Frames the cable dropped are counted in
+// their own rows. The figures are printed, never asserted.
 package main
 
 import (
@@ -52,18 +54,26 @@ type row struct {
 	from        string // measurement name
 	value       func(workload.Result) float64
 	lowerBetter bool // ratio is gVisor/ours instead of ours/gVisor
+	total       bool // the cell is the sum over the reps, not the median
 }
 
 var rows = []row{
-	{"TCP bulk throughput (MB/s)", "bulk", func(r workload.Result) float64 { return r.PerSecond() / 1e6 }, false},
-	{"allocations per MB (bulk)", "bulk", func(r workload.Result) float64 { return r.MallocsPer(1e6) }, true},
-	{"1-byte round trips/s", "rr", func(r workload.Result) float64 { return r.PerSecond() }, false},
-	{"allocations per round trip", "rr", func(r workload.Result) float64 { return r.MallocsPer(1) }, true},
-	{"connections/s (connect+accept+close)", "conn", func(r workload.Result) float64 { return r.PerSecond() }, false},
-	{"allocations per connection", "conn", func(r workload.Result) float64 { return r.MallocsPer(1) }, true},
-	{"99th percentile connection (µs)", "conn", func(r workload.Result) float64 { return r.P99.Seconds() * 1e6 }, true},
-	{"slowest connection (ms)", "conn", func(r workload.Result) float64 { return r.Slowest.Seconds() * 1e3 }, true},
+	{"TCP bulk throughput (MB/s)", "bulk", func(r workload.Result) float64 { return r.PerSecond() / 1e6 }, false, false},
+	{"allocations per MB (bulk)", "bulk", func(r workload.Result) float64 { return r.MallocsPer(1e6) }, true, false},
+	{"1-byte round trips/s", "rr", func(r workload.Result) float64 { return r.PerSecond() }, false, false},
+	{"allocations per round trip", "rr", func(r workload.Result) float64 { return r.MallocsPer(1) }, true, false},
+	{"connections/s (connect+accept+close)", "conn", func(r workload.Result) float64 { return r.PerSecond() }, false, false},
+	{"allocations per connection", "conn", func(r workload.Result) float64 { return r.MallocsPer(1) }, true, false},
+	{"99th percentile connection (µs)", "conn", func(r workload.Result) float64 { return r.P99.Seconds() * 1e6 }, true, false},
+	{"slowest connection (ms)", "conn", func(r workload.Result) float64 { return r.Slowest.Seconds() * 1e3 }, true, false},
+	{"frames dropped by the cable, all reps (bulk)", "bulk", drops, true, true},
+	{"frames dropped by the cable, all reps (rr)", "rr", drops, true, true},
+	{"frames dropped by the cable, all reps (conn)", "conn", drops, true, true},
 }
+
+// drops is the frames the cable dropped (its ring was full) in a run:
+// losses slow a stack down, so they are shown beside its figures.
+func drops(r workload.Result) float64 { return float64(r.Drops) }
 
 func main() {
 	var (
@@ -212,7 +222,7 @@ func printHeader(w io.Writer, d time.Duration, reps int) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "netbench: %s, GOMAXPROCS=%d, %d reps of %v per stack and workload, medians shown\n",
+	fmt.Fprintf(w, "netbench: %s, GOMAXPROCS=%d, %d reps of %v per stack and workload, medians ± spread (half the range, %% of the median)\n",
 		runtime.Version(), runtime.GOMAXPROCS(0), reps, d)
 	fmt.Fprintf(w, "gVisor netstack %s; both stacks: two instances, Ethernet+ARP, MTU 1500, in-memory cable\n\n", gv)
 }

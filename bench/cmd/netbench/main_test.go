@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"scone/bench/internal/workload"
 )
 
 // TestWorkloads runs every workload briefly on every stack: it checks the
@@ -25,6 +27,28 @@ func TestWorkloads(t *testing.T) {
 					t.Errorf("result %+v with %d frames on the cable: no progress measured", r, sent)
 				}
 			})
+		}
+	}
+}
+
+// TestMedianSpread checks the table's summary of the reps.
+func TestMedianSpread(t *testing.T) {
+	for _, tc := range []struct {
+		vals        []float64
+		med, spread float64
+	}{
+		{[]float64{100}, 100, 0},
+		{[]float64{90, 100, 110}, 100, 10},
+		{[]float64{80, 120}, 100, 20},
+		{[]float64{0, 0}, 0, 0},
+	} {
+		var rs []workload.Result
+		for _, v := range tc.vals {
+			rs = append(rs, workload.Result{Ops: v})
+		}
+		med, spread := median(rs, func(r workload.Result) float64 { return r.Ops })
+		if med != tc.med || spread != tc.spread {
+			t.Errorf("median(%v) = %v ±%v%%, want %v ±%v%%", tc.vals, med, spread, tc.med, tc.spread)
 		}
 	}
 }

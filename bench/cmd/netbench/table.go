@@ -45,11 +45,22 @@ func printTable(w io.Writer, chosen []workload.Stack, ms []measurement,
 				}
 				continue
 			}
-			v := median(rs, r.value)
+			if r.total {
+				v := 0.0
+				for _, x := range rs {
+					v += r.value(x)
+				}
+				vals = append(vals, v)
+				cells = append(cells, fmt.Sprintf("%.0f", v))
+				continue
+			}
+			v, spread := median(rs, r.value)
 			vals = append(vals, v)
-			cells = append(cells, format(v))
+			cells = append(cells, fmt.Sprintf("%s ±%.0f%%", format(v), spread))
 		}
-		if len(vals) == 2 {
+		if len(vals) == 2 && r.total {
+			cells = append(cells, "")
+		} else if len(vals) == 2 {
 			ratio := vals[0] / vals[1]
 			if r.lowerBetter {
 				ratio = vals[1] / vals[0]
@@ -66,13 +77,6 @@ func printTable(w io.Writer, chosen []workload.Stack, ms []measurement,
 	for _, s := range chosen {
 		for _, m := range ms {
 			n := len(results[s.Name][m.name])
-			var drops uint64
-			for _, r := range results[s.Name][m.name] {
-				drops += r.Drops
-			}
-			if drops > 0 {
-				notes = append(notes, fmt.Sprintf("%s %s: the cable dropped %d frames over %d reps (full ring); losses slow a stack down", s.Name, m.name, drops, n))
-			}
 			if err := failures[s.Name][m.name]; err != nil && n > 0 {
 				notes = append(notes, fmt.Sprintf("%s %s: only %d reps succeeded; last error: %v", s.Name, m.name, n, err))
 			}
@@ -86,18 +90,24 @@ func printTable(w io.Writer, chosen []workload.Stack, ms []measurement,
 	}
 }
 
-// median returns the median of value over rs.
-func median(rs []workload.Result, value func(workload.Result) float64) float64 {
+// median returns the median of value over rs, and the spread of the
+// values: half their range as a percentage of the median.
+func median(rs []workload.Result, value func(workload.Result) float64) (med, spread float64) {
 	vs := make([]float64, len(rs))
 	for i, r := range rs {
 		vs[i] = value(r)
 	}
 	slices.Sort(vs)
-	if n := len(vs); n%2 == 1 {
-		return vs[n/2]
+	n := len(vs)
+	if n%2 == 1 {
+		med = vs[n/2]
 	} else {
-		return (vs[n/2-1] + vs[n/2]) / 2
+		med = (vs[n/2-1] + vs[n/2]) / 2
 	}
+	if med != 0 {
+		spread = (vs[n-1] - vs[0]) / 2 / math.Abs(med) * 100
+	}
+	return med, spread
 }
 
 // format prints v with precision that suits its size; tiny costs keep two

@@ -29,6 +29,9 @@ func (d *Device) initRx() error {
 	r.Write32(regRDTR, 0)
 	r.Write32(regRADV, 0)
 	r.Write32(regRXCSUM, rxcsumIPOFL|rxcsumTUOFL)
+	// QEMU's model refuses frames for a second after each RCTL write
+	// (its flush_queue_timer) and queues them meanwhile, so the first
+	// DHCP offer arrives about 1 s after this: write it once.
 	r.Write32(regRCTL, rctlEN|rctlBAM|rctlSECRC)
 	return nil
 }

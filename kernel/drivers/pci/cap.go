@@ -5,11 +5,10 @@ import (
 	"fmt"
 )
 
-// Registers and bits for capabilities and bus mastering.
+// Registers and bits for the capability list.
 const (
 	regCapPtr     = 0x34    // offset of the first capability (low byte)
 	statusCapList = 1 << 20 // in the command/status dword: the list exists
-	cmdBusMaster  = 1 << 2  // the function may start DMA
 	maxCaps       = 48      // (256-64)/4: a longer list has a loop
 )
 
@@ -41,13 +40,4 @@ func Capabilities(c Config, a Addr) ([]Capability, error) {
 		off = uint8(v>>8) &^ 3
 	}
 	return caps, nil
-}
-
-// EnableDMA turns on memory decoding and bus mastering for a, which a
-// device needs before it can be driven through memory BARs and read or
-// write rings in RAM. The status half of the dword is written as zero,
-// which leaves its write-one-to-clear bits alone.
-func EnableDMA(c Config, a Addr) {
-	cmd := c.Read32(a, regCommand) & 0xFFFF
-	c.Write32(a, regCommand, cmd|cmdMem|cmdBusMaster)
 }

@@ -50,14 +50,3 @@ func TestCapabilities(t *testing.T) {
 		})
 	}
 }
-
-func TestEnableDMA(t *testing.T) {
-	c := newFake()
-	a := Addr{Dev: 4}
-	f := c.add(a, 0x1af4, 0x1042, 1, 0, 0, 11, 1)
-	f.regs[regCommand/4] = 0xFFFF0000 | cmdIO // status bits set: must not be written back as ones
-	EnableDMA(c, a)
-	if got := f.regs[regCommand/4] & 0xFFFF; got != cmdIO|cmdMem|cmdBusMaster {
-		t.Fatalf("command %#x", got)
-	}
-}

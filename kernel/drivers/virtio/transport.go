@@ -150,7 +150,7 @@ func Open(c pci.Config, dev pci.Device, m Machine) (*Device, error) {
 	if d.common.size < commonLen {
 		return nil, fmt.Errorf("virtio: %v: common configuration is %d bytes, want %d", dev.Addr, d.common.size, commonLen)
 	}
-	pci.EnableDMA(c, dev.Addr)
+	pci.EnableMaster(c, dev.Addr)
 	if err := d.Reset(); err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func TestFileSystem(t *testing.T) {
 			defer wg.Done()
 			data := bytes.Repeat([]byte(fmt.Sprintf("file %d ", i)), 20000+i*3000)
 			name := fmt.Sprintf("f%d", i)
-			ip, err := f.Open(root, name, os.O_CREATE|os.O_RDWR, 0o644)
+			ip, err := f.Open(nil, root, name, os.O_CREATE|os.O_RDWR, 0o644)
 			if err != nil {
 				errs <- err
 				return

@@ -21,16 +21,22 @@ type FS struct {
 func New(f *fs.FS) *FS { return &FS{fs: f} }
 
 // node is a handle on an inode.
-type node struct{ ip *fs.Inode }
+type node struct{ ip *fs.Handle }
 
-func ip(n file.Node) *fs.Inode { return n.(node).ip }
+func ip(n file.Node) *fs.Handle { return n.(node).ip }
 
 func (n node) Stat() (file.Stat, error) {
 	st, err := n.ip.Stat()
 	return convert(st), err
 }
-func (n node) Dup() file.Node { return node{n.ip.Dup()} }
-func (n node) Close() error   { return n.ip.Close() }
+func (n node) Dup() file.Node {
+	h, err := n.ip.Dup()
+	if err != nil {
+		return n // closed already: every use gives EBADF
+	}
+	return node{h}
+}
+func (n node) Close() error { return n.ip.Close() }
 
 // convert turns kernel/fs's Stat into the file layer's; kernel/fs keeps no
 // access time, so it reads as the modification time.
@@ -43,7 +49,7 @@ func convert(st fs.Stat) file.Stat {
 func (f *FS) Root() (file.Node, error) { return node{f.fs.Root()}, nil }
 
 func (f *FS) Lookup(_ int, dir file.Node, name string) (file.Node, error) {
-	i, err := f.fs.Lookup(ip(dir), name)
+	i, err := f.fs.Lookup(nil, ip(dir), name)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +57,7 @@ func (f *FS) Lookup(_ int, dir file.Node, name string) (file.Node, error) {
 }
 
 func (f *FS) Lstat(dir file.Node, name string) (file.Stat, error) {
-	st, err := f.fs.Lstat(ip(dir), name)
+	st, err := f.fs.Lstat(nil, ip(dir), name)
 	return convert(st), err
 }
 
@@ -62,14 +68,23 @@ func (f *FS) Open(n file.Node, flags int) (file.File, error) {
 	}
 	switch st.Mode & file.S_IFMT {
 	case file.S_IFREG:
-		if flags&syscall.O_TRUNC != 0 && flags&file.O_ACCMODE != file.O_RDONLY && st.Size > 0 {
+		// Even an empty file: O_TRUNC stamps mtime and ctime, as in Linux.
+		if flags&syscall.O_TRUNC != 0 && flags&file.O_ACCMODE != file.O_RDONLY {
 			if err := ip(n).Truncate(0); err != nil {
 				return nil, err
 			}
 		}
-		return &regular{ip: ip(n).Dup(), fs: f.fs}, nil
+		h, err := ip(n).Dup()
+		if err != nil {
+			return nil, err
+		}
+		return &regular{ip: h, fs: f.fs}, nil
 	case file.S_IFDIR:
-		return &dir{ip: ip(n).Dup(), fs: f.fs}, nil
+		h, err := ip(n).Dup()
+		if err != nil {
+			return nil, err
+		}
+		return &dir{ip: h, fs: f.fs}, nil
 	case file.S_IFCHR:
 		return file.OpenDevice(st.Rdev, flags)
 	case file.S_IFLNK:
@@ -80,7 +95,7 @@ func (f *FS) Open(n file.Node, flags int) (file.File, error) {
 }
 
 func (f *FS) Create(dir file.Node, name string, flags int, perm uint32) (file.Node, error) {
-	i, err := f.fs.Open(ip(dir), name, fs.O_CREAT|flags&fs.O_EXCL, perm)
+	i, err := f.fs.Open(nil, ip(dir), name, fs.O_CREAT|flags&fs.O_EXCL, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -88,46 +103,44 @@ func (f *FS) Create(dir file.Node, name string, flags int, perm uint32) (file.No
 }
 
 func (f *FS) Mkdir(dir file.Node, name string, perm uint32) error {
-	return f.fs.Mkdir(ip(dir), name, perm)
+	return f.fs.Mkdir(nil, ip(dir), name, perm)
 }
 
 func (f *FS) Mknod(dir file.Node, name string, mode uint32, dev uint64) error {
 	major := uint32(dev>>8&0xfff | dev>>32&^0xfff)
 	minor := uint32(dev&0xff | dev>>12&^0xff)
-	return f.fs.Mknod(ip(dir), name, mode, major, minor)
+	return f.fs.Mknod(nil, ip(dir), name, mode, major, minor)
 }
 
-func (f *FS) Unlink(dir file.Node, name string) error { return f.fs.Unlink(ip(dir), name) }
-func (f *FS) Rmdir(dir file.Node, name string) error  { return f.fs.Rmdir(ip(dir), name) }
+func (f *FS) Unlink(dir file.Node, name string) error { return f.fs.Unlink(nil, ip(dir), name) }
+func (f *FS) Rmdir(dir file.Node, name string) error  { return f.fs.Rmdir(nil, ip(dir), name) }
 
 func (f *FS) Rename(odir file.Node, oname string, ndir file.Node, nname string) error {
-	return f.fs.Rename(ip(odir), oname, ip(ndir), nname)
+	return f.fs.Rename(nil, ip(odir), oname, ip(ndir), nname, 0)
 }
 
 func (f *FS) Link(odir file.Node, oname string, ndir file.Node, nname string) error {
-	return f.fs.Link(ip(odir), oname, ip(ndir), nname)
+	return f.fs.Link(nil, ip(odir), oname, ip(ndir), nname, false)
 }
 
 func (f *FS) Symlink(target string, dir file.Node, name string) error {
-	return f.fs.Symlink(target, ip(dir), name)
+	return f.fs.Symlink(nil, target, ip(dir), name)
 }
 
 func (f *FS) Readlink(_ int, dir file.Node, name string) (string, error) {
-	return f.fs.Readlink(ip(dir), name)
+	return f.fs.Readlink(nil, ip(dir), name)
 }
 
 func (f *FS) SetAttr(n file.Node, perm, mtime int64) error {
-	if perm < 0 {
-		st, err := ip(n).Stat()
-		if err != nil {
+	if perm >= 0 {
+		if err := ip(n).Chmod(uint32(perm)); err != nil {
 			return err
 		}
-		perm = int64(st.Mode & 0o7777)
 	}
 	if mtime < 0 {
-		mtime = -1 // kernel/fs's "keep"
+		return nil
 	}
-	return ip(n).SetAttr(uint32(perm), mtime)
+	return ip(n).Utimens(fs.UtimeOmit, mtime)
 }
 
 func (f *FS) Sync() error { return f.fs.Sync() }
@@ -135,7 +148,7 @@ func (f *FS) Sync() error { return f.fs.Sync() }
 // regular is an open regular file. Disk files are always ready, as on
 // Linux.
 type regular struct {
-	ip *fs.Inode
+	ip *fs.Handle
 	fs *fs.FS
 	q  waiter.Queue
 }
@@ -165,7 +178,7 @@ func (r *regular) Readiness(mask waiter.Events) waiter.Events {
 
 // dir is an open directory.
 type dir struct {
-	ip *fs.Inode
+	ip *fs.Handle
 	fs *fs.FS
 	q  waiter.Queue
 }

@@ -1,5 +1,5 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
-// PID/comm, meminfo and uptime in Linux's formats (ps and free parse
+// PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
 // them), over a Provider the process layer fills.
 package procfs
 
@@ -26,6 +26,7 @@ type Process struct {
 	PID, PPID, PGID, SID int
 	State                byte   // R, S, Z (Linux's letters)
 	Comm                 string // the executable's base name (up to 15 bytes)
+	Exe                  string // the executable's path
 	Cmdline              []string
 	Threads              int
 	VSize                uint64 // bytes of address space
@@ -95,6 +96,16 @@ func pidDir(p Provider, pid int) *file.TreeNode {
 	}
 	files := []file.TreeEntry{
 		{Name: "cmdline", Node: &file.TreeNode{Ino: base | 1, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|1, gen(Cmdline))}},
+		{Name: "exe", Node: &file.TreeNode{Ino: base | 5, Mode: file.S_IFLNK | 0o777, Target: func(int) (string, error) {
+			pr, ok := p.Process(pid)
+			if !ok {
+				return "", syscall.ESRCH
+			}
+			if pr.Exe == "" || pr.State == 'Z' {
+				return "", syscall.ENOENT
+			}
+			return pr.Exe, nil
+		}}},
 		{Name: "comm", Node: &file.TreeNode{Ino: base | 2, Mode: file.S_IFREG | 0o644, Open: file.TextFile(base|2, gen(func(pr Process) []byte { return []byte(pr.Comm + "\n") }))}},
 		{Name: "stat", Node: &file.TreeNode{Ino: base | 3, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|3, gen(Stat))}},
 		{Name: "status", Node: &file.TreeNode{Ino: base | 4, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|4, gen(Status))}},

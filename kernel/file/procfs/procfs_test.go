@@ -26,7 +26,7 @@ func (f fake) Memory() Memory {
 func (f fake) Uptime() time.Duration { return 83*time.Second + 456*time.Millisecond }
 
 func sh() Process {
-	return Process{PID: 7, PPID: 1, PGID: 7, SID: 7, State: 'S', Comm: "sh", Cmdline: []string{"/bin/sh", "-c", "x y"},
+	return Process{PID: 7, PPID: 1, PGID: 7, SID: 7, State: 'S', Comm: "sh", Exe: "/bin/sh", Cmdline: []string{"/bin/sh", "-c", "x y"},
 		Threads: 3, VSize: 8 << 20, RSS: 100, StartTicks: 250, TPGID: -1, Umask: 0o22}
 }
 
@@ -87,6 +87,9 @@ func TestProcFiles(t *testing.T) {
 	}
 	if n := len(strings.Fields(func() string { s, _ := readAll(t, c, "/proc/1/stat"); return s }())); n != 52 {
 		t.Errorf("stat has %d fields, want 52", n)
+	}
+	if got, err := c.Readlink(file.Location{}, "/proc/self/exe"); got != "/bin/sh" || err != nil {
+		t.Errorf("readlink /proc/self/exe = %q, %v", got, err) // os.Executable reads it
 	}
 	if got, _ := c.Readlink(file.Location{}, "/proc/self"); got != "7" {
 		t.Errorf("readlink /proc/self = %q", got)

@@ -21,11 +21,11 @@ func sample(t *testing.T) (*fsdev.Mem, *layout.Superblock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Mkdir(nil, "/d", 0o755); err != nil {
+	if err := f.Mkdir(nil, nil, "/d", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/d/f", "/g"} {
-		ip, err := f.Open(nil, p, fs.O_CREAT|syscall.O_RDWR, 0o644)
+		ip, err := f.Open(nil, nil, p, fs.O_CREAT|syscall.O_RDWR, 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestImageRecovers(t *testing.T) {
 	dev, sb := sample(t)
 	pre := dev.Clone()
 	f, _ := fs.Mount(dev, fs.Options{})
-	f.Mkdir(nil, "/late", 0o755)
+	f.Mkdir(nil, nil, "/late", 0o755)
 	f.Sync() // committed, installed, header still valid (no unmount)
 	// The disk as if the power failed after the commit point but before
 	// any block was installed: the journal from dev, the rest from pre.

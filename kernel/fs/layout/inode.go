@@ -13,6 +13,9 @@ const (
 	S_IFDIR  = 0o040000
 	S_IFCHR  = 0o020000
 	S_IFIFO  = 0o010000
+	S_ISUID  = 0o4000
+	S_ISGID  = 0o2000
+	S_ISVTX  = 0o1000
 	PermMask = 0o7777
 )
 

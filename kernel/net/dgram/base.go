@@ -205,6 +205,14 @@ func (b *Base) Close(unbind func()) {
 	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
 }
 
+// Next returns the size of the datagram a read would take, 0 if none
+// (FIONREAD on a datagram socket, as Linux's).
+func (b *Base) Next() int {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.queue.Next()
+}
+
 // Queued returns how many datagrams, and payload bytes, wait to be read.
 func (b *Base) Queued() (datagrams, bytes int) {
 	b.Mu.Lock()

@@ -38,6 +38,14 @@ func (q *Queue) Bytes() int {
 	return n
 }
 
+// Next returns the size of the oldest datagram, 0 if none.
+func (q *Queue) Next() int {
+	if q.n == 0 {
+		return 0
+	}
+	return len(q.slots[q.head].buf)
+}
+
 // Push copies payload in, reporting false (and keeping nothing) if the
 // queue is full.
 func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {

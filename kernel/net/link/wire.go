@@ -12,14 +12,19 @@ import (
 // Impairments are what a Wire does to the frames crossing it. Probabilities
 // are in [0, 1] and are drawn from the wire's seeded generator, so a test run
 // is repeatable up to goroutine scheduling. Delay and jitter keep frames in
-// order, as a real link does; only Reorder reorders.
+// order, as a real link does; only Reorder reorders. With ReorderDelay
+// zero a reordered frame swaps places with the next one; otherwise it is
+// held back by a random delay in [0, ReorderDelay) while later frames
+// pass it, as on a path with several routes, so it can arrive after many
+// of them (three or more produce the duplicate ACKs of fast retransmit).
 type Impairments struct {
-	Loss      float64       // drop the frame
-	Duplicate float64       // deliver the frame twice
-	Reorder   float64       // hold the frame back until the next one has passed
-	Corrupt   float64       // flip one bit after the Ethernet header
-	Delay     time.Duration // added latency, measured on the wire's Clock
-	Jitter    time.Duration // extra random latency in [0, Jitter)
+	Loss         float64       // drop the frame
+	Duplicate    float64       // deliver the frame twice
+	Reorder      float64       // let later frames overtake the frame
+	ReorderDelay time.Duration // how long a reordered frame is held back at most (0: one frame)
+	Corrupt      float64       // flip one bit after the Ethernet header
+	Delay        time.Duration // added latency, measured on the wire's Clock
+	Jitter       time.Duration // extra random latency in [0, Jitter)
 }
 
 // WireStats count what happened to frames on a wire.
@@ -142,6 +147,11 @@ func (w *Wire) Send(frame []byte) error {
 			b[j] ^= 1 << w.rng.IntN(8)
 			w.Stats.Corrupted.Inc()
 		}
+		if imp.ReorderDelay > 0 && imp.Reorder > 0 && w.rng.Float64() < imp.Reorder {
+			w.Stats.Reordered.Inc()
+			w.late(b, imp.Delay+time.Duration(w.rng.Int64N(int64(imp.ReorderDelay))))
+			continue
+		}
 		if imp.Delay > 0 || imp.Jitter > 0 {
 			d := imp.Delay
 			if imp.Jitter > 0 {
@@ -164,7 +174,8 @@ type flying struct {
 
 // delay puts b in flight for d. Frames stay in order: one that would
 // overtake its predecessor (jitter) waits for it instead, so delay and
-// jitter never reorder (Reorder does). w.mu is held.
+// jitter never reorder (Reorder does, and late frames may be passed).
+// w.mu is held.
 func (w *Wire) delay(b []byte, d time.Duration) {
 	now := w.clock.Now()
 	due := now.Add(d)
@@ -172,8 +183,28 @@ func (w *Wire) delay(b []byte, d time.Duration) {
 		due = w.lastDue
 	}
 	w.lastDue = due
-	w.flight = append(w.flight, flying{due, b})
-	if len(w.flight) > 1 {
+	w.fly(b, now, due)
+}
+
+// late puts b in flight for d outside the link's FIFO order: frames sent
+// after it may land first. w.mu is held.
+func (w *Wire) late(b []byte, d time.Duration) {
+	now := w.clock.Now()
+	w.fly(b, now, now.Add(d))
+}
+
+// fly inserts b into flight, which stays sorted by due time (frames due
+// at the same time keep their order), and sets the timer if b is now
+// first. w.mu is held.
+func (w *Wire) fly(b []byte, now, due time.Time) {
+	i := len(w.flight)
+	for i > 0 && w.flight[i-1].due.After(due) {
+		i--
+	}
+	w.flight = append(w.flight, flying{})
+	copy(w.flight[i+1:], w.flight[i:])
+	w.flight[i] = flying{due, b}
+	if i > 0 {
 		return // the timer is set for an earlier frame
 	}
 	if w.timer == nil {
@@ -206,7 +237,7 @@ func (w *Wire) land() {
 
 // enqueue appends b to the queue, applying reordering. w.mu is held.
 func (w *Wire) enqueue(b []byte) {
-	if w.held == nil && w.imp.Reorder > 0 && w.rng.Float64() < w.imp.Reorder {
+	if w.held == nil && w.imp.Reorder > 0 && w.imp.ReorderDelay == 0 && w.rng.Float64() < w.imp.Reorder {
 		// Hold b back: the next frame overtakes it, or the delivery
 		// goroutine releases it when it runs out of other work.
 		w.held = b

@@ -20,6 +20,7 @@ type endpoint interface {
 	SendTo(b []byte, to *tcpip.FullAddr) (int, error)
 	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
 	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error)
+	Next() int
 	Readiness(waiter.Events) waiter.Events
 	Queue() *waiter.Queue
 	Shutdown(read, write bool) error
@@ -37,7 +38,9 @@ var (
 // datagram is a SOCK_DGRAM socket: a non-blocking endpoint plus the
 // sleeping and timeouts of a blocking socket.
 type datagram struct {
-	ep endpoint
+	ep    endpoint
+	proto int
+	sockOpts
 
 	mu       sync.Mutex
 	to       timeouts
@@ -51,9 +54,15 @@ type datagram struct {
 // SO_RCVBUF until they are set: Linux's default (net.core.rmem_default).
 const defaultBuf = 212992
 
-func newDatagram(ep endpoint) *datagram {
-	return &datagram{ep: ep, sndbuf: defaultBuf, rcvbuf: defaultBuf, noReuse: true}
+func newDatagram(ep endpoint, proto int) *datagram {
+	return &datagram{ep: ep, proto: proto, sndbuf: defaultBuf, rcvbuf: defaultBuf, noReuse: true}
 }
+
+func (d *datagram) Protocol() int { return d.proto }
+
+func (d *datagram) Listening() bool { return false }
+
+func (d *datagram) Buffered() int { return d.ep.Next() }
 
 func (d *datagram) Type() Type { return Datagram }
 

@@ -160,3 +160,49 @@ func TestReuseAddrOff(t *testing.T) {
 		t.Fatalf("Bind with SO_REUSEADDR on: %v", err)
 	}
 }
+
+// TestSocketIntrospection checks SO_PROTOCOL, SO_ACCEPTCONN, FIONREAD
+// and SO_BROADCAST's record.
+func TestSocketIntrospection(t *testing.T) {
+	_, la, lb := layers(t, nettest.PairOptions{})
+	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
+	if !srv.Listening() || srv.Protocol() != syscall.IPPROTO_TCP {
+		t.Errorf("listener: Listening %v Protocol %d", srv.Listening(), srv.Protocol())
+	}
+	cli, conn := streamPair(t)
+	if cli.Listening() {
+		t.Error("a connection reports Listening")
+	}
+	cli.Write(ctx(t), []byte("12345"))
+	nettest.Poll(t, timeout, "bytes to arrive", func() bool { return conn.Buffered() == 5 })
+	d := mustSocket(t, lb, socket.Datagram)
+	d.Bind(tcpip.FullAddr{Port: 3000})
+	if d.Protocol() != syscall.IPPROTO_UDP || d.Buffered() != 0 {
+		t.Errorf("datagram: Protocol %d Buffered %d", d.Protocol(), d.Buffered())
+	}
+	u := mustSocket(t, la, socket.Datagram)
+	u.SendTo(ctx(t), make([]byte, 300), tcpip.FullAddr{Addr: nettest.AddrB, Port: 3000})
+	u.SendTo(ctx(t), make([]byte, 100), tcpip.FullAddr{Addr: nettest.AddrB, Port: 3000})
+	nettest.Poll(t, timeout, "datagram to arrive", func() bool { return d.Buffered() == 300 })
+	if d.Broadcast() {
+		t.Error("SO_BROADCAST on by default")
+	}
+	d.SetBroadcast(true)
+	if !d.Broadcast() {
+		t.Error("SO_BROADCAST not recorded")
+	}
+}
+
+// TestLingerZeroResets closes a connection with SO_LINGER on and a zero
+// timeout: the peer sees a reset, not an end of stream.
+func TestLingerZeroResets(t *testing.T) {
+	cli, conn := streamPair(t)
+	conn.SetLinger(true, 0)
+	if on, d := conn.Linger(); !on || d != 0 {
+		t.Fatalf("Linger = %v %v", on, d)
+	}
+	conn.Close()
+	if _, err := cli.Read(ctx(t), make([]byte, 10)); err != syscall.ECONNRESET {
+		t.Fatalf("read after the peer's abortive close: %v, want ECONNRESET", err)
+	}
+}

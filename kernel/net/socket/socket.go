@@ -12,6 +12,7 @@ package socket
 
 import (
 	"context"
+	"sync"
 	"syscall"
 	"time"
 
@@ -104,6 +105,59 @@ type Socket interface {
 	// returns it.
 	SetReuseAddr(on bool)
 	ReuseAddr() bool
+	// SetLinger sets SO_LINGER. On with a zero timeout, Close resets a
+	// TCP connection instead of closing it gracefully (as Linux). On with
+	// a timeout, Close does not wait for the peer's acknowledgement as
+	// Linux's does: the close still finishes in the background.
+	SetLinger(on bool, timeout time.Duration)
+	Linger() (on bool, timeout time.Duration)
+	// SetBroadcast sets SO_BROADCAST. It is recorded and reported only:
+	// sends to a broadcast address are allowed either way.
+	SetBroadcast(on bool)
+	Broadcast() bool
+
+	// Protocol is the socket's protocol number (SO_PROTOCOL): IPPROTO_TCP,
+	// IPPROTO_UDP or IPPROTO_ICMP.
+	Protocol() int
+	// Listening reports whether Listen succeeded (SO_ACCEPTCONN).
+	Listening() bool
+	// Buffered returns what a read would take at once (FIONREAD): the
+	// unread bytes of a stream, the size of a datagram socket's next
+	// datagram.
+	Buffered() int
+}
+
+// sockOpts holds the socket-level settings every kind of socket keeps;
+// stream and datagram embed it.
+type sockOpts struct {
+	mu         sync.Mutex
+	linger     bool
+	lingerTime time.Duration
+	broadcast  bool
+}
+
+func (o *sockOpts) SetLinger(on bool, timeout time.Duration) {
+	o.mu.Lock()
+	o.linger, o.lingerTime = on, max(timeout, 0)
+	o.mu.Unlock()
+}
+
+func (o *sockOpts) Linger() (on bool, timeout time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.linger, o.lingerTime
+}
+
+func (o *sockOpts) SetBroadcast(on bool) {
+	o.mu.Lock()
+	o.broadcast = on
+	o.mu.Unlock()
+}
+
+func (o *sockOpts) Broadcast() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.broadcast
 }
 
 // Flags of recvmsg(2) and sendmsg(2) the sockets understand, with Linux's
@@ -164,10 +218,10 @@ func (l *Layer) SocketProtocol(typ Type, proto int) (Socket, error) {
 		}
 	case typ == Datagram && (proto == 0 || proto == syscall.IPPROTO_UDP):
 		if u, ok := l.stack.Transport(tcpip.ProtoUDP).(*udp.Protocol); ok {
-			return newDatagram(u.NewEndpoint()), nil
+			return newDatagram(u.NewEndpoint(), syscall.IPPROTO_UDP), nil
 		}
 	case typ == Datagram && proto == syscall.IPPROTO_ICMP:
-		return newDatagram(l.stack.ICMP().NewEndpoint()), nil
+		return newDatagram(l.stack.ICMP().NewEndpoint(), syscall.IPPROTO_ICMP), nil
 	case typ != Stream && typ != Datagram:
 		return nil, syscall.ESOCKTNOSUPPORT
 	}

@@ -159,6 +159,7 @@ func TestStreamErrors(t *testing.T) {
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, _, err := srv.Accept(c); done <- err }()
+	asleep(t, srv, 1) // cancel while the call is blocked
 	cancel()
 	if err := wait(t, done); err != syscall.EINTR {
 		t.Errorf("cancelled Accept: %v, want EINTR", err)
@@ -206,6 +207,7 @@ func TestStreamReadInterrupted(t *testing.T) {
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := conn.Read(c, make([]byte, 10)); done <- err }()
+	asleep(t, conn, 1) // cancel while the call is blocked
 	cancel()
 	if err := wait(t, done); err != syscall.EINTR {
 		t.Errorf("cancelled Read: %v, want EINTR", err)
@@ -253,6 +255,7 @@ func TestDatagram(t *testing.T) {
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, _, err := srv.RecvFrom(c, buf); done <- err }()
+	asleep(t, srv, 1) // cancel while the call is blocked
 	cancel()
 	if err := wait(t, done); err != syscall.EINTR {
 		t.Errorf("cancelled RecvFrom: %v, want EINTR", err)

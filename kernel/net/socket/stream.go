@@ -16,6 +16,7 @@ import (
 // blocking; this layer adds timeouts and read(2)'s end-of-stream.
 type stream struct {
 	ep *tcp.Endpoint
+	sockOpts
 
 	mu sync.Mutex
 	to timeouts
@@ -113,7 +114,20 @@ func (s *stream) SendMsg(ctx context.Context, bufs [][]byte, _ tcpip.FullAddr, f
 
 func (s *stream) Shutdown(how int) error { return s.ep.Shutdown(how) }
 
-func (s *stream) Close() error { return s.ep.Close() }
+// Close closes the connection gracefully, or resets it under SO_LINGER
+// with a zero timeout.
+func (s *stream) Close() error {
+	if on, d := s.Linger(); on && d == 0 {
+		return s.ep.Abort()
+	}
+	return s.ep.Close()
+}
+
+func (s *stream) Protocol() int { return syscall.IPPROTO_TCP }
+
+func (s *stream) Listening() bool { return s.ep.State() == tcp.StateListen }
+
+func (s *stream) Buffered() int { return s.ep.Buffered() }
 
 func (s *stream) LocalAddr() (tcpip.FullAddr, error) { return s.ep.LocalAddr() }
 

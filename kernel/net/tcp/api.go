@@ -195,3 +195,28 @@ func (e *Endpoint) Close() error {
 	}
 	return nil
 }
+
+// Abort closes the endpoint at once, resetting a connection rather than
+// closing it gracefully: close(2) with SO_LINGER on and a zero timeout
+// (Linux's tcp_disconnect). Queued data in both directions is dropped.
+func (e *Endpoint) Abort() error {
+	e.mu.Lock()
+	defer e.unlock()
+	switch e.state {
+	case StateListen:
+		e.closeListener()
+		return nil
+	case StateClosed:
+		if e.bound && !e.connected {
+			e.p.unbind(e)
+			e.bound = false
+		}
+		return nil
+	case StateSynSent, StateTimeWait:
+	default:
+		e.sendReset()
+	}
+	e.orphan = true
+	e.closeLocked()
+	return nil
+}

@@ -17,6 +17,7 @@ import (
 // BenchmarkBulk moves 1 MiB per iteration from client to server.
 func BenchmarkBulk(b *testing.B) {
 	n := newSimNet(1)
+	n.noCheck = true
 	pr := newPair(b, n, Options{})
 	src, dst := pr.client, pr.server
 	chunk := make([]byte, 64<<10)
@@ -52,6 +53,7 @@ func BenchmarkBulk(b *testing.B) {
 // BenchmarkRoundTrip measures 1-byte request/response exchanges.
 func BenchmarkRoundTrip(b *testing.B) {
 	n := newSimNet(1)
+	n.noCheck = true
 	pr := newPair(b, n, Options{})
 	c, s := pr.client, pr.server
 	one := []byte{'x'}
@@ -88,6 +90,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // 1 ms of fake time) so that ports recycle as they would over real time.
 func BenchmarkConnect(b *testing.B) {
 	n := newSimNet(1)
+	n.noCheck = true
 	opts := Options{MSL: time.Millisecond}
 	pa, pb := n.addHost(addrA, opts), n.addHost(addrB, opts)
 	l := pb.NewEndpoint()

@@ -261,6 +261,13 @@ func (e *Endpoint) ReceiveBufferSize() int {
 	return e.rcv.limit
 }
 
+// Buffered returns the bytes a read would take at once (FIONREAD).
+func (e *Endpoint) Buffered() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rcv.len()
+}
+
 // Error returns and clears the pending error (SO_ERROR).
 func (e *Endpoint) Error() error {
 	e.mu.Lock()

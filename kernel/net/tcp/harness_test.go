@@ -40,6 +40,7 @@ func (r *rawPeer) send(lport uint16, o outSegment, data []byte) bool {
 	var hb [maxHeaderLen]byte
 	h := o.build(hb[:], r.addr, addrA, data)
 	b := append(append([]byte(nil), h...), data...)
+	checkWire(r.addr, addrA, b)
 	return r.p.HandlePacket(tcpip.PacketInfo{Src: r.addr, Dst: addrA, TTL: 64}, b)
 }
 

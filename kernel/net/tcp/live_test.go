@@ -142,6 +142,7 @@ func TestBlockingInterrupted(t *testing.T) {
 		_, err := l.Accept(ctx)
 		errc <- err
 	}()
+	awaitSleepers(t, l, 1) // cancel while the call is blocked
 	cancel()
 	select {
 	case err := <-errc:

@@ -30,6 +30,7 @@ type simNet struct {
 	reorder float64 // probability a packet is held back by an extra delay
 	delay   time.Duration
 	mtu     int
+	noCheck bool                                     // skip the gopacket comparison (benchmarks)
 	drop    func(src, dst tcpip.Addr, b []byte) bool // extra drop rule, if set
 	sent    int
 	free    []*simPkt // delivered packets, for reuse: the network itself should not dominate allocation counts
@@ -110,6 +111,9 @@ func (n *simNIC) IsLocal(a tcpip.Addr) bool { return a == n.addr }
 
 func (n *simNIC) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) error {
 	s := n.n
+	if !s.noCheck {
+		checkWire(r.Src, r.Dst, append(append([]byte(nil), hdr...), payload...))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent++

@@ -46,6 +46,8 @@ func Explain(err error) error {
 		return fmt.Errorf("%s: network is unreachable (is the interface up and configured? see ifconfig)", where)
 	case errors.Is(err, syscall.EHOSTUNREACH):
 		return fmt.Errorf("%s: no route to host", where)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("%s: no interface has the address (see ifconfig)", where)
 	case errors.Is(err, syscall.EADDRINUSE):
 		return fmt.Errorf("%s: address already in use", where)
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):

@@ -26,6 +26,7 @@ func TestExplain(t *testing.T) {
 		{"refused", &net.OpError{Op: "dial", Net: "tcp", Addr: addr, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "dial 10.0.2.2:80: connection refused"},
 		{"unreach", &net.OpError{Op: "dial", Net: "tcp", Addr: addr, Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}, "network is unreachable"},
 		{"nosocket", &net.OpError{Op: "dial", Net: "tcp", Addr: addr, Err: os.NewSyscallError("socket", syscall.EAFNOSUPPORT)}, "this kernel has no tcp sockets"},
+		{"notavail", &net.OpError{Op: "listen", Net: "tcp", Addr: addr, Err: os.NewSyscallError("bind", syscall.EADDRNOTAVAIL)}, "listen 10.0.2.2:80: no interface has the address"},
 		{"inuse", &net.OpError{Op: "listen", Net: "tcp", Addr: addr, Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}, "listen 10.0.2.2:80: address already in use"},
 	} {
 		got := Explain(tc.err)

@@ -71,3 +71,22 @@ func hexAddr(s string) (netip.Addr, error) {
 	binary.LittleEndian.PutUint32(ip[:], binary.BigEndian.Uint32(b))
 	return netip.AddrFrom4(ip), nil
 }
+
+// FormatRoutes prints routes as net-tools' `route -n` and `netstat -rn`
+// do.
+func FormatRoutes(w io.Writer, routes []Route) {
+	fmt.Fprintln(w, "Kernel IP routing table")
+	fmt.Fprintf(w, "%-15s %-15s %-15s %-5s %6s %s\n", "Destination", "Gateway", "Genmask", "Flags", "Metric", "Iface")
+	for _, r := range routes {
+		var fl strings.Builder
+		for _, f := range []struct {
+			bit int
+			c   byte
+		}{{RouteUp, 'U'}, {RouteGateway, 'G'}, {RouteHost, 'H'}} {
+			if r.Flags&f.bit != 0 {
+				fl.WriteByte(f.c)
+			}
+		}
+		fmt.Fprintf(w, "%-15s %-15s %-15s %-5s %6d %s\n", r.Dest, r.Gateway, r.Mask, fl.String(), r.Metric, r.Iface)
+	}
+}

@@ -1,10 +1,10 @@
 // Command runqemu boots Scone in QEMU with the serial console on this
 // terminal and exits with the kernel's exit status. `make qemu` runs it.
 //
-//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."] [-hostfwd rule,...]
+//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."] [-hostfwd rule,...] [-disk build/fs.img]
 //
 // Each flag defaults to the environment variable of the same name in
-// capitals (ACCEL, NIC, PORT, KARGS), then to the defaults of package
+// capitals (ACCEL, NIC, PORT, KARGS, DISK), then to the defaults of package
 // runqemu. Quit QEMU by hand with Ctrl-A X.
 package main
 
@@ -30,6 +30,8 @@ func main() {
 	flag.StringVar(&c.Loader, "loader", "", "multiboot loader image (default "+runqemu.DefaultLoader+")")
 	flag.StringVar(&c.Kernel, "kernel", "", "kernel ELF (default "+runqemu.DefaultKernel+")")
 	flag.StringVar(&c.Pcap, "pcap", "", "packet dump (default "+runqemu.DefaultPcap+")")
+	flag.StringVar(&c.Disk, "disk", os.Getenv("DISK"), "raw file-system image to attach over virtio-blk (none if empty)")
+	flag.BoolVar(&c.DiskModern, "disk-modern", false, "attach the disk as a modern-only virtio device (disable-legacy=on)")
 	hostfwd := flag.String("hostfwd", "", "more of slirp's forwarding `rules`, comma-separated, such as tcp::25513-:13")
 	dry := flag.Bool("n", false, "print the QEMU command line and exit")
 	flag.Parse()

@@ -1,0 +1,237 @@
+package sys
+
+import (
+	"encoding/binary"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"scone/kernel/file"
+	"scone/kernel/net/nettest"
+	"scone/kernel/net/socket"
+	"scone/kernel/net/tcpip"
+	"scone/kernel/net/waiter"
+	"scone/kernel/sockfile"
+)
+
+// sockProc is a fileProc whose socket calls make sockets on stack A of a
+// nettest.Pair.
+func sockProc(t *testing.T) *fileProc {
+	p := newFileProc(t)
+	pair := nettest.NewPair(t, nettest.PairOptions{})
+	l := socket.NewLayer(pair.A)
+	old := SocketLayer
+	SocketLayer = func() *socket.Layer { return l }
+	t.Cleanup(func() { SocketLayer = old })
+	return p
+}
+
+func sockaddr(a tcpip.FullAddr) []byte {
+	b := sockfile.PutSockaddrIn(a)
+	return b[:]
+}
+
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+// retry calls nr until it stops failing with EAGAIN/EALREADY/EINPROGRESS
+// (the other stack works on its own goroutines), for at most 20 s.
+func (p *fileProc) retry(nr uintptr, args ...uintptr) (uintptr, syscall.Errno) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, e := p.call(nr, args...)
+		if (e != syscall.EAGAIN && e != syscall.EALREADY && e != syscall.EINPROGRESS) || time.Now().After(deadline) {
+			return v, e
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSocketCalls(t *testing.T) {
+	p := sockProc(t)
+	ls := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if v := p.must(unix.SYS_FCNTL, ls, unix.F_GETFD); v != unix.FD_CLOEXEC {
+		t.Errorf("SOCK_CLOEXEC: F_GETFD = %d", v)
+	}
+	p.must(unix.SYS_SETSOCKOPT, ls, unix.SOL_SOCKET, unix.SO_REUSEADDR, p.put(0, le32(1)), 4)
+	p.must(unix.SYS_BIND, ls, p.put(16, sockaddr(tcpip.FullAddr{Port: 8080})), 16)
+	p.must(unix.SYS_LISTEN, ls, 8)
+	// getsockname with a short buffer: cut address, full length.
+	p.put(100, le32(4))
+	p.must(unix.SYS_GETSOCKNAME, ls, p.buf+64, p.buf+100)
+	if got := p.get(64, 4); binary.BigEndian.Uint16(got[2:]) != 8080 || binary.LittleEndian.Uint32(p.get(100, 4)) != 16 {
+		t.Errorf("getsockname with 4 bytes: %v, length %d", got, binary.LittleEndian.Uint32(p.get(100, 4)))
+	}
+	if v, _ := p.call(unix.SYS_GETSOCKOPT, ls, unix.SOL_SOCKET, unix.SO_ACCEPTCONN, p.buf+104, p.put(108, le32(4))); v != 0 || binary.LittleEndian.Uint32(p.get(104, 4)) != 1 {
+		t.Errorf("SO_ACCEPTCONN on a listener: %v", p.get(104, 4))
+	}
+
+	// A non-blocking connect, then accept.
+	c := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	to := p.put(32, sockaddr(tcpip.FullAddr{Addr: nettest.AddrA, Port: 8080}))
+	if _, e := p.call(unix.SYS_CONNECT, c, to, 16); e != syscall.EINPROGRESS {
+		t.Fatalf("non-blocking connect: %v, want EINPROGRESS", e)
+	}
+	p.put(120, le32(16))
+	s := p.must(unix.SYS_ACCEPT4, ls, p.buf+200, p.buf+120, unix.SOCK_NONBLOCK)
+	if fam := binary.LittleEndian.Uint16(p.get(200, 2)); fam != unix.AF_INET {
+		t.Errorf("accept4 address family %d", fam)
+	}
+	if v := p.must(unix.SYS_FCNTL, s, unix.F_GETFL); v&unix.O_NONBLOCK == 0 {
+		t.Error("accept4 SOCK_NONBLOCK not set")
+	}
+	if _, e := p.retry(unix.SYS_CONNECT, c, to, 16); e != 0 && e != syscall.EISCONN {
+		t.Fatalf("connect after the handshake: %v", e)
+	}
+	p.put(124, le32(4))
+	p.must(unix.SYS_GETSOCKOPT, c, unix.SOL_SOCKET, unix.SO_ERROR, p.buf+128, p.buf+124)
+	if v := binary.LittleEndian.Uint32(p.get(128, 4)); v != 0 {
+		t.Errorf("SO_ERROR after connecting: %d", v)
+	}
+
+	// write, then recvfrom with MSG_PEEK, then recvmsg into two iovecs.
+	p.must(unix.SYS_WRITE, c, p.put(300, []byte("hello")), 5)
+	n, _ := p.retry(unix.SYS_RECVFROM, s, p.buf+400, 10, unix.MSG_PEEK, 0, 0)
+	if n != 5 || string(p.get(400, 5)) != "hello" {
+		t.Fatalf("recvfrom MSG_PEEK = %d %q", n, p.get(400, 5))
+	}
+	p.must(unix.SYS_IOCTL, s, fionread, p.buf+140)
+	if v := binary.LittleEndian.Uint32(p.get(140, 4)); v != 5 {
+		t.Errorf("FIONREAD = %d, want 5", v)
+	}
+	iov := append(append(binary.LittleEndian.AppendUint64(nil, uint64(p.buf+500)), binary.LittleEndian.AppendUint64(nil, 2)...),
+		append(binary.LittleEndian.AppendUint64(nil, uint64(p.buf+510)), binary.LittleEndian.AppendUint64(nil, 8)...)...)
+	iovVA := p.put(600, iov)
+	msg := make([]byte, sockfile.MsghdrLen)
+	binary.LittleEndian.PutUint64(msg[16:], uint64(iovVA))
+	binary.LittleEndian.PutUint64(msg[24:], 2)
+	msgVA := p.put(700, msg)
+	if n := p.must(unix.SYS_RECVMSG, s, msgVA, 0); n != 5 || string(p.get(500, 2))+string(p.get(510, 3)) != "hello" {
+		t.Fatalf("recvmsg = %d, %q %q", n, p.get(500, 2), p.get(510, 3))
+	}
+	// sendmsg gathers two iovecs; read sees them as one stream.
+	p.put(500, []byte("ab"))
+	p.put(510, []byte("cdefghij"))
+	if n := p.must(unix.SYS_SENDMSG, s, msgVA, unix.MSG_NOSIGNAL); n != 10 {
+		t.Fatalf("sendmsg = %d", n)
+	}
+	n, _ = p.retry(unix.SYS_READ, c, p.buf+800, 64)
+	if string(p.get(800, int(n))) != "abcdefghij"[:n] || n == 0 {
+		t.Fatalf("read = %q", p.get(800, int(n)))
+	}
+
+	// fstat says socket.
+	p.must(unix.SYS_FSTAT, s, p.buf+1024)
+	if mode := binary.LittleEndian.Uint32(p.get(1024+24, 4)); mode&unix.S_IFMT != unix.S_IFSOCK { // st_mode
+		t.Errorf("fstat mode %#o, want a socket", mode)
+	}
+
+	// Shutting the write side: the peer reads EOF; our own send is EPIPE.
+	p.must(unix.SYS_SHUTDOWN, c, unix.SHUT_WR)
+	if n, e := p.retry(unix.SYS_READ, s, p.buf+800, 64); n != 0 || e != 0 {
+		t.Fatalf("read at EOF = %d, %v", n, e)
+	}
+	if _, e := p.call(unix.SYS_SENDTO, c, p.buf+300, 5, unix.MSG_NOSIGNAL, 0, 0); e != syscall.EPIPE {
+		t.Errorf("send after SHUT_WR: %v, want EPIPE", e)
+	}
+	if pend := p.th.Pending(); pend&(1<<(sigpipe-1)) != 0 {
+		t.Error("SIGPIPE raised despite MSG_NOSIGNAL")
+	}
+	if _, e := p.call(unix.SYS_WRITE, c, p.buf+300, 5); e != syscall.EPIPE {
+		t.Errorf("write after SHUT_WR: %v, want EPIPE", e)
+	}
+	if pend := p.th.Pending(); pend&(1<<(sigpipe-1)) == 0 {
+		t.Error("no SIGPIPE after a write to a shut socket")
+	}
+	for _, fd := range []uintptr{ls, c, s} {
+		p.must(unix.SYS_CLOSE, fd)
+	}
+}
+
+func TestDatagramSocketCalls(t *testing.T) {
+	p := sockProc(t)
+	a := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	b := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK, 0)
+	p.must(unix.SYS_BIND, b, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrA, Port: 5000})), 16)
+	to := p.put(16, sockaddr(tcpip.FullAddr{Addr: nettest.AddrA, Port: 5000}))
+	if n := p.must(unix.SYS_SENDTO, a, p.put(100, []byte("datagram")), 8, 0, to, 16); n != 8 {
+		t.Fatalf("sendto = %d", n)
+	}
+	p.put(200, le32(16))
+	n, e := p.retry(unix.SYS_RECVFROM, b, p.buf+300, 4, unix.MSG_TRUNC, p.buf+220, p.buf+200)
+	if e != 0 || n != 8 || string(p.get(300, 4)) != "data" {
+		t.Fatalf("recvfrom MSG_TRUNC into 4 bytes = %d, %v, %q; want 8 (the real length)", n, e, p.get(300, 4))
+	}
+	from, _, _ := sockfile.ConnectAddr(p.get(220, 16))
+	if from.Addr != nettest.AddrA || from.Port == 0 {
+		t.Errorf("recvfrom address %v", from)
+	}
+	if _, e := p.call(unix.SYS_RECVFROM, b, p.buf+300, 4, 0, 0, 0); e != syscall.EAGAIN {
+		t.Errorf("non-blocking recvfrom on an empty socket: %v, want EAGAIN", e)
+	}
+	// write on an unconnected datagram socket has nowhere to go.
+	if _, e := p.call(unix.SYS_WRITE, a, p.buf+100, 8); e != syscall.EDESTADDRREQ {
+		t.Errorf("write unconnected: %v, want EDESTADDRREQ", e)
+	}
+	if _, e := p.call(unix.SYS_SENDTO, a, p.buf+100, 70000, 0, to, 16); e != syscall.EMSGSIZE {
+		t.Errorf("70,000-byte datagram: %v, want EMSGSIZE", e)
+	}
+}
+
+func TestSocketCallErrors(t *testing.T) {
+	p := sockProc(t)
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_PIPE2, p.buf, 0)
+	pipeFD := uintptr(binary.LittleEndian.Uint32(p.get(0, 4)))
+	const bad = uintptr(0x10)
+	addr := p.put(64, sockaddr(tcpip.FullAddr{Port: 9}))
+	for _, tc := range []struct {
+		name string
+		nr   uintptr
+		args []uintptr
+		want syscall.Errno
+	}{
+		{"socket AF_INET6", unix.SYS_SOCKET, []uintptr{unix.AF_INET6, unix.SOCK_STREAM, 0}, syscall.EAFNOSUPPORT},
+		{"socket bad type bits", unix.SYS_SOCKET, []uintptr{unix.AF_INET, unix.SOCK_STREAM | 0x100, 0}, syscall.EINVAL},
+		{"socket raw", unix.SYS_SOCKET, []uintptr{unix.AF_INET, unix.SOCK_RAW, 0}, syscall.ESOCKTNOSUPPORT},
+		{"bind on a pipe", unix.SYS_BIND, []uintptr{pipeFD, addr, 16}, syscall.ENOTSOCK},
+		{"bind bad fd", unix.SYS_BIND, []uintptr{99, addr, 16}, syscall.EBADF},
+		{"bind bad pointer", unix.SYS_BIND, []uintptr{fd, bad, 16}, syscall.EFAULT},
+		{"bind short", unix.SYS_BIND, []uintptr{fd, addr, 8}, syscall.EINVAL},
+		{"bind too long", unix.SYS_BIND, []uintptr{fd, addr, 129}, syscall.EINVAL},
+		{"connect bad pointer", unix.SYS_CONNECT, []uintptr{fd, bad, 16}, syscall.EFAULT},
+		{"getsockname bad length pointer", unix.SYS_GETSOCKNAME, []uintptr{fd, p.buf + 128, bad}, syscall.EFAULT},
+		{"getpeername unconnected", unix.SYS_GETPEERNAME, []uintptr{fd, p.buf + 128, p.put(160, le32(16))}, syscall.ENOTCONN},
+		{"accept4 bad flags", unix.SYS_ACCEPT4, []uintptr{fd, 0, 0, 0x1}, syscall.EINVAL},
+		{"accept not listening", unix.SYS_ACCEPT, []uintptr{fd, 0, 0}, syscall.EINVAL},
+		{"sendto bad buffer", unix.SYS_SENDTO, []uintptr{fd, 0xffff800000000000, 10, 0, 0, 0}, syscall.EFAULT},
+		{"recvfrom bad length pointer", unix.SYS_RECVFROM, []uintptr{fd, p.buf, 10, 0, p.buf + 128, bad}, syscall.EFAULT},
+		{"recvmsg bad msghdr", unix.SYS_RECVMSG, []uintptr{fd, bad, 0}, syscall.EFAULT},
+		{"sendmsg bad msghdr", unix.SYS_SENDMSG, []uintptr{fd, bad, 0}, syscall.EFAULT},
+		{"setsockopt bad value", unix.SYS_SETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, bad, 4}, syscall.EFAULT},
+		{"setsockopt short", unix.SYS_SETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, p.buf, 2}, syscall.EINVAL},
+		{"getsockopt bad length", unix.SYS_GETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, unix.SO_TYPE, p.buf, bad}, syscall.EFAULT},
+		{"getsockopt negative length", unix.SYS_GETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, unix.SO_TYPE, p.buf, p.put(170, le32(0xffffffff))}, syscall.EINVAL},
+		{"getsockopt unknown", unix.SYS_GETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, 999, p.buf, p.put(174, le32(4))}, syscall.ENOPROTOOPT},
+		{"shutdown bad how", unix.SYS_SHUTDOWN, []uintptr{fd, 3}, syscall.EINVAL},
+		{"shutdown unconnected", unix.SYS_SHUTDOWN, []uintptr{fd, unix.SHUT_RD}, syscall.ENOTCONN},
+		{"listen on a pipe", unix.SYS_LISTEN, []uintptr{pipeFD, 1}, syscall.ENOTSOCK},
+	} {
+		if _, e := p.call(tc.nr, tc.args...); e != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, e, tc.want)
+		}
+	}
+	// A fresh socket polls POLLOUT|POLLHUP, through the file layer's poll.
+	d, err := p.th.Proc().Files.Get(int(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.DecRef()
+	if _, ok := d.File().(file.Stream); !ok {
+		t.Error("a socket is not a file.Stream")
+	}
+	if ev := d.File().Readiness(waiter.EventIn | waiter.EventOut | waiter.EventHup); ev != waiter.EventOut|waiter.EventHup {
+		t.Errorf("fresh socket polls %#x, want POLLOUT|POLLHUP", ev)
+	}
+}

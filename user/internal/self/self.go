@@ -1,0 +1,55 @@
+// Package self tells a user program about itself and where it runs: its
+// own path (to start copies of itself), whether it runs on a Linux host
+// rather than Scone, and the machine's free memory.
+package self
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Path is the running program's absolute path: os.Executable, or where
+// there is no /proc/self/exe, argv[0] looked up in PATH as the shell did.
+// Call it before changing directory.
+func Path() string {
+	if p, err := os.Executable(); err == nil && filepath.IsAbs(p) {
+		return p
+	}
+	p, err := exec.LookPath(os.Args[0])
+	if err != nil {
+		return os.Args[0]
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// OnLinuxHost reports whether this is a Linux host rather than Scone
+// (Scone has no sysfs), so that tests can spare a shared machine.
+func OnLinuxHost() bool {
+	_, err := os.Stat("/sys/kernel")
+	return err == nil
+}
+
+// MemFree is MemFree from /proc/meminfo in KiB, or -1.
+func MemFree() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
+			if f := strings.Fields(v); len(f) > 0 {
+				n, err := strconv.ParseInt(f[0], 10, 64)
+				if err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return -1
+}
