@@ -67,8 +67,12 @@ func (t *Thread) Proc() *Process { return t.proc }
 // newThread returns a thread of p with a fresh context.
 func newThread(p *Process, tid int) *Thread {
 	t := &Thread{TID: tid, proc: p}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.ctx, t.cancel = newContext()
 	return t
+}
+
+func newContext() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
 }
 
 // Kick makes every user thread in ring 3 come back to the kernel soon
@@ -112,6 +116,7 @@ func (t *Thread) start() {
 // handle the trap, deliver signals, repeat until it exits.
 func (t *Thread) loop() {
 	for {
+		t.waitWhileStopped()
 		t.deliverSignals()
 		if t.dying() {
 			break

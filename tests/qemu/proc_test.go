@@ -50,7 +50,7 @@ func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
 // TestProcHello runs testdata/prochello as init: goroutines on several
 // threads with timers, a 64 MiB heap through the collector, os/signal and
 // a nil dereference recovered, fork + execve + wait4 with the child's
-// status, SIGKILL of a child spinning in ring 3, ENOENT for a missing
+// status, SIGSTOP, SIGCONT and SIGKILL of a child spinning in ring 3, ENOENT for a missing
 // program.  It exits 42 when every check passed, and init's status ends
 // QEMU.
 func TestProcHello(t *testing.T) {

@@ -106,12 +106,24 @@ func main() {
 		for {
 		}
 	}
+	// Job control: SIGSTOP stops it (wait4 WUNTRACED), SIGCONT goes on
+	// (WCONTINUED).
+	syscall.Kill(int(spin), syscall.SIGSTOP)
+	got, err = syscall.Wait4(int(spin), &ws, syscall.WUNTRACED, nil)
+	if err != nil || got != int(spin) || !ws.Stopped() || ws.StopSignal() != syscall.SIGSTOP {
+		os.Exit(20)
+	}
+	syscall.Kill(int(spin), syscall.SIGCONT)
+	got, err = syscall.Wait4(int(spin), &ws, syscall.WCONTINUED, nil)
+	if err != nil || got != int(spin) || !ws.Continued() {
+		os.Exit(21)
+	}
 	syscall.Kill(int(spin), syscall.SIGKILL)
 	got, err = syscall.Wait4(int(spin), &ws, 0, nil)
 	if err != nil || got != int(spin) || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		os.Exit(17)
 	}
-	step("kill a spinning child")
+	step("stop, continue and kill a spinning child")
 	// A missing program is ENOENT and the caller goes on.
 	if err := syscall.Exec("/bin/missing", []string{"missing"}, nil); err != syscall.ENOENT {
 		os.Exit(15)
