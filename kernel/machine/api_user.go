@@ -50,6 +50,22 @@ func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
 	return nil
 }
 
+// MapPage maps the page at va with data (at most a page; the rest is
+// zeroes), filled before the program can see it.
+func (as *AddressSpace) MapPage(va uintptr, data []byte, writable bool) error {
+	w, p := uintptr(0), uintptr(0)
+	if writable {
+		w = 1
+	}
+	if len(data) > 0 {
+		p = uintptr(unsafe.Pointer(&data[0]))
+	}
+	if _, _, e := syscall.Syscall6(SysUserMapPage, as.root, va, p, uintptr(len(data)), w, 0); e != 0 {
+		return fmt.Errorf("machine: map page %#x: %w", va, e)
+	}
+	return nil
+}
+
 // Unmap frees the pages in [va, va+size); pages not mapped are skipped.
 func (as *AddressSpace) Unmap(va uintptr, size int) error {
 	return as.pages(SysUserUnmap, "unmap", va, size, false)

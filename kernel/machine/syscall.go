@@ -117,6 +117,8 @@ func doSyscall(t *thread) {
 		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
 	case SysUserMapVDSO:
 		r = sysUserMapVDSO(uintptr(a0))
+	case SysUserMapPage:
+		r = sysUserMapPage(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
 	case SysKickUser:
 		kickGen++
 		r = 0

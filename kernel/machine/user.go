@@ -32,6 +32,7 @@ const (
 	SysUserProtect      = 1010
 	SysUserMapVDSO      = 1011
 	SysKickUser         = 1012
+	SysUserMapPage      = 1013
 )
 
 // Why RunUser returned.
@@ -202,6 +203,42 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 		userFrames++
 		*(*uint64)(ptr(e)) = uint64(f) | flags | ptePresent
 	}
+	return 0
+}
+
+// sysUserMapPage maps one page at va holding the n bytes at the kernel
+// address buf (the rest zero): the page is filled before it is present,
+// so another thread of the program can never see it half made.
+//
+//go:nosplit
+func sysUserMapPage(h, va, buf, n uintptr, writable bool) int64 {
+	root, _, ok := userRange(h, va, pageSize)
+	if !ok || n > pageSize {
+		return -int64(syscall.EINVAL)
+	}
+	if n > 0 && !touch(buf, n, false) {
+		return -int64(syscall.EFAULT)
+	}
+	e := walk(root, va, true)
+	if e == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	if *(*uint64)(ptr(e))&ptePresent != 0 {
+		return -int64(syscall.EEXIST)
+	}
+	f := allocZeroFrame()
+	if f == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	userFrames++
+	if n > 0 {
+		memcopy(phys2virt(f), buf, n)
+	}
+	flags := uint64(pteUser | ptePresent)
+	if writable {
+		flags |= pteWrite
+	}
+	*(*uint64)(ptr(e)) = uint64(f) | flags
 	return 0
 }
 

@@ -162,5 +162,20 @@ func TestUserMapRollback(t *testing.T) {
 	if userFrames > held+4 { // a few page tables may stay; pages may not
 		t.Errorf("ENOMEM kept %d frames", userFrames-held)
 	}
+	// A page mapped with its contents: present, filled, as writable as asked.
+	buf := setupStack(t, pageSize)
+	touch(buf, pageSize, true)
+	*(*uint64)(ptr(buf)) = 0x1122334455667788
+	if r := sysUserMapPage(root, 0x900000, buf, 8, false); r != 0 {
+		t.Fatalf("map page: %d", r)
+	}
+	if r := sysUserMapPage(root, 0x900000, buf, 8, false); r != -int64(syscall.EEXIST) {
+		t.Errorf("map page twice = %d, want EEXIST", r)
+	}
+	e := walk(root, 0x900000, false)
+	pte := *(*uint64)(ptr(e))
+	if pte&ptePresent == 0 || pte&pteWrite != 0 || *(*uint64)(ptr(phys2virt(uintptr(pte&pteAddrMask)))) != 0x1122334455667788 {
+		t.Errorf("mapped page: pte %#x", pte)
+	}
 	sysFreeAddressSpace(root)
 }

@@ -44,6 +44,20 @@ func (f *Fake) Map(va uintptr, size int, writable bool) error {
 	return nil
 }
 
+// MapPage implements PageTable.
+func (f *Fake) MapPage(va uintptr, data []byte, writable bool) error {
+	if err := f.check(va, PageSize); err != nil || len(data) > PageSize {
+		return errFake
+	}
+	if f.Pages[va] != nil {
+		return syscall.EEXIST
+	}
+	pg := &FakePage{Writable: writable}
+	copy(pg.Data[:], data)
+	f.Pages[va] = pg
+	return nil
+}
+
 // Unmap implements PageTable.
 func (f *Fake) Unmap(va uintptr, size int) error {
 	if err := f.check(va, size); err != nil {

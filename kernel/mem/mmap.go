@@ -196,18 +196,11 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 			c.Release()
 			return nil, err
 		}
-		if err := pt.Map(p, PageSize, true); err != nil {
+		if err := pt.MapPage(p, buf, w); err != nil {
 			c.Release()
 			return nil, ErrNoMemory
 		}
 		c.present[p] = w
-		if err := pt.CopyOut(p, buf); err != nil {
-			c.Release()
-			return nil, err
-		}
-		if !w {
-			pt.Protect(p, PageSize, false)
-		}
 	}
 	return c, nil
 }

@@ -10,6 +10,9 @@ package mem
 type PageTable interface {
 	// Map backs the page-aligned [va, va+size) with zeroed pages.
 	Map(va uintptr, size int, writable bool) error
+	// MapPage maps one page holding data (then zeroes), filled before
+	// it is present: other threads never see it half made.
+	MapPage(va uintptr, data []byte, writable bool) error
 	// Unmap frees the present pages of [va, va+size).
 	Unmap(va uintptr, size int) error
 	// Protect sets the write permission of the present pages.

@@ -209,22 +209,17 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 		as.present[page] = w
 		return nil
 	}
-	// A file page: filled through a writable mapping, then protected.
-	if err := as.pt.Map(page, PageSize, true); err != nil {
-		return ErrNoMemory
-	}
-	as.present[page] = w
+	// A file page: read, then mapped already filled, so that another
+	// thread running the program can never execute or read it half made.
 	buf := make([]byte, min(PageSize, r.fileEnd-page))
 	n, err := r.file.ReadAt(buf, r.off+int64(page-r.start))
 	if err != nil && err != io.EOF {
 		return err
 	}
-	if err := as.pt.CopyOut(page, buf[:n]); err != nil {
-		return err
+	if err := as.pt.MapPage(page, buf[:n], w); err != nil {
+		return ErrNoMemory
 	}
-	if !w {
-		return as.pt.Protect(page, PageSize, false)
-	}
+	as.present[page] = w
 	return nil
 }
 
