@@ -81,6 +81,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&vvarFrame), unsafe.Sizeof(vvarFrame)},
 	{unsafe.Pointer(&ErrDMASize), unsafe.Sizeof(ErrDMASize)},
 	{unsafe.Pointer(&asRoots), unsafe.Sizeof(asRoots)},
+	{unsafe.Pointer(&nxOK), unsafe.Sizeof(nxOK)},
 	{unsafe.Pointer(&userFrames), unsafe.Sizeof(userFrames)},
 	{unsafe.Pointer(&curCR3), unsafe.Sizeof(curCR3)},
 	{unsafe.Pointer(&userMode), unsafe.Sizeof(userMode)},

@@ -108,7 +108,7 @@ func doSyscall(t *thread) {
 	case SysFreeAddressSpace:
 		r = sysFreeAddressSpace(uintptr(a0))
 	case SysUserMap:
-		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	case SysUserCopy:
 		r = sysUserCopy(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
 	case SysRunUser:
@@ -118,12 +118,12 @@ func doSyscall(t *thread) {
 	case SysUserMapVDSO:
 		r = sysUserMapVDSO(uintptr(a0))
 	case SysUserMapPage:
-		r = sysUserMapPage(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
+		r = sysUserMapPage(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), uintptr(a4))
 	case SysKickUser:
 		kickGen++
 		r = 0
 	case SysUserProtect:
-		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

@@ -63,7 +63,31 @@ const (
 	userFlags        = 0xcd5 // CF PF AF ZF SF DF OF: what ring 3 may set
 )
 
+// Protection bits of the user page calls (Linux's PROT_* values; read is
+// implied, as x86 pages are always readable when present).
+const (
+	ProtRead  = 0x1
+	ProtWrite = 0x2
+	ProtExec  = 0x4
+)
+
+// userPTE returns the page-table flags for a user page with protection
+// prot: NX unless PROT_EXEC (when the CPU has NX).
+//
+//go:nosplit
+func userPTE(prot uintptr) uint64 {
+	f := uint64(pteUser | ptePresent)
+	if prot&ProtWrite != 0 {
+		f |= pteWrite
+	}
+	if prot&ProtExec == 0 && nxOK {
+		f |= pteNX
+	}
+	return f
+}
+
 var (
+	nxOK       bool                      // EFER.NXE is on
 	asRoots    [maxAddressSpaces]uintptr // page tables of live address spaces
 	userFrames uint64                    // frames held by address spaces: pages and tables
 )
@@ -176,15 +200,12 @@ func tableEntry(pa, i uintptr) uintptr {
 // failure the pages this call mapped are freed again.
 //
 //go:nosplit
-func sysUserMap(root, va, n uintptr, writable bool) int64 {
+func sysUserMap(root, va, n, prot uintptr) int64 {
 	root, end, ok := userRange(root, va, n)
 	if !ok || n > maxUserMapChunk {
 		return -int64(syscall.EINVAL)
 	}
-	flags := uint64(pteUser)
-	if writable {
-		flags |= pteWrite
-	}
+	flags := userPTE(prot)
 	for p := va; p < end; p += pageSize {
 		e := walk(root, p, true)
 		if e == 0 {
@@ -201,7 +222,7 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 			return -int64(syscall.ENOMEM)
 		}
 		userFrames++
-		*(*uint64)(ptr(e)) = uint64(f) | flags | ptePresent
+		*(*uint64)(ptr(e)) = uint64(f) | flags
 	}
 	return 0
 }
@@ -211,7 +232,7 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 // so another thread of the program can never see it half made.
 //
 //go:nosplit
-func sysUserMapPage(h, va, buf, n uintptr, writable bool) int64 {
+func sysUserMapPage(h, va, buf, n, prot uintptr) int64 {
 	root, _, ok := userRange(h, va, pageSize)
 	if !ok || n > pageSize {
 		return -int64(syscall.EINVAL)
@@ -234,11 +255,7 @@ func sysUserMapPage(h, va, buf, n uintptr, writable bool) int64 {
 	if n > 0 {
 		memcopy(phys2virt(f), buf, n)
 	}
-	flags := uint64(pteUser | ptePresent)
-	if writable {
-		flags |= pteWrite
-	}
-	*(*uint64)(ptr(e)) = uint64(f) | flags
+	*(*uint64)(ptr(e)) = uint64(f) | userPTE(prot)
 	return 0
 }
 
@@ -264,16 +281,16 @@ func sysUserUnmap(root, va, n uintptr) int64 {
 	return 0
 }
 
-// sysUserProtect makes the present pages of root in [va, va+n) writable or
-// read-only.
+// sysUserProtect gives the present pages of root in [va, va+n) the
+// protection prot (write and execute permission).
 //
 //go:nosplit
-func sysUserProtect(root, va, n uintptr, writable bool) int64 {
+func sysUserProtect(root, va, n, prot uintptr) int64 {
 	root, end, ok := userRange(root, va, n)
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
-	setWritable(root, va, end, writable)
+	setPerm(root, va, end, prot&ProtWrite != 0, prot&ProtExec == 0 && nxOK)
 	return 0
 }
 

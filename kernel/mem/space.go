@@ -181,6 +181,22 @@ func (as *AddressSpace) Fault(va uintptr, write bool) error {
 	return as.fault(va, write)
 }
 
+// FetchFault handles an instruction fetch the CPU refused at va: a
+// present page whose region is not executable is SIGSEGV (SEGV_ACCERR);
+// otherwise it is made present like a read.
+func (as *AddressSpace) FetchFault(va uintptr) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	i := as.rs.find(va)
+	if i < 0 {
+		return ErrNotMapped
+	}
+	if as.rs[i].prot&ProtExec == 0 {
+		return ErrAccess
+	}
+	return as.fault(va, false)
+}
+
 func (as *AddressSpace) fault(va uintptr, write bool) error {
 	i := as.rs.find(va)
 	if i < 0 {
@@ -195,7 +211,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	if pw, ok := as.present[page]; ok {
 		if write && !pw {
 			as.present[page] = true
-			return as.pt.Protect(page, PageSize, true)
+			return as.pt.Protect(page, PageSize, r.prot)
 		}
 		return nil // another thread got there first
 	}
@@ -203,7 +219,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 		return ErrNoMemory
 	}
 	if r.file == nil || page >= r.fileEnd {
-		if err := as.pt.Map(page, PageSize, w); err != nil {
+		if err := as.pt.Map(page, PageSize, r.prot); err != nil {
 			return ErrNoMemory
 		}
 		as.present[page] = w
@@ -216,7 +232,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	if err != nil && err != io.EOF {
 		return err
 	}
-	if err := as.pt.MapPage(page, buf[:n], w); err != nil {
+	if err := as.pt.MapPage(page, buf[:n], r.prot); err != nil {
 		return ErrNoMemory
 	}
 	as.present[page] = w

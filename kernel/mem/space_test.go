@@ -60,6 +60,9 @@ func TestProtection(t *testing.T) {
 			t.Errorf("fault %#x write=%v: %v, want %v", tc.va, tc.write, err, tc.want)
 		}
 	}
+	if err := as.FetchFault(ro); err != ErrAccess {
+		t.Errorf("instruction fetch from a mapping without PROT_EXEC: %v", err)
+	}
 	if err := as.CopyOut(ro, []byte{1}); !errors.Is(err, syscall.EFAULT) {
 		t.Errorf("kernel write to a read-only mapping: %v", err)
 	}
@@ -199,9 +202,9 @@ type noBlankMaps struct {
 	t *testing.T
 }
 
-func (p noBlankMaps) Map(va uintptr, size int, writable bool) error {
+func (p noBlankMaps) Map(va uintptr, size int, prot int) error {
 	p.t.Errorf("page %#x made present before it was filled", va)
-	return p.Fake.Map(va, size, writable)
+	return p.Fake.Map(va, size, prot)
 }
 
 // TestFilePageArrivesFilled: another thread of the program may run while

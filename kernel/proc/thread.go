@@ -160,7 +160,12 @@ func (t *Thread) dying() bool {
 func (t *Thread) pageFault() {
 	addr := uintptr(t.Regs.FaultAddr)
 	write := t.Regs.Error&2 != 0
-	err := t.proc.mem.Fault(addr, write)
+	var err error
+	if t.Regs.Error&0x10 != 0 { // an instruction fetch
+		err = t.proc.mem.FetchFault(addr)
+	} else {
+		err = t.proc.mem.Fault(addr, write)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, mem.ErrNoMemory):
