@@ -187,7 +187,7 @@ func TestUserMapRollback(t *testing.T) {
 	}
 	e := walk(root, 0x900000, false)
 	pte := *(*uint64)(ptr(e))
-	if pte&ptePresent == 0 || pte&pteWrite != 0 || *(*uint64)(ptr(phys2virt(uintptr(pte&pteAddrMask)))) != 0x1122334455667788 {
+	if pte&ptePresent == 0 || pte&pteWrite != 0 || *(*uint64)(ptr(phys2virt(uintptr(pte & pteAddrMask)))) != 0x1122334455667788 {
 		t.Errorf("mapped page: pte %#x", pte)
 	}
 	sysFreeAddressSpace(root)
