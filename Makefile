@@ -15,7 +15,11 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
+<<<<<<< HEAD
 .PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs fuzz-syscalls grade e2e-net FORCE
+=======
+.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
+>>>>>>> main
 
 all: build
 
@@ -57,7 +61,7 @@ user: FORCE
 
 # rootfs stages build/root/: the user programs `user` built into
 # build/root/bin, then root/'s checked-in files (/etc, /www, ...) over
-# them, then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
+# them and an empty /tmp (mode 1777, which git cannot hold), then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
 # build/fs.img (FS_SIZE, sparse) from it.  `make qemu` attaches the image
 # over virtio-blk and the kernel mounts it as /.
 ROOT_EXTRA ?=
@@ -66,6 +70,7 @@ FSIMG      := build/fs.img
 
 rootfs: user
 	cp -a root/. build/root/
+	install -d -m 1777 build/root/tmp
 	@if [ -n "$(ROOT_EXTRA)" ]; then \
 		[ -d "$(ROOT_EXTRA)" ] || { echo "rootfs: ROOT_EXTRA=$(ROOT_EXTRA) is not a directory"; exit 1; }; \
 		cp -a "$(ROOT_EXTRA)/." build/root/; \
@@ -76,6 +81,12 @@ rootfs: user
 # (user/syscallfuzz, run by init for the word syscallfuzz).
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
+
+# qemu-usertests runs the user-space suites in the guest (tests/qemu,
+# build tag userguest): usertests, 100,000 fuzzed calls, the C signal
+# program.  They join make test once the kernel passes them.
+qemu-usertests: deps build
+	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 40m -v ./tests/qemu
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
@@ -106,6 +117,16 @@ grade: deps build
 # kernel's sockets and root file system are in main.
 e2e-net: deps build
 	$(GO) test -count=1 -tags e2enet -run 'TestHttpdCurl|TestDaytimeServer|TestClients|TestNc64MiB' -timeout 30m ./tests/qemu
+
+# bench-disk boots with a scratch copy of the root image and runs the
+# kernel's diskbench: a 64 MiB file written (with sync) and read back
+# through kernel/fs on virtio-blk, then raw 4 KiB reads with 1 and 8
+# requests in flight; it prints MB/s.
+bench-disk: deps build rootfs
+	$(GO) build -o build/runqemu ./tools/runqemu/cmd/runqemu
+	cp $(FSIMG) build/bench-fs.img
+	build/runqemu -accel=$(ACCEL) -kargs='diskbench=64' -disk=build/bench-fs.img </dev/null | grep '^diskbench'
+	rm -f build/bench-fs.img
 
 # bench-boot prints the time from QEMU's start to the prompt (median of 5)
 # and the memory the kernel holds after boot.

@@ -112,6 +112,11 @@ var opBudget = layout.MaxOpBlocks - 2
 
 func (bg budget) add(n uint64) { bg[n] = true }
 
+// orphanPrevBlock stands in a budget for the inode block of the previous
+// orphan, which removal from the orphan list rewrites (no real block has
+// this number).
+const orphanPrevBlock = ^uint64(0)
+
 // full reports whether logging up to three more blocks (a bitmap block,
 // an indirect block, a double-indirect block) could exceed opBudget.
 func (bg budget) full() bool { return len(bg)+3 > opBudget }

@@ -164,7 +164,7 @@ func TestMountRefuses(t *testing.T) {
 		{"magic", 0, 0, 0xff, "bad magic"},
 		{"superblock field", 0, 33, 0x01, "checksum"},
 		{"journal header", sb.LogHeader(1), 1, 0x10, "journal header: bad magic"},
-		{"orphan table", uint64(sb.OrphanStart), 3, 0x80, "orphan table: slot 0"},
+		{"orphan block", uint64(sb.OrphanStart), 3, 0x80, "orphan block: list head"},
 		{"root is a file", rootBlock, rootOff + 1, 0xc0, "root inode is not a directory"}, // S_IFDIR to S_IFREG
 	}
 	for _, tt := range tests {

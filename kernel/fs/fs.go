@@ -31,6 +31,7 @@ type FS struct {
 	blockHint, inoHint uint32
 
 	mounts map[uint32]*inode // mount points (mount.go); guarded by nsMu
+	orph   orphanList        // orphan.go
 
 	recovered, orphaned int // what mount repaired
 }

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -96,6 +97,8 @@ func (ip *inode) update(t *tx) error {
 	if err != nil {
 		return err
 	}
+	// The orphan list owns NextOrphan (orphan.go): keep what is on disk.
+	ip.d.NextOrphan = binary.LittleEndian.Uint32(b.data[off+layout.NextOrphanOff:])
 	ip.d.Encode(b.data[off:])
 	t.write(b)
 	fs.c.release(b)
@@ -153,7 +156,7 @@ func (fs *FS) put(ip *inode) error {
 
 // release frees an unlinked inode nobody holds: its blocks, as many
 // transactions' worth as needed, and then, in the transaction that frees
-// the last block, the inode itself. It was put in the orphan table when
+// the last block, the inode itself. It was put on the orphan list when
 // its last link went, so mount finishes the job after a crash.
 func (fs *FS) release(ip *inode) error {
 	return fs.truncate(ip, 0, true, func(t *tx) error {
@@ -164,9 +167,10 @@ func (fs *FS) release(ip *inode) error {
 			return err
 		}
 		ip.valid = false // so truncStep does not write it again
-		if err := fs.free(t, fs.inodeBitmap(), uint64(ip.inum)); err != nil {
+		// Off the list before the number can be handed out again.
+		if err := fs.orphanRemove(t, ip.inum); err != nil {
 			return err
 		}
-		return fs.orphanRemove(t, ip.inum)
+		return fs.free(t, fs.inodeBitmap(), uint64(ip.inum))
 	})
 }

@@ -293,7 +293,7 @@ func (fs *FS) unlink(c Cred, dir *Handle, path string, rmdir bool) (err error) {
 // dropName removes the record at off in dp (both locked) naming ip, and
 // the link it held: a directory (which must be empty) also loses its "."
 // and its parent the child's "..". An inode left without links goes to
-// the orphan table, first, since that is the step that can fail.
+// the orphan list first.
 func (fs *FS) dropName(t *tx, dp, ip *inode, off uint64) error {
 	isDir := ip.d.Type() == layout.S_IFDIR
 	if isDir {

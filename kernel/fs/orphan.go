@@ -1,88 +1,155 @@
 package fs
 
 import (
+	"encoding/binary"
 	"fmt"
-	"syscall"
+	"sync"
 
 	"scone/kernel/fs/layout"
 )
 
-// The orphan table (one block) lists inodes whose blocks must still be
-// freed: files unlinked while open (freed on last close) and files being
-// shrunk across several transactions. An entry is added in the same
+// The orphan list names the inodes whose blocks must still be freed:
+// files unlinked while open (freed on last close) and files being shrunk
+// across several transactions. As in ext4 it is chained through the
+// inodes (Dinode.NextOrphan) from a head in the orphan block, so it needs
+// no table and has no limit: holding many unlinked files open costs only
+// the inodes the holder already has. An inode is added in the same
 // transaction that creates the obligation and removed in the one that
 // discharges it, so after a crash mount knows exactly what to finish.
+//
+// Memory keeps the list doubly linked, so removal is O(1): it rewrites
+// the next pointer of the previous inode (or the head) on disk. Only this
+// file writes NextOrphan, straight into the inode's block under the
+// buffer lock; inode.update preserves it.
 
-// orphanAdd records inum in the table, unless it is there already.
+// orphanList is the in-memory copy of the list.
+type orphanList struct {
+	mu   sync.Mutex // taken after inode locks, before buffer locks
+	head uint32
+	next map[uint32]uint32 // every member; 0 at the tail
+	prev map[uint32]uint32 // 0 for the head
+}
+
+// orphanAdd puts inum at the head of the list, unless it is on it.
 func (fs *FS) orphanAdd(t *tx, inum uint32) error {
-	return fs.orphanEdit(t, func(slots []uint32, b []byte) error {
-		free := -1
-		for i, s := range slots {
-			if s == inum {
-				return nil
-			}
-			if s == 0 && free < 0 {
-				free = i
-			}
-		}
-		if free < 0 {
-			return fmt.Errorf("fs: orphan table full (%d files unlinked while open): %w", len(slots), syscall.ENOSPC)
-		}
-		layout.PutOrphan(b, free, inum)
+	o := &fs.orph
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.next[inum]; ok {
 		return nil
-	})
-}
-
-// orphanRemove deletes inum from the table if it is there.
-func (fs *FS) orphanRemove(t *tx, inum uint32) error {
-	return fs.orphanEdit(t, func(slots []uint32, b []byte) error {
-		for i, s := range slots {
-			if s == inum {
-				layout.PutOrphan(b, i, 0)
-			}
-		}
-		return nil
-	})
-}
-
-// orphanEdit runs fn on the table's slots and block, and logs the block if
-// fn changed it. The block's buffer lock serialises the edits.
-func (fs *FS) orphanEdit(t *tx, fn func([]uint32, []byte) error) error {
-	b, err := fs.c.get(uint64(fs.sb.OrphanStart))
-	if err != nil {
+	}
+	if err := fs.setNextOrphan(t, inum, o.head); err != nil {
 		return err
 	}
-	defer fs.c.release(b)
-	slots, err := layout.DecodeOrphans(b.data, fs.sb.NInodes)
-	if err != nil {
+	if err := fs.setOrphanHead(t, inum); err != nil {
 		return err
 	}
-	before := append([]byte(nil), b.data[:4*len(slots)]...)
-	if err := fn(slots, b.data); err != nil {
-		return err
+	o.next[inum], o.prev[inum] = o.head, 0
+	if o.head != 0 {
+		o.prev[o.head] = inum
 	}
-	if string(before) != string(b.data[:4*len(slots)]) {
-		t.write(b)
-	}
+	o.head = inum
 	return nil
 }
 
-// orphans returns the inodes in the table.
-func (fs *FS) orphans() ([]uint32, error) {
+// orphanRemove takes inum off the list if it is on it.
+func (fs *FS) orphanRemove(t *tx, inum uint32) error {
+	o := &fs.orph
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, ok := o.next[inum]
+	if !ok {
+		return nil
+	}
+	p := o.prev[inum]
+	var err error
+	if p == 0 {
+		err = fs.setOrphanHead(t, n)
+	} else {
+		err = fs.setNextOrphan(t, p, n)
+	}
+	if err == nil {
+		err = fs.setNextOrphan(t, inum, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if p == 0 {
+		o.head = n
+	} else {
+		o.next[p] = n
+	}
+	if n != 0 {
+		o.prev[n] = p
+	}
+	delete(o.next, inum)
+	delete(o.prev, inum)
+	return nil
+}
+
+// setNextOrphan writes inum's on-disk next pointer.
+func (fs *FS) setNextOrphan(t *tx, inum, next uint32) error {
+	bn, off := fs.sb.InodeBlock(inum)
+	b, err := fs.c.get(bn)
+	if err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(b.data[off+layout.NextOrphanOff:], next)
+	t.write(b)
+	fs.c.release(b)
+	return nil
+}
+
+// setOrphanHead writes the head of the list into the orphan block.
+func (fs *FS) setOrphanHead(t *tx, inum uint32) error {
+	b, err := fs.c.get(uint64(fs.sb.OrphanStart))
+	if err != nil {
+		return err
+	}
+	layout.PutOrphanHead(b.data, inum)
+	t.write(b)
+	fs.c.release(b)
+	return nil
+}
+
+// loadOrphans reads the list from disk into memory, at mount. A chain that
+// leaves the inode table, names a free inode or comes back on itself is
+// corruption.
+func (fs *FS) loadOrphans() ([]uint32, error) {
 	b, err := fs.c.get(uint64(fs.sb.OrphanStart))
 	if err != nil {
 		return nil, err
 	}
-	defer fs.c.release(b)
-	slots, err := layout.DecodeOrphans(b.data, fs.sb.NInodes)
+	head, err := layout.DecodeOrphanHead(b.data, fs.sb.NInodes)
+	fs.c.release(b)
 	if err != nil {
 		return nil, err
 	}
+	o := &fs.orph
+	o.head, o.next, o.prev = head, make(map[uint32]uint32), make(map[uint32]uint32)
 	var list []uint32
-	for _, s := range slots {
-		if s != 0 {
-			list = append(list, s)
+	for x, p := head, uint32(0); x != 0; p, x = x, o.next[x] {
+		if _, seen := o.next[x]; seen {
+			return nil, errCorrupt("orphan list loops back to inode %d", x)
 		}
+		bn, off := fs.sb.InodeBlock(x)
+		b, err := fs.c.get(bn)
+		if err != nil {
+			return nil, err
+		}
+		d, err := layout.DecodeDinode(b.data[off:])
+		fs.c.release(b)
+		if err == nil && d.Mode == 0 {
+			err = errCorrupt("free inode on the orphan list")
+		}
+		if err == nil {
+			err = d.Check(&fs.sb)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("orphan inode %d: %w", x, err)
+		}
+		o.next[x], o.prev[x] = d.NextOrphan, p
+		list = append(list, x)
 	}
 	return list, nil
 }
@@ -91,7 +158,7 @@ func (fs *FS) orphans() ([]uint32, error) {
 // no links and trims the others to their size. It runs at mount, before
 // anyone else can hold an inode.
 func (fs *FS) reclaimOrphans() (int, error) {
-	list, err := fs.orphans()
+	list, err := fs.loadOrphans()
 	if err != nil {
 		return 0, err
 	}

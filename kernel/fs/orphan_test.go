@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -90,39 +91,114 @@ func TestOrphanAfterCrash(t *testing.T) {
 	fsck(t, f2, crashed)
 }
 
-// TestOrphanTableFull: with every orphan slot taken by a file unlinked
-// while open, one more such unlink fails with ENOSPC and changes nothing.
-func TestOrphanTableFull(t *testing.T) {
-	f, dev := newFSWith(t, 4096, fs.FormatOptions{Inodes: 1200})
+// TestManyOrphans: far more files unlinked while open than the old
+// 1024-slot orphan table held, and every delete still works for everyone
+// (defect 2: the 1025th unlink, and after it every rmdir, rename over a
+// file and shrinking truncate, failed with ENOSPC system-wide). A crash
+// with all of them open leaves mount to free them all.
+func TestManyOrphans(t *testing.T) {
+	const n = 1500
+	f, dev := newFSWith(t, 8192, fs.FormatOptions{Inodes: 2048})
+	free0 := freeBlocks(t, f)
 	var open []*fs.Handle
-	defer func() {
-		for _, ip := range open {
-			ip.Close()
-		}
-	}()
-	for i := 0; i <= layout.OrphanSlots; i++ {
+	for i := range n {
 		name := "/f" + strconv.Itoa(i)
 		ip, err := f.Open(nil, nil, name, fs.O_CREAT|syscall.O_RDWR, 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}
-		open = append(open, ip)
-		err = f.Unlink(nil, nil, name)
-		if i < layout.OrphanSlots && err != nil {
-			t.Fatalf("unlink %d: %v", i, err)
+		if i%100 == 0 {
+			if _, err := ip.WriteAt(make([]byte, 5000), 0); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if i == layout.OrphanSlots {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Errorf("unlink with the orphan table full: %v", err)
-			}
-			if _, err := f.Stat(nil, nil, name); err != nil {
-				t.Errorf("failed unlink removed the name: %v", err)
-			}
+		open = append(open, ip)
+		if err := f.Unlink(nil, nil, name); err != nil {
+			t.Fatalf("unlink %d of a file held open: %v", i, err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, f, "/a", make([]byte, 9000))
+	writeFile(t, f, "/b", nil)
+	must(f.Mkdir(nil, nil, "/d", 0o755))
+	must(f.Truncate(nil, nil, "/a", 10))
+	must(f.Rename(nil, nil, "/b", nil, "/a", 0))
+	must(f.Rmdir(nil, nil, "/d"))
+	must(f.Unlink(nil, nil, "/a"))
+	must(f.Sync())
+	crashed := dev.Clone() // the power fails with every orphan open
+	// Close in an order that exercises removal from the middle of the list.
+	for i := range open {
+		j := (i * 7) % len(open)
+		if open[j] != nil {
+			must(open[j].Close())
+			open[j] = nil
 		}
 	}
 	for _, ip := range open {
-		ip.Close()
+		if ip != nil {
+			must(ip.Close())
+		}
 	}
-	open = nil
+	if got := freeBlocks(t, f); got != free0 {
+		t.Errorf("free blocks %d after closing, want %d", got, free0)
+	}
 	fsck(t, f, dev)
+	f2, err := fs.Mount(crashed, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, orphans := f2.MountInfo(); orphans != n {
+		t.Errorf("mount freed %d orphans, want %d", orphans, n)
+	}
+	if got := freeBlocks(t, f2); got != free0 {
+		t.Errorf("free blocks %d after recovery, want %d", got, free0)
+	}
+	fsck(t, f2, crashed)
+}
+
+// An orphan list that loops, or names a free inode, is refused at mount
+// with EUCLEAN instead of being followed for ever.
+func TestOrphanListCorrupt(t *testing.T) {
+	tests := []struct {
+		name string
+		mode uint32 // given to the file's inode, which points to itself (0: free)
+		want string
+	}{
+		{"loop", 0o100644, "loops back"},
+		{"free inode", 0, "free inode on the orphan list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, dev := newFS(t, 4096)
+			writeFile(t, f, "/x", nil)
+			st, err := f.Stat(nil, nil, "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Unmount(); err != nil {
+				t.Fatal(err)
+			}
+			inum := uint32(st.Ino)
+			sb := f.Superblock()
+			b := make([]byte, layout.BlockSize)
+			layout.PutOrphanHead(b, inum)
+			dev.WriteBlock(uint64(sb.OrphanStart), b)
+			bn, off := sb.InodeBlock(inum)
+			dev.ReadBlock(bn, b)
+			d, _ := layout.DecodeDinode(b[off:])
+			d.NextOrphan, d.Mode = inum, tt.mode // loops to itself
+			d.Encode(b[off:])
+			dev.WriteBlock(bn, b)
+			_, err = fs.Mount(dev, fs.Options{})
+			if !errors.Is(err, syscall.EUCLEAN) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("mount: %v, want EUCLEAN about %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -129,7 +129,7 @@ func (ip *inode) checkWrite(off, n uint64) error {
 
 // truncate sets the size of ip. Shrinking frees the blocks beyond the new
 // size, as many as fit in the same transaction; if more remain, the inode
-// goes into the orphan table in that same transaction, and the rest is
+// goes on the orphan list in that same transaction, and the rest is
 // freed in further transactions, so that mount finishes the job after a
 // crash. final, if not nil, runs in the transaction that frees the last
 // block. Only regular files may be truncated, except by release and
@@ -145,7 +145,10 @@ func (fs *FS) truncate(ip *inode, size uint64, anyType bool, final func(*tx) err
 		var err error
 		more, err = fs.truncStep(ip, func(t *tx) (bool, error) {
 			// Reserve room for the blocks logged besides the freeing.
-			bg := budget{uint64(fs.sb.OrphanStart): true}
+			// The orphan list logs the orphan block, this inode's block
+			// and the block of the inode before it on the list.
+			ibn, _ := fs.sb.InodeBlock(ip.inum)
+			bg := budget{uint64(fs.sb.OrphanStart): true, ibn: true, orphanPrevBlock: true}
 			if final != nil {
 				bg.add(uint64(fs.sb.InodeBitmapStart) + uint64(ip.inum)/layout.BitsPerBlock)
 			}
@@ -193,9 +196,8 @@ func (ip *inode) setSize(t *tx, size uint64, anyType bool, bg budget) (bool, err
 	}
 	shrink := size < ip.d.Size
 	if (shrink || anyType) && ip.d.Blocks > 0 {
-		// Claim an orphan slot before changing anything: if freeing takes
-		// more than this transaction the slot is needed, and a full table
-		// must fail the call while nothing has happened yet.
+		// Join the orphan list before changing anything: if freeing takes
+		// more than this transaction the entry is needed.
 		if err := ip.fs.orphanAdd(t, ip.inum); err != nil {
 			return false, err
 		}

@@ -113,3 +113,19 @@ func TestStartStatic(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseIP: no panic, and an accepted value is usable.
+func FuzzParseIP(f *testing.F) {
+	for _, s := range []string{"10.0.2.15/24,10.0.2.2", "10.0.2.15/24,10.0.2.2,10.0.2.3", "1.2.3.4/32,0.0.0.0", ",", "/,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		s, err := ParseIP(v)
+		if err != nil {
+			return
+		}
+		if s.Prefix < 1 || s.Prefix > 32 || (!s.Gateway.IsUnspecified() && !tcpip.SubnetOf(s.Addr, s.Prefix).Contains(s.Gateway)) {
+			t.Fatalf("ParseIP(%q) accepted %+v", v, s)
+		}
+	})
+}

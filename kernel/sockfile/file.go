@@ -13,6 +13,7 @@ import (
 
 	"scone/kernel/file"
 	"scone/kernel/net/socket"
+	"scone/kernel/net/stack"
 	"scone/kernel/net/tcpip"
 	"scone/kernel/net/waiter"
 )
@@ -21,14 +22,19 @@ import (
 // whether a call may block: the system calls pass it in.
 type File struct {
 	s   socket.Socket
+	st  *stack.Stack // for the interface and route ioctls; may be nil
 	ino uint64
 }
 
 // sockIno numbers sockets as Linux's sockfs does: each its own inode.
 var sockIno atomic.Uint64
 
-// New returns the file for s. Closing the file closes s.
-func New(s socket.Socket) *File { return &File{s: s, ino: sockIno.Add(1)} }
+// New returns the file for s, a socket of st (nil if there is none:
+// the interface ioctls then fail with ENOTTY). Closing the file closes s.
+func New(s socket.Socket, st *stack.Stack) *File { return &File{s: s, st: st, ino: sockIno.Add(1)} }
+
+// Stack returns the stack the socket belongs to (nil if unknown).
+func (f *File) Stack() *stack.Stack { return f.st }
 
 // Socket returns the socket, for the calls only sockets have.
 func (f *File) Socket() socket.Socket { return f.s }
@@ -97,7 +103,8 @@ func (f *File) Stat() (file.Stat, error) {
 }
 
 var (
-	_ file.File   = (*File)(nil)
-	_ file.Stream = (*File)(nil)
-	_ file.Stater = (*File)(nil)
+	_ file.File    = (*File)(nil)
+	_ file.Stream  = (*File)(nil)
+	_ file.Stater  = (*File)(nil)
+	_ file.Ioctler = (*File)(nil)
 )

@@ -27,14 +27,14 @@ func pair(t *testing.T) (cli, srv *File) {
 	p := nettest.NewPair(t, nettest.PairOptions{})
 	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
 	ls, _ := lb.Socket(socket.Stream)
-	l := New(ls)
+	l := New(ls, nil)
 	t.Cleanup(func() { l.Close() })
 	if err := ls.Bind(tcpip.FullAddr{Port: 80}); err != nil {
 		t.Fatal(err)
 	}
 	ls.Listen(4)
 	cs, _ := la.Socket(socket.Stream)
-	cli = New(cs)
+	cli = New(cs, nil)
 	t.Cleanup(func() { cli.Close() })
 	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}, true); err != syscall.EINPROGRESS {
 		t.Fatalf("non-blocking connect: %v, want EINPROGRESS", err)
@@ -43,7 +43,7 @@ func pair(t *testing.T) (cli, srv *File) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = New(ss)
+	srv = New(ss, nil)
 	t.Cleanup(func() { srv.Close() })
 	// Non-blocking connect: poll for POLLOUT, then SO_ERROR says how.
 	n, err := waiter.Poll(ctx(t), []waiter.PollItem{{W: cli, Events: waiter.EventOut}})

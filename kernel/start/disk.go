@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"scone/kernel/drivers/pci"
 	"scone/kernel/drivers/virtio"
@@ -18,8 +19,12 @@ import (
 	"scone/kernel/machine"
 )
 
-// root is the file system mounted from the virtio-blk disk, nil if none.
-var root *fs.FS
+// root is the file system mounted from the virtio-blk disk, nil if none;
+// rootDisk is the device under it.
+var (
+	root     *fs.FS
+	rootDisk *virtioblk.Disk
+)
 
 // Root returns the root file system, or nil when the machine has no disk
 // or the disk did not mount.
@@ -61,7 +66,7 @@ func mountRoot(devs []pci.Device, log io.Writer) {
 		replayed, orphans := f.MountInfo()
 		fmt.Fprintf(log, "disk: virtio-blk at %s (%s), %d MiB, mounted as / (journal: %d blocks replayed, %d orphans freed)\n",
 			d.Addr, d.ID(), disk.NumBlocks()*fs.BlockSize>>20, replayed, orphans)
-		root = f
+		root, rootDisk = f, disk
 		if rootNamespace == nil {
 			if st, err := f.Stat(nil, nil, "/bin/init"); err == nil && st.Mode&0o111 != 0 {
 				rootNamespace = func() (*file.Namespace, error) { return file.NewNamespace(diskfs.New(f)) }
@@ -88,7 +93,9 @@ func syncRoot() {
 //
 //	diskwrite=N   write fsload's N files under /disktest, sync, halt
 //	diskchurn     rewrite, rename and delete files until killed
-//	diskbench=M   write an M MiB file, sync, read it back; print MB/s
+//	diskbench=M   write an M MiB file, sync, read it back; print MB/s;
+//	              then read the disk's first M MiB raw, with 1 and with 8
+//	              requests in flight
 func diskWork(args []string, log io.Writer) {
 	for _, a := range args {
 		name, val, _ := strings.Cut(a, "=")
@@ -124,6 +131,11 @@ func diskWork(args []string, log io.Writer) {
 					fmt.Fprintf(log, "diskbench: %d MiB: write %.1f MB/s (%v, with sync), read %.1f MB/s (%v)\n",
 						mib, fsload.MBps(r.Bytes, r.Write), r.Write, fsload.MBps(r.Bytes, r.Read), r.Read)
 				}
+				for _, par := range []int{1, 8} {
+					if err == nil {
+						err = rawRead(log, uint64(mib)<<20/fs.BlockSize, par)
+					}
+				}
 			}
 		}
 		if err == nil {
@@ -135,4 +147,37 @@ func diskWork(args []string, log io.Writer) {
 		}
 		machine.Exit(0)
 	}
+}
+
+// rawRead reads the disk's first n blocks with par goroutines, each
+// taking every par-th block, and prints the rate: the driver's speed with
+// no file system above it.
+func rawRead(log io.Writer, n uint64, par int) error {
+	n = min(n, rootDisk.NumBlocks())
+	start := time.Now()
+	errs := make(chan error, par)
+	for g := 0; g < par; g++ {
+		go func() {
+			b := make([]byte, fs.BlockSize)
+			for i := uint64(g); i < n; i += uint64(par) {
+				if err := rootDisk.ReadBlock(i, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var err error
+	for g := 0; g < par; g++ {
+		if e := <-errs; e != nil {
+			err = e
+		}
+	}
+	d := time.Since(start)
+	if err == nil {
+		fmt.Fprintf(log, "diskbench: raw read of %d MiB, %d in flight: %.1f MB/s (%v, %.0f µs a request)\n",
+			n*fs.BlockSize>>20, par, fsload.MBps(int64(n*fs.BlockSize), d), d, float64(d.Microseconds())*float64(par)/float64(n))
+	}
+	return err
 }

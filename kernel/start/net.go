@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"scone/kernel/console"
 	"scone/kernel/drivers/e1000"
 	"scone/kernel/drivers/pci"
+	"scone/kernel/drivers/virtio"
+	"scone/kernel/drivers/virtionet"
 	"scone/kernel/knet"
 	"scone/kernel/machine"
 )
@@ -25,6 +29,24 @@ type nicDriver struct {
 // card that matches an entry becomes eth0.
 var nicDrivers = []nicDriver{
 	{e1000.VendorID, e1000.DeviceID, "e1000", openE1000},
+	{virtio.Vendor, virtioNetTransitional, "virtio-net", openVirtioNet},
+	{virtio.Vendor, virtioNetModern, "virtio-net", openVirtioNet},
+}
+
+// The PCI device IDs of virtio-net: transitional (QEMU's default) and
+// modern-only (disable-legacy=on).
+var virtioNetTransitional, virtioNetModern = virtio.DeviceIDs(virtio.TypeNet)
+
+// openVirtioNet opens a virtio-net function; the command-line word
+// nooffload declines checksum offload.
+func openVirtioNet(d *pci.Device) (knet.NIC, error) {
+	opt := virtionet.Options{NoOffload: slices.Contains(os.Args[1:], "nooffload")}
+	dev, err := virtionet.Open(pci.Mech1{P: hw{}}, *d, virtioMachine{}, opt)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Println(dev)
+	return dev, nil
 }
 
 // dmaMachine is the machine layer as the drivers' DMA-and-interrupt

@@ -6,6 +6,7 @@ import (
 
 	"scone/kernel/file/devfs"
 	"scone/kernel/file/procfs"
+	"scone/kernel/knet"
 	"scone/kernel/machine"
 	"scone/kernel/proc"
 	"scone/kernel/tty"
@@ -58,3 +59,16 @@ func (procInfo) Memory() procfs.Memory {
 }
 
 func (procInfo) Uptime() time.Duration { return time.Since(boot) }
+
+// NetFiles lists /proc/net from the kernel's network (none without one).
+func (procInfo) NetFiles() []procfs.NetFile {
+	n := knet.Get()
+	if n == nil {
+		return nil
+	}
+	var fs []procfs.NetFile
+	for _, f := range n.Host.ProcNetFiles() {
+		fs = append(fs, procfs.NetFile{Name: f.Name, Write: f.Write})
+	}
+	return fs
+}

@@ -70,16 +70,16 @@ func sysSocket(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, err
 	}
 	s.SetReuseAddr(false) // Linux's default; servers turn it on
-	return installSocket(t, s, int(flags))
+	return installSocket(t, sockfile.New(s, l.Stack()), int(flags))
 }
 
-// installSocket puts s in a new description and descriptor.
-func installSocket(t *proc.Thread, s socket.Socket, flags int) (uintptr, error) {
+// installSocket puts f in a new description and descriptor.
+func installSocket(t *proc.Thread, f *sockfile.File, flags int) (uintptr, error) {
 	fl := file.O_RDWR
 	if flags&sockNonblock != 0 {
 		fl |= file.O_NONBLOCK
 	}
-	return install(t, file.NewDescription(sockfile.New(s), fl), flags&sockCloexec != 0)
+	return install(t, file.NewDescription(f, fl), flags&sockCloexec != 0)
 }
 
 // sockFD returns fd's description and socket file: EBADF for no fd,
@@ -203,7 +203,7 @@ func accept4(t *proc.Thread, fd, addrVA, lenp uintptr, flags int) (uintptr, erro
 			return 0, err
 		}
 	}
-	nfd, err := installSocket(t, s, flags)
+	nfd, err := installSocket(t, sockfile.New(s, f.Stack()), flags)
 	if err != nil {
 		s.Close()
 	}

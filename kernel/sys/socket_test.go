@@ -235,3 +235,24 @@ func TestSocketCallErrors(t *testing.T) {
 		t.Errorf("fresh socket polls %#x, want POLLOUT|POLLHUP", ev)
 	}
 }
+
+// TestSocketIoctl asks for interface facts through ioctl on a socket, as
+// ifconfig does.
+func TestSocketIoctl(t *testing.T) {
+	p := sockProc(t)
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	ifr := make([]byte, sockfile.IfreqLen)
+	copy(ifr, "lo")
+	va := p.put(0, ifr)
+	p.must(unix.SYS_IOCTL, fd, unix.SIOCGIFADDR, va)
+	if a, _ := sockfile.SendAddr(p.get(16, 16)); a.Addr != tcpip.LoopbackAddr {
+		t.Errorf("SIOCGIFADDR lo = %v", a)
+	}
+	copy(ifr, "nope\x00")
+	if _, e := p.call(unix.SYS_IOCTL, fd, unix.SIOCGIFFLAGS, p.put(0, ifr)); e != syscall.ENODEV {
+		t.Errorf("unknown interface: %v, want ENODEV", e)
+	}
+	if _, e := p.call(unix.SYS_IOCTL, fd, unix.SIOCGIFFLAGS, 0x10); e != syscall.EFAULT {
+		t.Errorf("bad ifreq pointer: %v, want EFAULT", e)
+	}
+}

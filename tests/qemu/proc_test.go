@@ -10,9 +10,9 @@ import (
 	"scone/tools/runqemu"
 )
 
-// bootProc builds the user program pkg as /bin/init on the RAM-disk root
-// of a proctest kernel (go build -tags proctest) and boots it with kargs.
-func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
+// procKernel builds a proctest kernel (go build -tags proctest) whose RAM
+// root holds the program pkg as /bin/init, and returns its path.
+func procKernel(t *testing.T, pkg string) string {
 	t.Helper()
 	root := repoRoot(t)
 	dir := filepath.Join(root, "kernel/start/proctest/root")
@@ -22,9 +22,10 @@ func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	bin := filepath.Join(dir, "bin/init")
 	kernel := filepath.Join(t.TempDir(), "kernel.elf")
 	for _, c := range [][]string{
-		{"go", "build", "-o", filepath.Join(dir, "bin/init"), pkg},
+		{"go", "build", "-o", bin, pkg},
 		{"go", "build", "-tags", "proctest", "-o", kernel, "-ldflags", "-E scone/kernel/machine.entry", "./kernel/cmd/scone"},
 	} {
 		cmd := exec.Command(c[0], c[1:]...)
@@ -34,11 +35,19 @@ func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
 			t.Fatalf("%v: %v\n%s", c, err, out)
 		}
 	}
+	return kernel
+}
+
+// bootProc boots a proctest kernel with the user program pkg as /bin/init
+// and the kernel arguments kargs.
+func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
+	t.Helper()
+	kernel := procKernel(t, pkg)
 	port, err := runqemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := runqemu.Start(runqemu.Config{Root: root, Kernel: kernel, Port: port,
+	s, err := runqemu.Start(runqemu.Config{Root: repoRoot(t), Kernel: kernel, Port: port,
 		Pcap: filepath.Join(t.TempDir(), "packets.pcap"), KArgs: "ip=10.0.2.15/24,10.0.2.2 " + kargs})
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +59,9 @@ func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
 // TestProcHello runs testdata/prochello as init: goroutines on several
 // threads with timers, a 64 MiB heap through the collector, os/signal and
 // a nil dereference recovered, fork + execve + wait4 with the child's
-// status, SIGSTOP, SIGCONT and SIGKILL of a child spinning in ring 3, ENOENT for a missing
-// program.  It exits 42 when every check passed, and init's status ends
-// QEMU.
+// status, SIGSTOP, SIGCONT and SIGKILL of a child spinning in ring 3,
+// ENOENT for a missing program.  It exits 42 when every check passed,
+// and init's status ends QEMU.
 func TestProcHello(t *testing.T) {
 	s := bootProc(t, "./tests/qemu/testdata/prochello", "")
 	if err := s.ExpectString("init exited with status 42", 120*time.Second); err != nil {

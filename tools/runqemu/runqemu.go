@@ -102,6 +102,8 @@ func (c Config) withDefaults() Config {
 var nicDevices = map[string]string{
 	"e1000":  "e1000",
 	"virtio": "virtio-net-pci",
+	// Modern-only: 1af4:1041, no legacy I/O BAR.
+	"virtio-modern": "virtio-net-pci,disable-legacy=on",
 }
 
 // path resolves p against c.Root unless it is absolute.
@@ -120,7 +122,7 @@ func (c Config) Args() ([]string, error) {
 	}
 	dev, ok := nicDevices[c.NIC]
 	if !ok {
-		return nil, fmt.Errorf("runqemu: NIC=%q: want e1000 or virtio", c.NIC)
+		return nil, fmt.Errorf("runqemu: NIC=%q: want e1000, virtio or virtio-modern", c.NIC)
 	}
 	if c.Port < 1 || c.Port > 65535 {
 		return nil, fmt.Errorf("runqemu: port %d out of range", c.Port)

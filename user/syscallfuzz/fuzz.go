@@ -29,6 +29,21 @@ var excluded = map[uintptr]bool{
 	unix.SYS_SETPRIORITY: true, unix.SYS_IOPL: true, unix.SYS_IOPERM: true,
 	// These only ever block until a signal: the watchdog would take them.
 	unix.SYS_PAUSE: true, unix.SYS_RT_SIGSUSPEND: true,
+	// These with random arguments only kill the child, through the Go
+	// runtime's TLS, a garbage signal frame or tiny limits; a restart
+	// costs a Go program's start, so they would cut the rate a
+	// hundredfold.  (The memory calls are aimed at a victim region
+	// instead; see fuzz.)
+	unix.SYS_RT_SIGRETURN: true, unix.SYS_ARCH_PRCTL: true, unix.SYS_SETRLIMIT: true,
+	unix.SYS_SECCOMP: true,
+}
+
+// memCalls take an address range: the child aims them at its victim
+// region, never at the Go runtime's memory.
+var memCalls = map[uintptr]bool{
+	unix.SYS_MUNMAP: true, unix.SYS_MPROTECT: true, unix.SYS_MADVISE: true, unix.SYS_MREMAP: true,
+	unix.SYS_MSYNC: true, unix.SYS_MLOCK: true, unix.SYS_MUNLOCK: true, unix.SYS_MINCORE: true,
+	unix.SYS_REMAP_FILE_PAGES: true, unix.SYS_PKEY_MPROTECT: true, unix.SYS_MBIND: true,
 }
 
 // safeCalls are the only calls made on a Linux host: they act on the
@@ -128,6 +143,19 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 	a := newArena(rng)
 	unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 16 << 20, Max: 16 << 20})
 	self := uintptr(os.Getpid())
+	// Descriptors below low are the Go runtime's (its poller): closing or
+	// replacing them kills the child, so random descriptors start at low.
+	low := 3
+	if fd, err := unix.Open("/dev/null", unix.O_RDONLY, 0); err == nil {
+		low = fd
+		unix.Close(fd)
+	}
+	const victimSize = 1 << 20
+	victim, err := unix.Mmap(-1, 0, victimSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return 2
+	}
+	victimBase := uintptr(unsafe.Pointer(&victim[0]))
 	var count [16]byte
 	for i := 1; i <= n; i++ {
 		var nr uintptr
@@ -141,8 +169,30 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 		if safe && nr == unix.SYS_FCNTL && args[1] != unix.F_GETFL && args[1] != unix.F_SETFL && args[1] != unix.F_GETFD {
 			args[1] = unix.F_GETFD // no locks or leases on a shared host
 		}
+		for k, v := range args {
+			if v < uintptr(low) {
+				args[k] = uintptr(low) + v%uintptr(32-low)
+			}
+		}
+		if memCalls[nr] {
+			off := uintptr(rng.Intn(victimSize/4096)) * 4096
+			args[0] = victimBase + off
+			args[1] %= victimSize - off + 1
+			if nr == unix.SYS_MREMAP {
+				args[2] %= victimSize - off + 1 // no growing into the neighbours
+				args[3] &^= unix.MREMAP_FIXED
+			}
+		}
 		switch nr {
-		case unix.SYS_SETPGID, unix.SYS_SETPRIORITY, unix.SYS_SCHED_SETAFFINITY, unix.SYS_PRLIMIT64:
+		case unix.SYS_RT_SIGACTION, unix.SYS_RT_SIGPROCMASK:
+			// Only signals nothing sends the child: the runtime needs
+			// its handlers for SIGURG, SIGSEGV and the rest.
+			if nr == unix.SYS_RT_SIGACTION {
+				args[0] = []uintptr{uintptr(unix.SIGUSR1), uintptr(unix.SIGUSR2), 40, 50, 64}[rng.Intn(5)]
+			}
+		case unix.SYS_PRLIMIT64:
+			args[0], args[2] = self, 0 // read limits only
+		case unix.SYS_SETPGID, unix.SYS_SETPRIORITY, unix.SYS_SCHED_SETAFFINITY:
 			args[0] = self // a pid: only the child itself
 		case unix.SYS_PIPE2, unix.SYS_EVENTFD2, unix.SYS_EPOLL_CREATE1:
 			args[1] |= unix.O_NONBLOCK // reads of what it makes must not block

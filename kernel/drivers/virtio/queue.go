@@ -17,14 +17,15 @@ import (
 //
 // The driver owns the descriptor table and the available ring; the device
 // writes the used ring. The available ring's flags and idx are published
-// together with one 32-bit atomic store (flags is always 0: interrupts
-// stay on), so the device never sees idx ahead of the descriptors it
-// covers; the used ring's idx is read the same way.
+// together with one 32-bit atomic store (both are the driver's), so the
+// device never sees idx ahead of the descriptors it covers; the used
+// ring's idx is read the same way.
 const (
 	descSize      = 16
 	descFNext     = 1 // the chain continues at next
 	descFWrite    = 2 // the device writes this buffer
 	usedFNoNotify = 1 // the device asks not to be notified
+	availFNoIntr  = 1 // the driver asks not to be interrupted
 )
 
 // ErrFull means the queue has fewer free descriptors than the chain needs.
@@ -60,6 +61,7 @@ type Queue struct {
 	next     []uint16 // the free list and chain links, kept apart from the device's memory
 	chainLen []uint16 // descriptors in the chain starting here; 0 if not outstanding
 	availIdx uint16
+	flags    uint16 // the available ring's flags
 	lastUsed uint16
 
 	// BadUsed counts used entries that named no outstanding chain: a
@@ -151,8 +153,22 @@ func (q *Queue) Add(bufs ...Buf) (uint16, error) {
 	// The descriptors and the ring entry are written; now the index. An
 	// atomic store is also a full barrier on amd64, which orders it before
 	// Kick's read of the used ring's flags.
-	atomic.StoreUint32(q.word(q.avail), uint32(q.availIdx)<<16)
+	atomic.StoreUint32(q.word(q.avail), uint32(q.availIdx)<<16|uint32(q.flags))
 	return head, nil
+}
+
+// SetInterrupts asks the device to interrupt, or not, when it uses
+// buffers of this queue. It is a hint (the device may interrupt anyway):
+// a transmit queue whose completions are reclaimed on the next send
+// needs none.
+func (q *Queue) SetInterrupts(on bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.flags = 0
+	if !on {
+		q.flags = availFNoIntr
+	}
+	atomic.StoreUint32(q.word(q.avail), uint32(q.availIdx)<<16|uint32(q.flags))
 }
 
 // Kick notifies the device of new available buffers, unless it has said

@@ -235,6 +235,21 @@ func TestQueueKick(t *testing.T) {
 	}
 }
 
+// TestQueueInterruptFlag: the NO_INTERRUPT hint is published with the
+// index and survives later Adds.
+func TestQueueInterruptFlag(t *testing.T) {
+	q, dev := newRing(t, 8)
+	q.SetInterrupts(false)
+	q.Add(chainOf(1, 1)...)
+	if w := atomic.LoadUint32(dev.word(q.avail)); w != 1<<16|availFNoIntr {
+		t.Fatalf("available ring word %#x", w)
+	}
+	q.SetInterrupts(true)
+	if w := atomic.LoadUint32(dev.word(q.avail)); w != 1<<16 {
+		t.Fatalf("available ring word %#x", w)
+	}
+}
+
 func TestNewQueueSizes(t *testing.T) {
 	for _, size := range []int{0, 3, 65536, -1} {
 		if _, err := NewQueue(0, size, DMA{Mem: make([]byte, 1<<20)}, func() {}); err == nil {

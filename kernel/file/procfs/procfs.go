@@ -1,10 +1,14 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
 // PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
-// them), over a Provider the process layer fills.
+// them), over a Provider the process layer fills, and net/ (dev, route,
+// arp, tcp, udp, snmp) from the network's writers when the Provider is a
+// NetProvider.
 package procfs
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"syscall"
@@ -19,6 +23,19 @@ type Provider interface {
 	Process(pid int) (Process, bool)
 	Memory() Memory
 	Uptime() time.Duration
+}
+
+// NetProvider is what /proc/net asks of the network. A Provider that
+// also implements it gets a net directory; NetFiles is called at each
+// lookup, so files appear when the network comes up.
+type NetProvider interface {
+	NetFiles() []NetFile
+}
+
+// NetFile is one file of /proc/net: its name and what writes it.
+type NetFile struct {
+	Name  string
+	Write func(io.Writer) error
 }
 
 // Process is one process as /proc reports it.
@@ -53,6 +70,8 @@ const (
 	inoSelf    = 2
 	inoMeminfo = 3
 	inoUptime  = 4
+	inoNet     = 5
+	inoNetFile = 16 // + the file's index
 )
 
 // New returns the tree to mount on /proc.
@@ -71,6 +90,9 @@ func New(p Provider) *file.TreeFS {
 	root := &file.TreeNode{Ino: inoRoot, Mode: file.S_IFDIR | 0o555}
 	root.Entries = func() []file.TreeEntry {
 		es := []file.TreeEntry{{Name: "meminfo", Node: meminfo}, {Name: "self", Node: self}, {Name: "uptime", Node: uptime}}
+		if np, ok := p.(NetProvider); ok {
+			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
+		}
 		pids := p.PIDs()
 		slices.Sort(pids)
 		for _, pid := range pids {
@@ -79,6 +101,23 @@ func New(p Provider) *file.TreeFS {
 		return es
 	}
 	return file.NewTreeFS(root)
+}
+
+// netDir is /proc/net: one text file per NetFile, written when opened.
+func netDir(np NetProvider) *file.TreeNode {
+	return &file.TreeNode{Ino: inoNet, Mode: file.S_IFDIR | 0o555, Entries: func() []file.TreeEntry {
+		var es []file.TreeEntry
+		for i, f := range np.NetFiles() {
+			ino := uint64(inoNetFile + i)
+			es = append(es, file.TreeEntry{Name: f.Name, Node: &file.TreeNode{Ino: ino, Mode: file.S_IFREG | 0o444,
+				Open: file.TextFile(ino, func() ([]byte, error) {
+					var b bytes.Buffer
+					err := f.Write(&b)
+					return b.Bytes(), err
+				})}})
+		}
+		return es
+	}}
 }
 
 // pidDir is /proc/PID. Its files look the process up when opened, so an

@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"context"
+	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,5 +111,44 @@ func TestProcFiles(t *testing.T) {
 	d.ReadDir(func(e file.Dirent) bool { names = append(names, e.Name); return true })
 	if strings.Join(names, " ") != ". .. meminfo self uptime 1" {
 		t.Errorf("ls /proc = %q", names)
+	}
+}
+
+// netFake is a Provider with a network.
+type netFake struct{ fake }
+
+func (netFake) NetFiles() []NetFile {
+	return []NetFile{
+		{"dev", func(w io.Writer) error { _, err := io.WriteString(w, "Inter-|\n"); return err }},
+		{"snmp", func(w io.Writer) error { _, err := io.WriteString(w, "Ip: Forwarding\nIp: 2\n"); return err }},
+	}
+}
+
+func TestProcNet(t *testing.T) {
+	root := &file.TreeNode{Ino: 1, Mode: file.S_IFDIR | 0o755}
+	root.Entries = func() []file.TreeEntry {
+		return []file.TreeEntry{{Name: "proc", Node: &file.TreeNode{Ino: 2, Mode: file.S_IFDIR | 0o755, Entries: func() []file.TreeEntry { return nil }}}}
+	}
+	ns, err := file.NewNamespace(file.NewTreeFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Mount("/proc", New(netFake{fake{map[int]Process{}}})); err != nil {
+		t.Fatal(err)
+	}
+	c := ns.NewContext()
+	for path, want := range map[string]string{"/proc/net/dev": "Inter-|\n", "/proc/net/snmp": "Ip: Forwarding\nIp: 2\n"} {
+		if got, err := readAll(t, c, path); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if _, err := readAll(t, c, "/proc/net/tcp"); err != syscall.ENOENT {
+		t.Errorf("a file the network does not have: %v, want ENOENT", err)
+	}
+	// Without a NetProvider there is no /proc/net.
+	ns2, _ := file.NewNamespace(file.NewTreeFS(root))
+	ns2.Mount("/proc", New(fake{map[int]Process{}}))
+	if _, err := readAll(t, ns2.NewContext(), "/proc/net/dev"); err != syscall.ENOENT {
+		t.Errorf("/proc/net without a network: %v, want ENOENT", err)
 	}
 }

@@ -125,15 +125,13 @@ func (c *checker) checkOrphans() {
 	if !c.read(uint64(c.sb.OrphanStart)) {
 		return
 	}
-	slots, err := layout.DecodeOrphans(c.buf, c.sb.NInodes)
+	head, err := layout.DecodeOrphanHead(c.buf, c.sb.NInodes)
 	if err != nil {
 		c.r.problem("%v", err)
 		return
 	}
-	for i, s := range slots {
-		if s != 0 {
-			c.r.problem("orphan table slot %d: inode %d left after recovery", i, s)
-		}
+	if head != 0 {
+		c.r.problem("orphan list: inode %d left after recovery", head)
 	}
 }
 
@@ -153,6 +151,9 @@ func (c *checker) inode(inum uint32) (layout.Dinode, bool) {
 	if err != nil {
 		c.r.problem("inode %d: %v", inum, err)
 		return d, false
+	}
+	if d.NextOrphan != 0 {
+		c.r.problem("inode %d: next orphan %d left after recovery", inum, d.NextOrphan)
 	}
 	return d, true
 }

@@ -105,9 +105,12 @@ func TestDetects(t *testing.T) {
 		}, "\"..\" names inode 3"},
 		{"orphan left", func(dev *fsdev.Mem, sb *layout.Superblock) {
 			b := make([]byte, layout.BlockSize)
-			layout.PutOrphan(b, 5, 4)
+			layout.PutOrphanHead(b, 4)
 			dev.WriteBlock(uint64(sb.OrphanStart), b)
-		}, "orphan table slot 5"},
+		}, "orphan list: inode 4 left after recovery"},
+		{"orphan chain left", func(dev *fsdev.Mem, sb *layout.Superblock) {
+			editInode(dev, sb, 3, func(d *layout.Dinode) { d.NextOrphan = 4 })
+		}, "inode 3: next orphan 4 left after recovery"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -88,8 +88,8 @@ func FuzzLogHeader(f *testing.F) {
 				t.Fatalf("home block %d accepted", a)
 			}
 		}
-		if _, err := DecodeOrphans(b, sb.NInodes); err == nil && len(b) < BlockSize {
-			t.Fatal("short orphan table accepted")
+		if _, err := DecodeOrphanHead(b, sb.NInodes); err == nil && len(b) < BlockSize {
+			t.Fatal("short orphan block accepted")
 		}
 	})
 }

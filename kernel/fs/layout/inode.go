@@ -22,26 +22,32 @@ const (
 // Dinode is an inode as stored on disk (InodeSize bytes), little-endian:
 //
 //	0 mode  4 nlink  8 uid  12 gid  16 size (u64)  24 mtime (i64)
-//	32 ctime (i64)  40 major  44 minor  48 reserved  52 flags
+//	32 ctime (i64)  40 major  44 minor  48 next orphan  52 flags
 //	56 direct[12]  104 indirect  108 double-indirect  112 blocks
 //	116..127 reserved
 //
 // Reserved bytes are written as zero and ignored when read.
 type Dinode struct {
-	Mode      uint32 // S_IFMT type | permissions; 0 means free
-	Nlink     uint32
-	UID, GID  uint32
-	Size      uint64
-	Mtime     int64  // nanoseconds since the epoch: contents changed
-	Ctime     int64  // nanoseconds since the epoch: inode changed
-	Major     uint32 // device nodes only
-	Minor     uint32
-	Flags     uint32 // none defined yet; must be 0
-	Direct    [NDirect]uint32
-	Indirect  uint32 // block of NIndirect pointers
-	DIndirect uint32 // block of pointers to indirect blocks
-	Blocks    uint32 // blocks allocated to the file, indirect ones included
+	Mode     uint32 // S_IFMT type | permissions; 0 means free
+	Nlink    uint32
+	UID, GID uint32
+	Size     uint64
+	Mtime    int64  // nanoseconds since the epoch: contents changed
+	Ctime    int64  // nanoseconds since the epoch: inode changed
+	Major    uint32 // device nodes only
+	Minor    uint32
+	// NextOrphan chains the orphan list (0 at its end, and for an inode
+	// not on it); only the orphan-list code changes it (NextOrphanOff).
+	NextOrphan uint32
+	Flags      uint32 // none defined yet; must be 0
+	Direct     [NDirect]uint32
+	Indirect   uint32 // block of NIndirect pointers
+	DIndirect  uint32 // block of pointers to indirect blocks
+	Blocks     uint32 // blocks allocated to the file, indirect ones included
 }
+
+// NextOrphanOff is the offset of NextOrphan in an encoded inode.
+const NextOrphanOff = 48
 
 // Type returns the S_IFMT bits of the mode.
 func (d *Dinode) Type() uint32 { return d.Mode & S_IFMT }
@@ -59,6 +65,7 @@ func (d *Dinode) Encode(b []byte) {
 	le.PutUint64(b[32:], uint64(d.Ctime))
 	le.PutUint32(b[40:], d.Major)
 	le.PutUint32(b[44:], d.Minor)
+	le.PutUint32(b[NextOrphanOff:], d.NextOrphan)
 	le.PutUint32(b[52:], d.Flags)
 	for i, a := range d.Direct {
 		le.PutUint32(b[56+4*i:], a)
@@ -85,6 +92,7 @@ func DecodeDinode(b []byte) (Dinode, error) {
 	d.Ctime = int64(le.Uint64(b[32:]))
 	d.Major = le.Uint32(b[40:])
 	d.Minor = le.Uint32(b[44:])
+	d.NextOrphan = le.Uint32(b[NextOrphanOff:])
 	d.Flags = le.Uint32(b[52:])
 	for i := range d.Direct {
 		d.Direct[i] = le.Uint32(b[56+4*i:])
@@ -109,6 +117,9 @@ func (d *Dinode) Check(sb *Superblock) error {
 	}
 	if d.Type() == S_IFDIR && d.Size%BlockSize != 0 {
 		return corrupt("inode: directory size %d not a whole number of blocks", d.Size)
+	}
+	if d.NextOrphan >= sb.NInodes || d.NextOrphan == RootInum {
+		return corrupt("inode: next orphan %d out of range", d.NextOrphan)
 	}
 	if d.Flags != 0 {
 		return corrupt("inode: unknown flags %#x", d.Flags)

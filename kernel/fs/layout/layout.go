@@ -6,7 +6,7 @@
 // The disk is an array of 4 KiB blocks:
 //
 //	block 0                    superblock (never rewritten after mkfs)
-//	OrphanStart (1)            orphan table: inodes mount must finish freeing
+//	OrphanStart (1)            orphan block: the head of the orphan list
 //	LogStart                   journal half 0: a header, then LogBlocks blocks
 //	LogStart+LogBlocks+1       journal half 1: a header, then LogBlocks blocks
 //	InodeBitmapStart           one bit per inode (1 = in use)
@@ -149,7 +149,7 @@ func (sb *Superblock) Validate() error {
 		start, len uint32
 	}
 	regions := []region{
-		{"orphan table", sb.OrphanStart, 1},
+		{"orphan block", sb.OrphanStart, 1},
 		{"journal", sb.LogStart, 2 * (sb.LogBlocks + 1)},
 		{"inode bitmap", sb.InodeBitmapStart, sb.InodeBitmapBlocks},
 		{"block bitmap", sb.BlockBitmapStart, sb.BlockBitmapBlocks},
@@ -195,29 +195,33 @@ func (sb *Superblock) InodeBlock(inum uint32) (uint64, int) {
 // operation; every operation is written to stay inside it.
 const MaxOpBlocks = 128
 
-// OrphanSlots is the capacity of the orphan table: the most inodes that
-// may at once be unlinked while still open, or be mid-way through a
-// truncation that spans several transactions.
-const OrphanSlots = BlockSize / 4
+// The orphan list holds the inodes whose blocks must still be freed:
+// files unlinked while open and files mid-way through a truncation of
+// several transactions. As in ext4 it is chained through the inodes
+// themselves (Dinode.NextOrphan), so it has no limit of its own; the
+// orphan block holds only the number of the first inode, and the rest of
+// the block is zero.
 
-// DecodeOrphans parses the orphan table: OrphanSlots inode numbers, 0 for
-// an empty slot.
-func DecodeOrphans(b []byte, ninodes uint32) ([]uint32, error) {
+// DecodeOrphanHead parses the orphan block and returns the first inode of
+// the orphan list (0 for none).
+func DecodeOrphanHead(b []byte, ninodes uint32) (uint32, error) {
 	if len(b) < BlockSize {
-		return nil, corrupt("orphan table: %v", errShort)
+		return 0, corrupt("orphan block: %v", errShort)
 	}
-	slots := make([]uint32, OrphanSlots)
-	for i := range slots {
-		slots[i] = binary.LittleEndian.Uint32(b[4*i:])
-		if slots[i] >= ninodes || slots[i] == RootInum {
-			return nil, corrupt("orphan table: slot %d holds inode %d", i, slots[i])
+	head := binary.LittleEndian.Uint32(b)
+	if head >= ninodes || head == RootInum {
+		return 0, corrupt("orphan block: list head is inode %d", head)
+	}
+	for i, c := range b[4:BlockSize] {
+		if c != 0 {
+			return 0, corrupt("orphan block: byte %d is %#x, not 0 (a table of an older format?)", 4+i, c)
 		}
 	}
-	return slots, nil
+	return head, nil
 }
 
-// PutOrphan sets orphan-table slot i to inum.
-func PutOrphan(b []byte, i int, inum uint32) { binary.LittleEndian.PutUint32(b[4*i:], inum) }
+// PutOrphanHead sets the first inode of the orphan list in the orphan block.
+func PutOrphanHead(b []byte, inum uint32) { binary.LittleEndian.PutUint32(b, inum) }
 
 // errShort is returned by decoders given fewer bytes than a record needs.
 var errShort = errors.New("short buffer")

@@ -204,6 +204,9 @@ type Layer struct {
 // whose protocol is not registered is refused with EPROTONOSUPPORT.
 func NewLayer(s *stack.Stack) *Layer { return &Layer{stack: s} }
 
+// Stack returns the stack the layer makes sockets on.
+func (l *Layer) Stack() *stack.Stack { return l.stack }
+
 // Socket is socket(AF_INET, typ, 0).
 func (l *Layer) Socket(typ Type) (Socket, error) { return l.SocketProtocol(typ, 0) }
 

@@ -239,6 +239,10 @@ func (s *Stack) Configure(id int, c Config) error {
 // AddRoute adds a route (a default route has Dest 0.0.0.0/0).
 func (s *Stack) AddRoute(e ipv4.RouteEntry) { s.routes.Add(e) }
 
+// RemoveRoute deletes the route for dest through NIC id, reporting
+// whether there was one.
+func (s *Stack) RemoveRoute(dest tcpip.Subnet, id int) bool { return s.routes.Remove(dest, id) }
+
 // Routes returns the route table, longest prefix first.
 func (s *Stack) Routes() []ipv4.RouteEntry { return s.routes.Entries() }
 

@@ -141,6 +141,9 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 	return p
 }
 
+// Options returns the protocol's options, defaults filled in.
+func (p *Protocol) Options() Options { return p.opts }
+
 // isn picks an initial sequence number per RFC 6528: a 4 µs clock plus a
 // keyed hash of the four-tuple, so that numbers are unpredictable to an
 // off-path attacker yet increase for successive incarnations of a tuple.

@@ -1,0 +1,71 @@
+package host
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"scone/kernel/net/link"
+	"scone/kernel/net/tcpip"
+)
+
+// TestProcNetSNMP checks /proc/net/snmp's shape as Linux's tools parse
+// it: per protocol a names line and a values line with as many fields,
+// Linux's protocols in Linux's order, and figures that match the stack.
+func TestProcNetSNMP(t *testing.T) {
+	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
+	h, err := New(ea, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	if _, err := h.Ping(t.Context(), addrA, 1); err != nil { // over loopback: ICMP and IP counters move
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := h.WriteProcNetSNMP(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	var protos []string
+	values := map[string]map[string]string{}
+	for i := 0; i+1 < len(lines); i += 2 {
+		hp, names, _ := strings.Cut(lines[i], ": ")
+		vp, vals, _ := strings.Cut(lines[i+1], ": ")
+		n, v := strings.Fields(names), strings.Fields(vals)
+		if hp != vp || len(n) != len(v) {
+			t.Fatalf("lines %q and %q do not pair", lines[i], lines[i+1])
+		}
+		protos = append(protos, hp)
+		values[hp] = map[string]string{}
+		for j := range n {
+			values[hp][n[j]] = v[j]
+		}
+	}
+	if got := strings.Join(protos, " "); got != "Ip Icmp Tcp Udp UdpLite" {
+		t.Errorf("protocols %q", got)
+	}
+	for _, tc := range []struct{ proto, name, want string }{
+		{"Ip", "Forwarding", "2"}, {"Ip", "DefaultTTL", "64"},
+		{"Tcp", "RtoAlgorithm", "1"}, {"Tcp", "RtoMin", "200"}, {"Tcp", "MaxConn", "-1"},
+		{"Icmp", "OutEchos", "1"}, {"Icmp", "InEchoReps", "1"},
+	} {
+		if got := values[tc.proto][tc.name]; got != tc.want {
+			t.Errorf("%s %s = %q, want %q", tc.proto, tc.name, got, tc.want)
+		}
+	}
+	if values["Ip"]["InReceives"] == "0" {
+		t.Error("Ip InReceives 0 after a ping")
+	}
+	var names []string
+	for _, f := range h.ProcNetFiles() {
+		names = append(names, f.Name)
+		if err := f.Write(&bytes.Buffer{}); err != nil {
+			t.Errorf("/proc/net/%s: %v", f.Name, err)
+		}
+	}
+	if got := strings.Join(names, " "); got != "arp dev route snmp tcp udp" {
+		t.Errorf("files %q", got)
+	}
+}

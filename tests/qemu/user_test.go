@@ -1,0 +1,102 @@
+package qemu
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"scone/tools/runqemu"
+)
+
+// shPrompt is the shell's prompt at the start of a line.
+var shPrompt = regexp.MustCompile(`(?m)^\$ `)
+
+// userImage makes a root image for one test, as `make rootfs` does: the
+// user programs `make build` put in build/root, root/'s files and /tmp.
+func userImage(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "build/root/bin/init")); err != nil {
+		t.Fatalf("no build/root/bin/init: run `make build` (make test does): %v", err)
+	}
+	stage := filepath.Join(t.TempDir(), "root")
+	img := filepath.Join(t.TempDir(), "fs.img")
+	for _, c := range [][]string{
+		{"cp", "-a", filepath.Join(root, "build/root"), stage},
+		{"cp", "-a", filepath.Join(root, "root") + "/.", stage},
+		{"install", "-d", "-m", "1777", filepath.Join(stage, "tmp")},
+		{"go", "run", "./tools/mkfs", "-o", img, "-size", "128M", stage},
+	} {
+		cmd := exec.Command(c[0], c[1:]...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", c, err, out)
+		}
+	}
+	return img
+}
+
+// shell types line at the shell's prompt, as a person would, and returns
+// what it printed up to the next prompt.
+func shell(t *testing.T, s *runqemu.Session, line string, timeout time.Duration) string {
+	t.Helper()
+	if err := s.Send(line + "\r"); err != nil {
+		t.Fatal(err)
+	}
+	out := expect(t, s, `(?s)`+regexp.QuoteMeta(line)+`\r?\n.*?(?m:^)\$ `, timeout)
+	out = out[strings.Index(out, "\n")+1:] // drop the echoed line
+	return strings.ReplaceAll(strings.TrimSuffix(out, "$ "), "\r\n", "\n")
+}
+
+// TestShell boots to the shell on the root disk and uses it as a person
+// would: a pipeline, ls -l /, ps, a C program, ^C of a foreground job,
+// and halt, which ends QEMU with status 0.
+func TestShell(t *testing.T) {
+	s := bootConfig(t, runqemu.Config{Disk: userImage(t)})
+	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
+		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
+	}
+	check := func(line, want string) string {
+		t.Helper()
+		out := shell(t, s, line, commandTimeout)
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("%s: output %q does not match %q", line, out, want)
+		}
+		return out
+	}
+	check("echo hello | cat", `^hello\n$`)
+	check("ls -l /", `(?m)^drwx\S+ +\d+ root +root +\d+ \w{3} [ \d]\d [ :\d]{5} bin\n`)
+	check("ps", `(?s)^  PID  PPID S     TIME CMD\n +1 +0 S [\d:]+ /bin/init\n.*-sh\n.* ps\n$`)
+	check("echo one > /tmp/f; echo two >> /tmp/f; wc -l < /tmp/f && cat /tmp/f | grep tw", `^2\ntwo\n$`)
+	check("nosuch; echo status $?", `sh: nosuch: not found\nstatus 127\n`)
+	check("c-hello a", `hello from musl C\nargv\[1\] = a\n`)
+	check("echo via c | c-cat", `^via c\n$`)
+	check("c-threads", `threads: ok \(8 threads, counter 80000\)`)
+	// ^C ends the foreground job, not the shell: repeat it until the job
+	// has the terminal (a ^C that comes first goes to the shell).
+	if err := s.Send("sleep 60; echo status $?\r"); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`status 130`)
+	for i := 0; ; i++ {
+		if _, err := s.Expect(re, time.Second); err == nil {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("^C did not end sleep\n%s", s.Transcript())
+		}
+		s.Send("\x03")
+	}
+	if _, err := s.Expect(shPrompt, commandTimeout); err != nil {
+		t.Fatalf("no prompt after ^C: %v", err)
+	}
+	check("echo alive", `^alive\n$`)
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}
