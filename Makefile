@@ -15,11 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
-<<<<<<< HEAD
-.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs fuzz-syscalls grade e2e-net FORCE
-=======
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
->>>>>>> main
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
 
 all: build
 
