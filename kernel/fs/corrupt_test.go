@@ -243,3 +243,28 @@ func FuzzImage(f *testing.F) {
 		mountCorrupt(t, img)
 	})
 }
+
+// Format writes the superblock only after a barrier that makes the rest
+// durable, and then another: in any order of writes between barriers, a
+// valid superblock never stands over an unwritten file system.
+func TestFormatBarrier(t *testing.T) {
+	rec := fsdev.NewRecorder(fsdev.NewMem(4096))
+	if _, err := fs.Format(rec, fs.FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.Events()
+	sbAt := -1
+	for i, e := range ev {
+		if !e.Flush && e.Block == 0 {
+			sbAt = i
+		}
+	}
+	switch {
+	case sbAt < 1:
+		t.Fatalf("superblock written at event %d", sbAt)
+	case !ev[sbAt-1].Flush:
+		t.Errorf("no barrier before the superblock write")
+	case sbAt != len(ev)-2 || !ev[len(ev)-1].Flush:
+		t.Errorf("superblock write is not followed by the final barrier alone")
+	}
+}

@@ -83,6 +83,12 @@ func Format(dev BlockDevice, opt FormatOptions) (*layout.Superblock, error) {
 	if err := write(bn); err != nil {
 		return nil, err
 	}
+	// Everything else must be durable before the superblock makes the
+	// device a file system: a crash between them must not leave a valid
+	// superblock over stale bitmaps, journal or root.
+	if err := dev.Flush(); err != nil {
+		return nil, ioError("flush", 0, err)
+	}
 	sb.Encode(b)
 	if err := write(0); err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ func recoverLog(dev BlockDevice, sb *layout.Superblock) (replayed int, next uint
 		}
 		next = max(next, hd.Seq+1)
 		seqs[h] = hd.Seq
+		if hd.Torn {
+			continue // never committed: its Flush had not returned
+		}
 		if len(hd.Blocks) == 0 {
 			// An empty header, written by a clean unmount once every home
 			// write was durable: nothing before its Seq needs replaying.

@@ -1,6 +1,7 @@
 package fs_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
+	"scone/kernel/fs/layout"
 )
 
 // TestRename checks the successful renames and their effects: the source
@@ -275,4 +277,43 @@ func renameState(t *testing.T, f *fs.FS) string {
 		s = append(s, fmt.Sprintf("%s: %d links (%v), .. is inode %d (%v)", p, st.Nlink, err, up.Ino, uerr))
 	}
 	return strings.Join(s, "\n")
+}
+
+// A ".." chain that loops (a damaged disk) is found at once by rename's
+// ancestry walk, as corruption, instead of after a walk of every inode.
+func TestDotDotCycle(t *testing.T) {
+	f, dev := newFS(t, 4096)
+	for _, d := range []string{"/a", "/a/b"} {
+		if err := f.Mkdir(nil, nil, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := f.Stat(nil, nil, "/a")
+	b, _ := f.Stat(nil, nil, "/a/b")
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	// Point a's ".." at b: a -> b -> a.
+	sb := f.Superblock()
+	blk := make([]byte, layout.BlockSize)
+	bn, off := sb.InodeBlock(uint32(a.Ino))
+	dev.ReadBlock(bn, blk)
+	d, _ := layout.DecodeDinode(blk[off:])
+	dev.ReadBlock(uint64(d.Direct[0]), blk)
+	layout.ParseDirBlock(blk, sb.NInodes, func(e layout.Dirent) bool {
+		if string(e.Name) == ".." {
+			layout.PutDirent(blk, e.Off, uint32(b.Ino), e.RecLen, layout.DT_DIR, "..")
+		}
+		return true
+	})
+	dev.WriteBlock(uint64(d.Direct[0]), blk)
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, f, "/x", nil)
+	err = f.Rename(nil, nil, "/x", nil, "/a/b/x", 0)
+	if !errors.Is(err, syscall.EUCLEAN) || !strings.Contains(err.Error(), "loops") {
+		t.Errorf("rename under a \"..\" loop: %v, want EUCLEAN naming the loop", err)
+	}
 }
