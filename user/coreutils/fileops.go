@@ -114,16 +114,26 @@ func target(names []string) (srcs []string, dst func(src string) string, err err
 	return srcs, func(string) string { return last }, nil
 }
 
-// mv renames files, copying and removing them across file systems.
-func mv(args []string) int {
-	_, names, st := operands(args, "f", "SOURCE... DEST", 2)
+// transfer parses the command line of cp, mv and ln: options, then
+// SOURCE... DEST.  ok is false when the tool should exit with status.
+func transfer(args []string, bools, synopsis string) (opts map[byte]string, srcs []string, dst func(string) string, status int, ok bool) {
+	opts, names, st := operands(args, bools, synopsis, 2)
 	if names == nil {
-		return st
+		return nil, nil, nil, st, false
 	}
 	srcs, dst, err := target(names)
 	if err != nil {
 		warn("%v", err)
-		return 1
+		return nil, nil, nil, 1, false
+	}
+	return opts, srcs, dst, 0, true
+}
+
+// mv renames files, copying and removing them across file systems.
+func mv(args []string) int {
+	_, srcs, dst, st, ok := transfer(args, "f", "SOURCE... DEST")
+	if !ok {
+		return st
 	}
 	for _, s := range srcs {
 		d := dst(s)
@@ -143,14 +153,9 @@ func mv(args []string) int {
 
 // cp copies files; -r copies directories and their contents.
 func cp(args []string) int {
-	opts, names, st := operands(args, "rRpf", "[-r] SOURCE... DEST", 2)
-	if names == nil {
+	opts, srcs, dst, st, ok := transfer(args, "rRpf", "[-r] SOURCE... DEST")
+	if !ok {
 		return st
-	}
-	srcs, dst, err := target(names)
-	if err != nil {
-		warn("%v", err)
-		return 1
 	}
 	for _, s := range srcs {
 		fi, err := os.Stat(s)
@@ -223,17 +228,13 @@ func copyTree(src, dst string, links bool) error {
 
 // ln makes hard links, or symbolic links with -s; -f replaces a target.
 func ln(args []string) int {
-	opts, names, st := operands(args, "sf", "[-sf] TARGET... LINK", 2)
-	if names == nil {
+	opts, srcs, dst, st, ok := transfer(args, "sf", "[-sf] TARGET... LINK")
+	if !ok {
 		return st
-	}
-	srcs, dst, err := target(names)
-	if err != nil {
-		warn("%v", err)
-		return 1
 	}
 	for _, s := range srcs {
 		d := dst(s)
+		var err error
 		if has(opts, 'f') {
 			os.Remove(d)
 		}

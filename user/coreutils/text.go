@@ -206,18 +206,23 @@ func wc(args []string) int {
 	return status
 }
 
-// count parses head's and tail's -n: a number, or +N (tail: from line N).
-func count(opts map[byte]string) (n int, fromStart bool, err error) {
+// count parses head's and tail's command line: -n N, or for tail -n +N
+// (from line N on), 10 by default; then the files.
+func count(args []string) (n int, fromStart bool, names []string, err error) {
+	opts, names, err := flags(args, "", "n")
+	if err != nil {
+		return 0, false, nil, err
+	}
 	s, ok := opts['n']
 	if !ok {
-		return 10, false, nil
+		return 10, false, names, nil
 	}
 	fromStart = strings.HasPrefix(s, "+")
 	n, err = strconv.Atoi(strings.TrimPrefix(s, "+"))
 	if err != nil || n < 0 {
-		return 0, false, fmt.Errorf("invalid number of lines: '%s'", s)
+		return 0, false, nil, fmt.Errorf("invalid number of lines: '%s'", s)
 	}
-	return n, fromStart, nil
+	return n, fromStart, names, nil
 }
 
 // heading prints "==> name <==" between files when there are several.
@@ -239,11 +244,7 @@ func heading(names []string) func(name string) {
 }
 
 func head(args []string) int {
-	opts, names, err := flags(args, "", "n")
-	n, _, err2 := count(opts)
-	if err == nil {
-		err = err2
-	}
+	n, _, names, err := count(args)
 	if err != nil {
 		return usage(err, "[-n N] [FILE...]")
 	}
@@ -267,11 +268,7 @@ func head(args []string) int {
 }
 
 func tail(args []string) int {
-	opts, names, err := flags(args, "", "n")
-	n, fromStart, err2 := count(opts)
-	if err == nil {
-		err = err2
-	}
+	n, fromStart, names, err := count(args)
 	if err != nil {
 		return usage(err, "[-n [+]N] [FILE...]")
 	}
