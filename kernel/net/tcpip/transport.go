@@ -45,6 +45,9 @@ type PacketInfo struct {
 	TTL       uint8
 	Broadcast bool // sent to a broadcast address (limited or directed)
 	NIC       int  // interface it arrived on
+	// ChecksumOK says the device vouched for the TCP or UDP checksum (see
+	// link.CheckedDispatcher): the transport skips its own check.
+	ChecksumOK bool
 }
 
 // ControlMessage is an ICMP error about a packet this host sent, already
