@@ -3,6 +3,7 @@ package fs
 import (
 	"fmt"
 	"math/bits"
+	"sync/atomic"
 	"syscall"
 
 	"scone/kernel/fs/layout"
@@ -15,14 +16,15 @@ type bitmap struct {
 	n      uint64 // items covered
 	lo     uint64 // items below lo are never handed out (metadata, inode 0)
 	what   string
+	nfree  *atomic.Int64 // clear bits, kept by alloc and free for StatFS
 }
 
 func (fs *FS) blockBitmap() bitmap {
-	return bitmap{uint64(fs.sb.BlockBitmapStart), fs.sb.BlockBitmapBlocks, fs.sb.NBlocks, uint64(fs.sb.DataStart), "block"}
+	return bitmap{uint64(fs.sb.BlockBitmapStart), fs.sb.BlockBitmapBlocks, fs.sb.NBlocks, uint64(fs.sb.DataStart), "block", &fs.freeBlocks}
 }
 
 func (fs *FS) inodeBitmap() bitmap {
-	return bitmap{uint64(fs.sb.InodeBitmapStart), fs.sb.InodeBitmapBlocks, uint64(fs.sb.NInodes), layout.RootInum, "inode"}
+	return bitmap{uint64(fs.sb.InodeBitmapStart), fs.sb.InodeBitmapBlocks, uint64(fs.sb.NInodes), layout.RootInum, "inode", &fs.freeInodes}
 }
 
 // alloc finds a clear bit at or after *hint (wrapping around), sets it and
@@ -56,6 +58,7 @@ func (fs *FS) alloc(t *tx, bm bitmap, hint *uint32) (uint32, error) {
 			b.data[item%layout.BitsPerBlock/8] |= 1 << (item % 8)
 			t.write(b)
 			fs.c.release(b)
+			bm.nfree.Add(-1)
 			*hint = uint32(item + 1)
 			return uint32(item), nil
 		}
@@ -94,6 +97,7 @@ func (fs *FS) free(t *tx, bm bitmap, item uint64) error {
 	}
 	b.data[off] &^= mask
 	t.write(b)
+	bm.nfree.Add(1)
 	return nil
 }
 
@@ -118,7 +122,8 @@ func (fs *FS) bitmapBlock(a uint32) uint64 {
 	return uint64(fs.sb.BlockBitmapStart) + uint64(a)/layout.BitsPerBlock
 }
 
-// countFree counts the clear bits of bm.
+// countFree counts the clear bits of bm: once, at mount, to start the
+// counters.
 func (fs *FS) countFree(bm bitmap) (uint64, error) {
 	var used uint64
 	for bi := uint64(0); bi < uint64(bm.blocks); bi++ {
@@ -146,16 +151,24 @@ type StatFS struct {
 	NameMax            int64
 }
 
-// StatFS counts free blocks and inodes.
+// StatFS reports capacity from the free counts alloc and free keep (no
+// scan of the bitmaps).
 func (fs *FS) StatFS() (StatFS, error) {
+	return StatFS{BlockSize: BlockSize, Blocks: fs.sb.NBlocks, FreeBlocks: uint64(fs.freeBlocks.Load()),
+		Inodes: uint64(fs.sb.NInodes), FreeInodes: uint64(fs.freeInodes.Load()), NameMax: layout.MaxNameLen}, nil
+}
+
+// countAll starts the free counters from the bitmaps.
+func (fs *FS) countAll() error {
 	fb, err := fs.countFree(fs.blockBitmap())
 	if err != nil {
-		return StatFS{}, err
+		return err
 	}
 	fi, err := fs.countFree(fs.inodeBitmap())
 	if err != nil {
-		return StatFS{}, err
+		return err
 	}
-	return StatFS{BlockSize: BlockSize, Blocks: fs.sb.NBlocks, FreeBlocks: fb,
-		Inodes: uint64(fs.sb.NInodes), FreeInodes: fi, NameMax: layout.MaxNameLen}, nil
+	fs.freeBlocks.Store(int64(fb))
+	fs.freeInodes.Store(int64(fi))
+	return nil
 }

@@ -271,44 +271,117 @@ func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
 	}
 }
 
-// TestCrashDuringRecovery crashes the recovery itself: for a sample of
-// crash points k of the workload, mount the crashed disk on a recording
-// device (replaying the journal, freeing orphans), then crash that mount
-// before each of its writes. Mounting again must still give a disk that
-// satisfies everything a crash at k requires.
+// TestCrashDuringRecovery crashes the recovery itself and the first
+// commit after it: for a sample of crash points k of the workload, mount
+// the crashed disk on a recording device (replaying the journal, freeing
+// orphans), make one new file and Sync, and unmount; then crash that
+// record before each of its writes, with the writes persisting in order
+// and, since the last barrier, at random. Mounting again must still give
+// a disk that satisfies everything a crash at k requires, and hold the new
+// file once its Sync had returned. Removing the barrier at the end of
+// recovery, or the one unmount issues before it empties the journal,
+// makes this fail: the first commit after recovery reuses the half of a
+// transaction whose replayed home writes were not yet durable, and
+// unmount's empty headers could land before the last commit's home
+// writes.
 func TestCrashDuringRecovery(t *testing.T) {
 	base, events, traces := crashWorkload(t, 3, 30, 2, false)
 	if t.Failed() {
 		t.FailNow()
 	}
 	writes := countWrites(events)
-	step := 3
+	step, draws := 9, 1
 	if *long {
-		step = 1
+		step, draws = 1, 6
 	}
+	rng := rand.New(rand.NewSource(11))
 	tried := 0
 	for k := 0; k <= writes; k += step {
-		img := fsdev.CrashImage(base, events, k, nil)
+		// The crash at k itself in order, or reordered (which can leave a
+		// torn newer header, so that the first commit after recovery
+		// reuses the half recovery replayed).
+		var rk *rand.Rand
+		if k/step%2 == 1 {
+			rk = rng
+		}
+		img := fsdev.CrashImage(base, events, k, rk)
 		rec := fsdev.NewRecorder(img.Clone())
 		f, err := fs.Mount(rec, fs.Options{})
 		if err != nil {
 			t.Fatalf("k=%d: mount: %v", k, err)
 		}
 		replayed, orphans := f.MountInfo()
-		f.Unmount()
+		synced := afterRecovery(t, f, rec)
+		if err := f.Unmount(); err != nil {
+			t.Fatalf("k=%d: unmount: %v", k, err)
+		}
 		if replayed == 0 && orphans == 0 {
 			continue // nothing to recover: nothing to crash
 		}
 		tried++
 		revents := rec.Events()
 		for j := 0; j <= rec.Writes(); j++ {
-			if !verifyCrash(t, fsdev.CrashImage(img, revents, j, nil), k, traces) {
-				t.Fatalf("crash at write %d of the recovery from a crash at %d", j, k)
+			for d := 0; d <= draws; d++ {
+				var r *rand.Rand
+				if d > 0 {
+					r = rng
+				}
+				crashed := fsdev.CrashImage(img, revents, j, r)
+				if !verifyCrash(t, crashed, k, traces) || !hasPost(t, crashed, j >= synced) {
+					t.Fatalf("crash at write %d (draw %d) of the recovery and first commit from a crash at %d", j, d, k)
+				}
 			}
 		}
 	}
-	t.Logf("%d crash points needed recovery; each recovery crashed at every write", tried)
+	t.Logf("%d crash points needed recovery; each recovery and the commit after it crashed at every write", tried)
 	if tried == 0 {
 		t.Error("no crash point needed recovery")
 	}
+}
+
+// postData is what afterRecovery writes.
+var postData = []byte("written after recovery")
+
+// afterRecovery makes /post on a freshly recovered f and syncs; it returns
+// the writes recorded when the Sync returned.
+func afterRecovery(t *testing.T, f *fs.FS, rec *fsdev.Recorder) int {
+	t.Helper()
+	h, err := f.Open(nil, nil, "/post", fs.O_CREAT|fs.O_TRUNC|fs.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.WriteAt(postData, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Writes()
+}
+
+// hasPost checks that a crashed image holds /post whole or, unless must,
+// not at all.
+func hasPost(t *testing.T, img *fsdev.Mem, must bool) bool {
+	f, err := fs.Mount(img, fs.Options{})
+	if err != nil {
+		t.Errorf("mount: %v", err)
+		return false
+	}
+	defer f.Unmount()
+	st, err := f.Stat(nil, nil, "/post")
+	switch {
+	case err != nil && !must:
+		return true
+	case err != nil:
+		t.Errorf("/post lost after its Sync returned: %v", err)
+		return false
+	case st.Size == 0 && !must:
+		return true // created, not yet written: a crash between the two
+	}
+	if got := readFile(t, f, "/post"); string(got) != string(postData) {
+		t.Errorf("/post holds %q", got)
+		return false
+	}
+	return true
 }

@@ -62,6 +62,15 @@ func (dp *inode) find(name string) (uint32, uint64, uint8, error) {
 	if dp.d.Type() != layout.S_IFDIR {
 		return 0, 0, 0, syscall.ENOTDIR
 	}
+	if x, err := dp.index(); err != nil {
+		return 0, 0, 0, err
+	} else if x != nil {
+		s, ok := x.names[name]
+		if !ok {
+			return 0, 0, 0, syscall.ENOENT
+		}
+		return s.inum, s.off, s.typ, nil
+	}
 	var inum uint32
 	var at uint64
 	var typ uint8
@@ -79,33 +88,33 @@ func (dp *inode) find(name string) (uint32, uint64, uint8, error) {
 }
 
 // link adds the record name -> inum to dp, reusing free space in a block
+// (the first block the index says has room, or the first found by a scan)
 // or appending a block. The caller has checked that name is absent.
 func (dp *inode) link(t *tx, name string, inum uint32, typ uint8) error {
 	need := layout.DirentSize(len(name))
 	nblocks := dp.d.Size / BlockSize
-	for i := uint64(0); i < nblocks; i++ {
+	x, err := dp.index()
+	if err != nil {
+		return err
+	}
+	from, to := uint64(0), nblocks
+	if x != nil {
+		from, to = nblocks, nblocks // no block has room, unless:
+		if i, ok := x.firstFit(need); ok {
+			from, to = i, i+1
+		}
+	}
+	for i := from; i < to; i++ {
 		b, err := dp.dirBlock(i)
 		if err != nil {
 			return err
 		}
-		done := false
-		err = layout.ParseDirBlock(b.data, dp.fs.sb.NInodes, func(e layout.Dirent) bool {
-			used := 0
-			if e.Inum != 0 {
-				used = layout.DirentSize(len(e.Name))
-			}
-			if e.RecLen-used < need {
-				return true
-			}
-			if used > 0 { // split: the live record keeps what it needs
-				layout.PutDirent(b.data, e.Off, e.Inum, used, e.Type, string(e.Name))
-			}
-			layout.PutDirent(b.data, e.Off+used, inum, e.RecLen-used, typ, name)
-			done = true
-			return false
-		})
-		if done {
+		at, done, err := insert(b.data, dp.fs.sb.NInodes, need, name, inum, typ)
+		if err == nil && done {
 			t.write(b)
+			if x != nil {
+				err = x.added(dp, name, dirSlot{off: i*BlockSize + uint64(at), inum: inum, typ: typ}, b.data)
+			}
 		}
 		dp.fs.c.release(b)
 		if err != nil {
@@ -113,6 +122,9 @@ func (dp *inode) link(t *tx, name string, inum uint32, typ uint8) error {
 		}
 		if done {
 			return nil
+		}
+		if x != nil {
+			return errCorrupt("directory %d block %d: index says it has room for %d bytes", dp.inum, i, need)
 		}
 	}
 	a, err := dp.bmap(t, nblocks)
@@ -131,9 +143,34 @@ func (dp *inode) link(t *tx, name string, inum uint32, typ uint8) error {
 	layout.InitDirBlock(b.data)
 	layout.PutDirent(b.data, 0, inum, BlockSize, typ, name)
 	t.write(b)
-	dp.fs.c.release(b)
 	dp.d.Size += BlockSize
-	return nil
+	if x != nil {
+		err = x.added(dp, name, dirSlot{off: nblocks * BlockSize, inum: inum, typ: typ}, b.data)
+	}
+	dp.fs.c.release(b)
+	return err
+}
+
+// insert puts the record name -> inum of need bytes into the directory
+// block data, in a free record or by splitting a live record with slack,
+// and returns its offset in the block, or done false if there is no room.
+func insert(data []byte, ninodes uint32, need int, name string, inum uint32, typ uint8) (at int, done bool, err error) {
+	err = layout.ParseDirBlock(data, ninodes, func(e layout.Dirent) bool {
+		used := 0
+		if e.Inum != 0 {
+			used = layout.DirentSize(len(e.Name))
+		}
+		if e.RecLen-used < need {
+			return true
+		}
+		if used > 0 { // split: the live record keeps what it needs
+			layout.PutDirent(data, e.Off, e.Inum, used, e.Type, string(e.Name))
+		}
+		at, done = e.Off+used, true
+		layout.PutDirent(data, at, inum, e.RecLen-used, typ, name)
+		return false
+	})
+	return at, done, err
 }
 
 // unlinkAt removes the record at offset off, merging its space into the
@@ -161,12 +198,16 @@ func (dp *inode) unlinkAt(t *tx, off uint64) error {
 	if !found || cur.Inum == 0 {
 		return errCorrupt("directory %d: no record at %d", dp.inum, off)
 	}
+	name := string(cur.Name) // before the record's bytes change
 	if prev >= 0 {
 		layout.PutDirent(b.data, prev, prevE.Inum, prevE.RecLen+cur.RecLen, prevE.Type, string(prevE.Name))
 	} else {
 		layout.PutDirent(b.data, target, 0, cur.RecLen, 0, "")
 	}
 	t.write(b)
+	if x := dp.cachedIndex(); x != nil {
+		return x.removed(dp, name, off, b.data)
+	}
 	return nil
 }
 
@@ -189,6 +230,10 @@ func (dp *inode) setAt(t *tx, off uint64, inum uint32, typ uint8) error {
 	binary.LittleEndian.PutUint32(b.data[o:], inum) // the record's inum field
 	b.data[o+7] = typ                               // and its type byte
 	t.write(b)
+	if x := dp.cachedIndex(); x != nil {
+		name := string(b.data[o+layout.DirentHeader : o+layout.DirentHeader+uint64(b.data[o+6])])
+		x.names[name] = dirSlot{off: off, inum: inum, typ: typ}
+	}
 	dp.fs.c.release(b)
 	return nil
 }

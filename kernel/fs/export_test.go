@@ -18,3 +18,20 @@ func SetMaxLinks(n uint32) func() {
 	maxLinks = n
 	return func() { maxLinks = old }
 }
+
+// ScanFree counts the free blocks and inodes by reading every bitmap
+// block, to check StatFS's counters.
+func (fs *FS) ScanFree() (blocks, inodes uint64, err error) {
+	if blocks, err = fs.countFree(fs.blockBitmap()); err == nil {
+		inodes, err = fs.countFree(fs.inodeBitmap())
+	}
+	return blocks, inodes, err
+}
+
+// SetDirIndexNames lowers the bound on names held by directory indexes.
+// It returns the restorer.
+func SetDirIndexNames(n int) func() {
+	old := dirIndexNames
+	dirIndexNames = n
+	return func() { dirIndexNames = old }
+}

@@ -3,6 +3,7 @@ package fs
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,9 +30,12 @@ type FS struct {
 	// scan of a bitmap.
 	allocMu            sync.Mutex
 	blockHint, inoHint uint32
+	// freeBlocks and freeInodes count clear bitmap bits, for StatFS.
+	freeBlocks, freeInodes atomic.Int64
 
 	mounts map[uint32]*inode // mount points (mount.go); guarded by nsMu
 	orph   orphanList        // orphan.go
+	dix    dirIndexes        // dirindex.go
 
 	recovered, orphaned int // what mount repaired
 }
@@ -86,6 +90,9 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	}
 	fs.put(root)
 	if err != nil {
+		return nil, fmt.Errorf("fs: mount: %w", err)
+	}
+	if err := fs.countAll(); err != nil {
 		return nil, fmt.Errorf("fs: mount: %w", err)
 	}
 	if fs.orphaned, err = fs.reclaimOrphans(); err != nil {

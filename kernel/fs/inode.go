@@ -122,6 +122,7 @@ func (fs *FS) ialloc(t *tx, mode uint32) (*inode, error) {
 	d.Encode(b.data[off:])
 	t.write(b)
 	fs.c.release(b)
+	fs.dropIndex(inum) // a directory index of the number's previous life
 	ip := fs.iget(inum)
 	ip.mu.Lock()
 	// A handle for inum may have survived in the table from the file's
@@ -166,6 +167,7 @@ func (fs *FS) release(ip *inode) error {
 		if err := ip.update(t); err != nil {
 			return err
 		}
+		fs.dropIndex(ip.inum)
 		ip.valid = false // so truncStep does not write it again
 		// Off the list before the number can be handed out again.
 		if err := fs.orphanRemove(t, ip.inum); err != nil {

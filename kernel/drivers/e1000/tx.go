@@ -88,31 +88,42 @@ func (d *Device) reclaim() {
 }
 
 // put fills descriptors for frame, without telling the device. It
-// reports false if the ring has no room.
+// reports false if the ring has no room. The frame is copied into the
+// buffer of the first free slot (a context descriptor, when one is
+// needed, takes that slot and the data descriptor the next, pointing at
+// the same buffer) and readied for checksum offload there: the caller's
+// frame is only read.
 func (d *Device) put(frame []byte) bool {
-	css, cso, cse, tucmd, ok := checksumOffsets(frame)
-	need := 1
-	ctx := uint64(css) | uint64(cso)<<8 | uint64(cse)<<16 | uint64(tucmd)<<32
-	if ok && ctx != d.txCtx {
-		need = 2
-	}
-	if d.free() < need {
+	if d.free() < 1 {
 		return false
 	}
-	if need == 2 {
-		d.putContext(css, cso, cse, tucmd)
-		d.txCtx = ctx
+	slot := d.txTail
+	buf := d.txBufs.Mem[slot*bufSize:][:len(frame)]
+	copy(buf, frame)
+	c, ok := link.FindTxChecksum(buf)
+	var ctx uint64
+	if ok {
+		cse := 0 // the sum runs to the end of the frame...
+		if c.End < len(buf) {
+			cse = c.End - 1 // ...unless padding follows the datagram
+		}
+		ctx = uint64(c.Start) | uint64(c.Field)<<8 | uint64(cse)<<16 | uint64(c.Proto)<<32
+		if ctx != d.txCtx {
+			if d.free() < 2 {
+				return false
+			}
+			d.putContext(c, cse)
+			d.txCtx = ctx
+		}
 	}
 	i := d.txTail
-	buf := d.txBufs.Mem[i*bufSize:][:len(frame)]
-	copy(buf, frame)
 	opts := uint32(0)
 	if ok {
-		seedChecksum(buf, css, cso)
+		c.Seed(buf)
 		opts = popTXSM
 	}
 	desc := d.txRing.Mem[i*descSize:][:descSize]
-	binary.LittleEndian.PutUint64(desc, d.txBufs.Phys+uint64(i*bufSize))
+	binary.LittleEndian.PutUint64(desc, d.txBufs.Phys+uint64(slot*bufSize))
 	binary.LittleEndian.PutUint32(desc[txdCmdWord:], uint32(len(frame))|dtypData|dcmdDEXT|dcmdEOP|dcmdIFCS|dcmdRS)
 	binary.LittleEndian.PutUint32(desc[txdStatus:], opts)
 	d.txTail = (i + 1) % ringSize
@@ -125,70 +136,22 @@ func (d *Device) put(frame []byte) bool {
 }
 
 // putContext writes a context descriptor: the TCP or UDP checksum starts
-// at css (the transport header), ends at cse (0: the end of the frame)
-// and is stored at cso. The IPv4 header checksum stays the stack's.
-func (d *Device) putContext(css, cso, cse int, tucmd uint32) {
+// at the transport header, ends at cse (0: the end of the frame) and is
+// stored in its field. The IPv4 header checksum stays the stack's.
+func (d *Device) putContext(c link.TxChecksum, cse int) {
 	i := d.txTail
 	desc := d.txRing.Mem[i*descSize:][:descSize]
 	clear(desc)
-	desc[4] = byte(css)
-	desc[5] = byte(cso)
+	desc[4] = byte(c.Start)
+	desc[5] = byte(c.Field)
 	binary.LittleEndian.PutUint16(desc[6:], uint16(cse))
+	tucmd := uint32(tucmdIP)
+	if c.Proto == tcpip.ProtoTCP {
+		tucmd |= tucmdTCP
+	}
 	binary.LittleEndian.PutUint32(desc[txdCmdWord:], dtypContext|dcmdDEXT|tucmd)
 	d.txTail = (i + 1) % ringSize
 	d.stats.TxContexts.Add(1)
-}
-
-// checksumOffsets finds, in an Ethernet frame holding an unfragmented
-// IPv4 TCP or UDP datagram with a checksum, where the transport header
-// starts (css), where its checksum sits (cso) and its last byte (cse, 0
-// when that ends the frame; padding after the datagram must stay out of
-// the sum). UDP with checksum 0 (none) is sent as it is.
-func checksumOffsets(f []byte) (css, cso, cse int, tucmd uint32, ok bool) {
-	const eth = link.EthernetHeaderLen
-	if len(f) < eth+20 || binary.BigEndian.Uint16(f[12:]) != 0x0800 || f[eth]>>4 != 4 {
-		return 0, 0, 0, 0, false
-	}
-	ihl := int(f[eth]&0xf) * 4
-	total := int(binary.BigEndian.Uint16(f[eth+2:]))
-	if ihl < 20 || total > len(f)-eth || binary.BigEndian.Uint16(f[eth+6:])&0x3fff != 0 {
-		return 0, 0, 0, 0, false // truncated, or a fragment
-	}
-	if total < len(f)-eth {
-		cse = eth + total - 1
-	}
-	css = eth + ihl
-	switch f[eth+9] {
-	case tcpip.ProtoTCP:
-		cso, tucmd = css+16, tucmdTCP|tucmdIP
-	case tcpip.ProtoUDP:
-		cso, tucmd = css+6, tucmdIP
-	default:
-		return 0, 0, 0, 0, false
-	}
-	if eth+total < cso+2 || css > 255 || cso > 255 {
-		return 0, 0, 0, 0, false
-	}
-	if f[eth+9] == tcpip.ProtoUDP && binary.BigEndian.Uint16(f[cso:]) == 0 {
-		return 0, 0, 0, 0, false
-	}
-	return css, cso, cse, tucmd, true
-}
-
-// seedChecksum replaces the transport checksum with the sum of the
-// pseudo-header alone, which the device folds into its sum of the
-// transport header and payload (Linux's CHECKSUM_PARTIAL convention).
-func seedChecksum(f []byte, css, cso int) {
-	const eth = link.EthernetHeaderLen
-	var src, dst tcpip.Addr
-	copy(src[:], f[eth+12:])
-	copy(dst[:], f[eth+16:])
-	total := int(binary.BigEndian.Uint16(f[eth+2:]))
-	sum := tcpip.PseudoHeaderSum(src, dst, f[eth+9], total-(css-eth))
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(f[cso:], uint16(sum))
 }
 
 // refill moves frames from the software queue onto the ring, in order,

@@ -1,11 +1,8 @@
 package virtionet
 
 import (
-	"encoding/binary"
-
 	"scone/kernel/drivers/virtio"
 	"scone/kernel/net/link"
-	"scone/kernel/net/tcpip"
 )
 
 // WriteFrame copies frame into a free transmit buffer behind its header
@@ -57,48 +54,19 @@ func (d *Device) reclaim() {
 // TCP or UDP datagram for the device to checksum: it returns where the
 // transport header starts and where in it the checksum sits, and seeds
 // that field with the pseudo-header's sum, as section 5.1.6.2 asks (the
-// device sums from start to the end of the frame; Ethernet padding is
-// zeros, which add nothing). UDP without a checksum (0) is left alone.
+// device sums from start to the end of the frame, so any Ethernet padding
+// must be zeros, which add nothing). UDP without a checksum (0) is left
+// alone.
 func partialChecksum(f []byte) (start, off int, ok bool) {
-	const eth = link.EthernetHeaderLen
-	if len(f) < eth+20 || binary.BigEndian.Uint16(f[12:]) != 0x0800 || f[eth]>>4 != 4 {
+	c, ok := link.FindTxChecksum(f)
+	if !ok {
 		return 0, 0, false
 	}
-	ihl := int(f[eth]&0xf) * 4
-	total := int(binary.BigEndian.Uint16(f[eth+2:]))
-	if ihl < 20 || total < ihl || total > len(f)-eth || binary.BigEndian.Uint16(f[eth+6:])&0x3fff != 0 {
-		return 0, 0, false // truncated, or a fragment
-	}
-	if total < len(f)-eth {
-		for _, b := range f[eth+total:] {
-			if b != 0 {
-				return 0, 0, false // padding that would change the sum
-			}
+	for _, b := range f[c.End:] {
+		if b != 0 {
+			return 0, 0, false // padding that would change the sum
 		}
 	}
-	start = eth + ihl
-	proto := f[eth+9]
-	switch proto {
-	case tcpip.ProtoTCP:
-		off = 16
-	case tcpip.ProtoUDP:
-		off = 6
-	default:
-		return 0, 0, false
-	}
-	if eth+total < start+off+2 {
-		return 0, 0, false
-	}
-	if proto == tcpip.ProtoUDP && binary.BigEndian.Uint16(f[start+off:]) == 0 {
-		return 0, 0, false
-	}
-	var src, dst tcpip.Addr
-	copy(src[:], f[eth+12:])
-	copy(dst[:], f[eth+16:])
-	sum := tcpip.PseudoHeaderSum(src, dst, proto, total-ihl)
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(f[start+off:], uint16(sum))
-	return start, off, true
+	c.Seed(f)
+	return c.Start, c.Field - c.Start, true
 }
