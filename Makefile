@@ -15,7 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools
 
-.PHONY: all deps vet unit fuzz fuzz-long test bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
 
 all: build
 
@@ -103,8 +103,8 @@ qemu: deps build rootfs
 # dnsmasq.conf, on the host's 127.0.0.1:53), the host peer (tools/nettest)
 # and QEMU with the lab's UDP ports forwarded; the guest's shell runs
 # `nettest grade`; each test's OK or FAIL and the score are printed.
-grade: deps build
-	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL)
+grade: deps build rootfs
+	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL) -disk=$(FSIMG)
 
 # e2e-net runs issue 10's end-to-end tests of the network programs in the
 # guest (tests/qemu/netprog_test.go): httpd to the host's curl with each
@@ -200,6 +200,12 @@ fuzz-long:
 # The boot tests in tests/qemu (run by unit) boot the images build writes.
 test: deps vet build kcheck unit fuzz
 	@echo "make test: all passed"
+
+# scale-proc boots a kernel whose init starts 1,000 processes that stay
+# runnable at once, then a fork bomb up to the process limit, and prints
+# the times it measured (tests/qemu TestProcScale; make test runs 100).
+scale-proc: deps
+	SCALE_PROCS=1000 $(GO) test -count=1 -v -timeout 30m -run TestProcScale ./tests/qemu
 
 # bench-net prints our TCP/IP stack beside gVisor's netstack (bench/ is a
 # separate module so gVisor stays out of the kernel's go.mod): 7 reps of 2 s

@@ -32,15 +32,15 @@ func (as *AddressSpace) Free() error {
 	return nil
 }
 
-// Map backs [va, va+size) with zeroed pages, readable (and executable) by
-// ring 3, and writable if writable is set.  va must be page-aligned; no
+// Map backs [va, va+size) with zeroed pages, readable by ring 3, and
+// writable and executable as prot (ProtWrite, ProtExec) says.  va must be page-aligned; no
 // page of the range may be mapped already.  A range is mapped a chunk per
 // system call (each zeroes its pages with interrupts off); if one fails,
 // the chunks before it are unmapped again.
-func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
+func (as *AddressSpace) Map(va uintptr, size int, prot int) error {
 	for done := 0; done < size; done += maxUserMapChunk {
 		n := min(size-done, maxUserMapChunk)
-		if err := as.pages(SysUserMap, "map", va+uintptr(done), n, writable); err != nil {
+		if err := as.pages(SysUserMap, "map", va+uintptr(done), n, prot); err != nil {
 			if done > 0 {
 				as.Unmap(va, done)
 			}
@@ -50,23 +50,33 @@ func (as *AddressSpace) Map(va uintptr, size int, writable bool) error {
 	return nil
 }
 
-// Unmap frees the pages in [va, va+size); pages not mapped are skipped.
-func (as *AddressSpace) Unmap(va uintptr, size int) error {
-	return as.pages(SysUserUnmap, "unmap", va, size, false)
+// MapPage maps the page at va with data (at most a page; the rest is
+// zeroes), filled before the program can see it.
+func (as *AddressSpace) MapPage(va uintptr, data []byte, prot int) error {
+	p := uintptr(0)
+	if len(data) > 0 {
+		p = uintptr(unsafe.Pointer(&data[0]))
+	}
+	if _, _, e := syscall.Syscall6(SysUserMapPage, as.root, va, p, uintptr(len(data)), uintptr(prot), 0); e != 0 {
+		return fmt.Errorf("machine: map page %#x: %w", va, e)
+	}
+	return nil
 }
 
-// Protect makes the mapped pages in [va, va+size) writable or read-only.
-func (as *AddressSpace) Protect(va uintptr, size int, writable bool) error {
-	return as.pages(SysUserProtect, "protect", va, size, writable)
+// Unmap frees the pages in [va, va+size); pages not mapped are skipped.
+func (as *AddressSpace) Unmap(va uintptr, size int) error {
+	return as.pages(SysUserUnmap, "unmap", va, size, 0)
+}
+
+// Protect gives the mapped pages in [va, va+size) protection prot
+// (ProtWrite, ProtExec).
+func (as *AddressSpace) Protect(va uintptr, size int, prot int) error {
+	return as.pages(SysUserProtect, "protect", va, size, prot)
 }
 
 // pages makes one of the page-range system calls.
-func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, writable bool) error {
-	w := uintptr(0)
-	if writable {
-		w = 1
-	}
-	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), w, 0, 0); e != 0 {
+func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, prot int) error {
+	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), uintptr(prot), 0, 0); e != 0 {
 		return fmt.Errorf("machine: %s %#x+%#x: %w", what, va, size, e)
 	}
 	return nil

@@ -70,6 +70,7 @@ const (
 	msrFSBase = 0xc0000100
 
 	eferSCE = 1 << 0
+	eferNXE = 1 << 11
 
 	// rflagsMask is cleared on SYSCALL: TF, IF, DF, IOPL, NT, AC.
 	rflagsMask = 0x100 | 0x200 | 0x400 | 0x3000 | 0x4000 | 0x40000
@@ -163,7 +164,12 @@ func initCPU() {
 	ltr(selTSS)
 	lidt(addr(&idtr))
 
-	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE)
+	efer := rdmsr(msrEFER) | eferSCE
+	if _, _, _, d := cpuid(0x80000001, 0); d&(1<<20) != 0 {
+		efer |= eferNXE // user pages without PROT_EXEC get the NX bit
+		nxOK = true
+	}
+	wrmsr(msrEFER, efer)
 	wrmsr(msrSTAR, uint64(selUserData-8)<<48|uint64(selKernelCode)<<32)
 	wrmsr(msrLSTAR, uint64(alias(codeAddr(codeSyscallEntry))))
 	wrmsr(msrFMASK, rflagsMask)

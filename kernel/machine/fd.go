@@ -327,7 +327,7 @@ func sysEpollPwait(t *thread, epfd int64, events uintptr, max, timeout int64) in
 //
 //go:nosplit
 func wakeEpollWaiters() {
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		t := &threads[i]
 		if t.state == tBlocked && t.wait == waitEpoll {
 			restartSyscall(t)

@@ -97,7 +97,7 @@ func irqFired(irq int) {
 	// Every waiter wakes: PCI devices share lines, and each driver checks
 	// its own device.
 	woken := false
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		t := &threads[i]
 		if t.state == tBlocked && t.wait == waitIRQ && t.waitKey == uintptr(irq) {
 			wake(t, 0)

@@ -26,6 +26,8 @@ func fakeMachine(t *testing.T, n int) []byte {
 	}
 	nvmas = 0
 	threads = [maxThreads]thread{}
+	hiThread = maxThreads // tests fill slots directly
+	urgent = 0
 	cur = 1
 	threads[1] = thread{state: tRunnable, tid: 1, altFlags: ssDisable}
 	nthreads = 1

@@ -23,6 +23,7 @@ const (
 	pteUser     = 1 << 2
 	pteHuge     = 1 << 7
 	pteAddrMask = 0x000f_ffff_ffff_f000
+	pteNX       = 1 << 63 // no instruction fetch (EFER.NXE on)
 )
 
 var (
@@ -163,6 +164,14 @@ func pageTableGap(root, va uintptr) uintptr {
 //
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
+	setPerm(root, start, end, w, false)
+}
+
+// setPerm sets the write and NX bits of every present page in [start,
+// end), except the shared vDSO pages.
+//
+//go:nosplit
+func setPerm(root, start, end uintptr, w, nx bool) {
 	for va := start; va < end; va += pageSize {
 		if va = nextPTE(root, va, end); va >= end {
 			return
@@ -175,6 +184,11 @@ func setWritable(root, start, end uintptr, w bool) {
 					pte |= pteWrite
 				} else {
 					pte &^= pteWrite
+				}
+				if nx {
+					pte |= pteNX
+				} else {
+					pte &^= pteNX
 				}
 				*(*uint64)(ptr(e)) = pte
 				flushPage(root, va)

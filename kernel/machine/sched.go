@@ -16,7 +16,7 @@ package machine
 import "syscall"
 
 const (
-	maxThreads = 64
+	maxThreads = 512
 	timeSlice  = 10_000_000 // ns
 )
 
@@ -78,16 +78,17 @@ type thread struct {
 
 var (
 	threads    [maxThreads]thread
-	fxMem      [(maxThreads + 1) * 512]byte // FXSAVE areas, 16-byte aligned by fxArea
-	cur        int                          // index of the running thread
-	curFX      uintptr                      // FXSAVE area of the running thread (used by the stubs)
-	curFSBase  uint64                       // FS base of the running thread (loaded by the exit stub)
-	curGSBase  uint64                       // its GS base, likewise
-	curCR3     uintptr                      // page table of the running thread (loaded by the exit stub)
-	userMode   bool                         // the running thread is in ring 3 (read by syscallEntry)
-	resched    bool                         // pick another thread at the end of this trap
-	urgent     int                          // a thread to run next (a driver its interrupt woke), or 0
-	kickGen    uint64                       // bumped by KickUser: every ring-3 thread comes back at its next tick
+	fxMem      [(maxThreads + 1) * 512]byte     // FXSAVE areas, 16-byte aligned by fxArea
+	cur        int                              // index of the running thread
+	curFX      uintptr                          // FXSAVE area of the running thread (used by the stubs)
+	curFSBase  uint64                           // FS base of the running thread (loaded by the exit stub)
+	curGSBase  uint64                           // its GS base, likewise
+	curCR3     uintptr                          // page table of the running thread (loaded by the exit stub)
+	userMode   bool                             // the running thread is in ring 3 (read by syscallEntry)
+	resched    bool                             // pick another thread at the end of this trap
+	urgent     int                              // a thread to run next (a driver its interrupt woke), or 0
+	hiThread   int                          = 2 // slots in use are below it: loops over threads stop there
+	kickGen    uint64                           // bumped by KickUser: every ring-3 thread comes back at its next tick
 	sliceStart int64
 	nextTID    int64 = 2
 	nthreads   int   // live threads, idle excluded
@@ -143,8 +144,8 @@ func pick() int {
 	if cur != 0 && threads[cur].state == tRunnable && !resched {
 		return cur
 	}
-	for k := 1; k < maxThreads; k++ {
-		i := (cur + k) % maxThreads
+	for k := 1; k < hiThread; k++ {
+		i := (cur + k) % hiThread
 		if i != 0 && threads[i].state == tRunnable {
 			return i
 		}
@@ -205,7 +206,7 @@ func wake(t *thread, ret int64) {
 //
 //go:nosplit
 func wakeExpired(now int64) {
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		t := &threads[i]
 		if t.state != tBlocked || t.deadline == 0 || t.deadline > now {
 			continue
@@ -221,7 +222,7 @@ func wakeExpired(now int64) {
 
 //go:nosplit
 func findTID(tid int64) *thread {
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		if threads[i].state != tFree && threads[i].tid == tid {
 			return &threads[i]
 		}
@@ -258,6 +259,7 @@ func sysClone(t *thread, flags, stack, tls uint64) int64 {
 	if slot == 0 {
 		return -int64(syscall.EAGAIN)
 	}
+	hiThread = max(hiThread, slot+1)
 	c := &threads[slot]
 	*c = thread{}
 	c.frame = t.frame

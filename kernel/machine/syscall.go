@@ -108,7 +108,7 @@ func doSyscall(t *thread) {
 	case SysFreeAddressSpace:
 		r = sysFreeAddressSpace(uintptr(a0))
 	case SysUserMap:
-		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+		r = sysUserMap(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	case SysUserCopy:
 		r = sysUserCopy(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), a4 != 0)
 	case SysRunUser:
@@ -117,11 +117,13 @@ func doSyscall(t *thread) {
 		r = sysUserUnmap(uintptr(a0), uintptr(a1), uintptr(a2))
 	case SysUserMapVDSO:
 		r = sysUserMapVDSO(uintptr(a0))
+	case SysUserMapPage:
+		r = sysUserMapPage(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), uintptr(a4))
 	case SysKickUser:
 		kickGen++
 		r = 0
 	case SysUserProtect:
-		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), a3 != 0)
+		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)
@@ -294,7 +296,7 @@ func sysFutex(t *thread, uaddr uintptr, op int64, val uint32, timeout uintptr) i
 		return blocked
 	case futexWake, futexWakeBitset:
 		n := int64(0)
-		for i := 1; i < maxThreads && n < int64(val); i++ {
+		for i := 1; i < hiThread && n < int64(val); i++ {
 			w := &threads[i]
 			if w.state == tBlocked && w.wait == waitFutex && w.waitKey == uaddr {
 				wake(w, 0)

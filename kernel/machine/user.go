@@ -32,6 +32,7 @@ const (
 	SysUserProtect      = 1010
 	SysUserMapVDSO      = 1011
 	SysKickUser         = 1012
+	SysUserMapPage      = 1013
 )
 
 // Why RunUser returned.
@@ -55,29 +56,50 @@ type UserRegs struct {
 }
 
 const (
-	maxAddressSpaces = 64
+	maxAddressSpaces = 4096 // a handle keeps the slot in the root's low 12 bits
 	maxUserCopy      = 1 << 20
 	maxUserMapChunk  = 1 << 20 // bytes one SysUserMap zeroes with interrupts off
 	userRegsGPRs     = 15 * 8
 	userFlags        = 0xcd5 // CF PF AF ZF SF DF OF: what ring 3 may set
 )
 
+// Protection bits of the user page calls (Linux's PROT_* values; read is
+// implied, as x86 pages are always readable when present).
+const (
+	ProtRead  = 0x1
+	ProtWrite = 0x2
+	ProtExec  = 0x4
+)
+
+// userPTE returns the page-table flags for a user page with protection
+// prot: NX unless PROT_EXEC (when the CPU has NX).
+//
+//go:nosplit
+func userPTE(prot uintptr) uint64 {
+	f := uint64(pteUser | ptePresent)
+	if prot&ProtWrite != 0 {
+		f |= pteWrite
+	}
+	if prot&ProtExec == 0 && nxOK {
+		f |= pteNX
+	}
+	return f
+}
+
 var (
+	nxOK       bool                      // EFER.NXE is on
 	asRoots    [maxAddressSpaces]uintptr // page tables of live address spaces
 	userFrames uint64                    // frames held by address spaces: pages and tables
 )
 
+// An address space's handle (what NewAddressSpace returns and the other
+// calls take) is its page table's physical address with its slot in
+// asRoots in the low 12 bits, so checking one is a single lookup.
+//
 //go:nosplit
-func validRoot(root uintptr) bool {
-	if root == 0 {
-		return false
-	}
-	for _, r := range &asRoots {
-		if r == root {
-			return true
-		}
-	}
-	return false
+func validRoot(h uintptr) (root uintptr, ok bool) {
+	root = h &^ (pageSize - 1)
+	return root, root != 0 && asRoots[h&(pageSize-1)] == root
 }
 
 //go:nosplit
@@ -100,27 +122,24 @@ func sysNewAddressSpace() int64 {
 	// Share the trampoline.
 	*(*uint64)(ptr(phys2virt(root) + 511*8)) = *(*uint64)(ptr(phys2virt(kernelRoot) + 511*8))
 	asRoots[slot] = root
-	return int64(root)
+	return int64(root | uintptr(slot))
 }
 
 // sysFreeAddressSpace frees every user page and table of root, and root.
 //
 //go:nosplit
-func sysFreeAddressSpace(root uintptr) int64 {
-	if !validRoot(root) {
+func sysFreeAddressSpace(h uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
-	for i := 1; i < maxThreads; i++ {
+	for i := 1; i < hiThread; i++ {
 		if threads[i].state != tFree && threads[i].cr3 == root {
 			return -int64(syscall.EBUSY)
 		}
 	}
 	freeTables(root)
-	for i := range &asRoots {
-		if asRoots[i] == root {
-			asRoots[i] = 0
-		}
-	}
+	asRoots[h&(pageSize-1)] = 0
 	return 0
 }
 
@@ -181,15 +200,12 @@ func tableEntry(pa, i uintptr) uintptr {
 // failure the pages this call mapped are freed again.
 //
 //go:nosplit
-func sysUserMap(root, va, n uintptr, writable bool) int64 {
-	end, ok := userRange(root, va, n)
+func sysUserMap(root, va, n, prot uintptr) int64 {
+	root, end, ok := userRange(root, va, n)
 	if !ok || n > maxUserMapChunk {
 		return -int64(syscall.EINVAL)
 	}
-	flags := uint64(pteUser)
-	if writable {
-		flags |= pteWrite
-	}
+	flags := userPTE(prot)
 	for p := va; p < end; p += pageSize {
 		e := walk(root, p, true)
 		if e == 0 {
@@ -206,17 +222,50 @@ func sysUserMap(root, va, n uintptr, writable bool) int64 {
 			return -int64(syscall.ENOMEM)
 		}
 		userFrames++
-		*(*uint64)(ptr(e)) = uint64(f) | flags | ptePresent
+		*(*uint64)(ptr(e)) = uint64(f) | flags
 	}
+	return 0
+}
+
+// sysUserMapPage maps one page at va holding the n bytes at the kernel
+// address buf (the rest zero): the page is filled before it is present,
+// so another thread of the program can never see it half made.
+//
+//go:nosplit
+func sysUserMapPage(h, va, buf, n, prot uintptr) int64 {
+	root, _, ok := userRange(h, va, pageSize)
+	if !ok || n > pageSize {
+		return -int64(syscall.EINVAL)
+	}
+	if n > 0 && !touch(buf, n, false) {
+		return -int64(syscall.EFAULT)
+	}
+	e := walk(root, va, true)
+	if e == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	if *(*uint64)(ptr(e))&ptePresent != 0 {
+		return -int64(syscall.EEXIST)
+	}
+	f := allocZeroFrame()
+	if f == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	userFrames++
+	if n > 0 {
+		memcopy(phys2virt(f), buf, n)
+	}
+	*(*uint64)(ptr(e)) = uint64(f) | userPTE(prot)
 	return 0
 }
 
 // userRange validates a page-aligned range of root's lower half.
 //
 //go:nosplit
-func userRange(root, va, n uintptr) (end uintptr, ok bool) {
+func userRange(h, va, n uintptr) (root, end uintptr, ok bool) {
 	end = roundPage(va + n)
-	return end, validRoot(root) && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
+	root, ok = validRoot(h)
+	return root, end, ok && pageAligned(va) && va >= pageSize && n > 0 && end <= userTop && end > va
 }
 
 // sysUserUnmap frees the pages of root in [va, va+n); absent pages are
@@ -224,7 +273,7 @@ func userRange(root, va, n uintptr) (end uintptr, ok bool) {
 //
 //go:nosplit
 func sysUserUnmap(root, va, n uintptr) int64 {
-	end, ok := userRange(root, va, n)
+	root, end, ok := userRange(root, va, n)
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
@@ -232,16 +281,16 @@ func sysUserUnmap(root, va, n uintptr) int64 {
 	return 0
 }
 
-// sysUserProtect makes the present pages of root in [va, va+n) writable or
-// read-only.
+// sysUserProtect gives the present pages of root in [va, va+n) the
+// protection prot (write and execute permission).
 //
 //go:nosplit
-func sysUserProtect(root, va, n uintptr, writable bool) int64 {
-	end, ok := userRange(root, va, n)
+func sysUserProtect(root, va, n, prot uintptr) int64 {
+	root, end, ok := userRange(root, va, n)
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
-	setWritable(root, va, end, writable)
+	setPerm(root, va, end, prot&ProtWrite != 0, prot&ProtExec == 0 && nxOK)
 	return 0
 }
 
@@ -249,8 +298,9 @@ func sysUserProtect(root, va, n uintptr, writable bool) int64 {
 // fixed addresses in root, and returns the vDSO's address.
 //
 //go:nosplit
-func sysUserMapVDSO(root uintptr) int64 {
-	if !validRoot(root) {
+func sysUserMapVDSO(h uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
 	for _, m := range [2][2]uintptr{{vdsoAddr, vdsoFrame}, {vvarAddr, vvarFrame}} {
@@ -270,8 +320,9 @@ func sysUserMapVDSO(root uintptr) int64 {
 // address va of root, in the direction toUser says.
 //
 //go:nosplit
-func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
-	if !validRoot(root) || n > maxUserCopy || va+n < va || va+n > userTop {
+func sysUserCopy(h, va, buf, n uintptr, toUser bool) int64 {
+	root, ok := validRoot(h)
+	if !ok || n > maxUserCopy || va+n < va || va+n > userTop {
 		return -int64(syscall.EINVAL)
 	}
 	if !touch(buf, n, !toUser) {
@@ -309,8 +360,9 @@ func sysUserCopy(root, va, buf, n uintptr, toUser bool) int64 {
 // sysRunUser switches t to ring 3 with the registers at regs under root.
 //
 //go:nosplit
-func sysRunUser(t *thread, root, regs uintptr) int64 {
-	if !validRoot(root) {
+func sysRunUser(t *thread, h, regs uintptr) int64 {
+	root, ok := validRoot(h)
+	if !ok {
 		return -int64(syscall.EINVAL)
 	}
 	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {

@@ -30,10 +30,10 @@ func TestAddressSpace(t *testing.T) {
 		t.Errorf("trampoline slot %#x not shared", got)
 	}
 	const va = 0x400000
-	if r := sysUserMap(root, va, 2*pageSize, true); r != 0 {
+	if r := sysUserMap(root, va, 2*pageSize, ProtRead|ProtWrite|ProtExec); r != 0 {
 		t.Fatalf("map: %d", r)
 	}
-	if r := sysUserMap(root, va+pageSize, pageSize, true); r != -int64(syscall.EEXIST) {
+	if r := sysUserMap(root, va+pageSize, pageSize, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.EEXIST) {
 		t.Errorf("mapping a mapped page = %d, want EEXIST", r)
 	}
 	for _, bad := range []struct{ root, va, n uintptr }{
@@ -42,7 +42,7 @@ func TestAddressSpace(t *testing.T) {
 		{root, 0, pageSize},        // page 0
 		{root, userTop - pageSize, 2 * pageSize},
 	} {
-		if r := sysUserMap(bad.root, bad.va, bad.n, true); r != -int64(syscall.EINVAL) {
+		if r := sysUserMap(bad.root, bad.va, bad.n, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.EINVAL) {
 			t.Errorf("sysUserMap(%#x, %#x, %#x) = %d, want EINVAL", bad.root, bad.va, bad.n, r)
 		}
 	}
@@ -77,7 +77,7 @@ func TestAddressSpace(t *testing.T) {
 	if r := sysUserCopy(root, va+2*pageSize-4, uintptr(unsafe.Pointer(&in[0])), 8, false); r != -int64(syscall.EFAULT) {
 		t.Errorf("copy past the mapping = %d, want EFAULT", r)
 	}
-	if r := sysUserMap(root, va+4*pageSize, pageSize, false); r != 0 {
+	if r := sysUserMap(root, va+4*pageSize, pageSize, ProtRead|ProtExec); r != 0 {
 		t.Fatalf("map read-only: %d", r)
 	}
 	if r := sysUserCopy(root, va+4*pageSize, uintptr(unsafe.Pointer(&out[0])), 8, true); r != -int64(syscall.EFAULT) {
@@ -91,12 +91,12 @@ func TestAddressSpace(t *testing.T) {
 	if r := sysUserMapVDSO(root); r != vdsoAddr {
 		t.Fatalf("map vDSO = %#x", r)
 	}
-	if r := sysUserProtect(root, vdsoAddr, 2*pageSize, true); r != 0 || leaf(vdsoAddr)&pteWrite != 0 || leaf(vvarAddr)&pteWrite != 0 {
+	if r := sysUserProtect(root, vdsoAddr, 2*pageSize, ProtRead|ProtWrite|ProtExec); r != 0 || leaf(vdsoAddr)&pteWrite != 0 || leaf(vvarAddr)&pteWrite != 0 {
 		t.Errorf("protect made the vDSO writable: %d, %#x %#x", r, leaf(vdsoAddr), leaf(vvarAddr))
 	}
 
 	// Protect and unmap.
-	if r := sysUserProtect(root, va, pageSize, false); r != 0 || leaf(va)&pteWrite != 0 || leaf(va+pageSize)&pteWrite == 0 {
+	if r := sysUserProtect(root, va, pageSize, ProtRead|ProtExec); r != 0 || leaf(va)&pteWrite != 0 || leaf(va+pageSize)&pteWrite == 0 {
 		t.Errorf("protect: %d, leaves %#x %#x", r, leaf(va), leaf(va+pageSize))
 	}
 	held := userFrames // the unmap takes the pages at va+pageSize and va+4*pageSize
@@ -136,11 +136,14 @@ func TestUserMapRollback(t *testing.T) {
 	}
 	root := uintptr(r)
 	const va = 0x400000
-	if r := sysUserMap(root, va+4*pageSize, pageSize, true); r != 0 {
+	if r := sysUserMap(root, va+4*pageSize, pageSize, ProtRead|ProtWrite|ProtExec); r != 0 {
 		t.Fatalf("map: %d", r)
 	}
+	if r := sysUserMap(root^1, va, pageSize, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.EINVAL) {
+		t.Errorf("map with a handle of the wrong slot = %d, want EINVAL", r)
+	}
 	free, held := freeFrames, userFrames
-	if r := sysUserMap(root, va, 8*pageSize, true); r != -int64(syscall.EEXIST) {
+	if r := sysUserMap(root, va, 8*pageSize, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.EEXIST) {
 		t.Fatalf("map over a mapped page = %d, want EEXIST", r)
 	}
 	if freeFrames != free || userFrames != held {
@@ -149,15 +152,43 @@ func TestUserMapRollback(t *testing.T) {
 	if e := walk(root, va, false); e != 0 && *(*uint64)(ptr(e))&ptePresent != 0 {
 		t.Error("the pages before the mapped one stayed mapped")
 	}
-	if r := sysUserMap(root, 0x800000, maxUserMapChunk+pageSize, true); r != -int64(syscall.EINVAL) {
+	if r := sysUserMap(root, 0x800000, maxUserMapChunk+pageSize, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.EINVAL) {
 		t.Errorf("map beyond one chunk = %d, want EINVAL", r)
 	}
 	n := min(uintptr(free+8)*pageSize, maxUserMapChunk)
-	if r := sysUserMap(root, 0x800000, n, true); r != -int64(syscall.ENOMEM) {
+	if r := sysUserMap(root, 0x800000, n, ProtRead|ProtWrite|ProtExec); r != -int64(syscall.ENOMEM) {
 		t.Fatalf("map of more than there is = %d, want ENOMEM", r)
 	}
 	if userFrames > held+4 { // a few page tables may stay; pages may not
 		t.Errorf("ENOMEM kept %d frames", userFrames-held)
+	}
+	// A page mapped with its contents: present, filled, as writable as asked.
+	buf := setupStack(t, pageSize)
+	touch(buf, pageSize, true)
+	*(*uint64)(ptr(buf)) = 0x1122334455667788
+	if r := sysUserMapPage(root, 0x900000, buf, 8, ProtRead); r != 0 {
+		t.Fatalf("map page: %d", r)
+	}
+	if r := sysUserMapPage(root, 0x900000, buf, 8, ProtRead); r != -int64(syscall.EEXIST) {
+		t.Errorf("map page twice = %d, want EEXIST", r)
+	}
+	// NX: pages without PROT_EXEC cannot be run, when the CPU has NX.
+	nxOK = true
+	defer func() { nxOK = false }()
+	sysUserMap(root, 0xa00000, 2*pageSize, ProtRead|ProtWrite)
+	sysUserMap(root, 0xa02000, pageSize, ProtRead|ProtExec)
+	nx := func(va uintptr) bool { return *(*uint64)(ptr(walk(root, va, false)))&pteNX != 0 }
+	if !nx(0xa00000) || nx(0xa02000) {
+		t.Errorf("NX: data page %v, code page %v; want true, false", nx(0xa00000), nx(0xa02000))
+	}
+	sysUserProtect(root, 0xa00000, pageSize, ProtRead|ProtExec)
+	if nx(0xa00000) || !nx(0xa01000) {
+		t.Errorf("after mprotect(PROT_EXEC) of one page: NX %v %v", nx(0xa00000), nx(0xa01000))
+	}
+	e := walk(root, 0x900000, false)
+	pte := *(*uint64)(ptr(e))
+	if pte&ptePresent == 0 || pte&pteWrite != 0 || *(*uint64)(ptr(phys2virt(uintptr(pte & pteAddrMask)))) != 0x1122334455667788 {
+		t.Errorf("mapped page: pte %#x", pte)
 	}
 	sysFreeAddressSpace(root)
 }

@@ -16,6 +16,7 @@ type Fake struct {
 type FakePage struct {
 	Data     [PageSize]byte
 	Writable bool
+	Exec     bool
 }
 
 // NewFake returns an empty fake page table.
@@ -31,7 +32,7 @@ func (f *Fake) check(va uintptr, size int) error {
 }
 
 // Map implements PageTable.
-func (f *Fake) Map(va uintptr, size int, writable bool) error {
+func (f *Fake) Map(va uintptr, size int, prot int) error {
 	if err := f.check(va, size); err != nil {
 		return err
 	}
@@ -39,8 +40,22 @@ func (f *Fake) Map(va uintptr, size int, writable bool) error {
 		if f.Pages[p] != nil {
 			return syscall.EEXIST
 		}
-		f.Pages[p] = &FakePage{Writable: writable}
+		f.Pages[p] = &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0}
 	}
+	return nil
+}
+
+// MapPage implements PageTable.
+func (f *Fake) MapPage(va uintptr, data []byte, prot int) error {
+	if err := f.check(va, PageSize); err != nil || len(data) > PageSize {
+		return errFake
+	}
+	if f.Pages[va] != nil {
+		return syscall.EEXIST
+	}
+	pg := &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0}
+	copy(pg.Data[:], data)
+	f.Pages[va] = pg
 	return nil
 }
 
@@ -59,13 +74,13 @@ func (f *Fake) Unmap(va uintptr, size int) error {
 }
 
 // Protect implements PageTable.
-func (f *Fake) Protect(va uintptr, size int, writable bool) error {
+func (f *Fake) Protect(va uintptr, size int, prot int) error {
 	if err := f.check(va, size); err != nil {
 		return err
 	}
 	for p, pg := range f.Pages {
 		if p >= va && p < va+uintptr(size) {
-			pg.Writable = writable
+			pg.Writable, pg.Exec = prot&ProtWrite != 0, prot&ProtExec != 0
 		}
 	}
 	return nil

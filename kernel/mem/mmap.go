@@ -125,29 +125,14 @@ func (as *AddressSpace) Mprotect(va, length uintptr, prot int) error {
 		}
 	}
 	as.rs.merge()
-	// Present pages follow: write permission changes in place; pages
-	// that may no longer be read at all are discarded (their contents
-	// would be lost only for a PROT_NONE private mapping, which Linux
-	// keeps; noted in docs/proc.md).
-	for p, w := range as.present {
-		if p < va || p >= end {
-			continue
-		}
-		switch {
-		case prot&(ProtRead|ProtWrite|ProtExec) == 0:
-			// Keep the page but make it fault on write; reads still
-			// succeed (the machine has no "not readable" bit for
-			// present user pages).
-			if w {
-				as.present[p] = false
-				as.pt.Protect(p, PageSize, false)
-			}
-		case prot&ProtWrite != 0 && !w:
-			as.present[p] = true
-			as.pt.Protect(p, PageSize, true)
-		case prot&ProtWrite == 0 && w:
-			as.present[p] = false
-			as.pt.Protect(p, PageSize, false)
+	// Present pages follow: their write and execute permission change
+	// in place.  A page made PROT_NONE stays readable (the machine has no
+	// "present but unreadable" bit for user pages; Linux would fault);
+	// writes and instruction fetches do fault.
+	for p := range as.present {
+		if p >= va && p < end {
+			as.present[p] = prot&ProtWrite != 0
+			as.pt.Protect(p, PageSize, prot)
 		}
 	}
 	return nil
@@ -196,18 +181,18 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 			c.Release()
 			return nil, err
 		}
-		if err := pt.Map(p, PageSize, true); err != nil {
+		prot := ProtRead
+		if i := as.rs.find(p); i >= 0 {
+			prot = as.rs[i].prot
+		}
+		if w {
+			prot |= ProtWrite
+		}
+		if err := pt.MapPage(p, buf, prot); err != nil {
 			c.Release()
 			return nil, ErrNoMemory
 		}
 		c.present[p] = w
-		if err := pt.CopyOut(p, buf); err != nil {
-			c.Release()
-			return nil, err
-		}
-		if !w {
-			pt.Protect(p, PageSize, false)
-		}
 	}
 	return c, nil
 }

@@ -8,12 +8,16 @@ package mem
 // PageTable is what an address space needs from the hardware:
 // machine.AddressSpace in the kernel, Fake in tests.
 type PageTable interface {
-	// Map backs the page-aligned [va, va+size) with zeroed pages.
-	Map(va uintptr, size int, writable bool) error
+	// Map backs the page-aligned [va, va+size) with zeroed pages with
+	// protection prot (ProtWrite, ProtExec; pages are always readable).
+	Map(va uintptr, size int, prot int) error
+	// MapPage maps one page holding data (then zeroes), filled before
+	// it is present: other threads never see it half made.
+	MapPage(va uintptr, data []byte, prot int) error
 	// Unmap frees the present pages of [va, va+size).
 	Unmap(va uintptr, size int) error
-	// Protect sets the write permission of the present pages.
-	Protect(va uintptr, size int, writable bool) error
+	// Protect sets the write and execute permission of the present pages.
+	Protect(va uintptr, size int, prot int) error
 	// CopyIn and CopyOut copy through present pages (CopyOut needs them writable).
 	CopyIn(b []byte, va uintptr) error
 	CopyOut(va uintptr, b []byte) error

@@ -181,6 +181,22 @@ func (as *AddressSpace) Fault(va uintptr, write bool) error {
 	return as.fault(va, write)
 }
 
+// FetchFault handles an instruction fetch the CPU refused at va: a
+// present page whose region is not executable is SIGSEGV (SEGV_ACCERR);
+// otherwise it is made present like a read.
+func (as *AddressSpace) FetchFault(va uintptr) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	i := as.rs.find(va)
+	if i < 0 {
+		return ErrNotMapped
+	}
+	if as.rs[i].prot&ProtExec == 0 {
+		return ErrAccess
+	}
+	return as.fault(va, false)
+}
+
 func (as *AddressSpace) fault(va uintptr, write bool) error {
 	i := as.rs.find(va)
 	if i < 0 {
@@ -195,7 +211,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	if pw, ok := as.present[page]; ok {
 		if write && !pw {
 			as.present[page] = true
-			return as.pt.Protect(page, PageSize, true)
+			return as.pt.Protect(page, PageSize, r.prot)
 		}
 		return nil // another thread got there first
 	}
@@ -203,28 +219,23 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 		return ErrNoMemory
 	}
 	if r.file == nil || page >= r.fileEnd {
-		if err := as.pt.Map(page, PageSize, w); err != nil {
+		if err := as.pt.Map(page, PageSize, r.prot); err != nil {
 			return ErrNoMemory
 		}
 		as.present[page] = w
 		return nil
 	}
-	// A file page: filled through a writable mapping, then protected.
-	if err := as.pt.Map(page, PageSize, true); err != nil {
-		return ErrNoMemory
-	}
-	as.present[page] = w
+	// A file page: read, then mapped already filled, so that another
+	// thread running the program can never execute or read it half made.
 	buf := make([]byte, min(PageSize, r.fileEnd-page))
 	n, err := r.file.ReadAt(buf, r.off+int64(page-r.start))
 	if err != nil && err != io.EOF {
 		return err
 	}
-	if err := as.pt.CopyOut(page, buf[:n]); err != nil {
-		return err
+	if err := as.pt.MapPage(page, buf[:n], r.prot); err != nil {
+		return ErrNoMemory
 	}
-	if !w {
-		return as.pt.Protect(page, PageSize, false)
-	}
+	as.present[page] = w
 	return nil
 }
 

@@ -60,6 +60,9 @@ func TestProtection(t *testing.T) {
 			t.Errorf("fault %#x write=%v: %v, want %v", tc.va, tc.write, err, tc.want)
 		}
 	}
+	if err := as.FetchFault(ro); err != ErrAccess {
+		t.Errorf("instruction fetch from a mapping without PROT_EXEC: %v", err)
+	}
 	if err := as.CopyOut(ro, []byte{1}); !errors.Is(err, syscall.EFAULT) {
 		t.Errorf("kernel write to a read-only mapping: %v", err)
 	}
@@ -189,5 +192,34 @@ func TestReserve(t *testing.T) {
 	va, _ := as.Mmap(0, PageSize, ProtRead|ProtWrite, MapPrivate|MapAnonymous, nil, 0, 0)
 	if err := as.Fault(va, true); err != ErrNoMemory {
 		t.Fatalf("fault into the reserve: %v", err)
+	}
+}
+
+// noBlankMaps is a page table that fails the test if a page is made
+// present empty (Map) where it must arrive filled (MapPage).
+type noBlankMaps struct {
+	*Fake
+	t *testing.T
+}
+
+func (p noBlankMaps) Map(va uintptr, size int, prot int) error {
+	p.t.Errorf("page %#x made present before it was filled", va)
+	return p.Fake.Map(va, size, prot)
+}
+
+// TestFilePageArrivesFilled: another thread of the program may run while
+// a fault is handled, so a file page must never be present and blank.
+func TestFilePageArrivesFilled(t *testing.T) {
+	as := New(noBlankMaps{NewFake(), t})
+	code := bytes.Repeat([]byte{0x90}, 2*PageSize)
+	if err := as.Region(0x400000, 0x402000, ProtRead|ProtExec, bytes.NewReader(code), 0, uintptr(len(code))); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Fault(0x401000, false); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if err := as.CopyIn(b, 0x401fff); err != nil || b[0] != 0x90 {
+		t.Fatalf("read %#x, %v", b[0], err)
 	}
 }

@@ -199,7 +199,7 @@ func (t *Thread) cloneProcess(f uint64) (*Thread, error) {
 	}
 	table.mu.Lock()
 	defer table.mu.Unlock()
-	if len(table.procs) >= MaxProcs || p.exiting {
+	if len(table.procs) >= MaxProcs || uint64(len(table.procs)) >= p.nprocLimit() || p.exiting {
 		table.mu.Unlock()
 		m.Release()
 		files.Release()

@@ -99,6 +99,12 @@ func (t *Thread) exec(path string, argv, envv []string, depth int) error {
 		as.Release()
 		return err
 	}
+	exe := path // absolute, for /proc/PID/exe
+	if !strings.HasPrefix(path, "/") {
+		if cwd, err := p.FS.Getcwd(); err == nil {
+			exe = strings.TrimSuffix(cwd, "/") + "/" + path
+		}
+	}
 	// The point of no return: the other threads go, the old memory too.
 	t.killOtherThreads()
 	old := p.mem
@@ -122,7 +128,7 @@ func (t *Thread) exec(path string, argv, envv []string, depth int) error {
 		p.vforkDone = nil
 	}
 	p.args = append([]string(nil), argv...)
-	p.exe = path
+	p.exe = exe
 	table.mu.Unlock()
 	t.mu.Lock()
 	t.alt = altStack{flags: ssDisable}

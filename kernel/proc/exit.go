@@ -132,10 +132,11 @@ func (p *Process) reapLocked() {
 
 // Wait options.
 const (
-	WNOHANG   = 0x1
-	WUNTRACED = 0x2
-	WEXITED   = 0x4
-	WNOWAIT   = 0x1000000
+	WNOHANG    = 0x1
+	WUNTRACED  = 0x2
+	WEXITED    = 0x4
+	WCONTINUED = 0x8
+	WNOWAIT    = 0x1000000
 )
 
 // Waited is what wait returns about a child.
@@ -144,8 +145,10 @@ type Waited struct {
 }
 
 // Wait waits for a child matching pid (wait4's convention: -1 any, 0 the
-// caller's group, < -1 group -pid, > 0 that child) to end, and reaps it
-// unless WNOWAIT.  With WNOHANG and no ended child it returns PID 0.
+// caller's group, < -1 group -pid, > 0 that child) to change state as
+// options ask: end (WEXITED; reaped unless WNOWAIT), stop (WUNTRACED) or
+// continue (WCONTINUED).  With WNOHANG and no such child it returns PID 0.
+// The status is wait4's encoding.
 func (p *Process) Wait(ctx context.Context, pid, options int) (Waited, error) {
 	for {
 		table.mu.Lock()
@@ -155,14 +158,24 @@ func (p *Process) Wait(ctx context.Context, pid, options int) (Waited, error) {
 				continue
 			}
 			found = true
-			if c.zombie {
-				w := Waited{PID: c.PID, Status: c.status}
+			var w Waited
+			switch {
+			case c.zombie && options&WEXITED != 0:
+				w = Waited{PID: c.PID, Status: c.status}
 				if options&WNOWAIT == 0 {
 					c.reapLocked()
 				}
-				table.mu.Unlock()
-				return w, nil
+			case c.stopped && c.stopReport && options&WUNTRACED != 0:
+				w = Waited{PID: c.PID, Status: c.stopSig<<8 | 0x7f}
+				c.stopReport = c.stopReport && options&WNOWAIT != 0
+			case c.contReport && options&WCONTINUED != 0:
+				w = Waited{PID: c.PID, Status: 0xffff}
+				c.contReport = c.contReport && options&WNOWAIT != 0
+			default:
+				continue
 			}
+			table.mu.Unlock()
+			return w, nil
 		}
 		ch := p.changed
 		table.mu.Unlock()

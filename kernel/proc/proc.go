@@ -38,16 +38,21 @@ type Process struct {
 	exe     string
 
 	// Guarded by table.mu.
-	parent    *Process
-	children  map[*Process]bool
-	threads   map[*Thread]bool
-	pgid, sid int
-	exiting   bool // exit_group or a fatal signal: every thread leaves
-	zombie    bool
-	status    int           // wait status once a zombie
-	changed   chan struct{} // closed and replaced when a child changes state
-	vforkDone chan struct{} // closed when a vfork child execs or exits
-	exitSig   int           // signal the parent gets at exit (SIGCHLD)
+	parent     *Process
+	children   map[*Process]bool
+	threads    map[*Thread]bool
+	pgid, sid  int
+	exiting    bool // exit_group or a fatal signal: every thread leaves
+	zombie     bool
+	status     int           // wait status once a zombie
+	changed    chan struct{} // closed and replaced when a child changes state
+	vforkDone  chan struct{} // closed when a vfork child execs or exits
+	exitSig    int           // signal the parent gets at exit (SIGCHLD)
+	stopped    bool          // by a stop signal, until SIGCONT
+	stopSig    int           // the signal that stopped it
+	stopReport bool          // a stop wait(WUNTRACED) has not reported yet
+	contReport bool          // a continue wait(WCONTINUED) has not reported yet
+	cont       chan struct{} // closed when a stop ends
 }
 
 // table is every live process and thread id.
@@ -60,7 +65,7 @@ var table = struct {
 }{procs: make(map[int]*Process), ids: make(map[int]bool), next: 1}
 
 // MaxProcs bounds the number of processes, so a fork bomb meets EAGAIN.
-var MaxProcs = 1000
+var MaxProcs = 1024
 
 // allocID returns an unused pid/tid.  table.mu is held.
 func allocID() int {

@@ -25,6 +25,15 @@ func defaultRlimits() rlimits {
 	return r
 }
 
+// nprocLimit is RLIMIT_NPROC's soft limit.  Everyone is root here, and
+// unlike Linux (which exempts root) Scone enforces it, counting every
+// process: it is what stops a fork bomb below the system-wide MaxProcs.
+func (p *Process) nprocLimit() uint64 {
+	p.rlMu.Lock()
+	defer p.rlMu.Unlock()
+	return p.rlim[rlimitNproc][0]
+}
+
 // Rlimit returns limit res and sets it if set is not nil: EINVAL for a
 // bad resource or soft > hard, EPERM never (everyone is root).  The file
 // limit reaches the descriptor table.

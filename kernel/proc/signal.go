@@ -119,6 +119,13 @@ func (p *Process) ignores(sig int) bool {
 // Send sends sig to the process (kill): it is taken by a thread that
 // does not block it.
 func (p *Process) Send(sig int, info SigInfo) {
+	switch syscall.Signal(sig) {
+	case syscall.SIGCONT: // continues, whatever its action; drops pending stops
+		p.dropPending(bit(19) | bit(20) | bit(21) | bit(22))
+		p.continueStopped()
+	case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		p.dropPending(bit(int(syscall.SIGCONT)))
+	}
 	if sig == 0 || p.ignores(sig) {
 		return
 	}
@@ -150,6 +157,25 @@ func (p *Process) Send(sig int, info SigInfo) {
 			t.interrupt()
 			break
 		}
+	}
+}
+
+// dropPending discards pending signals of the set from the process and
+// its threads.
+func (p *Process) dropPending(s sigSet) {
+	p.sig.mu.Lock()
+	p.pending &^= s
+	p.sig.mu.Unlock()
+	table.mu.Lock()
+	var ts []*Thread
+	for t := range p.threads {
+		ts = append(ts, t)
+	}
+	table.mu.Unlock()
+	for _, t := range ts {
+		t.mu.Lock()
+		t.pending &^= s
+		t.mu.Unlock()
 	}
 }
 
@@ -247,14 +273,17 @@ func (t *Thread) deliverSignals() {
 		}
 		p.sig.mu.Unlock()
 		switch {
-		case sig == int(syscall.SIGKILL) || sig == int(syscall.SIGSTOP):
+		case sig == int(syscall.SIGKILL):
 			p.kill(sig)
 			return
+		case sig == int(syscall.SIGSTOP) || a.Handler == SigDfl && defaultAction(sig) == dflStop:
+			p.stop(sig)
+			t.waitWhileStopped()
+			continue
 		case a.Handler == SigIgn:
 			continue
 		case a.Handler == SigDfl:
-			switch defaultAction(sig) {
-			case dflIgnore, dflStop: // job control stops are not implemented: ignored
+			if defaultAction(sig) == dflIgnore {
 				continue
 			}
 			p.kill(sig)

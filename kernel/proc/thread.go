@@ -37,6 +37,13 @@ type Runner interface {
 	Run(regs *machine.UserRegs) (int, error)
 }
 
+// runSlots bounds the threads in ring 3 at once.  Each one occupies a
+// machine thread (Run is a blocking system call of the kernel's runtime),
+// the machine has 512, and the runtime throws if it cannot start one; the
+// others wait here as parked goroutines, costing no machine thread, and
+// take turns as Run returns at the end of each time slice.
+var runSlots = make(chan struct{}, 256)
+
 // Syscall handles a system call of t (the kernel/sys dispatcher, which
 // sets it in its init): it reads the number and arguments from t.Regs and
 // leaves the result in RAX.
@@ -60,8 +67,12 @@ func (t *Thread) Proc() *Process { return t.proc }
 // newThread returns a thread of p with a fresh context.
 func newThread(p *Process, tid int) *Thread {
 	t := &Thread{TID: tid, proc: p}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.ctx, t.cancel = newContext()
 	return t
+}
+
+func newContext() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
 }
 
 // Kick makes every user thread in ring 3 come back to the kernel soon
@@ -105,6 +116,7 @@ func (t *Thread) start() {
 // handle the trap, deliver signals, repeat until it exits.
 func (t *Thread) loop() {
 	for {
+		t.waitWhileStopped()
 		t.deliverSignals()
 		if t.dying() {
 			break
@@ -115,7 +127,9 @@ func (t *Thread) loop() {
 		if !ok {
 			break
 		}
+		runSlots <- struct{}{}
 		why, err := runner.Run(&t.Regs)
+		<-runSlots
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
 			t.proc.kill(int(syscall.SIGKILL))
@@ -146,7 +160,12 @@ func (t *Thread) dying() bool {
 func (t *Thread) pageFault() {
 	addr := uintptr(t.Regs.FaultAddr)
 	write := t.Regs.Error&2 != 0
-	err := t.proc.mem.Fault(addr, write)
+	var err error
+	if t.Regs.Error&0x10 != 0 { // an instruction fetch
+		err = t.proc.mem.FetchFault(addr)
+	} else {
+		err = t.proc.mem.Fault(addr, write)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, mem.ErrNoMemory):

@@ -28,6 +28,8 @@ func (pi procInfo) Process(pid int) (procfs.Process, bool) {
 		Comm: comm(p.Exe()), Exe: p.Exe(), Cmdline: p.Args(), TPGID: -1}
 	if zombie {
 		out.State = 'Z'
+	} else if p.Stopped() {
+		out.State = 'T'
 	}
 	if m := p.Mem(); m != nil && !zombie {
 		out.RSS = uint64(m.Pages())

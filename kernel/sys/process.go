@@ -132,7 +132,7 @@ func sysWait4(t *proc.Thread, a Args) (uintptr, error) {
 	if opts&^(proc.WNOHANG|proc.WUNTRACED|8|0x40000000|0x80000000|0x20000000) != 0 {
 		return 0, syscall.EINVAL
 	}
-	w, err := t.Proc().Wait(t.Ctx(), int(int32(a[0])), opts&proc.WNOHANG)
+	w, err := t.Proc().Wait(t.Ctx(), int(int32(a[0])), opts&(proc.WNOHANG|proc.WUNTRACED|proc.WCONTINUED)|proc.WEXITED)
 	if err != nil {
 		return 0, err
 	}
@@ -171,10 +171,10 @@ func sysWaitid(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, syscall.EINVAL
 	}
 	opts := int(a[3])
-	if opts&proc.WEXITED == 0 {
+	if opts&(proc.WEXITED|proc.WUNTRACED|proc.WCONTINUED) == 0 {
 		return 0, syscall.EINVAL
 	}
-	w, err := t.Proc().Wait(t.Ctx(), pid, opts&(proc.WNOHANG|proc.WNOWAIT))
+	w, err := t.Proc().Wait(t.Ctx(), pid, opts&(proc.WNOHANG|proc.WNOWAIT|proc.WEXITED|proc.WUNTRACED|proc.WCONTINUED))
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +182,12 @@ func sysWaitid(t *proc.Thread, a Args) (uintptr, error) {
 		info := make([]byte, 128)
 		if w.PID != 0 {
 			code, st := int32(1), int32(w.Status>>8&0xff) // CLD_EXITED
-			if w.Status&0x7f != 0 {
+			switch {
+			case w.Status == 0xffff:
+				code, st = 6, int32(syscall.SIGCONT) // CLD_CONTINUED
+			case w.Status&0xff == 0x7f:
+				code, st = 5, int32(w.Status>>8&0xff) // CLD_STOPPED
+			case w.Status&0x7f != 0:
 				code, st = 2, int32(w.Status&0x7f) // CLD_KILLED
 			}
 			le.PutUint32(info[0:], uint32(syscall.SIGCHLD))

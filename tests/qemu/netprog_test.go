@@ -47,7 +47,13 @@ func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) 
 		t.Fatal(err)
 	}
 	c := runqemu.Config{Root: repoRoot(t), NIC: nic, Port: port, HostFwd: fwd,
-		Pcap: filepath.Join(t.TempDir(), "packets.pcap")}
+		Pcap: filepath.Join(t.TempDir(), "packets.pcap"),
+		// Another guest, to check these tests themselves: a Linux
+		// bzImage and an initramfs with a shell and the programs.
+		Loader: os.Getenv("E2E_LOADER"), Kernel: os.Getenv("E2E_KERNEL"), KArgs: os.Getenv("E2E_KARGS")}
+	if c.Kernel == "" {
+		c.Disk = userImage(t)
+	}
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"
 	}
@@ -149,7 +155,7 @@ func TestDaytimeServer(t *testing.T) {
 
 // hashListener accepts one connection on 127.0.0.1 and sends the SHA-256
 // and length of everything it receives.
-func hashListener(t *testing.T, port int) <-chan [2]string {
+func hashListener(t *testing.T, port int) func(*runqemu.Session) [2]string {
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +173,15 @@ func hashListener(t *testing.T, port int) <-chan [2]string {
 		n, _ := io.Copy(h, c)
 		out <- [2]string{fmt.Sprintf("%x", h.Sum(nil)), strconv.FormatInt(n, 10)}
 	}()
-	return out
+	return func(s *runqemu.Session) [2]string {
+		select {
+		case r := <-out:
+			return r
+		case <-time.After(bulkTimeout):
+			t.Fatalf("nothing came to the host's port %d\n%s", port, s.Transcript())
+			return [2]string{}
+		}
+	}
 }
 
 func randomBytes(n int, seed byte) []byte {
@@ -216,7 +230,7 @@ func TestClients(t *testing.T) {
 	typeLine(t, s, fmt.Sprintf("wget -O /tmp/w.bin http://10.0.2.2:%d/w.bin", p[0]),
 		fmt.Sprintf(`saved \[%d/%d\]`, wgetFileSize, wgetFileSize), bulkTimeout)
 	typeLine(t, s, fmt.Sprintf("nc 10.0.2.2 %d < /tmp/w.bin", p[2]), `\$ `, bulkTimeout)
-	got := <-back
+	got := back(s)
 	if want := fmt.Sprintf("%x", sha256.Sum256(data)); got[0] != want {
 		t.Errorf("wget then nc: %s bytes came back, differing from the %d served", got[1], wgetFileSize)
 	}
@@ -248,7 +262,7 @@ func TestNc64MiB(t *testing.T) {
 	c.Close()
 	typeLine(t, s, "wait; ls -l /tmp/in", strconv.Itoa(bulkSize), netTimeout)
 	typeLine(t, s, fmt.Sprintf("nc 10.0.2.2 %d < /tmp/in", p[1]), `\$ `, bulkTimeout)
-	got := <-back
+	got := back(s)
 	if want := fmt.Sprintf("%x", sha256.Sum256(data)); got[0] != want {
 		t.Fatalf("%s bytes came back from the guest, differing from the 64 MiB sent", got[1])
 	}

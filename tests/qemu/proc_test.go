@@ -10,31 +10,6 @@ import (
 	"scone/tools/runqemu"
 )
 
-// TestProcHello boots a kernel whose root file system is a RAM disk with
-// testdata/prochello as /bin/init (go build -tags proctest), and checks
-// that it ran to the end: goroutines on several threads with timers, a
-// 64 MiB heap through the collector, fork, execve and wait4 of a child
-// with its exit status, ENOENT for a missing program.  prochello exits
-// 42 when every check passed, and init's status ends QEMU.
-func TestProcHello(t *testing.T) {
-	root := repoRoot(t)
-	kernel := procKernel(t, "./tests/qemu/testdata/prochello")
-	port, err := runqemu.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := runqemu.Start(runqemu.Config{Root: root, Kernel: kernel, Port: port,
-		Pcap: filepath.Join(t.TempDir(), "packets.pcap"), KArgs: "ip=10.0.2.15/24,10.0.2.2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Kill)
-	if err := s.ExpectString("init exited with status 42", 60*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, s.Transcript())
-	}
-	wantExit(t, s, 42)
-}
-
 // procKernel builds a proctest kernel (go build -tags proctest) whose RAM
 // root holds the program pkg as /bin/init, and returns its path.
 func procKernel(t *testing.T, pkg string) string {
@@ -61,4 +36,53 @@ func procKernel(t *testing.T, pkg string) string {
 		}
 	}
 	return kernel
+}
+
+// bootProc boots a proctest kernel with the user program pkg as /bin/init
+// and the kernel arguments kargs.
+func bootProc(t *testing.T, pkg, kargs string) *runqemu.Session {
+	t.Helper()
+	kernel := procKernel(t, pkg)
+	port, err := runqemu.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := runqemu.Start(runqemu.Config{Root: repoRoot(t), Kernel: kernel, Port: port,
+		Pcap: filepath.Join(t.TempDir(), "packets.pcap"), KArgs: "ip=10.0.2.15/24,10.0.2.2 " + kargs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// TestProcHello runs testdata/prochello as init: goroutines on several
+// threads with timers, a 64 MiB heap through the collector, os/signal and
+// a nil dereference recovered, fork + execve + wait4 with the child's
+// status, SIGSTOP, SIGCONT and SIGKILL of a child spinning in ring 3,
+// ENOENT for a missing program.  It exits 42 when every check passed,
+// and init's status ends QEMU.
+func TestProcHello(t *testing.T) {
+	s := bootProc(t, "./tests/qemu/testdata/prochello", "")
+	if err := s.ExpectString("init exited with status 42", 120*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, s.Transcript())
+	}
+	wantExit(t, s, 42)
+}
+
+// TestProcScale runs testdata/procscale as init with 100 processes that
+// stay runnable at once, then a fork bomb that must meet the process
+// limit (about 1,000 runnable processes) while the kernel still answers.
+// `make scale-proc` runs it with 1,000.
+func TestProcScale(t *testing.T) {
+	n := os.Getenv("SCALE_PROCS")
+	if n == "" {
+		n = "100"
+	}
+	s := bootProc(t, "./tests/qemu/testdata/procscale", n)
+	if err := s.ExpectString("init exited with status 42", 10*time.Minute); err != nil {
+		t.Fatalf("%v\n%s", err, s.Transcript())
+	}
+	wantExit(t, s, 42)
+	t.Logf("\n%s", s.Output())
 }

@@ -214,7 +214,7 @@ func TestExits(t *testing.T) {
 		want   []string // patterns the kernel prints, in order
 		status int
 	}{
-		{"usertest", []string{`usertest: 10 passed, 0 failed`}, 0},
+		{"usertest", []string{`usertest: 11 passed, 0 failed`}, 0},
 		{"panictest", []string{`panic: panictest`, `goroutine 1 \[running\]`}, 2},
 		{"crashtest", []string{`scone: fatal: trap inside the kernel`, `rip=0x`}, machine.FatalStatus},
 	}

@@ -8,6 +8,10 @@
 // Usage:
 //
 //	go run ./tools/grade [-nic e1000|virtio] [-accel tcg|kvm] [-t timeout]
+//	go run ./tools/grade -loader bzImage -kernel initrd -kargs console=ttyS0
+//
+// The second form grades another guest (a Linux with busybox and nettest),
+// which checks the grader, the forwards and dnsmasq without Scone.
 package main
 
 import (
@@ -32,9 +36,17 @@ func main() {
 	accel := flag.String("accel", "tcg", "tcg or kvm")
 	timeout := flag.Duration("t", 5*time.Minute, "give up on the guest after `duration`")
 	conf := flag.String("dnsmasq", "tools/nettest/dnsmasq.conf", "dnsmasq configuration `file`")
+	// Another guest, to check the grader itself: a Linux bzImage as the
+	// loader and an initramfs with a shell and nettest as the "kernel".
+	var c runqemu.Config
+	flag.StringVar(&c.Loader, "loader", "", "QEMU -kernel `image` (default: Scone's loader)")
+	flag.StringVar(&c.Kernel, "kernel", "", "QEMU -initrd `image` (default: Scone's kernel)")
+	flag.StringVar(&c.KArgs, "kargs", "", "kernel command `line`")
+	flag.StringVar(&c.Disk, "disk", "build/fs.img", "the root file-system `image` (make rootfs); empty for none")
 	flag.Parse()
+	c.NIC, c.Accel = *nic, *accel
 	ports := nettest.DefaultPorts()
-	transcript, peerOut, err := run(*nic, *accel, *conf, ports, *timeout)
+	transcript, peerOut, err := run(c, *conf, ports, *timeout)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "grade: %v\n", err)
 	}
@@ -50,7 +62,7 @@ func main() {
 
 // run does the grading run and returns the guest's console transcript and
 // the peer's output.
-func run(nic, accel, conf string, ports nettest.Ports, timeout time.Duration) (string, string, error) {
+func run(c runqemu.Config, conf string, ports nettest.Ports, timeout time.Duration) (string, string, error) {
 	stopDNS, err := startDNS(conf)
 	if err != nil {
 		return "", "", err
@@ -72,13 +84,12 @@ func run(nic, accel, conf string, ports nettest.Ports, timeout time.Duration) (s
 	if err != nil {
 		return "", "", err
 	}
-	s, err := runqemu.Start(runqemu.Config{
-		NIC: nic, Accel: accel, Port: httpPort,
-		HostFwd: []string{
-			fmt.Sprintf("udp:127.0.0.1:%d-:2000", ports.Fwd1),
-			fmt.Sprintf("udp:127.0.0.1:%d-:2001", ports.Fwd2),
-		},
-	})
+	c.Port = httpPort
+	c.HostFwd = []string{
+		fmt.Sprintf("udp:127.0.0.1:%d-:2000", ports.Fwd1),
+		fmt.Sprintf("udp:127.0.0.1:%d-:2001", ports.Fwd2),
+	}
+	s, err := runqemu.Start(c)
 	if err != nil {
 		return "", peerOut.String(), err
 	}

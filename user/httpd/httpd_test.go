@@ -237,3 +237,42 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("request log lacks the good request:\n%s", log)
 	}
 }
+
+// TestManyConnections: 1,000 connections, 50 at a time, each a fresh
+// TCP connection (no keep-alive), all answered.
+func TestManyConnections(t *testing.T) {
+	base, _ := start(t, t.TempDir())
+	const total, parallel = 1000, 50
+	errs := make(chan error, total)
+	sem := make(chan struct{}, parallel)
+	for i := 0; i < total; i++ {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			tr := &http.Transport{DisableKeepAlives: true}
+			c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+			resp, err := c.Get(base + "/a.txt")
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && (resp.StatusCode != 200 || string(b) != "0123456789") {
+				err = fmt.Errorf("status %d body %q", resp.StatusCode, b)
+			}
+			errs <- err
+		}()
+	}
+	failed := 0
+	for i := 0; i < total; i++ {
+		if err := <-errs; err != nil {
+			if failed++; failed <= 3 {
+				t.Error(err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d connections failed", failed, total)
+	}
+}

@@ -122,6 +122,17 @@ func userTest(w io.Writer) (failed int) {
 			}
 			return nil
 		}},
+		{"nx", []byte{
+			0x48, 0x8d, 0x44, 0x24, 0xf0, // lea -16(%rsp), %rax
+			0xff, 0xe0, // jmp *%rax: into the stack, mapped without PROT_EXEC
+		}, func(as *machine.AddressSpace, r *machine.UserRegs) error {
+			return expect(as, r, machine.UserFault, func() error {
+				if r.FaultAddr != uint64(stack+4096-16) || r.Error&0x11 != 0x11 {
+					return fmt.Errorf("fault at %#x error %#x, want an instruction fetch (0x10) from a present page at the stack", r.FaultAddr, r.Error)
+				}
+				return nil
+			})
+		}},
 		{"int3", []byte{0xcc}, // int3: the #BP gate is open to ring 3
 			func(as *machine.AddressSpace, r *machine.UserRegs) error {
 				return expect(as, r, machine.UserException, func() error {
@@ -205,7 +216,7 @@ func parallel(code, stack uintptr) error {
 	for i := uint64(1); i <= 4; i++ {
 		go func() {
 			errs <- runCase(code, stack, prog, func(as *machine.AddressSpace, r *machine.UserRegs) error {
-				if err := as.Map(data, 4096, true); err != nil {
+				if err := as.Map(data, 4096, machine.ProtRead|machine.ProtWrite); err != nil {
 					return err
 				}
 				r.RDI, r.RAX = i*0x1111, i<<32
@@ -254,16 +265,16 @@ func runCase(code, stack uintptr, prog []byte, check func(*machine.AddressSpace,
 		return err
 	}
 	defer as.Free()
-	if err := as.Map(code, 4096, true); err != nil {
+	if err := as.Map(code, 4096, machine.ProtRead|machine.ProtWrite|machine.ProtExec); err != nil {
 		return err
 	}
-	if err := as.Map(stack, 4096, true); err != nil {
+	if err := as.Map(stack, 4096, machine.ProtRead|machine.ProtWrite); err != nil {
 		return err
 	}
 	if err := as.CopyOut(code, prog); err != nil {
 		return err
 	}
-	if err := as.Protect(code, 4096, false); err != nil {
+	if err := as.Protect(code, 4096, machine.ProtRead|machine.ProtExec); err != nil {
 		return err
 	}
 	if err := as.CopyOut(code, prog); err == nil {

@@ -13,11 +13,12 @@ const (
 // send from, the next hop on the link, and how large a transport packet may be
 // before IPv4 must fragment it.
 type Route struct {
-	Src     Addr // local address to use as the source
-	Dst     Addr // final destination
-	NextHop Addr // Dst itself on a local subnet, else the gateway
-	NIC     int  // index of the interface the packet leaves by
-	MTU     int  // largest transport packet (header + data) sent unfragmented
+	Src     Addr  // local address to use as the source
+	Dst     Addr  // final destination
+	NextHop Addr  // Dst itself on a local subnet, else the gateway
+	NIC     int   // index of the interface the packet leaves by
+	MTU     int   // largest transport packet (header + data) sent unfragmented
+	TTL     uint8 // time to live of the datagrams sent (IP_TTL); 0 for the stack's default
 }
 
 // NetworkLayer is all a transport protocol sees of IPv4. Implementations are

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
@@ -62,6 +63,20 @@ func main() {
 		os.Exit(12)
 	}
 	step("memory")
+	// Signals: a handled SIGUSR1 (os/signal), and a nil dereference that
+	// is a SIGSEGV the runtime turns into a recoverable panic.
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		os.Exit(18)
+	}
+	if !nilRecovered() {
+		os.Exit(19)
+	}
+	step("signals")
 	// fork + execve + wait4, the raw way (no file calls needed).
 	path, _ := syscall.BytePtrFromString("/bin/init")
 	arg1, _ := syscall.BytePtrFromString("child")
@@ -91,15 +106,37 @@ func main() {
 		for {
 		}
 	}
+	// Job control: SIGSTOP stops it (wait4 WUNTRACED), SIGCONT goes on
+	// (WCONTINUED).
+	syscall.Kill(int(spin), syscall.SIGSTOP)
+	got, err = syscall.Wait4(int(spin), &ws, syscall.WUNTRACED, nil)
+	if err != nil || got != int(spin) || !ws.Stopped() || ws.StopSignal() != syscall.SIGSTOP {
+		os.Exit(20)
+	}
+	syscall.Kill(int(spin), syscall.SIGCONT)
+	got, err = syscall.Wait4(int(spin), &ws, syscall.WCONTINUED, nil)
+	if err != nil || got != int(spin) || !ws.Continued() {
+		os.Exit(21)
+	}
 	syscall.Kill(int(spin), syscall.SIGKILL)
 	got, err = syscall.Wait4(int(spin), &ws, 0, nil)
 	if err != nil || got != int(spin) || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		os.Exit(17)
 	}
-	step("kill a spinning child")
+	step("stop, continue and kill a spinning child")
 	// A missing program is ENOENT and the caller goes on.
 	if err := syscall.Exec("/bin/missing", []string{"missing"}, nil); err != syscall.ENOENT {
 		os.Exit(15)
 	}
 	os.Exit(42)
+}
+
+// nilRecovered dereferences a nil pointer and reports whether the panic
+// came back as a runtime error.
+func nilRecovered() (ok bool) {
+	defer func() {
+		_, ok = recover().(runtime.Error)
+	}()
+	var p *int
+	return *p == 1
 }
