@@ -57,14 +57,17 @@ user: FORCE
 
 # rootfs stages build/root/: the user programs `user` built into
 # build/root/bin, then root/'s checked-in files (/etc, /www, ...) over
-# them and an empty /tmp (mode 1777, which git cannot hold), then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
-# build/fs.img (FS_SIZE, sparse) from it.  `make qemu` attaches the image
+# them and an empty /tmp (mode 1777, which git cannot hold), then the tree
+# of ROOT_EXTRA=DIR if given; tools/mkfs makes build/fs.img (FS_SIZE,
+# sparse) from it.  Everything but bin/ is staged afresh each time, so a
+# file dropped from root/ or from ROOT_EXTRA leaves the image too.  `make qemu` attaches the image
 # over virtio-blk and the kernel mounts it as /.
 ROOT_EXTRA ?=
 FS_SIZE    ?= 256M
 FSIMG      := build/fs.img
 
 rootfs: user
+	find build/root -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
 	cp -a root/. build/root/
 	install -d -m 1777 build/root/tmp
 	@if [ -n "$(ROOT_EXTRA)" ]; then \

@@ -36,6 +36,11 @@ type Header struct {
 // verifies its checksum (unless the sender left it zero, which RFC 768
 // allows), and returns the payload.
 func Parse(src, dst tcpip.Addr, b []byte) (Header, []byte, error) {
+	return parse(src, dst, b, true)
+}
+
+// parse is Parse, with the checksum checked only if verify is set.
+func parse(src, dst tcpip.Addr, b []byte, verify bool) (Header, []byte, error) {
 	if len(b) < HeaderLen {
 		return Header{}, nil, ErrTooShort
 	}
@@ -49,10 +54,22 @@ func Parse(src, dst tcpip.Addr, b []byte) (Header, []byte, error) {
 		return Header{}, nil, ErrLength
 	}
 	b = b[:h.Length]
-	if h.Checksum != 0 && tcpip.Checksum(b, tcpip.PseudoHeaderSum(src, dst, tcpip.ProtoUDP, h.Length)) != 0xffff {
+	if verify && h.Checksum != 0 && tcpip.Checksum(b, tcpip.PseudoHeaderSum(src, dst, tcpip.ProtoUDP, h.Length)) != 0xffff {
 		return Header{}, nil, ErrChecksum
 	}
 	return h, b[HeaderLen:], nil
+}
+
+// EncodePartial writes the header for a datagram of payloadLen bytes
+// whose checksum the device completes (tcpip.Route.ChecksumOffload): the
+// checksum field holds only the pseudo-header's sum.
+func EncodePartial(b []byte, src, dst tcpip.FullAddr, payloadLen int) {
+	_ = b[HeaderLen-1]
+	n := HeaderLen + payloadLen
+	binary.BigEndian.PutUint16(b[0:2], src.Port)
+	binary.BigEndian.PutUint16(b[2:4], dst.Port)
+	binary.BigEndian.PutUint16(b[4:6], uint16(n))
+	binary.BigEndian.PutUint16(b[6:8], tcpip.PartialChecksum(src.Addr, dst.Addr, tcpip.ProtoUDP, n))
 }
 
 // Encode writes the header for a datagram carrying payload from src to dst
