@@ -109,11 +109,10 @@ qemu: deps build rootfs
 grade: deps build rootfs
 	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL) -disk=$(FSIMG)
 
-# e2e-net runs issue 10's end-to-end tests of the network programs in the
-# guest (tests/qemu/netprog_test.go): httpd to the host's curl with each
-# NIC, daytime -l through a forwarded port, wget, wttr, daytime and nc
-# (64 MiB each way) against host stand-ins. They join `make test` once the
-# kernel's sockets and root file system are in main.
+# e2e-net runs all of issue 10's end-to-end tests of the network programs
+# in the guest (tests/qemu/netprog*_test.go): those in make test (httpd to
+# curl with each NIC, daytime -l, the clients) and TestNc64MiB (64 MiB each
+# way; build tag e2enet until the kernel's splice answers EINVAL as Linux's).
 e2e-net: deps build
 	$(GO) test -count=1 -tags e2enet -run 'TestHttpdCurl|TestDaytimeServer|TestClients|TestNc64MiB' -timeout 30m ./tests/qemu
 
