@@ -3,8 +3,13 @@ package proc
 import (
 	"context"
 	"encoding/binary"
+	"runtime/debug"
 	"syscall"
 )
+
+// bigProcessPages is the size (64 MiB) from which a process's exit
+// returns the kernel heap's free memory at once.
+const bigProcessPages = 16384
 
 // InitExited is called when init (pid 1) ends, with its wait status; the
 // kernel stops the machine.  Nil means nothing happens.
@@ -69,7 +74,16 @@ func (t *Thread) die() {
 // finish releases what the dead process held and makes it a zombie for
 // its parent to reap.
 func (p *Process) finish() {
+	big := p.mem.Pages() >= bigProcessPages
 	p.mem.Release()
+	if big {
+		// The kernel's bookkeeping for a big address space (its page
+		// map, fault buffers) is garbage now: give the heap's free
+		// memory back to the frame allocator before the parent hears
+		// of the exit, rather than when the runtime's scavenger gets
+		// round to it, so free memory is back when wait returns.
+		debug.FreeOSMemory()
+	}
 	p.Files.Release()
 	p.FS.Release()
 	table.mu.Lock()

@@ -29,7 +29,9 @@ func runInit(ns *file.Namespace, args []string) error {
 		if status&0x7f != 0 {
 			code = 128 + status&0x7f
 		}
-		fmt.Fprintf(os.Stdout, "init exited with status %d\n", code)
+		m := machine.Memory()
+		fmt.Fprintf(os.Stdout, "init exited with status %d (%d KiB free, %d KiB in user address spaces)\n",
+			code, m.FreePages*m.PageSize>>10, m.UserPages*m.PageSize>>10)
 		machine.Exit(uint32(code))
 	}
 	argv, envv := []string{"/bin/init"}, []string{"HOME=/", "PATH=/bin", "TERM=vt100"}
