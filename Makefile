@@ -57,14 +57,17 @@ user: FORCE
 
 # rootfs stages build/root/: the user programs `user` built into
 # build/root/bin, then root/'s checked-in files (/etc, /www, ...) over
-# them and an empty /tmp (mode 1777, which git cannot hold), then the tree of ROOT_EXTRA=DIR if given; tools/mkfs makes
-# build/fs.img (FS_SIZE, sparse) from it.  `make qemu` attaches the image
+# them and an empty /tmp (mode 1777, which git cannot hold), then the tree
+# of ROOT_EXTRA=DIR if given; tools/mkfs makes build/fs.img (FS_SIZE,
+# sparse) from it.  Everything but bin/ is staged afresh each time, so a
+# file dropped from root/ or from ROOT_EXTRA leaves the image too.  `make qemu` attaches the image
 # over virtio-blk and the kernel mounts it as /.
 ROOT_EXTRA ?=
 FS_SIZE    ?= 256M
 FSIMG      := build/fs.img
 
 rootfs: user
+	find build/root -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
 	cp -a root/. build/root/
 	install -d -m 1777 build/root/tmp
 	@if [ -n "$(ROOT_EXTRA)" ]; then \
@@ -103,8 +106,8 @@ qemu: deps build rootfs
 # dnsmasq.conf, on the host's 127.0.0.1:53), the host peer (tools/nettest)
 # and QEMU with the lab's UDP ports forwarded; the guest's shell runs
 # `nettest grade`; each test's OK or FAIL and the score are printed.
-grade: deps build
-	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL)
+grade: deps build rootfs
+	$(GO) run ./tools/grade -nic=$(NIC) -accel=$(ACCEL) -disk=$(FSIMG)
 
 # e2e-net runs issue 10's end-to-end tests of the network programs in the
 # guest (tests/qemu/netprog_test.go): httpd to the host's curl with each

@@ -33,8 +33,11 @@ type FileSystem interface {
 	Mknod(dir Node, name string, mode uint32, dev uint64) error
 	Unlink(dir Node, name string) error
 	Rmdir(dir Node, name string) error
-	Rename(odir Node, oname string, ndir Node, nname string) error
-	Link(odir Node, oname string, ndir Node, nname string) error
+	// Rename takes renameat2's flags (RenameNoreplace, RenameExchange).
+	Rename(odir Node, oname string, ndir Node, nname string, flags uint) error
+	// Link follows a symbolic link named by oname only if follow is set
+	// (linkat's AT_SYMLINK_FOLLOW).
+	Link(odir Node, oname string, ndir Node, nname string, follow bool) error
 	Symlink(target string, dir Node, name string) error
 	Readlink(pid int, dir Node, name string) (string, error)
 	// SetAttr sets the permission bits (perm >= 0) and the modification
@@ -42,6 +45,12 @@ type FileSystem interface {
 	SetAttr(n Node, perm int64, mtime int64) error
 	Sync() error
 }
+
+// renameat2 flags (Linux's values).
+const (
+	RenameNoreplace = 1 // fail with EEXIST if the new name exists
+	RenameExchange  = 2 // swap the two names, which must both exist
+)
 
 // ReadOnlyFS gives the mutating half of FileSystem to synthetic file
 // systems (/dev, /proc): every change fails with EROFS.
@@ -52,8 +61,8 @@ func (ReadOnlyFS) Mkdir(Node, string, uint32) error               { return sysca
 func (ReadOnlyFS) Mknod(Node, string, uint32, uint64) error       { return syscall.EROFS }
 func (ReadOnlyFS) Unlink(Node, string) error                      { return syscall.EROFS }
 func (ReadOnlyFS) Rmdir(Node, string) error                       { return syscall.EROFS }
-func (ReadOnlyFS) Rename(Node, string, Node, string) error        { return syscall.EROFS }
-func (ReadOnlyFS) Link(Node, string, Node, string) error          { return syscall.EROFS }
+func (ReadOnlyFS) Rename(Node, string, Node, string, uint) error  { return syscall.EROFS }
+func (ReadOnlyFS) Link(Node, string, Node, string, bool) error    { return syscall.EROFS }
 func (ReadOnlyFS) Symlink(string, Node, string) error             { return syscall.EROFS }
 func (ReadOnlyFS) SetAttr(Node, int64, int64) error               { return syscall.EROFS }
 func (ReadOnlyFS) Sync() error                                    { return nil }

@@ -230,10 +230,10 @@ func TestNameOps(t *testing.T) {
 		err  error
 		do   func() error
 	}{
-		{"rename across mounts", syscall.EXDEV, func() error { return c.Rename(h, "d/f", h, "/mnt/f") }},
-		{"link across mounts", syscall.EXDEV, func() error { return c.Link(h, "d/f", h, "/mnt/f") }},
+		{"rename across mounts", syscall.EXDEV, func() error { return c.Rename(h, "d/f", h, "/mnt/f", 0) }},
+		{"link across mounts", syscall.EXDEV, func() error { return c.Link(h, "d/f", h, "/mnt/f", false) }},
 		{"rmdir mount point", syscall.EBUSY, func() error { return c.Rmdir(h, "/mnt") }},
-		{"rename mount point", syscall.EBUSY, func() error { return c.Rename(h, "/mnt", h, "/x") }},
+		{"rename mount point", syscall.EBUSY, func() error { return c.Rename(h, "/mnt", h, "/x", 0) }},
 		{"rmdir .", syscall.EINVAL, func() error { return c.Rmdir(h, "d/.") }},
 		{"rmdir ..", syscall.ENOTEMPTY, func() error { return c.Rmdir(h, "d/..") }},
 		{"mkdir existing", syscall.EEXIST, func() error { return c.Mkdir(h, "d", 0o755) }},
@@ -241,8 +241,8 @@ func TestNameOps(t *testing.T) {
 		{"unlink dir", syscall.EISDIR, func() error { return c.Unlink(h, "d") }},
 		{"symlink empty", syscall.ENOENT, func() error { return c.Symlink("", h, "s") }},
 		{"symlink", nil, func() error { return c.Symlink("d/f", h, "s") }},
-		{"link", nil, func() error { return c.Link(h, "d/f", h, "g") }},
-		{"rename", nil, func() error { return c.Rename(h, "g", h, "d/g") }},
+		{"link", nil, func() error { return c.Link(h, "d/f", h, "g", false) }},
+		{"rename", nil, func() error { return c.Rename(h, "g", h, "d/g", 0) }},
 		{"unlink", nil, func() error { return c.Unlink(h, "d/g") }},
 		{"chmod", nil, func() error { return c.SetAttr(h, "d/f", true, 0o600, -1) }},
 	}

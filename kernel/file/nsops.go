@@ -229,27 +229,28 @@ func (c *FSContext) twoParents(oat Location, opath string, nat Location, npath s
 }
 
 // Rename moves oldpath to newpath, replacing what is there as rename(2)
-// does.
-func (c *FSContext) Rename(oat Location, oldpath string, nat Location, newpath string) error {
+// does; flags are renameat2's (RenameNoreplace, RenameExchange).
+func (c *FSContext) Rename(oat Location, oldpath string, nat Location, newpath string, flags uint) error {
 	od, on, nd, nn, err := c.twoParents(oat, oldpath, nat, newpath, syscall.EBUSY, syscall.EBUSY)
 	if err != nil {
 		return err
 	}
 	defer od.Release()
 	defer nd.Release()
-	return od.Mount.FS.Rename(od.Node, on, nd.Node, nn)
+	return od.Mount.FS.Rename(od.Node, on, nd.Node, nn, flags)
 }
 
-// Link makes newpath a second name of oldpath (not followed, as linkat
-// without AT_SYMLINK_FOLLOW).
-func (c *FSContext) Link(oat Location, oldpath string, nat Location, newpath string) error {
+// Link makes newpath a second name of oldpath; a symbolic link as oldpath
+// is followed only if follow (linkat's AT_SYMLINK_FOLLOW), within its
+// file system.
+func (c *FSContext) Link(oat Location, oldpath string, nat Location, newpath string, follow bool) error {
 	od, on, nd, nn, err := c.twoParents(oat, oldpath, nat, newpath, syscall.EPERM, syscall.EEXIST)
 	if err != nil {
 		return err
 	}
 	defer od.Release()
 	defer nd.Release()
-	return od.Mount.FS.Link(od.Node, on, nd.Node, nn)
+	return od.Mount.FS.Link(od.Node, on, nd.Node, nn, follow)
 }
 
 // Symlink makes path a symbolic link to target.

@@ -48,18 +48,31 @@ type Server struct {
 
 // ListenAndServe serves on port until ctx ends or accepting fails.
 func (s *Server) ListenAndServe(ctx context.Context, sockets *socket.Layer, port uint16) error {
-	l, err := sockets.Socket(socket.Stream)
+	l, err := Listen(sockets, port)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	return s.Serve(ctx, l)
+}
+
+// Listen returns a stream socket listening on port, for Serve: a caller
+// that announces the server after Listen returns never announces it
+// before connections can be taken.
+func Listen(sockets *socket.Layer, port uint16) (socket.Socket, error) {
+	l, err := sockets.Socket(socket.Stream)
+	if err != nil {
+		return nil, err
+	}
 	if err := l.Bind(tcpip.FullAddr{Port: port}); err != nil {
-		return err
+		l.Close()
+		return nil, err
 	}
 	if err := l.Listen(128); err != nil {
-		return err
+		l.Close()
+		return nil, err
 	}
-	return s.Serve(ctx, l)
+	return l, nil
 }
 
 // Serve accepts connections on the listening socket l, each on its own

@@ -124,6 +124,11 @@ func TestOptionsThroughBytes(t *testing.T) {
 		{"rcvtimeo-short", SOL_SOCKET, SO_RCVTIMEO, tv(1, 0)[:8], syscall.EINVAL, nil},
 		{"rcvtimeo-none", SOL_SOCKET, SO_RCVTIMEO, tv(0, 0), nil, tv(0, 0)},
 		{"type-readonly", SOL_SOCKET, SO_TYPE, i32(2), syscall.ENOPROTOOPT, i32(syscall.SOCK_STREAM)},
+		{"ttl", IPPROTO_IP, IP_TTL, i32(5), nil, i32(5)},
+		{"ttl-default", IPPROTO_IP, IP_TTL, i32(-1), nil, i32(64)},
+		{"ttl-zero", IPPROTO_IP, IP_TTL, i32(0), syscall.EINVAL, nil},
+		{"ttl-256", IPPROTO_IP, IP_TTL, i32(256), syscall.EINVAL, nil},
+		{"ip-unknown", IPPROTO_IP, 99, i32(1), syscall.ENOPROTOOPT, nil},
 		{"unknown", SOL_SOCKET, 999, i32(1), syscall.ENOPROTOOPT, nil},
 		{"unknown-level", 255, 1, i32(1), syscall.ENOPROTOOPT, nil},
 	} {

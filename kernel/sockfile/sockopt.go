@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/socket"
 )
 
@@ -30,6 +31,8 @@ const (
 	SO_DOMAIN       = 39
 	SO_RCVTIMEO_NEW = 66 // struct __kernel_sock_timeval: the same 16 bytes on x86-64
 	SO_SNDTIMEO_NEW = 67
+
+	IP_TTL = syscall.IP_TTL
 
 	TCP_NODELAY   = syscall.TCP_NODELAY
 	TCP_KEEPIDLE  = syscall.TCP_KEEPIDLE
@@ -58,6 +61,22 @@ func SetOption(s socket.Socket, level, name int, val []byte) error {
 			return syscall.ENOPROTOOPT
 		}
 		return setTCPOption(s, name, val)
+	case IPPROTO_IP:
+		if name != IP_TTL {
+			return syscall.ENOPROTOOPT
+		}
+		v, err := intVal(val)
+		switch {
+		case err != nil:
+			return err
+		case v == -1:
+			s.SetTTL(0) // the default, as Linux
+		case v < 1 || v > 255:
+			return syscall.EINVAL
+		default:
+			s.SetTTL(uint8(v))
+		}
+		return nil
 	}
 	return syscall.ENOPROTOOPT
 }
@@ -216,6 +235,15 @@ func GetOption(s socket.Socket, level, name int) ([]byte, error) {
 			return nil, syscall.ENOPROTOOPT
 		}
 		return getTCPOption(s, name)
+	case IPPROTO_IP:
+		if name != IP_TTL {
+			return nil, syscall.ENOPROTOOPT
+		}
+		ttl := int(s.TTL())
+		if ttl == 0 {
+			ttl = ipv4.DefaultTTL
+		}
+		return putInt(ttl), nil
 	}
 	return nil, syscall.ENOPROTOOPT
 }

@@ -21,8 +21,16 @@ func serveHTTP(n *knet.Net, log io.Writer) {
 		fmt.Fprintf(w, "frames: %d free of %d\n", m.FreePages, m.TotalPages)
 		return n.WriteStatus(w)
 	}}
+	// Listen before saying so: a client that connects on the message
+	// (the QEMU tests do) must not find the port closed.
+	l, err := khttp.Listen(n.Sockets, 80)
+	if err != nil {
+		fmt.Fprintf(log, "http: %v\n", err)
+		return
+	}
 	go func() {
-		err := srv.ListenAndServe(context.Background(), n.Sockets, 80)
+		defer l.Close()
+		err := srv.Serve(context.Background(), l)
 		fmt.Fprintf(log, "http: stopped: %v\n", err)
 	}()
 	fmt.Fprintln(log, "http: serving on port 80")

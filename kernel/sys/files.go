@@ -234,17 +234,21 @@ func twoAt(t *proc.Thread, odirfd, oldVA, ndirfd, newVA uintptr, call func(oat f
 }
 
 func renameat2(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uintptr, error) {
-	if flags != 0 {
-		return 0, syscall.EINVAL // RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not in kernel/fs yet
+	if flags&^(file.RenameNoreplace|file.RenameExchange) != 0 || flags == file.RenameNoreplace|file.RenameExchange {
+		return 0, syscall.EINVAL // RENAME_WHITEOUT too: no overlays here
 	}
-	return twoAt(t, odirfd, oldVA, ndirfd, newVA, t.Proc().FS.Rename)
+	return twoAt(t, odirfd, oldVA, ndirfd, newVA, func(oat file.Location, opath string, nat file.Location, npath string) error {
+		return t.Proc().FS.Rename(oat, opath, nat, npath, uint(flags))
+	})
 }
 
 func linkat(t *proc.Thread, odirfd, oldVA, ndirfd, newVA, flags uintptr) (uintptr, error) {
-	if flags != 0 {
-		return 0, syscall.EINVAL // AT_SYMLINK_FOLLOW and AT_EMPTY_PATH: not yet
+	if flags&^atSymlinkFollow != 0 {
+		return 0, syscall.EINVAL // AT_EMPTY_PATH (linking an open file) is not done
 	}
-	return twoAt(t, odirfd, oldVA, ndirfd, newVA, t.Proc().FS.Link)
+	return twoAt(t, odirfd, oldVA, ndirfd, newVA, func(oat file.Location, opath string, nat file.Location, npath string) error {
+		return t.Proc().FS.Link(oat, opath, nat, npath, flags&atSymlinkFollow != 0)
+	})
 }
 
 func symlinkat(t *proc.Thread, targetVA, dirfd, pathVA uintptr) (uintptr, error) {

@@ -419,3 +419,39 @@ func TestSendfileAndCopyFileRange(t *testing.T) {
 		t.Fatalf("sendfile with a bad offset pointer: %v", e)
 	}
 }
+
+func TestRenameat2AndLinkat(t *testing.T) {
+	p := newFileProc(t)
+	for _, name := range []string{"/a", "/b"} {
+		fd := p.must(unix.SYS_OPEN, p.str(0, name), unix.O_WRONLY|unix.O_CREAT, 0o644)
+		p.must(unix.SYS_WRITE, fd, p.put(100, []byte(name)), 2)
+	}
+	if _, e := p.call(unix.SYS_RENAMEAT2, atFDCWD, p.str(0, "/a"), atFDCWD, p.str(100, "/b"), unix.RENAME_NOREPLACE); e != syscall.EEXIST {
+		t.Fatalf("RENAME_NOREPLACE over a file: %v", e)
+	}
+	p.must(unix.SYS_RENAMEAT2, atFDCWD, p.str(0, "/a"), atFDCWD, p.str(100, "/b"), unix.RENAME_EXCHANGE)
+	fd := p.must(unix.SYS_OPEN, p.str(0, "/a"), unix.O_RDONLY)
+	if n := p.must(unix.SYS_READ, fd, p.buf+200, 10); string(p.get(200, int(n))) != "/b" {
+		t.Fatalf("after RENAME_EXCHANGE /a holds %q", p.get(200, int(n)))
+	}
+	for _, flags := range []uintptr{unix.RENAME_WHITEOUT, unix.RENAME_NOREPLACE | unix.RENAME_EXCHANGE} {
+		if _, e := p.call(unix.SYS_RENAMEAT2, atFDCWD, p.str(0, "/a"), atFDCWD, p.str(100, "/c"), flags); e != syscall.EINVAL {
+			t.Errorf("renameat2 flags %#x: %v, want EINVAL", flags, e)
+		}
+	}
+	// linkat: without AT_SYMLINK_FOLLOW the link itself gets a new name.
+	p.must(unix.SYS_SYMLINK, p.str(0, "/a"), p.str(100, "/s"))
+	p.must(unix.SYS_LINKAT, atFDCWD, p.str(0, "/s"), atFDCWD, p.str(100, "/s2"), 0)
+	p.must(unix.SYS_LINKAT, atFDCWD, p.str(0, "/s"), atFDCWD, p.str(100, "/a2"), unix.AT_SYMLINK_FOLLOW)
+	p.must(unix.SYS_LSTAT, p.str(0, "/s2"), p.buf+300)
+	if mode := binary.LittleEndian.Uint32(p.get(300+24, 4)); mode&unix.S_IFMT != unix.S_IFLNK {
+		t.Errorf("linkat without follow made mode %o", mode)
+	}
+	p.must(unix.SYS_LSTAT, p.str(0, "/a2"), p.buf+300)
+	if mode, nlink := binary.LittleEndian.Uint32(p.get(300+24, 4)), binary.LittleEndian.Uint64(p.get(300+16, 8)); mode&unix.S_IFMT != unix.S_IFREG || nlink != 2 {
+		t.Errorf("linkat with AT_SYMLINK_FOLLOW: mode %o nlink %d", mode, nlink)
+	}
+	if _, e := p.call(unix.SYS_LINKAT, atFDCWD, p.str(0, "/a"), atFDCWD, p.str(100, "/x"), unix.AT_EMPTY_PATH); e != syscall.EINVAL {
+		t.Errorf("linkat AT_EMPTY_PATH: %v", e)
+	}
+}

@@ -256,3 +256,21 @@ func TestSocketIoctl(t *testing.T) {
 		t.Errorf("bad ifreq pointer: %v, want EFAULT", e)
 	}
 }
+
+// TestSpliceRefused checks splice and tee fail as Go's fallback expects:
+// EBADF for a closed descriptor, EINVAL otherwise (never ENOSYS).
+func TestSpliceRefused(t *testing.T) {
+	p := sockProc(t)
+	s := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_PIPE2, p.buf, 0)
+	w := uintptr(binary.LittleEndian.Uint32(p.get(4, 4)))
+	if _, e := p.call(unix.SYS_SPLICE, s, 0, w, 0, 4096, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK); e != syscall.EINVAL {
+		t.Errorf("splice socket->pipe: %v, want EINVAL", e)
+	}
+	if _, e := p.call(unix.SYS_SPLICE, 99, 0, w, 0, 4096, 0); e != syscall.EBADF {
+		t.Errorf("splice from a closed fd: %v, want EBADF", e)
+	}
+	if _, e := p.call(unix.SYS_TEE, w, w, 10, 0); e != syscall.EINVAL {
+		t.Errorf("tee: %v, want EINVAL", e)
+	}
+}

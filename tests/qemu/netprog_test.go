@@ -51,6 +51,9 @@ func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) 
 		// Another guest, to check these tests themselves: a Linux
 		// bzImage and an initramfs with a shell and the programs.
 		Loader: os.Getenv("E2E_LOADER"), Kernel: os.Getenv("E2E_KERNEL"), KArgs: os.Getenv("E2E_KARGS")}
+	if c.Kernel == "" {
+		c.Disk = userImage(t)
+	}
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"
 	}

@@ -236,22 +236,33 @@ func TestExits(t *testing.T) {
 // same without it (the machine layer's 1 kHz tick under TCG), so the test
 // allows 10% to stay clear of that noise while still catching a driver
 // that polls (which costs a whole core).
+//
+// It runs with e1000, and with virtio-net plus a virtio-blk root disk, so
+// that neither virtio driver polls either.
 func TestIdleHalts(t *testing.T) {
-	s := boot(t, "e1000", "")
-	expect(t, s, `net: eth0 10\.0\.2\.15/24`, bootTimeout)
-	expect(t, s, prompt.String(), bootTimeout)
-	busy, err := s.CPUShare(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
+	for _, nic := range []string{"e1000", "virtio"} {
+		t.Run(nic, func(t *testing.T) {
+			c := runqemu.Config{NIC: nic}
+			if nic == "virtio" {
+				c.Disk = newImage(t)
+			}
+			s := bootConfig(t, c)
+			expect(t, s, `net: eth0 10\.0\.2\.15/24`, bootTimeout)
+			expect(t, s, prompt.String(), bootTimeout)
+			busy, err := s.CPUShare(5 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("QEMU used %.1f%% of a core while the kernel was idle", 100*busy)
+			if busy > 0.10 {
+				t.Errorf("idle kernel kept QEMU %.1f%% busy: it polls instead of halting", 100*busy)
+			}
+			if err := s.Send("halt\r"); err != nil {
+				t.Fatal(err)
+			}
+			wantExit(t, s, 0)
+		})
 	}
-	t.Logf("QEMU used %.1f%% of a core while the kernel was idle", 100*busy)
-	if busy > 0.10 {
-		t.Errorf("idle kernel kept QEMU %.1f%% busy: it polls instead of halting", 100*busy)
-	}
-	if err := s.Send("halt\r"); err != nil {
-		t.Fatal(err)
-	}
-	wantExit(t, s, 0)
 }
 
 // TestTypeAhead types a command the moment QEMU starts, long before the

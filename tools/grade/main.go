@@ -42,6 +42,7 @@ func main() {
 	flag.StringVar(&c.Loader, "loader", "", "QEMU -kernel `image` (default: Scone's loader)")
 	flag.StringVar(&c.Kernel, "kernel", "", "QEMU -initrd `image` (default: Scone's kernel)")
 	flag.StringVar(&c.KArgs, "kargs", "", "kernel command `line`")
+	flag.StringVar(&c.Disk, "disk", "build/fs.img", "the root file-system `image` (make rootfs); empty for none")
 	flag.Parse()
 	c.NIC, c.Accel = *nic, *accel
 	ports := nettest.DefaultPorts()

@@ -50,35 +50,49 @@ func (d *Device) deliver(buf []byte, n uint32) {
 		return
 	}
 	frame := buf[hdrLen:n]
-	switch flags := buf[0]; {
-	case flags&hdrFNeedsCsum != 0:
-		start := int(binary.LittleEndian.Uint16(buf[6:]))
-		off := int(binary.LittleEndian.Uint16(buf[8:]))
-		if !completeChecksum(frame, start, off) {
-			d.stats.RxErrors.Add(1)
-			return
-		}
-		d.stats.RxCsumCompleted.Add(1)
-	case flags&hdrFDataValid != 0:
-		d.stats.RxCsumValid.Add(1)
-	}
 	disp := d.disp.Load()
 	if disp == nil {
 		d.stats.RxNoDispatcher.Add(1)
 		return
 	}
+	// A frame marked NEEDS_CSUM (a peer on this host left the sum to the
+	// device) or DATA_VALID (the device checked it) needs no check: a
+	// stack that takes checked frames is told so and sums nothing; any
+	// other gets a partial checksum completed here.
+	checked := false
+	switch flags := buf[0]; {
+	case flags&hdrFNeedsCsum != 0:
+		start := int(binary.LittleEndian.Uint16(buf[6:]))
+		off := int(binary.LittleEndian.Uint16(buf[8:]))
+		if start < 14 || start+off+2 > len(frame) {
+			d.stats.RxErrors.Add(1)
+			return
+		}
+		if disp.checked == nil {
+			completeChecksum(frame, start, off)
+			d.stats.RxCsumCompleted.Add(1)
+		} else {
+			checked = true
+			d.stats.RxCsumPartial.Add(1)
+		}
+	case flags&hdrFDataValid != 0:
+		d.stats.RxCsumValid.Add(1)
+		checked = disp.checked != nil
+	}
 	d.stats.RxFrames.Add(1)
 	d.stats.RxBytes.Add(uint64(len(frame)))
-	disp.d.DeliverFrame(frame)
+	if checked {
+		disp.checked.DeliverCheckedFrame(frame)
+	} else {
+		disp.d.DeliverFrame(frame)
+	}
 }
 
 // completeChecksum finishes a partial checksum: the field at start+off
-// holds the pseudo-header's sum, and the one's complement of the sum from
-// start to the end of the frame goes there (section 5.1.6.4).
-func completeChecksum(frame []byte, start, off int) bool {
-	if start+off+2 > len(frame) || start < 14 {
-		return false
-	}
+// (inside the frame) holds the pseudo-header's sum, and the one's
+// complement of the sum from start to the end of the frame goes there
+// (section 5.1.6.4).
+func completeChecksum(frame []byte, start, off int) {
 	seed := uint32(binary.BigEndian.Uint16(frame[start+off:]))
 	binary.BigEndian.PutUint16(frame[start+off:], 0)
 	sum := ^tcpip.Checksum(frame[start:], seed)
@@ -86,5 +100,4 @@ func completeChecksum(frame []byte, start, off int) bool {
 		sum = 0xffff // 0 means "no checksum" to UDP; Linux sends 0xffff too
 	}
 	binary.BigEndian.PutUint16(frame[start+off:], sum)
-	return true
 }

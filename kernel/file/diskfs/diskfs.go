@@ -115,12 +115,12 @@ func (f *FS) Mknod(dir file.Node, name string, mode uint32, dev uint64) error {
 func (f *FS) Unlink(dir file.Node, name string) error { return f.fs.Unlink(nil, ip(dir), name) }
 func (f *FS) Rmdir(dir file.Node, name string) error  { return f.fs.Rmdir(nil, ip(dir), name) }
 
-func (f *FS) Rename(odir file.Node, oname string, ndir file.Node, nname string) error {
-	return f.fs.Rename(nil, ip(odir), oname, ip(ndir), nname, 0)
+func (f *FS) Rename(odir file.Node, oname string, ndir file.Node, nname string, flags uint) error {
+	return f.fs.Rename(nil, ip(odir), oname, ip(ndir), nname, flags)
 }
 
-func (f *FS) Link(odir file.Node, oname string, ndir file.Node, nname string) error {
-	return f.fs.Link(nil, ip(odir), oname, ip(ndir), nname, false)
+func (f *FS) Link(odir file.Node, oname string, ndir file.Node, nname string, follow bool) error {
+	return f.fs.Link(nil, ip(odir), oname, ip(ndir), nname, follow)
 }
 
 func (f *FS) Symlink(target string, dir file.Node, name string) error {

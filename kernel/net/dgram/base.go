@@ -25,6 +25,7 @@ type Base struct {
 	ShutRead  bool
 	ShutWrite bool
 	Closed    bool
+	TTL       uint8 // IP_TTL for what the endpoint sends; 0 for the default
 	queue     Queue
 }
 
@@ -203,6 +204,20 @@ func (b *Base) Close(unbind func()) {
 		unbind()
 	}
 	b.Waiter.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
+}
+
+// SetTTL sets IP_TTL (0: the stack's default).
+func (b *Base) SetTTL(ttl uint8) {
+	b.Mu.Lock()
+	b.TTL = ttl
+	b.Mu.Unlock()
+}
+
+// TTLValue returns IP_TTL as set (0 for the default).
+func (b *Base) TTLValue() uint8 {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.TTL
 }
 
 // Next returns the size of the datagram a read would take, 0 if none

@@ -89,12 +89,13 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 		e.Mu.Unlock()
 		return 0, err
 	}
-	src, id := e.Local.Addr, e.Local.Port
+	src, id, ttl := e.Local.Addr, e.Local.Port, e.TTL
 	e.Mu.Unlock()
 	r, err := e.proto.net.Route(src, dst.Addr)
 	if err != nil {
 		return 0, err
 	}
+	r.TTL = ttl
 	h := Header{Type: TypeEchoRequest}
 	binary.BigEndian.PutUint16(h.Rest[0:2], id)
 	copy(h.Rest[2:4], b[6:8]) // the user's sequence number

@@ -32,6 +32,17 @@ type Dispatcher interface {
 	DeliverFrame(frame []byte)
 }
 
+// A CheckedDispatcher also takes frames whose TCP or UDP checksum needs no
+// checking: the device verified it (virtio-net's DATA_VALID), or the frame
+// came from a peer on the same host with the checksum left to the device
+// (virtio-net's NEEDS_CSUM, Linux's CHECKSUM_PARTIAL). The stack skips its
+// own sum for them. A device that knows this about a frame delivers it here
+// when its dispatcher implements the interface.
+type CheckedDispatcher interface {
+	Dispatcher
+	DeliverCheckedFrame(frame []byte)
+}
+
 // Endpoint is a network device as the stack sees it.
 type Endpoint interface {
 	// MAC returns the device's hardware address.

@@ -64,6 +64,20 @@ func (m *Manual) Inject(frame []byte) {
 	}
 }
 
+// InjectChecked delivers frame as a device that vouched for its transport
+// checksum does (CheckedDispatcher), or as Inject if the dispatcher takes
+// no such frames.
+func (m *Manual) InjectChecked(frame []byte) {
+	m.mu.Lock()
+	d := m.d
+	m.mu.Unlock()
+	if cd, ok := d.(CheckedDispatcher); ok {
+		cd.DeliverCheckedFrame(frame)
+	} else if d != nil {
+		d.DeliverFrame(frame)
+	}
+}
+
 // Take returns the frames written since the last Take and forgets them.
 func (m *Manual) Take() [][]byte {
 	m.mu.Lock()

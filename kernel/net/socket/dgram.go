@@ -21,6 +21,8 @@ type endpoint interface {
 	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
 	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error)
 	Next() int
+	SetTTL(uint8)
+	TTLValue() uint8
 	Readiness(waiter.Events) waiter.Events
 	Queue() *waiter.Queue
 	Shutdown(read, write bool) error
@@ -59,6 +61,10 @@ func newDatagram(ep endpoint, proto int) *datagram {
 }
 
 func (d *datagram) Protocol() int { return d.proto }
+
+func (d *datagram) SetTTL(ttl uint8) { d.ep.SetTTL(ttl) }
+
+func (d *datagram) TTL() uint8 { return d.ep.TTLValue() }
 
 func (d *datagram) Listening() bool { return false }
 

@@ -2,10 +2,12 @@ package socket_test
 
 import (
 	"bytes"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"scone/kernel/net/link"
 	"scone/kernel/net/nettest"
 	"scone/kernel/net/socket"
 	"scone/kernel/net/tcpip"
@@ -205,4 +207,59 @@ func TestLingerZeroResets(t *testing.T) {
 	if _, err := cli.Read(ctx(t), make([]byte, 10)); err != syscall.ECONNRESET {
 		t.Fatalf("read after the peer's abortive close: %v, want ECONNRESET", err)
 	}
+}
+
+// TestTTL sets IP_TTL on a UDP socket and on a TCP listener and client:
+// their datagrams leave with it (the connection accepted inherits the
+// listener's), and 0 goes back to the default of 64.
+func TestTTL(t *testing.T) {
+	type key struct {
+		proto uint8
+		src   tcpip.Addr
+	}
+	var mu sync.Mutex
+	ttls := map[key]int{} // the last TTL seen by protocol and sender
+	obs := func(_ *link.PipeEnd, f []byte) {
+		if len(f) >= 14+20 && f[12] == 0x08 && f[13] == 0x00 {
+			mu.Lock()
+			ttls[key{f[14+9], tcpip.Addr(f[14+12 : 14+16])}] = int(f[14+8])
+			mu.Unlock()
+		}
+	}
+	p := nettest.NewPair(t, nettest.PairOptions{NoCheck: true, Link: link.PipeConfig{Observe: obs}})
+	la, lb := socket.NewLayer(p.A), socket.NewLayer(p.B)
+	seen := func(proto uint8, src tcpip.Addr) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return ttls[key{proto, src}]
+	}
+	u, _ := la.Socket(socket.Datagram)
+	defer u.Close()
+	if u.TTL() != 0 {
+		t.Errorf("default TTL() = %d, want 0", u.TTL())
+	}
+	u.SetTTL(7)
+	u.SendTo(ctx(t), []byte("x"), tcpip.FullAddr{Addr: nettest.AddrB, Port: 9})
+	nettest.Poll(t, timeout, "a UDP datagram with TTL 7", func() bool { return seen(17, nettest.AddrA) == 7 })
+	srv := mustSocket(t, lb, socket.Stream)
+	srv.SetTTL(11)
+	srv.Bind(tcpip.FullAddr{Port: 80})
+	srv.Listen(1)
+	cli := mustSocket(t, la, socket.Stream)
+	cli.SetTTL(9)
+	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := srv.Accept(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(ctx(t), []byte("from the server"))
+	nettest.Poll(t, timeout, "the accepted connection's TTL 11", func() bool { return seen(6, nettest.AddrB) == 11 })
+	cli.Write(ctx(t), []byte("from the client"))
+	nettest.Poll(t, timeout, "the client's TTL 9", func() bool { return seen(6, nettest.AddrA) == 9 })
+	cli.SetTTL(0)
+	cli.Write(ctx(t), []byte("again"))
+	nettest.Poll(t, timeout, "the default TTL 64", func() bool { return seen(6, nettest.AddrA) == 64 })
 }

@@ -116,6 +116,12 @@ type Socket interface {
 	SetBroadcast(on bool)
 	Broadcast() bool
 
+	// SetTTL sets the time to live of the datagrams the socket sends
+	// (IP_TTL); 0 restores the default (64). TTL returns the value set,
+	// 0 for the default.
+	SetTTL(ttl uint8)
+	TTL() uint8
+
 	// Protocol is the socket's protocol number (SO_PROTOCOL): IPPROTO_TCP,
 	// IPPROTO_UDP or IPPROTO_ICMP.
 	Protocol() int
@@ -170,15 +176,6 @@ const (
 	MsgNoSignal = syscall.MSG_NOSIGNAL
 	MsgOOB      = syscall.MSG_OOB
 )
-
-// flagsCtx returns ctx limited by d, or already expired for MsgDontWait.
-// The cancel function must be called.
-func flagsCtx(ctx context.Context, d time.Duration, flags int) (context.Context, context.CancelFunc) {
-	if flags&MsgDontWait != 0 {
-		return context.WithDeadline(ctx, time.Time{})
-	}
-	return withTimeout(ctx, d)
-}
 
 // Linux's limits on the keep-alive options (MAX_TCP_KEEPIDLE and friends).
 const (

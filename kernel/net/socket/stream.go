@@ -91,10 +91,11 @@ func (s *stream) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, tc
 	if flags&MsgOOB != 0 {
 		return 0, tcpip.FullAddr{}, 0, syscall.EINVAL // urgent data stays in line (SO_OOBINLINE)
 	}
-	ctx, cancel := flagsCtx(ctx, s.timeouts().recv, flags)
+	ctx, cancel := withTimeout(ctx, s.timeouts().recv)
 	defer cancel()
 	n, err := s.ep.ReadV(ctx, bufs, tcp.RecvOptions{
 		Peek: flags&MsgPeek != 0, WaitAll: flags&MsgWaitAll != 0, Discard: flags&MsgTrunc != 0,
+		NoWait: flags&MsgDontWait != 0,
 	})
 	if err == io.EOF {
 		err = nil
@@ -107,9 +108,9 @@ func (s *stream) SendMsg(ctx context.Context, bufs [][]byte, _ tcpip.FullAddr, f
 	if flags&MsgOOB != 0 {
 		return 0, syscall.EOPNOTSUPP // sending urgent data is not supported
 	}
-	ctx, cancel := flagsCtx(ctx, s.timeouts().send, flags)
+	ctx, cancel := withTimeout(ctx, s.timeouts().send)
 	defer cancel()
-	return s.ep.WriteV(ctx, bufs)
+	return s.ep.WriteV(ctx, bufs, flags&MsgDontWait != 0)
 }
 
 func (s *stream) Shutdown(how int) error { return s.ep.Shutdown(how) }
@@ -124,6 +125,10 @@ func (s *stream) Close() error {
 }
 
 func (s *stream) Protocol() int { return syscall.IPPROTO_TCP }
+
+func (s *stream) SetTTL(ttl uint8) { s.ep.SetTTL(ttl) }
+
+func (s *stream) TTL() uint8 { return s.ep.TTL() }
 
 func (s *stream) Listening() bool { return s.ep.State() == tcp.StateListen }
 

@@ -7,8 +7,10 @@ import (
 )
 
 // receiveIPv4 checks a datagram, reassembles it if it is a fragment, and
-// hands it to its transport protocol.
-func (s *Stack) receiveIPv4(n *nic, b []byte, linkBroadcast bool) {
+// hands it to its transport protocol. checksumOK is the device's word that
+// the transport checksum needs no check; it cannot hold for a reassembled
+// datagram, whose fragments the device saw one by one.
+func (s *Stack) receiveIPv4(n *nic, b []byte, linkBroadcast, checksumOK bool) {
 	st := &s.Stats.IP
 	st.InReceives.Inc()
 	h, payload, err := ipv4.Parse(b)
@@ -38,13 +40,14 @@ func (s *Stack) receiveIPv4(n *nic, b []byte, linkBroadcast bool) {
 		}
 		st.ReasmOKs.Inc()
 		payload = whole
+		checksumOK = false
 		// An ICMP error quotes the header and the start of the datagram.
 		orig = make([]byte, h.HeaderLen+min(len(whole), 8))
 		copy(orig, b[:h.HeaderLen])
 		copy(orig[h.HeaderLen:], whole)
 		orig[6], orig[7] = 0, 0
 	}
-	info := tcpip.PacketInfo{Src: h.Src, Dst: h.Dst, TTL: h.TTL, Broadcast: broadcast, NIC: n.id}
+	info := tcpip.PacketInfo{Src: h.Src, Dst: h.Dst, TTL: h.TTL, Broadcast: broadcast, NIC: n.id, ChecksumOK: checksumOK}
 	t := s.Transport(h.Protocol)
 	if t == nil {
 		st.InUnknownProtos.Inc()

@@ -38,7 +38,13 @@ type ifaddr struct {
 }
 
 // DeliverFrame is the entry point of every received frame.
-func (n *nic) DeliverFrame(frame []byte) {
+func (n *nic) DeliverFrame(frame []byte) { n.deliver(frame, false) }
+
+// DeliverCheckedFrame takes a frame whose TCP or UDP checksum the device
+// vouched for (link.CheckedDispatcher).
+func (n *nic) DeliverCheckedFrame(frame []byte) { n.deliver(frame, true) }
+
+func (n *nic) deliver(frame []byte, checksumOK bool) {
 	st := &n.s.Stats.Link
 	st.InFrames.Inc()
 	n.stats.RxPackets.Inc()
@@ -58,7 +64,7 @@ func (n *nic) DeliverFrame(frame []byte) {
 	}
 	switch h.Type {
 	case ethernet.TypeIPv4:
-		n.s.receiveIPv4(n, payload, linkBroadcast)
+		n.s.receiveIPv4(n, payload, linkBroadcast, checksumOK)
 	case ethernet.TypeARP:
 		if n.arp != nil {
 			n.receiveARP(payload)

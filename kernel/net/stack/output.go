@@ -138,9 +138,13 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 		st.FragFails.Inc()
 		return syscall.EMSGSIZE
 	}
+	ttl := s.opts.TTL
+	if r.TTL != 0 {
+		ttl = r.TTL // the socket's IP_TTL
+	}
 	h := ipv4.Header{
 		ID:       uint16(s.ipID.Add(1)),
-		TTL:      s.opts.TTL,
+		TTL:      ttl,
 		Protocol: proto,
 		Src:      r.Src,
 		Dst:      r.Dst,

@@ -93,6 +93,7 @@ func (e *Endpoint) startConnect(remote tcpip.FullAddr) error {
 		return err
 	}
 	e.route = r
+	e.route.TTL = e.ttl
 	e.initConn()
 	e.state = StateSynSent
 	e.connecting = true

@@ -156,6 +156,7 @@ func (l *Endpoint) newChild(id connID) *Endpoint {
 	c.mu.Lock()
 	c.id, c.bound, c.route, c.parent = id, true, r, l
 	c.noDelay = l.noDelay
+	c.ttl, c.route.TTL = l.ttl, l.ttl
 	c.snd.limit, c.rcv.limit = l.snd.limit, l.rcv.limit
 	c.initConn()
 	return c

@@ -61,7 +61,8 @@ type Endpoint struct {
 	bound      bool // id.local is set by Bind or Connect
 	route      tcpip.Route
 	noDelay    bool
-	noReuse    bool // SO_REUSEADDR turned off
+	noReuse    bool  // SO_REUSEADDR turned off
+	ttl        uint8 // IP_TTL; 0 for the stack's default
 	nonblock   bool
 	connected  bool  // reached ESTABLISHED at some point
 	connecting bool  // Connect started an attempt whose outcome it has not reported
@@ -221,6 +222,21 @@ func (e *Endpoint) ReuseAddr() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return !e.noReuse
+}
+
+// SetTTL sets the time to live of the datagrams the endpoint sends
+// (IP_TTL); 0 restores the stack's default.
+func (e *Endpoint) SetTTL(ttl uint8) {
+	e.mu.Lock()
+	e.ttl, e.route.TTL = ttl, ttl
+	e.mu.Unlock()
+}
+
+// TTL returns the IP_TTL set, 0 for the default.
+func (e *Endpoint) TTL() uint8 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ttl
 }
 
 // SetNonblocking makes Read, Write, Accept and Connect return EAGAIN (or

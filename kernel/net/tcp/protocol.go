@@ -177,7 +177,7 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 		p.stats.inErrs.Add(1)
 		return false
 	}
-	if !checksumOK(info.Src, info.Dst, b) {
+	if !info.ChecksumOK && !checksumOK(info.Src, info.Dst, b) {
 		p.stats.inErrs.Add(1)
 		p.stats.inCsumErrors.Add(1)
 		return false

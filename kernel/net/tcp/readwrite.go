@@ -11,6 +11,7 @@ type RecvOptions struct {
 	Peek    bool // MSG_PEEK: copy the data but leave it queued
 	WaitAll bool // MSG_WAITALL: wait until every buffer is full, the stream ends, an error or ctx
 	Discard bool // MSG_TRUNC on TCP: consume the data without copying it
+	NoWait  bool // MSG_DONTWAIT: EAGAIN rather than block, this call only
 }
 
 // Read copies received bytes into b: ReadV with one buffer and no options.
@@ -60,7 +61,7 @@ func (e *Endpoint) ReadV(ctx context.Context, bufs [][]byte, o RecvOptions) (int
 		}
 		var err error
 		switch {
-		case n > 0 && (e.err != nil || e.eof() || e.nonblock):
+		case n > 0 && (e.err != nil || e.eof() || e.nonblock || o.NoWait):
 			e.unlock() // the bytes now; the error or EOF on the next call
 			return n, nil
 		case e.err != nil:
@@ -69,7 +70,7 @@ func (e *Endpoint) ReadV(ctx context.Context, bufs [][]byte, o RecvOptions) (int
 			err = io.EOF
 		case e.state == StateClosed || e.state == StateListen:
 			err = syscall.ENOTCONN
-		case e.nonblock:
+		case e.nonblock || o.NoWait:
 			err = syscall.EAGAIN
 		default:
 			err = e.sleep(ctx, readEvents)
@@ -122,7 +123,7 @@ func copyOut(r *ring, bufs [][]byte, skip int) int {
 // Write queues b for sending: WriteV with one buffer.
 func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
 	bufs := [1][]byte{b}
-	return e.WriteV(ctx, bufs[:])
+	return e.WriteV(ctx, bufs[:], false)
 }
 
 // WriteV queues bufs, in order, for sending (gather). A blocking WriteV
@@ -130,8 +131,9 @@ func (e *Endpoint) Write(ctx context.Context, b []byte) (int, error) {
 // error: EPIPE after shutdown or close, or a pending error such as
 // ECONNRESET. When ctx ends it returns the count so far with no error, or
 // EINTR/EAGAIN if nothing was queued. A non-blocking one queues what fits
-// and returns that count with a nil error, or EAGAIN when nothing fits.
-func (e *Endpoint) WriteV(ctx context.Context, bufs [][]byte) (int, error) {
+// and returns that count with a nil error, or EAGAIN when nothing fits;
+// noWait (MSG_DONTWAIT) makes this one call non-blocking.
+func (e *Endpoint) WriteV(ctx context.Context, bufs [][]byte, noWait bool) (int, error) {
 	want := 0
 	for _, b := range bufs {
 		want += len(b)
@@ -169,7 +171,7 @@ func (e *Endpoint) WriteV(ctx context.Context, bufs [][]byte) (int, error) {
 			}
 			return n, syscall.EPIPE
 		}
-		if e.nonblock {
+		if e.nonblock || noWait {
 			e.unlock()
 			if n > 0 {
 				return n, nil

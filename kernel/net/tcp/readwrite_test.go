@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"io"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -90,7 +91,7 @@ func TestWriteVGathers(t *testing.T) {
 	r := newRawPeer(t, Options{})
 	c := r.established()
 	c.e.SetNoDelay(true)
-	n, err := c.e.WriteV(bg, [][]byte{[]byte("ab"), nil, []byte("cde"), []byte("f")})
+	n, err := c.e.WriteV(bg, [][]byte{[]byte("ab"), nil, []byte("cde"), []byte("f")}, false)
 	if n != 6 || err != nil {
 		t.Fatalf("WriteV = %d, %v", n, err)
 	}
@@ -100,5 +101,23 @@ func TestWriteVGathers(t *testing.T) {
 	}
 	if string(got) != "abcdef" {
 		t.Fatalf("sent %q, want abcdef", got)
+	}
+}
+
+// TestNoWait makes single calls non-blocking on a blocking endpoint, as
+// MSG_DONTWAIT does: nothing to read is EAGAIN, a full send buffer takes
+// what fits and then EAGAIN.
+func TestNoWait(t *testing.T) {
+	r := newRawPeer(t, Options{SendBuffer: 4096})
+	e, _ := r.connect(0, 1460, -1) // zero window: nothing leaves
+	e.SetNonblocking(false)
+	if _, err := e.ReadV(bg, [][]byte{make([]byte, 10)}, RecvOptions{NoWait: true}); err != syscall.EAGAIN {
+		t.Fatalf("ReadV NoWait with nothing queued: %v, want EAGAIN", err)
+	}
+	if n, err := e.WriteV(bg, [][]byte{make([]byte, 10000)}, true); n != 4096 || err != nil {
+		t.Fatalf("WriteV noWait into 4 KiB: %d, %v; want 4096, nil", n, err)
+	}
+	if n, err := e.WriteV(bg, [][]byte{make([]byte, 10)}, true); n != 0 || err != syscall.EAGAIN {
+		t.Fatalf("WriteV noWait into a full buffer: %d, %v; want EAGAIN", n, err)
 	}
 }

@@ -13,11 +13,12 @@ const (
 // send from, the next hop on the link, and how large a transport packet may be
 // before IPv4 must fragment it.
 type Route struct {
-	Src     Addr // local address to use as the source
-	Dst     Addr // final destination
-	NextHop Addr // Dst itself on a local subnet, else the gateway
-	NIC     int  // index of the interface the packet leaves by
-	MTU     int  // largest transport packet (header + data) sent unfragmented
+	Src     Addr  // local address to use as the source
+	Dst     Addr  // final destination
+	NextHop Addr  // Dst itself on a local subnet, else the gateway
+	NIC     int   // index of the interface the packet leaves by
+	MTU     int   // largest transport packet (header + data) sent unfragmented
+	TTL     uint8 // time to live of the datagrams sent (IP_TTL); 0 for the stack's default
 }
 
 // NetworkLayer is all a transport protocol sees of IPv4. Implementations are
@@ -44,6 +45,9 @@ type PacketInfo struct {
 	TTL       uint8
 	Broadcast bool // sent to a broadcast address (limited or directed)
 	NIC       int  // interface it arrived on
+	// ChecksumOK says the device vouched for the TCP or UDP checksum (see
+	// link.CheckedDispatcher): the transport skips its own check.
+	ChecksumOK bool
 }
 
 // ControlMessage is an ICMP error about a packet this host sent, already

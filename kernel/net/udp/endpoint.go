@@ -97,13 +97,14 @@ func (e *Endpoint) Connect(addr tcpip.FullAddr) error {
 	return nil
 }
 
-func (e *Endpoint) routeLocked(dst tcpip.Addr) (tcpip.Route, error) {
-	if e.nic >= 0 {
-		if nr, ok := e.proto.net.(tcpip.NICRouter); ok {
-			return nr.RouteNIC(e.nic, e.Local.Addr, dst)
-		}
+func (e *Endpoint) routeLocked(dst tcpip.Addr) (r tcpip.Route, err error) {
+	if nr, ok := e.proto.net.(tcpip.NICRouter); ok && e.nic >= 0 {
+		r, err = nr.RouteNIC(e.nic, e.Local.Addr, dst)
+	} else {
+		r, err = e.proto.net.Route(e.Local.Addr, dst)
 	}
-	return e.proto.net.Route(e.Local.Addr, dst)
+	r.TTL = e.TTL
+	return r, err
 }
 
 // SendTo sends b as one datagram to *to, or to the connected peer if to is

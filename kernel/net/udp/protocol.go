@@ -54,7 +54,7 @@ func (p *Protocol) NewEndpoint() *Endpoint {
 
 // HandlePacket delivers a received datagram to the endpoint it is for.
 func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
-	h, payload, err := Parse(info.Src, info.Dst, b)
+	h, payload, err := parse(info.Src, info.Dst, b, !info.ChecksumOK)
 	if err != nil {
 		p.Stats.InErrors.Inc()
 		if err == ErrChecksum {
