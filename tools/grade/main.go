@@ -50,6 +50,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "grade: %v\n", err)
 	}
+	// The guest's own lines first: a FAIL's reason is there.
+	if i := strings.Index(transcript, "nettest -port"); i >= 0 {
+		prefixWriter{"guest| ", os.Stdout}.Write([]byte(strings.ReplaceAll(strings.TrimSpace(transcript[i:]), "\r\n", "\n")))
+	}
 	score, max, lines := Score(transcript, peerOut)
 	for _, l := range lines {
 		fmt.Println(l)
