@@ -455,3 +455,31 @@ func TestRenameat2AndLinkat(t *testing.T) {
 		t.Errorf("linkat AT_EMPTY_PATH: %v", e)
 	}
 }
+
+// ppoll's mask is in force during the wait; a signal it lets in ends the
+// wait with EINTR and keeps that mask until the handler has run, as
+// rt_sigsuspend does; without one the old mask is back at once.
+func TestPpollSigmask(t *testing.T) {
+	p := newFileProc(t)
+	const usr1 = 10
+	blocked := uint64(1) << (usr1 - 1)
+	p.th.Sigprocmask(2, &blocked)
+	p.put(0, make([]byte, 8)) // the wait's mask: nothing blocked
+	ts := p.put(100, make([]byte, 16))
+	if _, e := p.call(unix.SYS_PPOLL, 0, 0, ts, p.buf, 8); e != 0 {
+		t.Fatalf("ppoll with nothing pending: %v", e)
+	}
+	if m, _ := p.th.Sigprocmask(0, nil); m != blocked {
+		t.Fatalf("mask after a quiet ppoll %#x, want %#x", m, blocked)
+	}
+	p.th.Signal(usr1) // pending, blocked by the thread's mask
+	if _, e := p.call(unix.SYS_PPOLL, 0, 0, 0, p.buf, 8); e != syscall.EINTR {
+		t.Fatalf("ppoll that lets a pending signal in: %v, want EINTR", e)
+	}
+	if m, _ := p.th.Sigprocmask(0, nil); m != 0 {
+		t.Fatalf("mask after an interrupted ppoll %#x, want the wait's (0) until the handler", m)
+	}
+	if _, e := p.call(unix.SYS_PPOLL, 0, 0, ts, p.buf, 4); e != syscall.EINVAL {
+		t.Fatalf("ppoll with sigsetsize 4: %v", e)
+	}
+}

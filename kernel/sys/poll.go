@@ -72,7 +72,8 @@ func timespecArg(t *proc.Thread, va uintptr) (*time.Duration, error) {
 }
 
 // withMask runs wait with the thread's signal mask set to the user's
-// sigset at maskVA (if not NULL), restoring it afterwards.
+// sigset at maskVA (if not NULL). The old mask comes back after the wait,
+// or after the handler of a signal the wait's mask let in.
 func withMask(t *proc.Thread, maskVA, size uintptr, wait func() (uintptr, error)) (uintptr, error) {
 	if maskVA == 0 {
 		return wait()
@@ -84,8 +85,7 @@ func withMask(t *proc.Thread, maskVA, size uintptr, wait func() (uintptr, error)
 	if err != nil {
 		return 0, err
 	}
-	old, _ := t.Sigprocmask(2, &m)
-	defer t.Sigprocmask(2, &old)
+	defer t.SigmaskForWait(m)()
 	return wait()
 }
 

@@ -1,12 +1,9 @@
-//go:build e2enet
-
 // The end-to-end tests of issue 10's user programs, typed at the guest's
 // shell as a person would: httpd served to the host's curl, daytime -l
 // through a forwarded port, and the clients (wget, nc, wttr, daytime)
-// against stand-ins on the host through 10.0.2.2. They need the kernel's
-// socket system calls and a root file system with the programs, so they
-// are built only with -tags e2enet (`make e2e-net`) until both are in main;
-// then the tag goes and they join make test.
+// against stand-ins on the host through 10.0.2.2. TestNc64MiB is in
+// netprog_nc_test.go (build tag e2enet, `make e2e-net`) until the kernel's
+// splice answers as Linux's does.
 
 package qemu
 
@@ -239,31 +236,4 @@ func TestClients(t *testing.T) {
 	// net/http's server and client, both in the guest, over loopback.
 	typeLine(t, s, "httpd -addr 127.0.0.1:8080 -q &", `httpd: serving /www on 127.0.0.1:8080`, netTimeout)
 	typeLine(t, s, "wget -q -O - http://127.0.0.1:8080/", `Hello from Scone`, netTimeout)
-}
-
-// TestNc64MiB: 64 MiB from the host into the guest's `nc -l`, then back
-// out with `nc` to a host listener, checked byte for byte.
-func TestNc64MiB(t *testing.T) {
-	p := freePorts(t, 2)
-	data := randomBytes(bulkSize, 2)
-	back := hashListener(t, p[1])
-	s, _ := bootShell(t, "e1000", fmt.Sprintf("tcp::%d-:5000", p[0]))
-	typeLine(t, s, "nc -l -v 5000 > /tmp/in < /dev/null &", `listening on`, netTimeout)
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(p[0]), 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(bulkTimeout))
-	if _, err := c.Write(data); err != nil {
-		t.Fatalf("sending 64 MiB into the guest: %v\n%s", err, s.Transcript())
-	}
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, c) // the guest's nc closes when it has it all
-	c.Close()
-	typeLine(t, s, "wait; ls -l /tmp/in", strconv.Itoa(bulkSize), netTimeout)
-	typeLine(t, s, fmt.Sprintf("nc 10.0.2.2 %d < /tmp/in", p[1]), `\$ `, bulkTimeout)
-	got := back(s)
-	if want := fmt.Sprintf("%x", sha256.Sum256(data)); got[0] != want {
-		t.Fatalf("%s bytes came back from the guest, differing from the 64 MiB sent", got[1])
-	}
 }

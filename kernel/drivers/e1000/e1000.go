@@ -202,6 +202,10 @@ func (d *Device) MTU() int { return mtu }
 // Attach sets where received frames go.
 func (d *Device) Attach(disp link.Dispatcher) { d.disp.Store(&dispatcher{disp}) }
 
+// TxChecksumOffload implements link.ChecksumOffloader: the device fills
+// in TCP and UDP checksums (context descriptors).
+func (d *Device) TxChecksumOffload() bool { return true }
+
 // LinkUp reports the link status the device last gave.
 func (d *Device) LinkUp() bool { return d.link.Load() }
 

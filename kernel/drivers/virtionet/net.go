@@ -187,6 +187,10 @@ func (d *Device) Driver() string { return "virtio-net (" + d.dev.PCI.ID() + ")" 
 // Features returns the negotiated feature bits.
 func (d *Device) Features() uint64 { return d.features }
 
+// TxChecksumOffload implements link.ChecksumOffloader: with CSUM
+// negotiated the device completes TCP and UDP checksums.
+func (d *Device) TxChecksumOffload() bool { return d.features&FeatureCSUM != 0 }
+
 // Stats returns the counters.
 func (d *Device) Stats() *Stats { return &d.stats }
 

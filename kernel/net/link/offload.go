@@ -6,6 +6,14 @@ import (
 	"scone/kernel/net/tcpip"
 )
 
+// ChecksumOffloader is a device that computes the TCP and UDP checksums
+// of the frames it sends (finding them with FindTxChecksum). The stack
+// then writes only the pseudo-header's sum into unfragmented TCP and UDP
+// packets it routes through the device and leaves the rest to it.
+type ChecksumOffloader interface {
+	TxChecksumOffload() bool
+}
+
 // TxChecksum says where, in an outgoing frame, the transport checksum a
 // device can compute lies: the sum covers frame[Start:End] (the TCP or
 // UDP header and payload) and goes into the two bytes at Field.

@@ -21,6 +21,7 @@ type nic struct {
 	mac      tcpip.MAC
 	mtu      int
 	loopback bool
+	offload  bool       // the device completes TCP and UDP checksums
 	arp      *arp.Cache // nil on loopback
 	addr     atomic.Pointer[ifaddr]
 	stats    NICStats

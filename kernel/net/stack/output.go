@@ -87,7 +87,7 @@ func (s *Stack) routeVia(n *nic, src, dst, next tcpip.Addr) (tcpip.Route, error)
 			return tcpip.Route{}, syscall.EADDRNOTAVAIL
 		}
 	}
-	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen}, nil
+	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen, ChecksumOffload: n.offload}, nil
 }
 
 // Frame buffers, pooled so the send path does not allocate: one pool for

@@ -119,6 +119,9 @@ func (s *Stack) AddNIC(name string, ep link.Endpoint) (int, error) {
 	old := *s.nics.Load()
 	n := &nic{s: s, id: len(old), name: name, ep: ep, mac: ep.MAC(), mtu: ep.MTU()}
 	n.loopback = n.mac == tcpip.MAC{}
+	if o, ok := ep.(link.ChecksumOffloader); ok && !n.loopback {
+		n.offload = o.TxChecksumOffload()
+	}
 	if !n.loopback {
 		n.arp = arp.NewCache(s.opts.ARP, s.clock, n)
 	}

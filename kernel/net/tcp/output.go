@@ -22,6 +22,9 @@ func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
 }
 
 func (e *Endpoint) emit(o *outSegment, payload []byte) {
+	// Segments never exceed the MSS, so none is fragmented: a device
+	// that offloads checksums can take every one.
+	o.partial = e.route.ChecksumOffload
 	h := o.build(e.hdr[:], e.route.Src, e.route.Dst, payload)
 	if e.p.net.WritePacket(e.route, tcpip.ProtoTCP, h, payload) != nil {
 		return // treated as a loss: the retransmission timer recovers

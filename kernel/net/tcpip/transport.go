@@ -19,6 +19,24 @@ type Route struct {
 	NIC     int   // index of the interface the packet leaves by
 	MTU     int   // largest transport packet (header + data) sent unfragmented
 	TTL     uint8 // time to live of the datagrams sent (IP_TTL); 0 for the stack's default
+	// ChecksumOffload says the device fills in TCP and UDP checksums:
+	// a transport packet of at most MTU bytes may carry just the
+	// pseudo-header's sum (PartialChecksum).
+	ChecksumOffload bool
+}
+
+// PartialChecksum is what a packet whose checksum the device completes
+// carries in its checksum field: the folded, uncomplemented sum of the
+// pseudo-header, never 0 (which in UDP means "no checksum").
+func PartialChecksum(src, dst Addr, proto uint8, length int) uint16 {
+	sum := PseudoHeaderSum(src, dst, proto, length)
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	if sum == 0 {
+		sum = 0xffff
+	}
+	return uint16(sum)
 }
 
 // NetworkLayer is all a transport protocol sees of IPv4. Implementations are

@@ -133,7 +133,11 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	}
 	dst.Addr = r.Dst // the route may resolve 0.0.0.0 to this host
 	e.sendMu.Lock()
-	Encode(e.hdr[:], src, dst, b)
+	if r.ChecksumOffload && HeaderLen+len(b) <= r.MTU {
+		EncodePartial(e.hdr[:], src, dst, len(b))
+	} else {
+		Encode(e.hdr[:], src, dst, b)
+	}
 	err = e.proto.net.WritePacket(r, tcpip.ProtoUDP, e.hdr[:], b)
 	e.sendMu.Unlock()
 	if err != nil {

@@ -60,6 +60,18 @@ func parse(src, dst tcpip.Addr, b []byte, verify bool) (Header, []byte, error) {
 	return h, b[HeaderLen:], nil
 }
 
+// EncodePartial writes the header for a datagram of payloadLen bytes
+// whose checksum the device completes (tcpip.Route.ChecksumOffload): the
+// checksum field holds only the pseudo-header's sum.
+func EncodePartial(b []byte, src, dst tcpip.FullAddr, payloadLen int) {
+	_ = b[HeaderLen-1]
+	n := HeaderLen + payloadLen
+	binary.BigEndian.PutUint16(b[0:2], src.Port)
+	binary.BigEndian.PutUint16(b[2:4], dst.Port)
+	binary.BigEndian.PutUint16(b[4:6], uint16(n))
+	binary.BigEndian.PutUint16(b[6:8], tcpip.PartialChecksum(src.Addr, dst.Addr, tcpip.ProtoUDP, n))
+}
+
 // Encode writes the header for a datagram carrying payload from src to dst
 // into b[:HeaderLen], with its checksum.
 func Encode(b []byte, src, dst tcpip.FullAddr, payload []byte) {
