@@ -85,7 +85,7 @@ fuzz-syscalls:
 # build tag userguest): usertests, 100,000 fuzzed calls, the C signal
 # program.  They join make test once the kernel passes them.
 qemu-usertests: deps build
-	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 40m -v ./tests/qemu
+	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
