@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
@@ -124,20 +126,44 @@ func exercise(f *fs.FS) {
 	f.Sync()
 }
 
+// Bounds on what one corrupt image may cost: damage must be refused or
+// survived, never spun on or answered with unbounded allocation.
+const (
+	corruptTime  = 20 * time.Second
+	corruptAlloc = 256 << 20
+)
+
 // mountCorrupt mounts a damaged image and uses it. Mount may refuse it,
-// with an error that says so (EUCLEAN or EIO); nothing may panic.
+// with an error that says so (EUCLEAN or EIO); nothing may panic, run
+// longer than corruptTime or allocate more than corruptAlloc bytes.
 func mountCorrupt(t *testing.T, img *fsdev.Mem) (refused bool) {
-	f, err := fs.Mount(img, fs.Options{})
-	if err != nil {
-		if !errors.Is(err, syscall.EUCLEAN) && !errors.Is(err, syscall.EIO) {
-			t.Errorf("mount refused a corrupt image with %v, want EUCLEAN or EIO", err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done := make(chan bool, 1)
+	go func() {
+		f, err := fs.Mount(img, fs.Options{})
+		if err != nil {
+			if !errors.Is(err, syscall.EUCLEAN) && !errors.Is(err, syscall.EIO) {
+				t.Errorf("mount refused a corrupt image with %v, want EUCLEAN or EIO", err)
+			}
+			done <- true
+			return
 		}
-		return true
+		exercise(f)
+		f.Unmount()
+		check.Image(img, true) // must not panic either
+		done <- false
+	}()
+	select {
+	case refused = <-done:
+	case <-time.After(corruptTime):
+		t.Fatalf("a corrupt image took more than %v to refuse or use", corruptTime)
 	}
-	exercise(f)
-	f.Unmount()
-	check.Image(img, true) // must not panic either
-	return false
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > corruptAlloc {
+		t.Errorf("a corrupt image cost %d MiB of allocation, bound %d MiB", n>>20, corruptAlloc>>20)
+	}
+	return refused
 }
 
 // TestMountRefuses damages an image where mount must notice: mount fails

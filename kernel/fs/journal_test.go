@@ -178,3 +178,40 @@ func TestRecoverTornHeader(t *testing.T) {
 		t.Errorf("whole header: replayed %d, %v", replayed, err)
 	}
 }
+
+// TestRecoverFlushesBeforeReuse: a crash during a commit can leave that
+// commit's header (newer) over blocks that did not all land, beside a
+// valid older transaction in the other half. Recovery replays the older
+// one, and the first commit after mount must then go to the older one's
+// half (the newer header marks the other as the one in use). That commit
+// overwrites the log recovery replayed from, so recovery must make its
+// replayed home writes durable first: no write of the replay may remain
+// behind a barrier not yet issued when recovery returns.
+func TestRecoverFlushesBeforeReuse(t *testing.T) {
+	dev := newMemDev(1000)
+	sb := &layout.Superblock{NBlocks: 1000, LogStart: 2, LogBlocks: 256}
+	data := make([]byte, BlockSize)
+	data[0] = 42
+	// Half 1 (header at 3+256): transaction 7, valid, one block for home 600.
+	h1 := sb.LogHeader(1)
+	dev.WriteBlock(h1+1, data)
+	valid := layout.LogHeader{Seq: 7, Blocks: []uint32{600}, CRC: layout.Checksum(0, data)}
+	hb := make([]byte, BlockSize)
+	valid.Encode(hb)
+	dev.WriteBlock(h1, hb)
+	// Half 0: transaction 8's header landed, its block did not.
+	torn := layout.LogHeader{Seq: 8, Blocks: []uint32{601}, CRC: layout.Checksum(0, data)}
+	torn.Encode(hb)
+	dev.WriteBlock(sb.LogHeader(0), hb)
+	dev.flushes = 0
+	replayed, next, half, err := recoverLog(dev, sb)
+	if err != nil || replayed != 1 || next != 9 {
+		t.Fatalf("recover: %d %d %v", replayed, next, err)
+	}
+	if half != 1 {
+		t.Fatalf("first commit goes to half %d, want 1 (the older header)", half)
+	}
+	if dev.flushes == 0 {
+		t.Errorf("recovery returned with its replay not made durable, and the next commit overwrites the log it replayed")
+	}
+}

@@ -76,9 +76,14 @@ func TestShell(t *testing.T) {
 	check("c-hello a", `hello from musl C\nargv\[1\] = a\n`)
 	check("echo via c | c-cat", `^via c\n$`)
 	check("c-threads", `threads: ok \(8 threads, counter 80000\)`)
-	// ^C ends the foreground job, not the shell: repeat it until the job
-	// has the terminal (a ^C that comes first goes to the shell).
-	if err := s.Send("sleep 60; echo status $?\r"); err != nil {
+	// ^C ends the foreground job, not the shell.  The first echo shows
+	// the shell has read the line (a ^C before that would flush the
+	// unread line, as on Linux); the ^C is repeated until sleep has the
+	// terminal (one that comes first goes to the shell, which ignores it).
+	if err := s.Send("echo started; sleep 60; echo status $?\r"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Expect(regexp.MustCompile(`(?m)^started`), commandTimeout); err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`status 130`)

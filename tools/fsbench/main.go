@@ -3,6 +3,12 @@
 // delete everything. It prints operations/s and MB/s; it asserts nothing.
 //
 //	go run ./tools/fsbench [-files 10000] [-big 256M] [-j 1] [-nosync]
+//	go run ./tools/fsbench -dirs 1000,10000,100000
+//
+// With -dirs it measures directories instead: create, stat, readdir and
+// unlink per operation in one directory of each size, and 8 goroutines in
+// separate directories against 1, each beside the same workload on the
+// host's own file system in a temporary directory.
 package main
 
 import (
@@ -10,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,7 +33,24 @@ func main() {
 	jobs := flag.Int("j", 1, "goroutines creating and deleting small files")
 	nosync := flag.Bool("nosync", false, "make Flush a no-op (no fsync at journal barriers)")
 	img := flag.String("img", "", "image file (default: a temporary file, removed after)")
+	dirs := flag.String("dirs", "", "comma-separated directory sizes: run the directory benchmark instead")
 	flag.Parse()
+	if *dirs != "" {
+		var sizes []int
+		for _, f := range strings.Split(*dirs, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= 0 {
+				fmt.Fprintln(os.Stderr, "fsbench: bad -dirs size", f)
+				os.Exit(2)
+			}
+			sizes = append(sizes, n)
+		}
+		if err := dirBench(sizes, 10000); err != nil {
+			fmt.Fprintln(os.Stderr, "fsbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*img, *files, *small, *bigMiB, *jobs, *nosync); err != nil {
 		fmt.Fprintln(os.Stderr, "fsbench:", err)
 		os.Exit(1)

@@ -11,3 +11,10 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDirBench runs the directory benchmark at a tiny scale.
+func TestDirBench(t *testing.T) {
+	if err := dirBench([]int{300}, 400); err != nil {
+		t.Fatal(err)
+	}
+}

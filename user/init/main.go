@@ -76,9 +76,8 @@ func openConsole() error {
 }
 
 // environ is the environment the kernel gave init plus defaults for PATH,
-// HOME and TERM.
-// environ also sets them in init's own environment, so that
-// os/exec.LookPath finds programs in PATH.
+// HOME and TERM, which it also sets in init's own environment so that
+// os/exec.LookPath searches PATH.
 func environ() []string {
 	for _, kv := range [][2]string{{"PATH", "/bin"}, {"HOME", "/"}, {"TERM", "vt100"}} {
 		if _, ok := os.LookupEnv(kv[0]); !ok {
@@ -106,7 +105,7 @@ func start(name string, argv []string, env []string) (*os.Process, error) {
 	return os.StartProcess(path, argv, attr)
 }
 
-// runShell starts /bin/sh as a session leader with the console as its
+// runShell starts sh as a session leader with the console as its
 // controlling terminal, reaps orphans until the shell exits, and returns
 // how it ended.
 func runShell(env []string) string {

@@ -102,9 +102,11 @@ func TestInterrupt(t *testing.T) {
 	c.expect("$ ")
 	m.WriteString("sleep 30 &\n")
 	c.expect("$ ")
-	m.WriteString("sleep 30; echo status $?\n")
-	// A ^C that comes before sleep owns the terminal goes to the shell,
-	// which ignores it: repeat it until the job ends.
+	m.WriteString("echo started; sleep 30; echo status $?\n")
+	// "started" shows the shell has read the line (a ^C before that would
+	// flush it unread).  A ^C that comes before sleep owns the terminal
+	// goes to the shell, which ignores it: repeat it until the job ends.
+	c.expect("started")
 	for i := 0; !c.poll("status 130", 200*time.Millisecond); i++ {
 		if i == 50 {
 			t.Fatalf("^C did not end the job; saw %q", c.buf.String())
