@@ -356,3 +356,41 @@ func TestTimeoutWithZeroWindowProbes(t *testing.T) {
 		t.Fatalf("%d timeouts, want several", r.p.Stats().Timeouts)
 	}
 }
+
+// TestConnectAgainAfterSoftError fails a first attempt whose SYNs drew an
+// ICMP host-unreachable (a soft error, reported when the attempt times
+// out), then retries on the same endpoint against a silent peer: the
+// second attempt must time out with ETIMEDOUT, not the first attempt's
+// EHOSTUNREACH (defect 8: initConn kept the old soft error).
+func TestConnectAgainAfterSoftError(t *testing.T) {
+	r := newRawPeer(t, Options{SynRetries: 1, InitialRTO: time.Second})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	to := tcpip.FullAddr{Addr: r.addr, Port: r.port}
+	for _, tc := range []struct {
+		icmp bool
+		want error
+	}{
+		{true, syscall.EHOSTUNREACH},
+		{false, syscall.ETIMEDOUT},
+	} {
+		if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+			t.Fatalf("Connect = %v, want EINPROGRESS", err)
+		}
+		syn := r.expect("SYN")
+		if tc.icmp {
+			orig := origHeader(syn.srcPort, r.port, syn.seq)
+			r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 1, Err: syscall.EHOSTUNREACH}, addrA, r.addr, orig)
+		}
+		for range 4 {
+			r.advance(4 * time.Second)
+			r.recv()
+		}
+		if e.State() != StateClosed {
+			t.Fatalf("state %v after the SYN retries, want CLOSED", e.State())
+		}
+		if err := e.Connect(bg, to); err != tc.want {
+			t.Errorf("attempt with ICMP %v: Connect after the failure = %v, want %v", tc.icmp, err, tc.want)
+		}
+	}
+}
