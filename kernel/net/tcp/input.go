@@ -367,7 +367,7 @@ func (e *Endpoint) resetByPeer() {
 // exact-sequence RST. The connection's own limit comes first, then the
 // host-wide one, as in Linux.
 func (e *Endpoint) challengeAck() {
-	if e.oowLimited() || !e.p.allowChallenge() {
+	if !e.p.allowChallenge() {
 		return
 	}
 	e.p.stats.challengeACKs.Add(1)
