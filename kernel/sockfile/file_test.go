@@ -159,6 +159,23 @@ func TestOptionsThroughBytes(t *testing.T) {
 	}
 }
 
+// TestTCPInfo reads TCP_INFO of an established connection.
+func TestTCPInfo(t *testing.T) {
+	cli, _ := pair(t)
+	b, err := GetOption(cli.Socket(), IPPROTO_TCP, TCP_INFO)
+	if err != nil || len(b) != TCPInfoLen {
+		t.Fatalf("TCP_INFO = %d bytes, %v", len(b), err)
+	}
+	le := binary.LittleEndian
+	if b[0] != 1 || b[5]&2 == 0 || le.Uint32(b[16:]) != 1460 || le.Uint32(b[80:]) == 0 || le.Uint32(b[8:]) == 0 {
+		t.Errorf("TCP_INFO: state %d options %#x snd_mss %d cwnd %d rto %d; want ESTABLISHED (1), SACK, 1460, >0, >0",
+			b[0], b[5], le.Uint32(b[16:]), le.Uint32(b[80:]), le.Uint32(b[8:]))
+	}
+	if err := SetOption(cli.Socket(), IPPROTO_TCP, TCP_INFO, b); err != syscall.ENOPROTOOPT {
+		t.Errorf("setting TCP_INFO: %v, want ENOPROTOOPT", err)
+	}
+}
+
 // TestDatagramOptions checks the options a UDP socket refuses.
 func TestDatagramOptions(t *testing.T) {
 	p := nettest.NewPair(t, nettest.PairOptions{})

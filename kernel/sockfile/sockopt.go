@@ -8,6 +8,7 @@ import (
 
 	"scone/kernel/net/ipv4"
 	"scone/kernel/net/socket"
+	"scone/kernel/net/tcp"
 )
 
 // Option levels and names, Linux's values (x86-64).
@@ -38,6 +39,7 @@ const (
 	TCP_KEEPIDLE  = syscall.TCP_KEEPIDLE
 	TCP_KEEPINTVL = syscall.TCP_KEEPINTVL
 	TCP_KEEPCNT   = syscall.TCP_KEEPCNT
+	TCP_INFO      = syscall.TCP_INFO
 )
 
 // Linux's limits on buffer sizes (net.core.wmem_max and rmem_max, and
@@ -302,6 +304,12 @@ func getTCPOption(s socket.Socket, name int) ([]byte, error) {
 	case TCP_NODELAY:
 		on, err := s.NoDelay()
 		return putInt(boolInt(on)), err
+	case TCP_INFO:
+		in, ok := s.(interface{ Info() tcp.Info })
+		if !ok {
+			return nil, syscall.ENOPROTOOPT
+		}
+		return TCPInfo(in.Info()), nil
 	case TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT:
 		idle, intvl, cnt, err := s.KeepAliveParams()
 		if err != nil {
@@ -316,4 +324,50 @@ func getTCPOption(s socket.Socket, name int) ([]byte, error) {
 		return putInt(cnt), nil
 	}
 	return nil, syscall.ENOPROTOOPT
+}
+
+// TCPInfoLen is the part of Linux's struct tcp_info that TCPInfo fills:
+// the fields up to tcpi_total_retrans. getsockopt copies at most what the
+// caller asked for, so longer buffers simply get this much.
+const TCPInfoLen = 104
+
+// TCPInfo encodes in as the start of Linux's struct tcp_info: state,
+// congestion state, consecutive retransmissions, options, RTO, MSS,
+// unacknowledged segments, RTT and its variation, ssthresh and cwnd (in
+// segments). Fields Scone does not track are 0.
+func TCPInfo(in tcp.Info) []byte {
+	const (
+		caOpen, caRecovery = 0, 3
+		optSACK, optWscale = 2, 4
+		infinite           = 0x7fffffff // TCP_INFINITE_SSTHRESH
+	)
+	b := make([]byte, TCPInfoLen)
+	b[0] = byte(in.State.LinuxState())
+	if in.InRecovery {
+		b[1] = caRecovery
+	} else {
+		b[1] = caOpen
+	}
+	b[2] = byte(min(in.Retries, 255))
+	if in.SACK {
+		b[5] |= optSACK
+	}
+	if in.WindowScale {
+		b[5] |= optWscale
+	}
+	le := binary.LittleEndian
+	us := func(d time.Duration) uint32 { return uint32(min(d/time.Microsecond, math.MaxUint32)) }
+	mss := max(in.SendMSS, 1)
+	le.PutUint32(b[8:], us(in.RTO))
+	le.PutUint32(b[16:], uint32(in.SendMSS))
+	le.PutUint32(b[24:], uint32((in.InFlight+mss-1)/mss))
+	le.PutUint32(b[68:], us(in.SRTT))
+	le.PutUint32(b[72:], us(in.RTTVar))
+	ss := uint32(infinite)
+	if in.Ssthresh < 1<<30 {
+		ss = uint32(in.Ssthresh / mss)
+	}
+	le.PutUint32(b[76:], ss)
+	le.PutUint32(b[80:], uint32(in.Cwnd/mss))
+	return b
 }

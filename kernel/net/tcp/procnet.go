@@ -14,6 +14,10 @@ var linuxState = map[State]int{
 	StateListen: 10, StateClosing: 11,
 }
 
+// LinuxState is s as Linux numbers it (TCP_ESTABLISHED is 1 ...
+// TCP_CLOSING 11), for /proc/net/tcp and TCP_INFO.
+func (s State) LinuxState() int { return linuxState[s] }
+
 // WriteProcNet writes /proc/net/tcp in Linux's format: every listener and
 // connection, with its send and receive queues (netstat -t reads it).
 func (p *Protocol) WriteProcNet(w io.Writer) error {
