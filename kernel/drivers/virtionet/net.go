@@ -125,14 +125,14 @@ func Open(c pci.Config, dev pci.Device, m virtio.Machine, opt Options) (*Device,
 	}
 	want := uint64(FeatureMAC | FeatureStatus)
 	if !opt.NoOffload {
-		want |= FeatureCSUM | FeatureGuestCSUM | FeatureHostTSO4
+		want |= FeatureCSUM | FeatureGuestCSUM
+		if vd.Offered()&FeatureCSUM != 0 {
+			want |= FeatureHostTSO4 // needs CSUM (section 5.1.3.1)
+		}
 	}
 	d := &Device{dev: vd}
 	if d.features, err = vd.Negotiate(want); err != nil {
 		return nil, err
-	}
-	if d.features&FeatureCSUM == 0 {
-		d.features &^= FeatureHostTSO4 // not offered without CSUM (section 5.1.3.1)
 	}
 	if d.features&FeatureMAC == 0 {
 		vd.Fail()
