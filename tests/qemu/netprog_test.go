@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,12 @@ const (
 // forwarded to the guest's port 80.
 func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) {
 	t.Helper()
+	return bootShellArgs(t, nic, "", fwd...)
+}
+
+// bootShellArgs is bootShell with kargs added to the kernel command line.
+func bootShellArgs(t *testing.T, nic, kargs string, fwd ...string) (*runqemu.Session, int) {
+	t.Helper()
 	port, err := runqemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +57,9 @@ func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) 
 		Loader: os.Getenv("E2E_LOADER"), Kernel: os.Getenv("E2E_KERNEL"), KArgs: os.Getenv("E2E_KARGS")}
 	if c.Kernel == "" {
 		c.Disk = userImage(t)
+	}
+	if kargs != "" {
+		c.KArgs = strings.TrimSpace(c.KArgs + " " + kargs)
 	}
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"
