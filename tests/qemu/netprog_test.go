@@ -1,9 +1,8 @@
 // The end-to-end tests of issue 10's user programs, typed at the guest's
 // shell as a person would: httpd served to the host's curl, daytime -l
 // through a forwarded port, and the clients (wget, nc, wttr, daytime)
-// against stand-ins on the host through 10.0.2.2. TestNc64MiB is in
-// netprog_nc_test.go (build tag e2enet, `make e2e-net`) until the kernel's
-// splice answers as Linux's does.
+// against stand-ins on the host through 10.0.2.2. TestNc64MiB, 64 MiB
+// each way, is in netprog_nc_test.go.
 
 package qemu
 
