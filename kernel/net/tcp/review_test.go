@@ -438,3 +438,37 @@ func TestZeroWindowRetransmissionsAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestReadinessAfterShutdownWrite checks poll's view once the sending side
+// is shut, as Linux's tcp_poll: POLLOUT holds in every state after
+// SHUT_WR (a write fails at once with EPIPE, so poll must not block),
+// and a local SHUT_RD reads as POLLIN|POLLRDHUP.
+func TestReadinessAfterShutdownWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(c *conn)
+		how   int
+		state State
+		want  waiter.Events
+	}{
+		{"fin-wait", func(*conn) {}, ShutWr, StateFinWait1, waiter.EventOut},
+		{"last-ack", func(c *conn) { c.seg(flagACK|flagFIN, nil) }, ShutWr, StateLastAck,
+			waiter.EventOut | waiter.EventIn | waiter.EventRdHup | waiter.EventHup},
+		{"shut-rd", func(*conn) {}, ShutRd, StateEstablished, waiter.EventOut | waiter.EventIn | waiter.EventRdHup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRawPeer(t, Options{})
+			c := r.established()
+			tc.setup(c)
+			if err := c.e.Shutdown(tc.how); err != nil {
+				t.Fatal(err)
+			}
+			if s := c.e.State(); s != tc.state {
+				t.Fatalf("state %v, want %v", s, tc.state)
+			}
+			if ev := c.e.Readiness(); ev != tc.want {
+				t.Errorf("readiness %#x, want %#x", ev, tc.want)
+			}
+		})
+	}
+}
