@@ -36,20 +36,21 @@ func NewBase() Base { return Base{Waiter: new(waiter.Queue)} }
 func (b *Base) Queue() *waiter.Queue { return b.Waiter }
 
 // Deliver queues a datagram from from, sent to to, that arrived with TTL
-// ttl. It reports false, and
-// counts a drop, if the queue is full; a closed or read-shut endpoint takes
-// the datagram silently.
+// ttl. It reports false, and counts a drop, if the queue is full or the
+// kernel-wide budget (Mem) has no room for it; a closed or read-shut
+// endpoint takes the datagram silently.
 func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, ttl uint8, payload []byte) bool {
 	b.Mu.Lock()
 	if b.Closed || b.ShutRead {
 		b.Mu.Unlock()
 		return true
 	}
-	if !b.queue.Push(from, to, ttl, payload) {
+	if b.queue.Len() == Len || !Mem.Charge(len(payload)) {
 		b.Mu.Unlock()
 		b.Drops.Inc()
 		return false
 	}
+	b.queue.Push(from, to, ttl, payload) // room checked above
 	b.Mu.Unlock()
 	b.Waiter.Notify(waiter.EventIn)
 	return true
@@ -75,6 +76,9 @@ func (b *Base) RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAd
 		return 0, 0, tcpip.FullAddr{}, 0, syscall.EBADF
 	}
 	if n, size, from, ttl, ok := b.queue.Read(bufs, peek); ok {
+		if !peek {
+			Mem.Release(size)
+		}
 		return n, size, from, ttl, nil
 	}
 	if err := b.takeErrLocked(); err != nil {
@@ -198,6 +202,7 @@ func (b *Base) Close(unbind func()) {
 		return
 	}
 	b.Closed = true
+	Mem.Release(b.queue.Bytes())
 	b.queue.Clear()
 	bound := b.Bound
 	b.Mu.Unlock()
