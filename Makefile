@@ -13,7 +13,7 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping musl-gcc:musl-tools
+	ping:iputils-ping musl-gcc:musl-tools sysctl:procps
 
 .PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
 
@@ -85,7 +85,7 @@ fuzz-syscalls:
 # build tag userguest): usertests, 100,000 fuzzed calls, the C signal
 # program.  They join make test once the kernel passes them.
 qemu-usertests: deps build
-	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 40m -v ./tests/qemu
+	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is

@@ -45,10 +45,20 @@ const (
 	rtfHost      = 0x4
 )
 
+// NeedsAdmin reports whether cmd changes the machine's network
+// configuration, which Linux allows only with CAP_NET_ADMIN: the caller
+// (kernel/sys) refuses it with EPERM unless the effective user is root.
+func NeedsAdmin(cmd uint32) bool {
+	switch cmd {
+	case SIOCADDRT, SIOCDELRT, SIOCSIFFLAGS, SIOCSIFADDR, SIOCSIFNETMASK, SIOCSIFMTU:
+		return true
+	}
+	return false
+}
+
 // Ioctl is ioctl(2) on a socket: the interface and route requests over
-// the socket's stack; anything else is ENOTTY. The set requests change
-// the machine's configuration; Scone has no unprivileged users yet, so
-// they are not checked for CAP_NET_ADMIN.
+// the socket's stack; anything else is ENOTTY. It does not check
+// privilege (see NeedsAdmin).
 func (f *File) Ioctl(_ context.Context, m file.Memory, cmd uint32, arg uintptr) (uintptr, error) {
 	if f.st == nil {
 		return 0, syscall.ENOTTY

@@ -3,12 +3,13 @@ package start
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"scone/kernel/file"
 	"scone/kernel/machine"
 	"scone/kernel/proc"
-	_ "scone/kernel/sys" // the system calls register themselves
+	"scone/kernel/sys" // the system calls register themselves
 )
 
 // rootNamespace returns the namespace init runs in, or nil while there is
@@ -24,12 +25,15 @@ func runInit(ns *file.Namespace, args []string) error {
 	mem := func() uint64 { return machine.Memory().FreePages }
 	setFrameReserve(mem)
 	proc.Kick = machine.KickUser
+	sys.Trace = slices.Contains(args, "strace")
 	proc.InitExited = func(status int) {
 		code := status >> 8 & 0xff
 		if status&0x7f != 0 {
 			code = 128 + status&0x7f
 		}
-		fmt.Fprintf(os.Stdout, "init exited with status %d\n", code)
+		m := machine.Memory()
+		fmt.Fprintf(os.Stdout, "init exited with status %d (%d KiB free, %d KiB in user address spaces)\n",
+			code, m.FreePages*m.PageSize>>10, m.UserPages*m.PageSize>>10)
 		machine.Exit(uint32(code))
 	}
 	argv, envv := []string{"/bin/init"}, []string{"HOME=/", "PATH=/bin", "TERM=vt100"}

@@ -7,6 +7,7 @@ import (
 
 	"scone/kernel/file"
 	"scone/kernel/proc"
+	"scone/kernel/sockfile"
 )
 
 // Descriptor calls: close, dup, fcntl, pipe, eventfd and the ioctls every
@@ -213,6 +214,9 @@ func sysIoctl(t *proc.Thread, a Args) (uintptr, error) {
 		}
 		return d.Ioctl(t.Ctx(), t.Mem(), cmd, a[2])
 	default:
+		if _, isSock := d.File().(*sockfile.File); isSock && sockfile.NeedsAdmin(cmd) && t.Proc().Cred.EUID != 0 {
+			return 0, syscall.EPERM // no CAP_NET_ADMIN
+		}
 		return d.Ioctl(t.Ctx(), t.Mem(), cmd, a[2])
 	}
 }

@@ -274,3 +274,28 @@ func TestSpliceRefused(t *testing.T) {
 		t.Errorf("tee: %v, want EINVAL", e)
 	}
 }
+
+// TestSocketIoctlPrivilege: the set requests need root (CAP_NET_ADMIN on
+// Linux): EPERM for any other effective user, and the configuration is
+// left as it was; the get requests stay open to everyone.
+func TestSocketIoctlPrivilege(t *testing.T) {
+	p := sockProc(t)
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	p.th.Proc().Cred.EUID = 1000
+	ifr := make([]byte, sockfile.IfreqLen)
+	copy(ifr, "lo")
+	sa := sockfile.PutSockaddrIn(tcpip.FullAddr{Addr: tcpip.AddrFrom4(127, 0, 0, 9)})
+	copy(ifr[16:], sa[:])
+	for _, cmd := range []uintptr{unix.SIOCSIFADDR, unix.SIOCSIFNETMASK, unix.SIOCSIFFLAGS, unix.SIOCSIFMTU, unix.SIOCADDRT, unix.SIOCDELRT} {
+		if _, e := p.call(unix.SYS_IOCTL, fd, cmd, p.put(0, ifr)); e != syscall.EPERM {
+			t.Errorf("ioctl %#x as euid 1000: %v, want EPERM", cmd, e)
+		}
+	}
+	p.must(unix.SYS_IOCTL, fd, unix.SIOCGIFADDR, p.put(0, ifr))
+	if a, _ := sockfile.SendAddr(p.get(16, 16)); a.Addr != tcpip.LoopbackAddr {
+		t.Errorf("lo's address after a refused SIOCSIFADDR: %v", a)
+	}
+	p.th.Proc().Cred.EUID = 0
+	copy(ifr[16:], sa[:])
+	p.must(unix.SYS_IOCTL, fd, unix.SIOCSIFADDR, p.put(0, ifr))
+}

@@ -17,7 +17,7 @@ import (
 // powers off (status 0) only if all passed.
 func TestUsertests(t *testing.T) {
 	s := bootConfig(t, runqemu.Config{Disk: userImage(t), KArgs: "usertests"})
-	m, err := s.Expect(regexp.MustCompile(`usertests: \d+ passed, \d+ failed`), 15*time.Minute)
+	m, err := s.Expect(regexp.MustCompile(`usertests: \d+ passed, \d+ failed`), 40*time.Minute)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, s.Transcript())
 	}

@@ -42,7 +42,7 @@ type stackEnv struct {
 }
 
 func newStackEnv(t *testing.T) *stackEnv {
-	e := newEnv(t, "curl", "sha256sum")
+	e := newEnv(t, "curl", "sha256sum", "sysctl")
 	e.addPeer()
 	wire := tap.NewImpaired(e.tap, link.Impairments{}, 1)
 	t.Cleanup(wire.Close)

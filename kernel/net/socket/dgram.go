@@ -42,6 +42,8 @@ var (
 type datagram struct {
 	ep    endpoint
 	proto int
+	// isBroadcast tells the broadcast addresses that need SO_BROADCAST.
+	isBroadcast func(tcpip.Addr) bool
 	sockOpts
 
 	mu       sync.Mutex
@@ -56,8 +58,15 @@ type datagram struct {
 // SO_RCVBUF until they are set: Linux's default (net.core.rmem_default).
 const defaultBuf = 212992
 
-func newDatagram(ep endpoint, proto int) *datagram {
-	return &datagram{ep: ep, proto: proto, sndbuf: defaultBuf, rcvbuf: defaultBuf, noReuse: true}
+func newDatagram(ep endpoint, proto int, isBroadcast func(tcpip.Addr) bool) *datagram {
+	return &datagram{ep: ep, proto: proto, isBroadcast: isBroadcast, sndbuf: defaultBuf, rcvbuf: defaultBuf, noReuse: true}
+}
+
+// broadcastDenied reports whether sending to a needs SO_BROADCAST, which
+// is off: EACCES then, as Linux's udp_sendmsg, ping_v4_sendmsg and
+// ip4_datagram_connect.
+func (d *datagram) broadcastDenied(a tcpip.Addr) bool {
+	return d.isBroadcast(a) && !d.Broadcast()
 }
 
 func (d *datagram) Protocol() int { return d.proto }
@@ -80,8 +89,14 @@ func (d *datagram) Accept(context.Context) (Socket, tcpip.FullAddr, error) {
 	return nil, tcpip.FullAddr{}, syscall.EOPNOTSUPP
 }
 
-// Connect never blocks for UDP: it only fixes the peer.
-func (d *datagram) Connect(_ context.Context, addr tcpip.FullAddr) error { return d.ep.Connect(addr) }
+// Connect never blocks for UDP: it only fixes the peer. A broadcast peer
+// needs SO_BROADCAST; a later send to it is not checked again.
+func (d *datagram) Connect(_ context.Context, addr tcpip.FullAddr) error {
+	if d.broadcastDenied(addr.Addr) {
+		return syscall.EACCES
+	}
+	return d.ep.Connect(addr)
+}
 
 func (d *datagram) Read(ctx context.Context, b []byte) (int, error) {
 	n, _, err := d.RecvFrom(ctx, b)
@@ -97,6 +112,8 @@ func (d *datagram) Write(ctx context.Context, b []byte) (int, error) {
 func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, error) {
 	u, isUDP := d.ep.(*udp.Endpoint)
 	switch {
+	case to != (tcpip.FullAddr{}) && d.broadcastDenied(to.Addr):
+		return 0, syscall.EACCES
 	case to == (tcpip.FullAddr{}) && isUDP:
 		return u.SendTo(b, nil)
 	case to == (tcpip.FullAddr{}):

@@ -111,8 +111,8 @@ type Socket interface {
 	// Linux's does: the close still finishes in the background.
 	SetLinger(on bool, timeout time.Duration)
 	Linger() (on bool, timeout time.Duration)
-	// SetBroadcast sets SO_BROADCAST. It is recorded and reported only:
-	// sends to a broadcast address are allowed either way.
+	// SetBroadcast sets SO_BROADCAST: without it a datagram socket's
+	// sendto or connect to a broadcast address is EACCES.
 	SetBroadcast(on bool)
 	Broadcast() bool
 
@@ -218,10 +218,10 @@ func (l *Layer) SocketProtocol(typ Type, proto int) (Socket, error) {
 		}
 	case typ == Datagram && (proto == 0 || proto == syscall.IPPROTO_UDP):
 		if u, ok := l.stack.Transport(tcpip.ProtoUDP).(*udp.Protocol); ok {
-			return newDatagram(u.NewEndpoint(), syscall.IPPROTO_UDP), nil
+			return newDatagram(u.NewEndpoint(), syscall.IPPROTO_UDP, l.stack.IsBroadcast), nil
 		}
 	case typ == Datagram && proto == syscall.IPPROTO_ICMP:
-		return newDatagram(l.stack.ICMP().NewEndpoint(), syscall.IPPROTO_ICMP), nil
+		return newDatagram(l.stack.ICMP().NewEndpoint(), syscall.IPPROTO_ICMP, l.stack.IsBroadcast), nil
 	case typ != Stream && typ != Datagram:
 		return nil, syscall.ESOCKTNOSUPPORT
 	}

@@ -270,6 +270,21 @@ func (s *Stack) IsLocal(a tcpip.Addr) bool {
 	return false
 }
 
+// IsBroadcast reports whether a is the limited broadcast address or the
+// directed broadcast of a subnet this host has an address in (what
+// Linux's routes mark RTCF_BROADCAST).
+func (s *Stack) IsBroadcast(a tcpip.Addr) bool {
+	if a == tcpip.BroadcastAddr {
+		return true
+	}
+	for _, n := range *s.nics.Load() {
+		if ia := n.addr.Load(); ia != nil && ia.subnet.Bits < 31 && ia.subnet.Broadcast() == a {
+			return true
+		}
+	}
+	return false
+}
+
 // Reassembly returns the fragment reassembler (for its statistics and
 // memory bound).
 func (s *Stack) Reassembly() *ipv4.Reassembler { return s.reasm }
