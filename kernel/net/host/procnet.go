@@ -16,11 +16,12 @@ type ProcNetFile struct {
 
 // ProcNetFiles lists the host's /proc/net files, in Linux's formats: the
 // interfaces (dev), routes, ARP cache, TCP and UDP sockets, and the
-// protocol counters (snmp).
+// protocol counters (snmp, netstat).
 func (n *Host) ProcNetFiles() []ProcNetFile {
 	return []ProcNetFile{
 		{"arp", n.Stack.WriteProcNetARP},
 		{"dev", n.Stack.WriteProcNetDev},
+		{"netstat", n.WriteProcNetNetstat},
 		{"route", n.Stack.WriteProcNetRoute},
 		{"snmp", n.WriteProcNetSNMP},
 		{"tcp", n.TCP.WriteProcNet},
@@ -60,13 +61,35 @@ func (n *Host) WriteProcNetSNMP(w io.Writer) error {
 			make([]int64, 9)},
 	}
 	for _, l := range lines {
-		vals := make([]string, len(l.vals))
-		for i, v := range l.vals {
-			vals[i] = fmt.Sprint(v)
-		}
-		if _, err := fmt.Fprintf(w, "%s: %s\n%s: %s\n", l.proto, l.names, l.proto, strings.Join(vals, " ")); err != nil {
+		if err := writeStatLines(w, l.proto, l.names, l.vals); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeStatLines writes one protocol's names line and values line, the
+// format of /proc/net/snmp and /proc/net/netstat.
+func writeStatLines(w io.Writer, proto, names string, vals []int64) error {
+	s := make([]string, len(vals))
+	for i, v := range vals {
+		s[i] = fmt.Sprint(v)
+	}
+	_, err := fmt.Fprintf(w, "%s: %s\n%s: %s\n", proto, names, proto, strings.Join(s, " "))
+	return err
+}
+
+// WriteProcNetNetstat writes /proc/net/netstat's TcpExt lines: the TCP
+// counters Scone keeps that have a TcpExt name, in Linux's order
+// (tools read the fields by name, so the ones Scone lacks are left out
+// rather than shown as 0). No IpExt line: the stack counts no octets or
+// broadcasts by kind.
+func (n *Host) WriteProcNetNetstat(w io.Writer) error {
+	ts := n.TCP.Stats()
+	return writeStatLines(w, "TcpExt",
+		"SyncookiesSent SyncookiesRecv SyncookiesFailed DelayedACKs ListenOverflows ListenDrops TCPLostRetransmit TCPFastRetrans TCPTimeouts TCPLossProbes TCPAbortOnTimeout TCPTimeWaitOverflow TCPOFODrop TCPChallengeACK TCPWinProbe TCPKeepAlive",
+		[]int64{int64(ts.SynCookiesSent), int64(ts.SynCookiesRecv), int64(ts.SynCookiesFailed), int64(ts.DelayedACKs),
+			int64(ts.ListenOverflows), int64(ts.ListenDrops), int64(ts.LostRetrans), int64(ts.FastRetrans), int64(ts.Timeouts),
+			int64(ts.TailLossProbes), int64(ts.ConnTimeouts), int64(ts.TimeWaitOverflows), int64(ts.OFODrops),
+			int64(ts.ChallengeACKs), int64(ts.ZeroWndProbes), int64(ts.KeepAliveProbes)})
 }

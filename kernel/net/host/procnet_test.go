@@ -27,22 +27,7 @@ func TestProcNetSNMP(t *testing.T) {
 	if err := h.WriteProcNetSNMP(&b); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	var protos []string
-	values := map[string]map[string]string{}
-	for i := 0; i+1 < len(lines); i += 2 {
-		hp, names, _ := strings.Cut(lines[i], ": ")
-		vp, vals, _ := strings.Cut(lines[i+1], ": ")
-		n, v := strings.Fields(names), strings.Fields(vals)
-		if hp != vp || len(n) != len(v) {
-			t.Fatalf("lines %q and %q do not pair", lines[i], lines[i+1])
-		}
-		protos = append(protos, hp)
-		values[hp] = map[string]string{}
-		for j := range n {
-			values[hp][n[j]] = v[j]
-		}
-	}
+	protos, values := parseProcNetStats(t, b.String())
 	if got := strings.Join(protos, " "); got != "Ip Icmp Tcp Udp UdpLite" {
 		t.Errorf("protocols %q", got)
 	}
@@ -65,7 +50,61 @@ func TestProcNetSNMP(t *testing.T) {
 			t.Errorf("/proc/net/%s: %v", f.Name, err)
 		}
 	}
-	if got := strings.Join(names, " "); got != "arp dev route snmp tcp udp" {
+	if got := strings.Join(names, " "); got != "arp dev netstat route snmp tcp udp" {
 		t.Errorf("files %q", got)
+	}
+}
+
+// parseProcNetStats splits a /proc/net/snmp or netstat file into its
+// protocols, in order, and each one's counters by name, failing t unless
+// every names line is followed by a values line of as many fields.
+func parseProcNetStats(t *testing.T, text string) ([]string, map[string]map[string]string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines)%2 != 0 {
+		t.Fatalf("odd number of lines: %q", text)
+	}
+	var protos []string
+	values := map[string]map[string]string{}
+	for i := 0; i+1 < len(lines); i += 2 {
+		hp, names, _ := strings.Cut(lines[i], ": ")
+		vp, vals, _ := strings.Cut(lines[i+1], ": ")
+		n, v := strings.Fields(names), strings.Fields(vals)
+		if hp != vp || len(n) != len(v) {
+			t.Fatalf("lines %q and %q do not pair", lines[i], lines[i+1])
+		}
+		protos = append(protos, hp)
+		values[hp] = map[string]string{}
+		for j := range n {
+			values[hp][n[j]] = v[j]
+		}
+	}
+	return protos, values
+}
+
+// TestProcNetNetstat checks /proc/net/netstat: a TcpExt names line and
+// values line in Linux's format, with Linux's names for the counters the
+// TCP keeps.
+func TestProcNetNetstat(t *testing.T) {
+	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
+	h, err := New(ea, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	var b bytes.Buffer
+	if err := h.WriteProcNetNetstat(&b); err != nil {
+		t.Fatal(err)
+	}
+	protos, values := parseProcNetStats(t, b.String())
+	if got := strings.Join(protos, " "); got != "TcpExt" {
+		t.Fatalf("protocols %q", got)
+	}
+	for _, name := range []string{"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "DelayedACKs", "ListenOverflows",
+		"ListenDrops", "TCPLostRetransmit", "TCPFastRetrans", "TCPTimeouts", "TCPLossProbes", "TCPAbortOnTimeout",
+		"TCPTimeWaitOverflow", "TCPOFODrop", "TCPChallengeACK", "TCPWinProbe", "TCPKeepAlive"} {
+		if v, ok := values["TcpExt"][name]; !ok || v != "0" {
+			t.Errorf("TcpExt %s = %q on a fresh stack, want 0", name, v)
+		}
 	}
 }
