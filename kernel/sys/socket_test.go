@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"scone/kernel/file"
+	"scone/kernel/net/link"
 	"scone/kernel/net/nettest"
 	"scone/kernel/net/socket"
 	"scone/kernel/net/tcpip"
@@ -19,13 +20,20 @@ import (
 // sockProc is a fileProc whose socket calls make sockets on stack A of a
 // nettest.Pair.
 func sockProc(t *testing.T) *fileProc {
+	p, _ := sockProcPair(t)
+	return p
+}
+
+// sockProcPair is sockProc also returning the pair of stacks: the
+// process's sockets are on A.
+func sockProcPair(t *testing.T) (*fileProc, *nettest.Pair) {
 	p := newFileProc(t)
 	pair := nettest.NewPair(t, nettest.PairOptions{})
 	l := socket.NewLayer(pair.A)
 	old := SocketLayer
 	SocketLayer = func() *socket.Layer { return l }
 	t.Cleanup(func() { SocketLayer = old })
-	return p
+	return p, pair
 }
 
 func sockaddr(a tcpip.FullAddr) []byte {
@@ -298,4 +306,93 @@ func TestSocketIoctlPrivilege(t *testing.T) {
 	p.th.Proc().Cred.EUID = 0
 	copy(ifr[16:], sa[:])
 	p.must(unix.SYS_IOCTL, fd, unix.SIOCSIFADDR, p.put(0, ifr))
+}
+
+// TestRecvmsgTTL: with IP_RECVTTL a UDP recvmsg returns a control
+// message (IPPROTO_IP, IP_TTL, an int) with the datagram's TTL, as
+// Linux's; msg_controllen is what was used; a buffer too small for it
+// sets MSG_CTRUNC; without the option there is no control data.
+func TestRecvmsgTTL(t *testing.T) {
+	p := sockProc(t)
+	s := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	self := tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 7007}
+	to := p.put(0, sockaddr(self))
+	p.must(unix.SYS_BIND, s, to, 16)
+	p.must(unix.SYS_SETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_TTL, p.put(16, le32(33)), 4)
+	p.put(124, le32(4))
+	p.must(unix.SYS_GETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_RECVTTL, p.buf+128, p.buf+124)
+	if v := binary.LittleEndian.Uint32(p.get(128, 4)); v != 0 {
+		t.Errorf("IP_RECVTTL on a new socket: %d", v)
+	}
+	iov := append(binary.LittleEndian.AppendUint64(nil, uint64(p.buf+500)), binary.LittleEndian.AppendUint64(nil, 64)...)
+	iovVA := p.put(600, iov)
+	// recvmsg with a control buffer of room bytes: the message's
+	// msg_controllen and msg_flags afterwards, and the control bytes.
+	recvmsg := func(room uint64) (uint64, uint32, []byte) {
+		t.Helper()
+		p.must(unix.SYS_SENDTO, s, p.put(400, []byte("ttl?")), 4, 0, to, 16)
+		p.put(800, make([]byte, 32))
+		msg := make([]byte, sockfile.MsghdrLen)
+		binary.LittleEndian.PutUint64(msg[16:], uint64(iovVA))
+		binary.LittleEndian.PutUint64(msg[24:], 1)
+		binary.LittleEndian.PutUint64(msg[32:], uint64(p.buf+800))
+		binary.LittleEndian.PutUint64(msg[40:], room)
+		msgVA := p.put(700, msg)
+		if n, e := p.retry(unix.SYS_RECVMSG, s, msgVA, unix.MSG_DONTWAIT); n != 4 || e != 0 {
+			t.Fatalf("recvmsg = %d, %v", n, e)
+		}
+		return binary.LittleEndian.Uint64(p.get(740, 8)), binary.LittleEndian.Uint32(p.get(748, 4)), p.get(800, 24)
+	}
+	if clen, fl, _ := recvmsg(64); clen != 0 || fl&unix.MSG_CTRUNC != 0 {
+		t.Errorf("without IP_RECVTTL: controllen %d, flags %#x", clen, fl)
+	}
+	p.must(unix.SYS_SETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_RECVTTL, p.put(16, le32(1)), 4)
+	clen, fl, c := recvmsg(64)
+	le := binary.LittleEndian
+	if clen != 24 || fl&unix.MSG_CTRUNC != 0 || le.Uint64(c) != 20 || le.Uint32(c[8:]) != unix.IPPROTO_IP ||
+		le.Uint32(c[12:]) != unix.IP_TTL || le.Uint32(c[16:]) != 33 {
+		t.Errorf("IP_RECVTTL: controllen %d, flags %#x, cmsg % x; want 24, a cmsg of 20 bytes, level 0, type 2, ttl 33", clen, fl, c)
+	}
+	if clen, fl, _ := recvmsg(18); clen != 18 || fl&unix.MSG_CTRUNC == 0 {
+		t.Errorf("18-byte control buffer: controllen %d, flags %#x, want 18 and MSG_CTRUNC", clen, fl)
+	}
+	if clen, fl, _ := recvmsg(0); clen != 0 || fl&unix.MSG_CTRUNC == 0 {
+		t.Errorf("no control buffer: controllen %d, flags %#x, want 0 and MSG_CTRUNC", clen, fl)
+	}
+}
+
+// TestCloseLingers: close(2) of a TCP socket with SO_LINGER {1, 1} whose
+// peer acknowledges nothing blocks for the linger second, then returns 0;
+// a dup'ed descriptor's close does not wait (the socket stays open).
+func TestCloseLingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Bind(tcpip.FullAddr{Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+	p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+	p.must(unix.SYS_WRITE, fd, p.put(32, []byte("bye")), 3)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	dup := p.must(unix.SYS_DUP, fd)
+	start := time.Now()
+	p.must(unix.SYS_CLOSE, dup)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("closing a dup took %v", d)
+	}
+	start = time.Now()
+	if _, e := p.call(unix.SYS_CLOSE, fd); e != 0 {
+		t.Errorf("close: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("close with SO_LINGER 1 s and no ACKs took %v", d)
+	}
 }
