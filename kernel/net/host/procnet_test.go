@@ -14,13 +14,7 @@ import (
 // it: per protocol a names line and a values line with as many fields,
 // Linux's protocols in Linux's order, and figures that match the stack.
 func TestProcNetSNMP(t *testing.T) {
-	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
-	h, err := New(ea, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	h := loneHost(t)
 	if _, err := h.Ping(t.Context(), addrA, 1); err != nil { // over loopback: ICMP and IP counters move
 		t.Fatal(err)
 	}
@@ -114,13 +108,7 @@ func TestProcNetNetstat(t *testing.T) {
 // TCP inuse and mem, and once both ends are closed the memory is back
 // to none (the measure nettest's free uses).
 func TestProcNetSockstat(t *testing.T) {
-	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
-	h, err := New(ea, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	h := loneHost(t)
 	stat := func() string {
 		var b bytes.Buffer
 		if err := h.WriteProcNetSockstat(&b); err != nil {
@@ -164,4 +152,17 @@ func TestProcNetSockstat(t *testing.T) {
 	if got := stat(); !strings.Contains(got, " mem 0\nUDP") {
 		t.Errorf("sockstat after closing %q, want TCP mem 0", got)
 	}
+}
+
+// loneHost is a host at addrA on a link nobody else is on.
+func loneHost(t *testing.T) *Host {
+	t.Helper()
+	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
+	h, err := New(ea, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	return h
 }
