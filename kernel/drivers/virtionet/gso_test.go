@@ -11,44 +11,7 @@ import (
 
 	"scone/kernel/drivers/virtionet"
 	"scone/kernel/net/link"
-	"scone/kernel/net/tcpip"
 )
-
-// segment is the device model's TCP segmentation: f, whose checksum the
-// model has completed over the whole packet, is cut after hdrLen bytes
-// of headers into pieces of size, each with its IP length, ID and header
-// checksum, sequence number, flags (FIN, PSH last only) and TCP
-// checksum fixed.
-func segment(f []byte, hdrLen, size int) [][]byte {
-	const eth = 14
-	ihl := int(f[eth]&0xf) * 4
-	start := eth + ihl
-	var src, dst tcpip.Addr
-	copy(src[:], f[eth+12:])
-	copy(dst[:], f[eth+16:])
-	id := binary.BigEndian.Uint16(f[eth+4:])
-	seq := binary.BigEndian.Uint32(f[start+4:])
-	flags := f[start+13]
-	var out [][]byte
-	data := f[hdrLen:]
-	for off, k := 0, 0; off < len(data); off, k = off+size, k+1 {
-		n := min(size, len(data)-off)
-		s := append(append([]byte(nil), f[:hdrLen]...), data[off:off+n]...)
-		ip, tcp := s[eth:], s[start:]
-		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
-		binary.BigEndian.PutUint16(ip[4:], id+uint16(k))
-		binary.BigEndian.PutUint16(ip[10:], 0)
-		binary.BigEndian.PutUint16(ip[10:], ^tcpip.Checksum(ip[:ihl], 0))
-		binary.BigEndian.PutUint32(tcp[4:], seq+uint32(off))
-		if off+n < len(data) {
-			tcp[13] = flags &^ 0x09
-		}
-		binary.BigEndian.PutUint16(tcp[16:], 0)
-		binary.BigEndian.PutUint16(tcp[16:], ^tcpip.Checksum(tcp, tcpip.PseudoHeaderSum(src, dst, tcpip.ProtoTCP, len(tcp))))
-		out = append(out, s)
-	}
-	return out
-}
 
 // tcpFrame builds, with gopacket, an Ethernet/IPv4/TCP frame carrying
 // payload from seq with IP ID id and correct checksums.

@@ -14,6 +14,7 @@ import (
 	"scone/kernel/drivers/virtio"
 	"scone/kernel/drivers/virtio/virtiotest"
 	"scone/kernel/drivers/virtionet"
+	"scone/kernel/net/nettest"
 	"scone/kernel/net/tcpip"
 )
 
@@ -67,7 +68,7 @@ func (n *nic) Handle(q int, c *virtiotest.Chain) {
 	n.mu.Lock()
 	n.gso = append(n.gso, frame)
 	if hdr[1] == 1 { // GSO_TCPV4: cut at gso_size, as QEMU and Linux do
-		n.sent = append(n.sent, segment(frame, int(binary.LittleEndian.Uint16(hdr[2:])), int(binary.LittleEndian.Uint16(hdr[4:])))...)
+		n.sent = append(n.sent, nettest.SegmentTCP(frame, int(binary.LittleEndian.Uint16(hdr[2:])), int(binary.LittleEndian.Uint16(hdr[4:])))...)
 	} else {
 		n.sent = append(n.sent, frame)
 	}

@@ -1,18 +1,13 @@
 package stack_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"sync"
 	"testing"
-	"time"
 
-	nethost "scone/kernel/net/host"
 	"scone/kernel/net/link"
-	"scone/kernel/net/socket"
+	"scone/kernel/net/nettest"
 	"scone/kernel/net/tcpip"
 )
 
@@ -21,11 +16,11 @@ import (
 // QEMU's and Linux's TSO do, and records what it was given.
 type gsoDev struct {
 	*link.PipeEnd
-	mu            sync.Mutex
-	gsoFrames     int // packets larger than the MTU, segmented here
-	largest       int // the largest of them, in IP bytes
-	mss           map[int]int
-	small, errors []string
+	mu        sync.Mutex
+	gsoFrames int // packets larger than the MTU, segmented here
+	largest   int // the largest of them, in IP bytes
+	mss       map[int]int
+	errors    []string
 }
 
 func (d *gsoDev) TxChecksumOffload() bool { return true }
@@ -66,7 +61,6 @@ func (d *gsoDev) WriteGSOFrame(f []byte, mss int) error {
 		return d.fail("GSO frame's checksum field %#x is not the partial sum", got)
 	}
 	hdr := c.Start + int(f[c.Start+12]>>4)*4
-	data := f[hdr:]
 	if len(f)-eth <= d.MTU() || mss+hdr-eth > d.MTU() {
 		return d.fail("GSO frame of %d IP bytes with MSS %d on MTU %d", len(f)-eth, mss, d.MTU())
 	}
@@ -75,23 +69,7 @@ func (d *gsoDev) WriteGSOFrame(f []byte, mss int) error {
 	d.largest = max(d.largest, len(f)-eth)
 	d.mss[mss]++
 	d.mu.Unlock()
-	id := binary.BigEndian.Uint16(f[eth+4:])
-	seq := binary.BigEndian.Uint32(f[c.Start+4:])
-	flags := f[c.Start+13]
-	for off, k := 0, 0; off < len(data); off, k = off+mss, k+1 {
-		n := min(mss, len(data)-off)
-		s := append(append([]byte(nil), f[:hdr]...), data[off:off+n]...)
-		ip, tcp := s[eth:], s[c.Start:]
-		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
-		binary.BigEndian.PutUint16(ip[4:], id+uint16(k))
-		binary.BigEndian.PutUint16(ip[10:], 0)
-		binary.BigEndian.PutUint16(ip[10:], ^tcpip.Checksum(ip[:c.Start-eth], 0))
-		binary.BigEndian.PutUint32(tcp[4:], seq+uint32(off))
-		if off+n < len(data) {
-			tcp[13] = flags &^ 0x09 // FIN and PSH only on the last
-		}
-		binary.BigEndian.PutUint16(tcp[16:], 0)
-		binary.BigEndian.PutUint16(tcp[16:], ^tcpip.Checksum(tcp, tcpip.PseudoHeaderSum(src, dst, c.Proto, len(tcp))))
+	for _, s := range nettest.SegmentTCP(f, hdr, mss) {
 		if err := d.PipeEnd.WriteFrame(s); err != nil {
 			return err
 		}
@@ -106,63 +84,12 @@ func (d *gsoDev) WriteGSOFrame(f []byte, mss int) error {
 func TestSegmentationOffload(t *testing.T) {
 	a, b := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
 	dev := &gsoDev{PipeEnd: a, mss: map[int]int{}}
-	ha, err := nethost.New(dev, nethost.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ha.Close()
-	hb, err := nethost.New(b, nethost.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	addrA, addrB := tcpip.MustParseAddr("10.9.0.1"), tcpip.MustParseAddr("10.9.0.2")
-	ha.Configure(addrA, 24, tcpip.Addr{}, nil)
-	hb.Configure(addrB, 24, tcpip.Addr{}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
-	l, _ := socket.NewLayer(hb.Stack).Socket(socket.Stream)
-	l.Bind(tcpip.FullAddr{Port: 80})
-	l.Listen(1)
+	ha, hb, addrB, ctx := offloadHosts(t, dev, b)
 	data := make([]byte, 4<<20)
 	for i := range data {
 		data[i] = byte(i*7 + i>>11)
 	}
-	werr := make(chan error, 1)
-	go func() {
-		c, err := socket.NewLayer(ha.Stack).Socket(socket.Stream)
-		if err == nil {
-			err = c.Connect(ctx, tcpip.FullAddr{Addr: addrB, Port: 80})
-		}
-		if err == nil {
-			_, err = c.Write(ctx, data)
-			c.Close()
-		}
-		werr <- err
-	}()
-	s, _, err := l.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recv bytes.Buffer
-	buf := make([]byte, 65536)
-	for {
-		n, err := s.Read(ctx, buf)
-		recv.Write(buf[:n])
-		if n == 0 || err != nil {
-			if err != io.EOF && err != nil {
-				t.Fatalf("read after %d bytes: %v", recv.Len(), err)
-			}
-			break
-		}
-	}
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(recv.Bytes(), data) {
-		t.Fatalf("TCP stream: %d bytes arrived, want %d intact", recv.Len(), len(data))
-	}
+	tcpStream(t, ctx, ha, hb, addrB, data)
 	dev.mu.Lock()
 	defer dev.mu.Unlock()
 	for _, e := range dev.errors {
