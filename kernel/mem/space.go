@@ -250,6 +250,10 @@ func (as *AddressSpace) touch(va uintptr, n int, write bool) error {
 	}
 	for p := pageDown(va); p < va+uintptr(n); p += PageSize {
 		if pw, ok := as.present[p]; ok && (pw || !write) {
+			// Present, but a PROT_NONE page is EFAULT, as in Linux.
+			if i := as.rs.find(p); i < 0 || as.rs[i].prot&(ProtRead|ProtWrite|ProtExec) == 0 {
+				return syscall.EFAULT
+			}
 			continue
 		}
 		if err := as.fault(p, write); err != nil {
