@@ -193,5 +193,6 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 		}
 		c.present[p] = w
 	}
+	c.grew()
 	return c, nil
 }

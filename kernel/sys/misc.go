@@ -26,12 +26,7 @@ func init() {
 		return n, nil
 	})
 	Register(99, "sysinfo", sysSysinfo)
-	Register(98, "getrusage", func(t *proc.Thread, a Args) (uintptr, error) {
-		if int32(a[0]) != 0 && int32(a[0]) != -1 && int32(a[0]) != 1 {
-			return 0, syscall.EINVAL
-		}
-		return 0, t.Mem().CopyOut(a[1], make([]byte, 144))
-	})
+	Register(98, "getrusage", sysGetrusage)
 	Register(100, "times", func(t *proc.Thread, a Args) (uintptr, error) {
 		if a[0] != 0 {
 			if err := t.Mem().CopyOut(a[0], make([]byte, 32)); err != nil {
