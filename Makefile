@@ -15,7 +15,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
 	ping:iputils-ping musl-gcc:musl-tools sysctl:procps
 
-.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
 
 all: build
 
@@ -137,15 +137,26 @@ bench-boot: deps build
 # first HTTP 200, latency, wrk requests/s, 1 MiB and 64 MiB GETs, and
 # Scone's GC pause. It prints figures and asserts nothing.
 BENCH_NEEDS := busybox:busybox-static wrk:wrk dpkg-deb:dpkg
-bench-qemu: deps build
+bench-qemu: bench-deps build
+	$(GO) run ./tools/benchqemu
+
+# bench-deps installs what the Linux reference guest needs (BENCH_NEEDS).
+bench-deps: deps
 	@missing=""; for n in $(BENCH_NEEDS); do \
 		command -v $${n%%:*} >/dev/null 2>&1 || missing="$$missing $${n#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-		echo "bench-qemu: installing$$missing"; \
+		echo "bench-deps: installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
-	$(GO) run ./tools/benchqemu
+
+# bench-proc runs user/procbench (null system call, fork+exit, fork+exec,
+# pipes, small files, a 64 MiB read) on Scone from a scratch copy of the
+# root image and on the Linux guest of bench-qemu (busybox, /tmp on
+# tmpfs) under the same QEMU command line, and prints a table: Linux,
+# Scone, Scone/Linux, plus QEMU start to the prompt. It asserts nothing.
+bench-proc: bench-deps build rootfs
+	$(GO) run ./tools/procbench
 
 # kcheck proves by disassembly that kernel-context code (trap and syscall
 # handlers, the thread switch) never allocates, grows a stack or hits a

@@ -42,7 +42,7 @@ func (f *File) Socket() socket.Socket { return f.s }
 // Read is read(2): recv with no flags (EOF is 0 bytes).
 func (f *File) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 	bufs := [1][]byte{p}
-	n, _, _, err := f.s.RecvMsg(ctx, bufs[:], dontWait(nonblock))
+	n, _, _, err := f.s.RecvMsg(ctx, bufs[:], dontWait(nonblock), nil)
 	return n, err
 }
 
@@ -54,8 +54,8 @@ func (f *File) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 }
 
 // RecvMsg is recvmsg(2) with the description's O_NONBLOCK folded in.
-func (f *File) RecvMsg(ctx context.Context, bufs [][]byte, flags int, nonblock bool) (int, tcpip.FullAddr, int, error) {
-	return f.s.RecvMsg(ctx, bufs, flags|dontWait(nonblock))
+func (f *File) RecvMsg(ctx context.Context, bufs [][]byte, flags int, nonblock bool, ctl *socket.Control) (int, tcpip.FullAddr, int, error) {
+	return f.s.RecvMsg(ctx, bufs, flags|dontWait(nonblock), ctl)
 }
 
 // SendMsg is sendmsg(2) with the description's O_NONBLOCK folded in.

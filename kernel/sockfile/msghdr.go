@@ -3,6 +3,8 @@ package sockfile
 import (
 	"encoding/binary"
 	"syscall"
+
+	"scone/kernel/net/socket"
 )
 
 // Sizes of the structures sendmsg and recvmsg read (x86-64).
@@ -68,4 +70,38 @@ func RecvFlags(flags int) int {
 // SendFlags keeps the sendmsg flags the socket layer acts on.
 func SendFlags(flags int) int {
 	return flags & (syscall.MSG_DONTWAIT | syscall.MSG_NOSIGNAL | syscall.MSG_OOB)
+}
+
+// Sizes of a control message's header (struct cmsghdr: size_t cmsg_len,
+// int cmsg_level, int cmsg_type) and of an IP_TTL one's int of data.
+const (
+	cmsgHdrLen = 16
+	cmsgTTLLen = cmsgHdrLen + 4 // CMSG_LEN(sizeof(int))
+	cmsgAlign  = 8
+)
+
+// EncodeControl returns the ancillary data of ctl as recvmsg writes it
+// into a msg_control buffer of room bytes, and whether it was cut short
+// (MSG_CTRUNC). As Linux's put_cmsg: no room for a header writes
+// nothing; room for less than the message writes what fits with
+// cmsg_len cut to it; the length used is the message's aligned space
+// (CMSG_SPACE), at most room.
+func EncodeControl(ctl socket.Control, room uint64) (b []byte, ctrunc bool) {
+	if !ctl.HasTTL {
+		return nil, false
+	}
+	if room < cmsgHdrLen {
+		return nil, true
+	}
+	full := make([]byte, (cmsgTTLLen+cmsgAlign-1)&^(cmsgAlign-1))
+	le := binary.LittleEndian
+	le.PutUint32(full[8:], syscall.IPPROTO_IP)
+	le.PutUint32(full[12:], syscall.IP_TTL)
+	le.PutUint32(full[16:], uint32(ctl.TTL))
+	cmlen := uint64(cmsgTTLLen)
+	if room < cmlen {
+		cmlen, ctrunc = room, true
+	}
+	le.PutUint64(full, cmlen)
+	return full[:min(uint64(len(full)), room)], ctrunc
 }

@@ -33,7 +33,8 @@ const (
 	SO_RCVTIMEO_NEW = 66 // struct __kernel_sock_timeval: the same 16 bytes on x86-64
 	SO_SNDTIMEO_NEW = 67
 
-	IP_TTL = syscall.IP_TTL
+	IP_TTL     = syscall.IP_TTL
+	IP_RECVTTL = syscall.IP_RECVTTL
 
 	TCP_NODELAY   = syscall.TCP_NODELAY
 	TCP_KEEPIDLE  = syscall.TCP_KEEPIDLE
@@ -64,6 +65,13 @@ func SetOption(s socket.Socket, level, name int, val []byte) error {
 		}
 		return setTCPOption(s, name, val)
 	case IPPROTO_IP:
+		if name == IP_RECVTTL {
+			v, err := intVal(val)
+			if err == nil {
+				s.SetRecvTTL(v != 0)
+			}
+			return err
+		}
 		if name != IP_TTL {
 			return syscall.ENOPROTOOPT
 		}
@@ -238,6 +246,9 @@ func GetOption(s socket.Socket, level, name int) ([]byte, error) {
 		}
 		return getTCPOption(s, name)
 	case IPPROTO_IP:
+		if name == IP_RECVTTL {
+			return putInt(boolInt(s.RecvTTL())), nil
+		}
 		if name != IP_TTL {
 			return nil, syscall.ENOPROTOOPT
 		}

@@ -299,3 +299,56 @@ func TestSocketIoctlPrivilege(t *testing.T) {
 	copy(ifr[16:], sa[:])
 	p.must(unix.SYS_IOCTL, fd, unix.SIOCSIFADDR, p.put(0, ifr))
 }
+
+// TestRecvmsgTTL: with IP_RECVTTL a UDP recvmsg returns a control
+// message (IPPROTO_IP, IP_TTL, an int) with the datagram's TTL, as
+// Linux's; msg_controllen is what was used; a buffer too small for it
+// sets MSG_CTRUNC; without the option there is no control data.
+func TestRecvmsgTTL(t *testing.T) {
+	p := sockProc(t)
+	s := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM, 0)
+	self := tcpip.FullAddr{Addr: tcpip.LoopbackAddr, Port: 7007}
+	to := p.put(0, sockaddr(self))
+	p.must(unix.SYS_BIND, s, to, 16)
+	p.must(unix.SYS_SETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_TTL, p.put(16, le32(33)), 4)
+	p.put(124, le32(4))
+	p.must(unix.SYS_GETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_RECVTTL, p.buf+128, p.buf+124)
+	if v := binary.LittleEndian.Uint32(p.get(128, 4)); v != 0 {
+		t.Errorf("IP_RECVTTL on a new socket: %d", v)
+	}
+	iov := append(binary.LittleEndian.AppendUint64(nil, uint64(p.buf+500)), binary.LittleEndian.AppendUint64(nil, 64)...)
+	iovVA := p.put(600, iov)
+	// recvmsg with a control buffer of room bytes: the message's
+	// msg_controllen and msg_flags afterwards, and the control bytes.
+	recvmsg := func(room uint64) (uint64, uint32, []byte) {
+		t.Helper()
+		p.must(unix.SYS_SENDTO, s, p.put(400, []byte("ttl?")), 4, 0, to, 16)
+		p.put(800, make([]byte, 32))
+		msg := make([]byte, sockfile.MsghdrLen)
+		binary.LittleEndian.PutUint64(msg[16:], uint64(iovVA))
+		binary.LittleEndian.PutUint64(msg[24:], 1)
+		binary.LittleEndian.PutUint64(msg[32:], uint64(p.buf+800))
+		binary.LittleEndian.PutUint64(msg[40:], room)
+		msgVA := p.put(700, msg)
+		if n, e := p.retry(unix.SYS_RECVMSG, s, msgVA, unix.MSG_DONTWAIT); n != 4 || e != 0 {
+			t.Fatalf("recvmsg = %d, %v", n, e)
+		}
+		return binary.LittleEndian.Uint64(p.get(740, 8)), binary.LittleEndian.Uint32(p.get(748, 4)), p.get(800, 24)
+	}
+	if clen, fl, _ := recvmsg(64); clen != 0 || fl&unix.MSG_CTRUNC != 0 {
+		t.Errorf("without IP_RECVTTL: controllen %d, flags %#x", clen, fl)
+	}
+	p.must(unix.SYS_SETSOCKOPT, s, unix.IPPROTO_IP, unix.IP_RECVTTL, p.put(16, le32(1)), 4)
+	clen, fl, c := recvmsg(64)
+	le := binary.LittleEndian
+	if clen != 24 || fl&unix.MSG_CTRUNC != 0 || le.Uint64(c) != 20 || le.Uint32(c[8:]) != unix.IPPROTO_IP ||
+		le.Uint32(c[12:]) != unix.IP_TTL || le.Uint32(c[16:]) != 33 {
+		t.Errorf("IP_RECVTTL: controllen %d, flags %#x, cmsg % x; want 24, a cmsg of 20 bytes, level 0, type 2, ttl 33", clen, fl, c)
+	}
+	if clen, fl, _ := recvmsg(18); clen != 18 || fl&unix.MSG_CTRUNC == 0 {
+		t.Errorf("18-byte control buffer: controllen %d, flags %#x, want 18 and MSG_CTRUNC", clen, fl)
+	}
+	if clen, fl, _ := recvmsg(0); clen != 0 || fl&unix.MSG_CTRUNC == 0 {
+		t.Errorf("no control buffer: controllen %d, flags %#x, want 0 and MSG_CTRUNC", clen, fl)
+	}
+}

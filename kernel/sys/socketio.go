@@ -154,8 +154,9 @@ func send(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, to
 
 // recv receives into the user buffers iov and returns the count (with
 // MSG_TRUNC on a datagram socket, the datagram's length), the sender of a
-// datagram and the result's flags.
-func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, flags int) (int, tcpip.FullAddr, int, error) {
+// datagram and the result's flags; ctl, if not nil, gets the datagram's
+// ancillary data.
+func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, flags int, ctl *socket.Control) (int, tcpip.FullAddr, int, error) {
 	total, err := iovTotal(iov)
 	if err != nil {
 		return 0, tcpip.FullAddr{}, 0, err
@@ -165,7 +166,7 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	recvTO, _ := s.Timeouts()
 	if s.Type() == socket.Datagram {
 		buf := make([]byte, min(total, maxDatagram))
-		n, from, rflags, err := f.RecvMsg(t.Ctx(), [][]byte{buf}, flags, nonblocking(d))
+		n, from, rflags, err := f.RecvMsg(t.Ctx(), [][]byte{buf}, flags, nonblocking(d), ctl)
 		if err != nil {
 			return 0, tcpip.FullAddr{}, 0, restartable(err, recvTO != 0)
 		}
@@ -178,7 +179,7 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	buf := make([]byte, min(total, chunk))
 	for done < total {
 		b := buf[:min(total-done, chunk)]
-		n, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{b}, flags, nonblocking(d))
+		n, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{b}, flags, nonblocking(d), nil)
 		if n > 0 && flags&unix.MSG_TRUNC == 0 {
 			if cerr := scatter(t, iov, done, b[:n]); cerr != nil {
 				return 0, tcpip.FullAddr{}, 0, cerr
@@ -215,7 +216,7 @@ func sysRecvfrom(t *proc.Thread, a Args) (uintptr, error) {
 		}
 	}
 	iov := []iovec{{a[1], int(min(a[2], maxRWSize))}}
-	n, from, _, err := recv(t, d, f, iov, int(int32(a[3])))
+	n, from, _, err := recv(t, d, f, iov, int(int32(a[3])), nil)
 	if err != nil {
 		return 0, err
 	}
@@ -243,12 +244,13 @@ func sysRecvmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, from, rflags, err := recv(t, d, f, iov, int(int32(a[2])))
+	var ctl socket.Control
+	n, from, rflags, err := recv(t, d, f, iov, int(int32(a[2])), &ctl)
 	if err != nil {
 		return 0, err
 	}
-	// Write back the name's length (0 for TCP), no ancillary data, and
-	// the result's flags.
+	// Write back the name's length (0 for TCP), the ancillary data
+	// (IP_RECVTTL's) and the result's flags.
 	nameLen := uint32(0)
 	if m.Name != 0 && f.Socket().Type() == socket.Datagram {
 		out, full, err := sockfile.OutAddr(from, int32(min(m.NameLen, sockfile.MaxAddrLen)))
@@ -265,7 +267,20 @@ func sysRecvmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if err := t.Mem().CopyOut(a[1]+sockfile.MsghdrNameLenOff, b[:4]); err != nil {
 		return 0, err
 	}
-	binary.LittleEndian.PutUint64(b[:], 0)
+	room := m.ControlLen
+	if m.Control == 0 {
+		room = 0 // a null msg_control holds nothing, as Linux's put_cmsg
+	}
+	cmsg, ctrunc := sockfile.EncodeControl(ctl, room)
+	if ctrunc {
+		rflags |= unix.MSG_CTRUNC
+	}
+	if len(cmsg) > 0 {
+		if err := t.Mem().CopyOut(m.Control, cmsg); err != nil {
+			return 0, err
+		}
+	}
+	binary.LittleEndian.PutUint64(b[:], uint64(len(cmsg)))
 	if err := t.Mem().CopyOut(a[1]+sockfile.MsghdrControlLenOff, b[:]); err != nil {
 		return 0, err
 	}

@@ -35,20 +35,22 @@ func NewBase() Base { return Base{Waiter: new(waiter.Queue)} }
 // Queue returns the readiness queue (the same as Waiter).
 func (b *Base) Queue() *waiter.Queue { return b.Waiter }
 
-// Deliver queues a datagram from from, sent to to. It reports false, and
-// counts a drop, if the queue is full; a closed or read-shut endpoint takes
-// the datagram silently.
-func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
+// Deliver queues a datagram from from, sent to to, that arrived with TTL
+// ttl. It reports false, and counts a drop, if the queue is full or the
+// kernel-wide budget (Mem) has no room for it; a closed or read-shut
+// endpoint takes the datagram silently.
+func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, ttl uint8, payload []byte) bool {
 	b.Mu.Lock()
 	if b.Closed || b.ShutRead {
 		b.Mu.Unlock()
 		return true
 	}
-	if !b.queue.Push(from, to, payload) {
+	if b.queue.Len() == Len || !Mem.Charge(len(payload)) {
 		b.Mu.Unlock()
 		b.Drops.Inc()
 		return false
 	}
+	b.queue.Push(from, to, ttl, payload) // room checked above
 	b.Mu.Unlock()
 	b.Waiter.Notify(waiter.EventIn)
 	return true
@@ -60,29 +62,32 @@ func (b *Base) Deliver(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool 
 // and otherwise fails with EAGAIN.
 func (b *Base) RecvFrom(p []byte) (int, tcpip.FullAddr, error) {
 	bufs := [1][]byte{p}
-	n, _, from, err := b.RecvMsg(bufs[:], false)
+	n, _, from, _, err := b.RecvMsg(bufs[:], false)
 	return n, from, err
 }
 
 // RecvMsg is RecvFrom scattering into bufs, and returning the datagram's
-// full size as well as the bytes copied; with peek (MSG_PEEK) the
-// datagram stays queued.
-func (b *Base) RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error) {
+// full size and the TTL it arrived with as well as the bytes copied; with
+// peek (MSG_PEEK) the datagram stays queued.
+func (b *Base) RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ttl uint8, err error) {
 	b.Mu.Lock()
 	defer b.Mu.Unlock()
 	if b.Closed {
-		return 0, 0, tcpip.FullAddr{}, syscall.EBADF
+		return 0, 0, tcpip.FullAddr{}, 0, syscall.EBADF
 	}
-	if n, size, from, ok := b.queue.Read(bufs, peek); ok {
-		return n, size, from, nil
+	if n, size, from, ttl, ok := b.queue.Read(bufs, peek); ok {
+		if !peek {
+			Mem.Release(size)
+		}
+		return n, size, from, ttl, nil
 	}
 	if err := b.takeErrLocked(); err != nil {
-		return 0, 0, tcpip.FullAddr{}, err
+		return 0, 0, tcpip.FullAddr{}, 0, err
 	}
 	if b.ShutRead {
-		return 0, 0, tcpip.FullAddr{}, nil
+		return 0, 0, tcpip.FullAddr{}, 0, nil
 	}
-	return 0, 0, tcpip.FullAddr{}, syscall.EAGAIN
+	return 0, 0, tcpip.FullAddr{}, 0, syscall.EAGAIN
 }
 
 // SendDestLocked checks that a send may go ahead and returns where it
@@ -197,6 +202,7 @@ func (b *Base) Close(unbind func()) {
 		return
 	}
 	b.Closed = true
+	Mem.Release(b.queue.Bytes())
 	b.queue.Clear()
 	bound := b.Bound
 	b.Mu.Unlock()

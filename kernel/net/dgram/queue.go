@@ -23,6 +23,7 @@ type Queue struct {
 type slot struct {
 	from tcpip.FullAddr
 	to   tcpip.Addr
+	ttl  uint8 // the IP header's, for IP_RECVTTL
 	buf  []byte
 }
 
@@ -46,9 +47,9 @@ func (q *Queue) Next() int {
 	return len(q.slots[q.head].buf)
 }
 
-// Push copies payload in, reporting false (and keeping nothing) if the
-// queue is full.
-func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
+// Push copies payload in, with the TTL it arrived with, reporting false
+// (and keeping nothing) if the queue is full.
+func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, ttl uint8, payload []byte) bool {
 	if q.n == Len {
 		return false
 	}
@@ -58,7 +59,7 @@ func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
 	}
 	s.buf = s.buf[:len(payload)]
 	copy(s.buf, payload)
-	s.from, s.to = from, to
+	s.from, s.to, s.ttl = from, to, ttl
 	q.n++
 	return true
 }
@@ -68,32 +69,32 @@ func (q *Queue) Push(from tcpip.FullAddr, to tcpip.Addr, payload []byte) bool {
 // empty.
 func (q *Queue) Pop(b []byte) (n int, from tcpip.FullAddr, ok bool) {
 	bufs := [1][]byte{b}
-	n, _, from, ok = q.Read(bufs[:], false)
+	n, _, from, _, ok = q.Read(bufs[:], false)
 	return n, from, ok
 }
 
 // Read copies the oldest datagram into bufs in order (scatter), cutting
 // what does not fit, and returns the bytes copied and the datagram's full
-// size. Unless peek is set (MSG_PEEK) the datagram is removed. It reports
+// size, sender and TTL. Unless peek is set (MSG_PEEK) the datagram is removed. It reports
 // false if the queue is empty.
-func (q *Queue) Read(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ok bool) {
+func (q *Queue) Read(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ttl uint8, ok bool) {
 	if q.n == 0 {
-		return 0, 0, tcpip.FullAddr{}, false
+		return 0, 0, tcpip.FullAddr{}, 0, false
 	}
 	s := &q.slots[q.head]
 	for _, b := range bufs {
 		n += copy(b, s.buf[n:])
 	}
-	size, from = len(s.buf), s.from
+	size, from, ttl = len(s.buf), s.from, s.ttl
 	if peek {
-		return n, size, from, true
+		return n, size, from, ttl, true
 	}
 	if cap(s.buf) > keepCap {
 		s.buf = nil
 	}
 	q.head = (q.head + 1) % Len
 	q.n--
-	return n, size, from, true
+	return n, size, from, ttl, true
 }
 
 // Clear drops every queued datagram.

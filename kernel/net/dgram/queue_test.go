@@ -9,7 +9,7 @@ import (
 func TestQueue(t *testing.T) {
 	var q Queue
 	for i := 0; i < Len+5; i++ {
-		ok := q.Push(tcpip.FullAddr{Port: uint16(i)}, tcpip.Addr{}, []byte{byte(i), byte(i)})
+		ok := q.Push(tcpip.FullAddr{Port: uint16(i)}, tcpip.Addr{}, 64, []byte{byte(i), byte(i)})
 		if ok != (i < Len) {
 			t.Fatalf("Push %d = %v", i, ok)
 		}
@@ -22,7 +22,7 @@ func TestQueue(t *testing.T) {
 		}
 		// The ring wraps: refill as we go.
 		if i < 3 {
-			q.Push(tcpip.FullAddr{Port: uint16(100 + i)}, tcpip.Addr{}, []byte{byte(100 + i)})
+			q.Push(tcpip.FullAddr{Port: uint16(100 + i)}, tcpip.Addr{}, 64, []byte{byte(100 + i)})
 		}
 	}
 	if q.Len() != 3 {
@@ -39,8 +39,8 @@ func TestQueue(t *testing.T) {
 
 func TestQueueDropsBigBuffers(t *testing.T) {
 	var q Queue
-	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, make([]byte, 60000))
-	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, make([]byte, 100))
+	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, 64, make([]byte, 60000))
+	q.Push(tcpip.FullAddr{}, tcpip.Addr{}, 64, make([]byte, 100))
 	b := make([]byte, 65536)
 	q.Pop(b)
 	q.Pop(b)

@@ -113,12 +113,12 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 
 // deliver queues an echo reply (the whole ICMP message) from src, unless
 // the endpoint is connected to another host.
-func (e *Endpoint) deliver(src tcpip.Addr, msg []byte) {
+func (e *Endpoint) deliver(src tcpip.Addr, ttl uint8, msg []byte) {
 	e.Mu.Lock()
 	other := e.Connected && src != e.Remote.Addr
 	e.Mu.Unlock()
 	if !other {
-		e.Deliver(tcpip.FullAddr{Addr: src}, tcpip.Addr{}, msg)
+		e.Deliver(tcpip.FullAddr{Addr: src}, tcpip.Addr{}, ttl, msg)
 	}
 }
 
@@ -158,11 +158,11 @@ func (p *Protocol) unbindID(e *Endpoint, id uint16) {
 }
 
 // deliverReply hands an echo reply to the socket owning its identifier.
-func (p *Protocol) deliverReply(src tcpip.Addr, id uint16, msg []byte) {
+func (p *Protocol) deliverReply(src tcpip.Addr, ttl uint8, id uint16, msg []byte) {
 	p.mu.Lock()
 	e := p.sockets[id]
 	p.mu.Unlock()
 	if e != nil {
-		e.deliver(src, msg)
+		e.deliver(src, ttl, msg)
 	}
 }

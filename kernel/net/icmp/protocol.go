@@ -82,7 +82,7 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 	case TypeEchoReply:
 		p.Stats.InEchoReps.Inc()
 		if !p.complete(uint32(h.ID())<<16|uint32(h.Seq()), echoResult{at: p.clock.Now()}) {
-			p.deliverReply(info.Src, h.ID(), b)
+			p.deliverReply(info.Src, info.TTL, h.ID(), b)
 		}
 	case TypeDestUnreach, TypeTimeExceeded, TypeParamProblem:
 		if h.Type == TypeDestUnreach {

@@ -19,7 +19,7 @@ type endpoint interface {
 	Connect(tcpip.FullAddr) error
 	SendTo(b []byte, to *tcpip.FullAddr) (int, error)
 	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
-	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, err error)
+	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ttl uint8, err error)
 	Next() int
 	SetTTL(uint8)
 	TTLValue() uint8
@@ -129,7 +129,7 @@ func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, 
 // RecvFrom waits for a datagram unless the socket is non-blocking.
 func (d *datagram) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, error) {
 	bufs := [1][]byte{b}
-	n, from, _, err := d.RecvMsg(ctx, bufs[:], 0)
+	n, from, _, err := d.RecvMsg(ctx, bufs[:], 0, nil)
 	return n, from, err
 }
 
@@ -137,7 +137,7 @@ func (d *datagram) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr,
 // flags has MsgDontWait. It sleeps on the endpoint's queue, as TCP does,
 // so a close or shutdown wakes every blocked reader. MsgWaitAll means
 // nothing to a datagram socket, as in Linux.
-func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, tcpip.FullAddr, int, error) {
+func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int, ctl *Control) (int, tcpip.FullAddr, int, error) {
 	if flags&MsgOOB != 0 {
 		return 0, tcpip.FullAddr{}, 0, syscall.EOPNOTSUPP
 	}
@@ -145,7 +145,7 @@ func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, 
 	nonblock, timeout := d.nonblock || flags&MsgDontWait != 0, d.to.recv
 	d.mu.Unlock()
 	peek := flags&MsgPeek != 0
-	n, size, from, err := d.ep.RecvMsg(bufs, peek)
+	n, size, from, ttl, err := d.ep.RecvMsg(bufs, peek)
 	if err == syscall.EAGAIN && !nonblock {
 		ctx, cancel := withTimeout(ctx, timeout)
 		defer cancel()
@@ -153,7 +153,7 @@ func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, 
 		defer s.Release()
 		for {
 			// Armed before this attempt: a datagram arriving after it wakes us.
-			n, size, from, err = d.ep.RecvMsg(bufs, peek)
+			n, size, from, ttl, err = d.ep.RecvMsg(bufs, peek)
 			if err != syscall.EAGAIN {
 				break
 			}
@@ -164,6 +164,9 @@ func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, 
 	}
 	if err != nil {
 		return 0, tcpip.FullAddr{}, 0, err
+	}
+	if ctl != nil && d.RecvTTL() {
+		*ctl = Control{HasTTL: true, TTL: ttl}
 	}
 	rflags := 0
 	if size > n {

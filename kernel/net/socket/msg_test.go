@@ -51,17 +51,17 @@ func TestDatagramRecvMsg(t *testing.T) {
 			for _, k := range tc.sizes {
 				bufs = append(bufs, make([]byte, k))
 			}
-			n, from, rflags, err := srv.RecvMsg(ctx(t), bufs, tc.flags)
+			n, from, rflags, err := srv.RecvMsg(ctx(t), bufs, tc.flags, nil)
 			got := bytes.Join(bufs, nil)
 			if err != nil || n != tc.n || rflags != tc.rflags || !bytes.HasPrefix(got, []byte(tc.want)) || from.Addr != nettest.AddrA {
 				t.Errorf("RecvMsg = %d, %v, flags %#x, %q from %v; want %d, flags %#x, %q", n, err, rflags, got, from, tc.n, tc.rflags, tc.want)
 			}
 			// Whatever is left is read now; the queue must then be empty.
-			left, _, _, _ := srv.RecvMsg(ctx(t), [][]byte{make([]byte, 16)}, socket.MsgDontWait)
+			left, _, _, _ := srv.RecvMsg(ctx(t), [][]byte{make([]byte, 16)}, socket.MsgDontWait, nil)
 			if (left == 10) == tc.consumed {
 				t.Errorf("datagram consumed: %v, want %v", left != 10, tc.consumed)
 			}
-			if _, _, _, err := srv.RecvMsg(ctx(t), [][]byte{make([]byte, 16)}, socket.MsgDontWait); err != syscall.EAGAIN {
+			if _, _, _, err := srv.RecvMsg(ctx(t), [][]byte{make([]byte, 16)}, socket.MsgDontWait, nil); err != syscall.EAGAIN {
 				t.Errorf("MSG_DONTWAIT on an empty queue: %v, want EAGAIN", err)
 			}
 		})
@@ -76,17 +76,17 @@ func TestStreamMsg(t *testing.T) {
 		t.Fatalf("SendMsg = %d, %v", n, err)
 	}
 	buf := make([]byte, 11)
-	if n, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgWaitAll|socket.MsgPeek); n != 11 || err != nil || string(buf) != "hello world" {
+	if n, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgWaitAll|socket.MsgPeek, nil); n != 11 || err != nil || string(buf) != "hello world" {
 		t.Fatalf("peek with WAITALL = %d, %v, %q", n, err, buf)
 	}
 	a, b := make([]byte, 6), make([]byte, 5)
-	if n, _, _, err := conn.RecvMsg(ctx(t), [][]byte{a, b}, socket.MsgWaitAll); n != 11 || err != nil || string(a)+string(b) != "hello world" {
+	if n, _, _, err := conn.RecvMsg(ctx(t), [][]byte{a, b}, socket.MsgWaitAll, nil); n != 11 || err != nil || string(a)+string(b) != "hello world" {
 		t.Fatalf("scattered WAITALL = %d, %v, %q %q", n, err, a, b)
 	}
-	if _, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgDontWait); err != syscall.EAGAIN {
+	if _, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgDontWait, nil); err != syscall.EAGAIN {
 		t.Fatalf("MSG_DONTWAIT with nothing queued: %v, want EAGAIN", err)
 	}
-	if _, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgOOB); err != syscall.EINVAL {
+	if _, _, _, err := conn.RecvMsg(ctx(t), [][]byte{buf}, socket.MsgOOB, nil); err != syscall.EINVAL {
 		t.Errorf("MSG_OOB receive: %v, want EINVAL (urgent data is in line)", err)
 	}
 }

@@ -61,8 +61,9 @@ type Socket interface {
 	// MsgPeek, MsgWaitAll, MsgTrunc and MsgDontWait. It returns the bytes
 	// copied (with MsgTrunc on a datagram socket, the datagram's full
 	// length), the sender, and the result's flags (MsgTrunc when a
-	// datagram did not fit).
-	RecvMsg(ctx context.Context, bufs [][]byte, flags int) (n int, from tcpip.FullAddr, rflags int, err error)
+	// datagram did not fit). If ctl is not nil it receives the
+	// ancillary data the socket's options ask for (IP_RECVTTL).
+	RecvMsg(ctx context.Context, bufs [][]byte, flags int, ctl *Control) (n int, from tcpip.FullAddr, rflags int, err error)
 	// SendMsg is sendmsg(2): bufs go in order (gather) as one write or
 	// one datagram, to to as in SendTo. It takes MsgDontWait and
 	// MsgNoSignal (raising SIGPIPE is the caller's job anyway).
@@ -115,6 +116,11 @@ type Socket interface {
 	// sendto or connect to a broadcast address is EACCES.
 	SetBroadcast(on bool)
 	Broadcast() bool
+	// SetRecvTTL sets IP_RECVTTL: a datagram socket's RecvMsg then
+	// reports each datagram's TTL in its Control (a stream's never does,
+	// as Linux's TCP). RecvTTL returns it.
+	SetRecvTTL(on bool)
+	RecvTTL() bool
 
 	// SetTTL sets the time to live of the datagrams the socket sends
 	// (IP_TTL); 0 restores the default (64). TTL returns the value set,
@@ -140,6 +146,26 @@ type sockOpts struct {
 	linger     bool
 	lingerTime time.Duration
 	broadcast  bool
+	recvTTL    bool
+}
+
+// Control is the ancillary data of one receive (recvmsg's msg_control):
+// only what the socket's options asked for is set.
+type Control struct {
+	HasTTL bool  // IP_RECVTTL was on: TTL is the datagram's
+	TTL    uint8 // from its IP header
+}
+
+func (o *sockOpts) SetRecvTTL(on bool) {
+	o.mu.Lock()
+	o.recvTTL = on
+	o.mu.Unlock()
+}
+
+func (o *sockOpts) RecvTTL() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.recvTTL
 }
 
 func (o *sockOpts) SetLinger(on bool, timeout time.Duration) {

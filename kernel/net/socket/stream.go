@@ -87,7 +87,8 @@ func (s *stream) RecvFrom(ctx context.Context, b []byte) (int, tcpip.FullAddr, e
 	return n, peer, err
 }
 
-func (s *stream) RecvMsg(ctx context.Context, bufs [][]byte, flags int) (int, tcpip.FullAddr, int, error) {
+// RecvMsg never fills ctl: Linux's TCP gives no IP_TTL ancillary data.
+func (s *stream) RecvMsg(ctx context.Context, bufs [][]byte, flags int, _ *Control) (int, tcpip.FullAddr, int, error) {
 	if flags&MsgOOB != 0 {
 		return 0, tcpip.FullAddr{}, 0, syscall.EINVAL // urgent data stays in line (SO_OOBINLINE)
 	}

@@ -126,7 +126,7 @@ func (e *Endpoint) Shutdown(how int) error {
 	if how != ShutWr {
 		e.shutRd = true
 		e.rcv.discard(e.rcv.len())
-		e.notify(waiter.EventIn)
+		e.notify(waiter.EventIn | waiter.EventRdHup)
 	}
 	if how != ShutRd {
 		e.shutdownWrite()

@@ -314,7 +314,7 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	if e.rcv.len() > 0 || e.finRcvd || e.shutRd || (e.state == StateClosed && e.connected) {
 		ev |= waiter.EventIn
 	}
-	if e.finRcvd {
+	if e.finRcvd || e.shutRd {
 		ev |= waiter.EventRdHup
 	}
 	if e.urgSet {
@@ -325,13 +325,16 @@ func (e *Endpoint) readinessLocked() waiter.Events {
 	if (e.finRcvd && e.shutWr) || e.state == StateClosed {
 		ev |= waiter.EventHup
 	}
+	// As tcp_poll: once synchronized, writable when there is room or the
+	// sending side is shut (the write fails at once with EPIPE).
 	switch e.state {
-	case StateEstablished, StateCloseWait:
-		if !e.shutWr && e.snd.free() > 0 {
-			ev |= waiter.EventOut
-		}
+	case StateSynSent, StateSynReceived:
 	case StateClosed:
 		ev |= waiter.EventOut
+	default:
+		if e.shutWr || e.snd.free() > 0 {
+			ev |= waiter.EventOut
+		}
 	}
 	return ev
 }

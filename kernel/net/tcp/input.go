@@ -193,9 +193,8 @@ func (e *Endpoint) establish() {
 // SYN, ACK, data, FIN.
 func (e *Endpoint) input(seg *segment) {
 	e.ackNow = false
-	if e.kaOn {
-		e.lastRecv, e.kaProbes = e.p.clk.Now(), 0
-	}
+	e.lastRecv = e.p.clk.Now() // for keep-alive and a zero-window timeout
+	e.kaProbes = 0
 	// A retransmitted SYN for a half-open passive connection: repeat the SYN-ACK.
 	if e.state == StateSynReceived && seg.flags&(flagSYN|flagACK|flagRST) == flagSYN && seg.seq == e.irs {
 		e.sendSyn()

@@ -40,7 +40,9 @@ func (e *Endpoint) ReadV(ctx context.Context, bufs [][]byte, o RecvOptions) (int
 		avail := e.rcv.len()
 		switch {
 		case avail > 0 && o.Peek:
-			if !o.WaitAll || avail >= want || e.err != nil || e.eof() {
+			// A MSG_WAITALL peek that cannot wait returns what it found,
+			// as Linux's.
+			if !o.WaitAll || avail >= want || e.err != nil || e.eof() || e.nonblock || o.NoWait {
 				k := copyOut(&e.rcv, bufs, 0)
 				e.mu.Unlock()
 				return k, nil
@@ -76,6 +78,12 @@ func (e *Endpoint) ReadV(ctx context.Context, bufs [][]byte, o RecvOptions) (int
 			err = e.sleep(ctx, readEvents)
 		}
 		if err != nil {
+			if o.Peek && e.rcv.len() > 0 {
+				// Interrupted or timed out with bytes peeked: those, as Linux.
+				k := copyOut(&e.rcv, bufs, 0)
+				e.unlock()
+				return k, nil
+			}
 			e.unlock()
 			if n > 0 {
 				return n, nil

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"context"
 	"io"
 	"syscall"
 	"testing"
@@ -24,6 +25,9 @@ func TestReadVOptions(t *testing.T) {
 		{"peek-scatter", []int{2, 20}, RecvOptions{Peek: true}, "hello world", 11, 11},
 		{"discard", []int{4}, RecvOptions{Discard: true}, "\x00\x00\x00\x00", 4, 7},
 		{"waitall-enough", []int{4, 4}, RecvOptions{WaitAll: true}, "hello wo", 8, 3},
+		// Non-blocking, Linux returns what a MSG_WAITALL peek found.
+		{"peek-waitall-short", []int{20}, RecvOptions{Peek: true, WaitAll: true}, "hello world", 11, 11},
+		{"peek-waitall-dontwait", []int{20}, RecvOptions{Peek: true, WaitAll: true, NoWait: true}, "hello world", 11, 11},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRawPeer(t, Options{})
@@ -119,5 +123,39 @@ func TestNoWait(t *testing.T) {
 	}
 	if n, err := e.WriteV(bg, [][]byte{make([]byte, 10)}, true); n != 0 || err != syscall.EAGAIN {
 		t.Fatalf("WriteV noWait into a full buffer: %d, %v; want EAGAIN", n, err)
+	}
+}
+
+// TestPeekWaitAllInterrupted blocks a MSG_PEEK|MSG_WAITALL read that has
+// found part of what it wants, then cancels it: as Linux, the call
+// returns the bytes it saw, which stay queued, rather than EINTR.
+func TestPeekWaitAllInterrupted(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	c.e.SetNonblocking(false)
+	c.seg(flagACK|flagPSH, []byte("hello"))
+	ctx, cancel := context.WithCancel(bg)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	buf := make([]byte, 20)
+	go func() {
+		n, err := c.e.ReadV(ctx, [][]byte{buf}, RecvOptions{Peek: true, WaitAll: true})
+		done <- result{n, err}
+	}()
+	awaitSleepers(t, c.e, 1)
+	cancel()
+	select {
+	case res := <-done:
+		if res.n != 5 || res.err != nil || string(buf[:5]) != "hello" {
+			t.Errorf("ReadV = %d, %v, %q; want 5, nil, \"hello\"", res.n, res.err, buf[:res.n])
+		}
+	case <-time.After(realWait):
+		t.Fatal("the interrupted read did not return")
+	}
+	if q := c.e.rcv.len(); q != 5 {
+		t.Errorf("%d bytes queued after the peek, want 5", q)
 	}
 }

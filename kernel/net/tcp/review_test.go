@@ -356,3 +356,119 @@ func TestTimeoutWithZeroWindowProbes(t *testing.T) {
 		t.Fatalf("%d timeouts, want several", r.p.Stats().Timeouts)
 	}
 }
+
+// TestConnectAgainAfterSoftError fails a first attempt whose SYNs drew an
+// ICMP host-unreachable (a soft error, reported when the attempt times
+// out), then retries on the same endpoint against a silent peer: the
+// second attempt must time out with ETIMEDOUT, not the first attempt's
+// EHOSTUNREACH (defect 8: initConn kept the old soft error).
+func TestConnectAgainAfterSoftError(t *testing.T) {
+	r := newRawPeer(t, Options{SynRetries: 1, InitialRTO: time.Second})
+	e := r.p.NewEndpoint()
+	e.SetNonblocking(true)
+	to := tcpip.FullAddr{Addr: r.addr, Port: r.port}
+	for _, tc := range []struct {
+		icmp bool
+		want error
+	}{
+		{true, syscall.EHOSTUNREACH},
+		{false, syscall.ETIMEDOUT},
+	} {
+		if err := e.Connect(bg, to); err != syscall.EINPROGRESS {
+			t.Fatalf("Connect = %v, want EINPROGRESS", err)
+		}
+		syn := r.expect("SYN")
+		if tc.icmp {
+			orig := origHeader(syn.srcPort, r.port, syn.seq)
+			r.p.HandleControl(tcpip.ControlMessage{Type: 3, Code: 1, Err: syscall.EHOSTUNREACH}, addrA, r.addr, orig)
+		}
+		for range 4 {
+			r.advance(4 * time.Second)
+			r.recv()
+		}
+		if e.State() != StateClosed {
+			t.Fatalf("state %v after the SYN retries, want CLOSED", e.State())
+		}
+		if err := e.Connect(bg, to); err != tc.want {
+			t.Errorf("attempt with ICMP %v: Connect after the failure = %v, want %v", tc.icmp, err, tc.want)
+		}
+	}
+}
+
+// TestZeroWindowRetransmissionsAnswered shrinks the window to zero under
+// data in flight and answers every retransmission with an ACK that keeps
+// it shut. As Linux's tcp_retransmit_timer ("receiver dastardly shrinks
+// window"), those retransmissions are window probes: they do not count
+// toward MaxRetries while the peer is heard, so a slow reader is not
+// reset; a peer silent for MaxRTO still is.
+func TestZeroWindowRetransmissionsAnswered(t *testing.T) {
+	for _, answer := range []bool{true, false} {
+		r := newRawPeer(t, Options{MaxRetries: 3})
+		c := r.established()
+		const mss = 1460
+		c.e.Write(bg, make([]byte, 3*mss))
+		if n := len(r.recv()); n != 3 {
+			t.Fatalf("%d segments sent, want 3", n)
+		}
+		c.r.send(c.lport, outSegment{seq: c.seq, ack: c.ack.add(mss), flags: flagACK, wnd: 0}, nil)
+		r.recv()
+		for range 20 {
+			r.advance(r.p.opts.MaxRTO)
+			for range r.recv() {
+				if answer {
+					c.r.send(c.lport, outSegment{seq: c.seq, ack: c.ack.add(mss), flags: flagACK, wnd: 0}, nil)
+				}
+			}
+			if c.e.State() == StateClosed {
+				break
+			}
+		}
+		timeouts := r.p.Stats().Timeouts
+		switch {
+		case answer && c.e.State() != StateEstablished:
+			t.Errorf("answering peer: state %v after %d timeouts (MaxRetries 3), want ESTABLISHED", c.e.State(), timeouts)
+		case answer && timeouts < 10:
+			t.Errorf("answering peer: %d timeouts, want one a minute", timeouts)
+		case !answer && c.e.State() != StateClosed:
+			t.Errorf("silent peer: state %v after 20 minutes, want CLOSED", c.e.State())
+		case !answer:
+			if err := c.e.Error(); err != syscall.ETIMEDOUT {
+				t.Errorf("silent peer: Error() = %v, want ETIMEDOUT", err)
+			}
+		}
+	}
+}
+
+// TestReadinessAfterShutdownWrite checks poll's view once the sending side
+// is shut, as Linux's tcp_poll: POLLOUT holds in every state after
+// SHUT_WR (a write fails at once with EPIPE, so poll must not block),
+// and a local SHUT_RD reads as POLLIN|POLLRDHUP.
+func TestReadinessAfterShutdownWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(c *conn)
+		how   int
+		state State
+		want  waiter.Events
+	}{
+		{"fin-wait", func(*conn) {}, ShutWr, StateFinWait1, waiter.EventOut},
+		{"last-ack", func(c *conn) { c.seg(flagACK|flagFIN, nil) }, ShutWr, StateLastAck,
+			waiter.EventOut | waiter.EventIn | waiter.EventRdHup | waiter.EventHup},
+		{"shut-rd", func(*conn) {}, ShutRd, StateEstablished, waiter.EventOut | waiter.EventIn | waiter.EventRdHup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRawPeer(t, Options{})
+			c := r.established()
+			tc.setup(c)
+			if err := c.e.Shutdown(tc.how); err != nil {
+				t.Fatal(err)
+			}
+			if s := c.e.State(); s != tc.state {
+				t.Fatalf("state %v, want %v", s, tc.state)
+			}
+			if ev := c.e.Readiness(); ev != tc.want {
+				t.Errorf("readiness %#x, want %#x", ev, tc.want)
+			}
+		})
+	}
+}

@@ -86,7 +86,11 @@ func (e *Endpoint) retransmitTimeout() {
 	if e.state == StateSynSent || e.state == StateSynReceived {
 		limit = p.opts.SynRetries
 	}
-	if e.retries >= limit {
+	// The peer shut its window on data in flight: as Linux, the
+	// retransmissions are window probes and do not count while the peer
+	// answers them; it is given up only after MaxRTO of silence.
+	zeroWnd := e.state.synchronized() && e.sndWnd == 0 && !e.orphan
+	if zeroWnd && p.clk.Now().Sub(e.lastRecv) > p.opts.MaxRTO || !zeroWnd && e.retries >= limit {
 		if e.state == StateSynSent || e.state == StateSynReceived {
 			p.stats.attemptFails.Add(1)
 		}
@@ -98,7 +102,9 @@ func (e *Endpoint) retransmitTimeout() {
 		e.giveUp()
 		return
 	}
-	e.retries++
+	if !zeroWnd {
+		e.retries++
+	}
 	p.stats.timeouts.Add(1)
 	e.backoff++
 	e.rttTiming = false
@@ -111,7 +117,8 @@ func (e *Endpoint) retransmitTimeout() {
 	// One reduction per loss episode: a timeout during fast recovery
 	// keeps the ssthresh that recovery set, as Linux's tcp_enter_loss.
 	fastRecovery := e.inRecovery && !e.rtoRecovery && e.sndUna.le(e.recover)
-	if e.retries == 1 && !fastRecovery {
+	first := e.retries == 1 || zeroWnd && e.backoff == 1
+	if first && !fastRecovery {
 		e.ssthresh = max(int(e.sndMax-e.sndUna)/2, 2*mss)
 	}
 	e.cwnd, e.cwndAcc = mss, 0
@@ -132,7 +139,7 @@ func (e *Endpoint) retransmitTimeout() {
 		if e.sndWnd == 0 {
 			// The peer shrank its window to zero under data in flight:
 			// the retransmission goes anyway and serves as the window
-			// probe, as in Linux, so the retries count real attempts.
+			// probe, as in Linux.
 			e.retransmitFirst()
 		}
 	}

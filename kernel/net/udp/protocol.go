@@ -70,7 +70,7 @@ func (p *Protocol) HandlePacket(info tcpip.PacketInfo, b []byte) bool {
 		p.Stats.NoPorts.Inc()
 		return false
 	}
-	if e.Deliver(from, info.Dst, payload) {
+	if e.Deliver(from, info.Dst, info.TTL, payload) {
 		p.Stats.InDatagrams.Inc()
 	} else {
 		p.Stats.RcvbufErrors.Inc()
