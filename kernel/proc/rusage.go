@@ -63,6 +63,14 @@ func (t *Thread) Rusage(who int) (Rusage, error) {
 	return Rusage{}, syscall.EINVAL
 }
 
+// Usage returns p's own resource usage and its reaped children's, for
+// times(2) and /proc/PID/stat.
+func (p *Process) Usage() (self, children Rusage) {
+	table.mu.Lock()
+	defer table.mu.Unlock()
+	return p.selfLocked(), p.cusage
+}
+
 // maxRSS is the largest resident set of the address spaces p left at
 // exec.
 func (p *Process) maxRSS() int64 {

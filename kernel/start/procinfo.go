@@ -36,6 +36,8 @@ func (pi procInfo) Process(pid int) (procfs.Process, bool) {
 	if m := p.Mem(); m != nil && !zombie {
 		out.RSS = uint64(m.Pages())
 	}
+	self, _ := p.Usage()
+	out.UTicks, out.STicks = uint64(self.Utime/(10*time.Millisecond)), uint64(self.Stime/(10*time.Millisecond))
 	if p.FS != nil {
 		out.Umask = p.FS.UmaskBits()
 	}

@@ -49,3 +49,25 @@ func TestGetrusage(t *testing.T) {
 		}
 	}
 }
+
+// times fills struct tms (four tick counts) and returns ticks since boot;
+// a bad pointer is EFAULT.
+func TestTimes(t *testing.T) {
+	th := newThread(t)
+	va, err := th.Mem().Mmap(0, mem.PageSize, mem.ProtRead|mem.ProtWrite, mem.MapPrivate|mem.MapAnonymous, nil, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.Mem().CopyOut(va, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	th.Regs.RAX, th.Regs.RDI = 100, uint64(va)
+	Dispatch(th)
+	b := make([]byte, 32)
+	th.Mem().CopyIn(b, va)
+	if int64(th.Regs.RAX) < 0 || binary.LittleEndian.Uint64(b) != 0 {
+		t.Errorf("times = %#x, tms_utime %#x; want ticks and 0 (no CPU used)", th.Regs.RAX, binary.LittleEndian.Uint64(b))
+	}
+	th.Regs.RAX, th.Regs.RDI = 100, 0x10
+	if Dispatch(th); th.Regs.RAX != neg(syscall.EFAULT) {
+		t.Errorf("times(bad) = %#x, want EFAULT", th.Regs.RAX)
+	}
+}
