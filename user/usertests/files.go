@@ -182,7 +182,8 @@ const memSlack = 4096
 // figures are printed, not checked.
 func memBack(before int64, when string) error {
 	after := memFree()
-	fmt.Printf("free memory %s: %d KiB before, %d KiB after\n", when, before, after)
+	fmt.Printf("available memory %s: %d KiB before, %d KiB after (now MemFree %d KiB, Cached %d KiB)\n",
+		when, before, after, me.MemFree(), me.Meminfo("Cached"))
 	if onLinuxHost() || before < 0 {
 		return nil
 	}
@@ -190,7 +191,7 @@ func memBack(before int64, when string) error {
 		return fmt.Errorf("no /proc/meminfo %s", when)
 	}
 	if before-after > memSlack {
-		return fmt.Errorf("%d KiB less free memory %s (%d before, %d after)", before-after, when, before, after)
+		return fmt.Errorf("%d KiB less available memory %s (%d before, %d after)", before-after, when, before, after)
 	}
 	return nil
 }

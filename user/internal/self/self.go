@@ -36,14 +36,15 @@ func OnLinuxHost() bool {
 }
 
 // MemFree is MemFree from /proc/meminfo in KiB, or -1.
-func MemFree() int64 { return meminfo("MemFree") }
+func MemFree() int64 { return Meminfo("MemFree") }
 
 // MemAvailable is MemAvailable from /proc/meminfo in KiB, or -1: free
 // memory plus what the kernel can reclaim (its caches), the figure to
 // compare when asking whether memory came back.
-func MemAvailable() int64 { return meminfo("MemAvailable") }
+func MemAvailable() int64 { return Meminfo("MemAvailable") }
 
-func meminfo(field string) int64 {
+// Meminfo is the named field of /proc/meminfo in KiB, or -1.
+func Meminfo(field string) int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return -1
