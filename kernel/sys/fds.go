@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"scone/kernel/file"
+	"scone/kernel/net/socket"
 	"scone/kernel/proc"
 	"scone/kernel/sockfile"
 )
@@ -38,9 +39,25 @@ func install(t *proc.Thread, d *file.Description, cloexec bool) (uintptr, error)
 }
 
 func sysClose(t *proc.Thread, a Args) (uintptr, error) {
+	// A socket's description is held across the close so that, if this
+	// was its last descriptor, SO_LINGER's wait can follow its release.
+	var sock *sockfile.File
+	d, _ := t.Proc().Files.Get(fdArg(a[0]))
+	if d != nil {
+		sock, _ = d.File().(*sockfile.File)
+		if sock == nil {
+			d.DecRef()
+		}
+	}
 	err := t.Proc().Files.Close(fdArg(a[0]))
 	if err == syscall.EINTR {
 		err = nil // the descriptor is gone whatever Close said (Linux: never retry close)
+	}
+	if sock != nil {
+		if rerr := d.DecRef(); err == nil && rerr != syscall.EINTR {
+			err = rerr
+		}
+		socket.LingerWait(t.Ctx(), sock.Socket()) // returns at once unless this closed a lingering TCP socket
 	}
 	return 0, err
 }

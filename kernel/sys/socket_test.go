@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"scone/kernel/file"
+	"scone/kernel/net/link"
 	"scone/kernel/net/nettest"
 	"scone/kernel/net/socket"
 	"scone/kernel/net/tcpip"
@@ -19,13 +20,20 @@ import (
 // sockProc is a fileProc whose socket calls make sockets on stack A of a
 // nettest.Pair.
 func sockProc(t *testing.T) *fileProc {
+	p, _ := sockProcPair(t)
+	return p
+}
+
+// sockProcPair is sockProc also returning the pair of stacks: the
+// process's sockets are on A.
+func sockProcPair(t *testing.T) (*fileProc, *nettest.Pair) {
 	p := newFileProc(t)
 	pair := nettest.NewPair(t, nettest.PairOptions{})
 	l := socket.NewLayer(pair.A)
 	old := SocketLayer
 	SocketLayer = func() *socket.Layer { return l }
 	t.Cleanup(func() { SocketLayer = old })
-	return p
+	return p, pair
 }
 
 func sockaddr(a tcpip.FullAddr) []byte {
@@ -350,5 +358,41 @@ func TestRecvmsgTTL(t *testing.T) {
 	}
 	if clen, fl, _ := recvmsg(0); clen != 0 || fl&unix.MSG_CTRUNC == 0 {
 		t.Errorf("no control buffer: controllen %d, flags %#x, want 0 and MSG_CTRUNC", clen, fl)
+	}
+}
+
+// TestCloseLingers: close(2) of a TCP socket with SO_LINGER {1, 1} whose
+// peer acknowledges nothing blocks for the linger second, then returns 0;
+// a dup'ed descriptor's close does not wait (the socket stays open).
+func TestCloseLingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Bind(tcpip.FullAddr{Port: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+	p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+	p.must(unix.SYS_WRITE, fd, p.put(32, []byte("bye")), 3)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	dup := p.must(unix.SYS_DUP, fd)
+	start := time.Now()
+	p.must(unix.SYS_CLOSE, dup)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("closing a dup took %v", d)
+	}
+	start = time.Now()
+	if _, e := p.call(unix.SYS_CLOSE, fd); e != 0 {
+		t.Errorf("close: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("close with SO_LINGER 1 s and no ACKs took %v", d)
 	}
 }

@@ -108,8 +108,8 @@ type Socket interface {
 	ReuseAddr() bool
 	// SetLinger sets SO_LINGER. On with a zero timeout, Close resets a
 	// TCP connection instead of closing it gracefully (as Linux). On with
-	// a timeout, Close does not wait for the peer's acknowledgement as
-	// Linux's does: the close still finishes in the background.
+	// a timeout, Close itself does not wait: close(2) calls LingerWait
+	// after it.
 	SetLinger(on bool, timeout time.Duration)
 	Linger() (on bool, timeout time.Duration)
 	// SetBroadcast sets SO_BROADCAST: without it a datagram socket's
