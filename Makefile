@@ -111,10 +111,11 @@ grade: deps build rootfs
 
 # e2e-net runs all of issue 10's end-to-end tests of the network programs
 # in the guest (tests/qemu/netprog*_test.go): those in make test (httpd to
-# curl with each NIC, daytime -l, the clients) and TestNc64MiB (64 MiB each
-# way; build tag e2enet until the kernel's splice answers EINVAL as Linux's).
+# curl with each NIC, daytime -l, the clients, nc 64 MiB each way) and
+# TestNameFiles (/etc/resolv.conf and /etc/hosts from the lease), all of
+# which make test runs too.
 e2e-net: deps build
-	$(GO) test -count=1 -tags e2enet -run 'TestHttpdCurl|TestDaytimeServer|TestClients|TestNc64MiB' -timeout 30m ./tests/qemu
+	$(GO) test -count=1 -run 'TestHttpdCurl|TestDaytimeServer|TestClients|TestNc64MiB|TestNameFiles' -timeout 30m ./tests/qemu
 
 # bench-disk boots with a scratch copy of the root image and runs the
 # kernel's diskbench: a 64 MiB file written (with sync) and read back

@@ -59,6 +59,26 @@ func (h *Handle) drop(err *error) {
 	}
 }
 
+// holdBoth holds two handles (for link and rename).
+func holdBoth(a, b *Handle) (*inode, *inode, error) {
+	ai, err := a.hold()
+	if err != nil {
+		return nil, nil, err
+	}
+	bi, err := b.hold()
+	if err != nil {
+		a.drop(&err)
+		return nil, nil, err
+	}
+	return ai, bi, nil
+}
+
+// dropBoth ends holdBoth.
+func dropBoth(a, b *Handle, err *error) {
+	b.drop(err)
+	a.drop(err)
+}
+
 // Close lets go of the file; a second Close gives EBADF. Closing the last
 // reference to a file with no names frees it (at once, or when the last
 // operation in flight on it ends).

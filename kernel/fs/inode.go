@@ -59,34 +59,41 @@ func (ip *inode) lock() error {
 	if ip.valid {
 		return nil
 	}
-	fs := ip.fs
-	if ip.inum == 0 || ip.inum >= fs.sb.NInodes {
-		ip.mu.Unlock()
-		return errCorrupt("inode number %d out of range", ip.inum)
-	}
-	bn, off := fs.sb.InodeBlock(ip.inum)
-	b, err := fs.c.get(bn)
+	d, err := ip.fs.readDinode(ip.inum, "in use but free on disk")
 	if err != nil {
 		ip.mu.Unlock()
 		return err
-	}
-	d, err := layout.DecodeDinode(b.data[off:])
-	fs.c.release(b)
-	if err == nil && d.Mode == 0 {
-		err = errCorrupt("in use but free on disk")
-	}
-	if err == nil {
-		err = d.Check(&fs.sb)
-	}
-	if err != nil {
-		ip.mu.Unlock()
-		return fmt.Errorf("inode %d: %w", ip.inum, err)
 	}
 	ip.d, ip.valid = d, true
 	return nil
 }
 
 func (ip *inode) unlock() { ip.mu.Unlock() }
+
+// readDinode reads and validates inode inum from its block. A free inode
+// is corruption, reported with ifFree.
+func (fs *FS) readDinode(inum uint32, ifFree string) (layout.Dinode, error) {
+	if inum == 0 || inum >= fs.sb.NInodes {
+		return layout.Dinode{}, errCorrupt("inode number %d out of range", inum)
+	}
+	bn, off := fs.sb.InodeBlock(inum)
+	b, err := fs.c.get(bn)
+	if err != nil {
+		return layout.Dinode{}, err
+	}
+	d, err := layout.DecodeDinode(b.data[off:])
+	fs.c.release(b)
+	if err == nil && d.Mode == 0 {
+		err = errCorrupt("%s", ifFree)
+	}
+	if err == nil {
+		err = d.Check(&fs.sb)
+	}
+	if err != nil {
+		return d, fmt.Errorf("inode %d: %w", inum, err)
+	}
+	return d, nil
+}
 
 // update writes ip's in-memory copy to its disk block, in transaction t.
 // Called with ip locked after every change to ip.d.

@@ -329,16 +329,11 @@ func (fs *FS) dropName(t *tx, dp, ip *inode, off uint64) error {
 // link gives the inode at oldpath the extra name newpath. A symbolic link
 // as the last component of oldpath is followed only if follow is set.
 func (fs *FS) link(c Cred, odir *Handle, oldpath string, ndir *Handle, newpath string, follow bool) (err error) {
-	ostart, err := odir.hold()
+	ostart, nstart, err := holdBoth(odir, ndir)
 	if err != nil {
 		return err
 	}
-	defer odir.drop(&err)
-	nstart, err := ndir.hold()
-	if err != nil {
-		return err
-	}
-	defer ndir.drop(&err)
+	defer dropBoth(odir, ndir, &err)
 	return fs.treeOp(func(t *tx) ([]*inode, error) {
 		comps, abs, oldDir, err := splitPath(oldpath)
 		if err != nil {

@@ -132,21 +132,9 @@ func (fs *FS) loadOrphans() ([]uint32, error) {
 		if _, seen := o.next[x]; seen {
 			return nil, errCorrupt("orphan list loops back to inode %d", x)
 		}
-		bn, off := fs.sb.InodeBlock(x)
-		b, err := fs.c.get(bn)
+		d, err := fs.readDinode(x, "free inode on the orphan list")
 		if err != nil {
-			return nil, err
-		}
-		d, err := layout.DecodeDinode(b.data[off:])
-		fs.c.release(b)
-		if err == nil && d.Mode == 0 {
-			err = errCorrupt("free inode on the orphan list")
-		}
-		if err == nil {
-			err = d.Check(&fs.sb)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("orphan inode %d: %w", x, err)
+			return nil, fmt.Errorf("orphan list: %w", err)
 		}
 		o.next[x], o.prev[x] = d.NextOrphan, p
 		list = append(list, x)

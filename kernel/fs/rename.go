@@ -11,16 +11,11 @@ import (
 // with RENAME_EXCHANGE swaps the two. A crash leaves either the old names
 // or the new ones, never both or none.
 func (fs *FS) rename(c Cred, odir *Handle, oldpath string, ndir *Handle, newpath string, flags uint) (err error) {
-	ostart, err := odir.hold()
+	ostart, nstart, err := holdBoth(odir, ndir)
 	if err != nil {
 		return err
 	}
-	defer odir.drop(&err)
-	nstart, err := ndir.hold()
-	if err != nil {
-		return err
-	}
-	defer ndir.drop(&err)
+	defer dropBoth(odir, ndir, &err)
 	return fs.treeOp(func(t *tx) ([]*inode, error) {
 		var victims []*inode
 		odp, oname, oldDir, err := fs.walkParent(c, ostart, oldpath)

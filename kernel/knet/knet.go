@@ -15,6 +15,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,10 @@ type Net struct {
 	NIC     NIC
 	Sockets *socket.Layer
 	Static  *Static // the address the command line set; nil with DHCP
+
+	namesMu sync.Mutex
+	names   Names       // the naming in force, for /etc/resolv.conf
+	watch   func(Names) // told when names changes; see WatchNames
 }
 
 var current atomic.Pointer[Net]
@@ -98,9 +103,11 @@ func Start(nic NIC, static *Static, log io.Writer) (*Net, error) {
 	if Get() != nil {
 		return nil, errors.New("knet: the network is already up")
 	}
+	var n *Net // set before DHCP starts, so before any lease comes
 	h, err := host.New(nic, host.Options{Name: "eth0", OnLease: func(l dhcp.Lease, bound bool) {
 		if bound {
 			fmt.Fprintln(log, LeaseLine(l))
+			n.setNames(namesOf(l))
 		} else {
 			fmt.Fprintf(log, "net: lease of %s lost\n", l.Addr)
 		}
@@ -108,14 +115,15 @@ func Start(nic NIC, static *Static, log io.Writer) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Net{Host: h, NIC: nic, Sockets: socket.NewLayer(h.Stack), Static: static}
+	n = &Net{Host: h, NIC: nic, Sockets: socket.NewLayer(h.Stack), Static: static}
 	if static != nil {
+		n.names = Names{Addr: static.Addr, DNS: static.DNS}
 		if err := h.Configure(static.Addr, static.Prefix, static.Gateway, static.DNS); err != nil {
 			h.Close()
 			return nil, err
 		}
 		fmt.Fprintf(log, "net: eth0 %s/%d router %s dns %s (static)\n", static.Addr, static.Prefix, static.Gateway, addrList(static.DNS))
-	} else if err := h.StartDHCP("scone"); err != nil {
+	} else if err := h.StartDHCP(Hostname); err != nil {
 		h.Close()
 		return nil, err
 	}

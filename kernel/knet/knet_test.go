@@ -88,6 +88,11 @@ func TestStartStatic(t *testing.T) {
 	if want := "net: eth0 10.0.2.15/24 router 10.0.2.2 dns 10.0.2.3 (static)\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
+	var names Names
+	n.WatchNames(func(c Names) { names = c })
+	if want := "# written by the Scone kernel from the network configuration\nnameserver 10.0.2.3\n"; string(names.ResolvConf()) != want {
+		t.Errorf("resolv.conf %q, want %q (ip='s DNS)", names.ResolvConf(), want)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := n.Ready(ctx); err != nil {

@@ -58,7 +58,8 @@ func Main(args []string) {
 	mountRoot(devs, os.Stdout)
 	diskWork(args, os.Stdout)
 
-	if n := startNet(devs, args, os.Stdout); n != nil {
+	n := startNet(devs, args, os.Stdout)
+	if n != nil {
 		if slices.Contains(args, "serve") {
 			serveHTTP(n, os.Stdout)
 		}
@@ -68,6 +69,9 @@ func Main(args []string) {
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
 	if rootNamespace != nil && !slices.Contains(args, "console") {
 		ns, err := rootNamespace()
+		if err == nil && n != nil {
+			writeNames(ns, n, os.Stdout)
+		}
 		if err == nil {
 			_, err = setupFiles(ns, port)
 		}

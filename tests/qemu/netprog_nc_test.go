@@ -1,5 +1,3 @@
-//go:build e2enet
-
 package qemu
 
 import (

@@ -1,9 +1,8 @@
 // The end-to-end tests of issue 10's user programs, typed at the guest's
 // shell as a person would: httpd served to the host's curl, daytime -l
 // through a forwarded port, and the clients (wget, nc, wttr, daytime)
-// against stand-ins on the host through 10.0.2.2. TestNc64MiB is in
-// netprog_nc_test.go (build tag e2enet, `make e2e-net`) until the kernel's
-// splice answers as Linux's does.
+// against stand-ins on the host through 10.0.2.2. TestNc64MiB, 64 MiB
+// each way, is in netprog_nc_test.go.
 
 package qemu
 
@@ -20,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +39,12 @@ const (
 // forwarded to the guest's port 80.
 func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) {
 	t.Helper()
+	return bootShellArgs(t, nic, "", fwd...)
+}
+
+// bootShellArgs is bootShell with kargs added to the kernel command line.
+func bootShellArgs(t *testing.T, nic, kargs string, fwd ...string) (*runqemu.Session, int) {
+	t.Helper()
 	port, err := runqemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +56,9 @@ func bootShell(t *testing.T, nic string, fwd ...string) (*runqemu.Session, int) 
 		Loader: os.Getenv("E2E_LOADER"), Kernel: os.Getenv("E2E_KERNEL"), KArgs: os.Getenv("E2E_KARGS")}
 	if c.Kernel == "" {
 		c.Disk = userImage(t)
+	}
+	if kargs != "" {
+		c.KArgs = strings.TrimSpace(c.KArgs + " " + kargs)
 	}
 	if os.Getenv("ACCEL") == "kvm" {
 		c.Accel = "kvm"

@@ -67,8 +67,8 @@ func TestServeAndAsk(t *testing.T) {
 			t.Errorf("%s: reply %q is %v off", name, s, d)
 		}
 	}
-	log := logw.String()
-	if !strings.Contains(log, "daytime: tcp 127.0.0.1:") || !strings.Contains(log, "daytime: udp 127.0.0.1:") {
+	// The server logs each request after its reply, so wait for the lines.
+	if log, ok := logw.Wait(10*time.Second, "daytime: tcp 127.0.0.1:", "daytime: udp 127.0.0.1:"); !ok {
 		t.Errorf("log: %q", log)
 	}
 }

@@ -1,6 +1,8 @@
 package socket_test
 
 import (
+	"context"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -26,13 +28,18 @@ func TestEveryDatagramReaderWakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, readers)
+	// A reader registered on the queue may not have made its last check
+	// yet (it arms before it looks): count the waits it entered, so that
+	// Close comes when only a notification can wake the rest.
+	wc := &waitCounter{Context: ctx(t)}
 	for range readers {
 		go func() {
-			_, _, err := srv.RecvFrom(ctx(t), make([]byte, 100))
+			_, _, err := srv.RecvFrom(wc, make([]byte, 100))
 			done <- err
 		}()
 	}
 	asleep(t, srv, readers)
+	wc.await(t, readers)
 	cli := mustSocket(t, la, socket.Datagram)
 	if _, err := cli.SendTo(ctx(t), []byte("one"), tcpip.FullAddr{Addr: nettest.AddrB, Port: 2000}); err != nil {
 		t.Fatal(err)
@@ -41,6 +48,7 @@ func TestEveryDatagramReaderWakes(t *testing.T) {
 		t.Fatalf("first reader: %v", err)
 	}
 	asleep(t, srv, readers-1)
+	wc.await(t, readers+readers-1) // the others woke, found nothing, and wait again
 	srv.Close()
 	for range readers - 1 {
 		if err := wait(t, done); err != syscall.EBADF {
@@ -74,4 +82,22 @@ func TestShutdownUnconnectedDatagramWakes(t *testing.T) {
 	if res := wait(t, done); res.n != 0 || res.err != nil {
 		t.Errorf("blocked RecvFrom after shutdown = %d, %v; want 0, nil", res.n, res.err)
 	}
+}
+
+// waitCounter is a context that counts the calls of Done: a blocked call
+// asks for Done as it goes to sleep, after its last look at the socket.
+type waitCounter struct {
+	context.Context
+	n atomic.Int32
+}
+
+func (w *waitCounter) Done() <-chan struct{} {
+	w.n.Add(1)
+	return w.Context.Done()
+}
+
+// await waits until Done has been called n times.
+func (w *waitCounter) await(t *testing.T, n int) {
+	t.Helper()
+	nettest.Poll(t, timeout, "callers to wait", func() bool { return int(w.n.Load()) >= n })
 }

@@ -472,3 +472,36 @@ func TestReadinessAfterShutdownWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestEphemeralPortsPerDestinationCounter checks the point of RFC 6056's
+// algorithm 4 over algorithm 3: connections to other destinations do not
+// move the counter one destination sees, so the ports it is given reveal
+// nothing about the host's other traffic. (Random counters alone, or one
+// counter shared by every destination, pass TestEphemeralPortsUnpredictable.)
+func TestEphemeralPortsPerDestinationCounter(t *testing.T) {
+	const others = 20
+	n := newSimNet(5)
+	p := n.addHost(addrA, Options{})
+	n.addRaw(addrR)
+	connect := func(port uint16) uint16 {
+		e := p.NewEndpoint()
+		e.SetNonblocking(true)
+		if err := e.Connect(bg, tcpip.FullAddr{Addr: addrR, Port: port}); err != syscall.EINPROGRESS {
+			t.Fatal(err)
+		}
+		a, _ := e.LocalAddr()
+		return a.Port
+	}
+	first := connect(7)
+	for i := range others {
+		connect(uint16(1000 + i))
+	}
+	next := connect(7)
+	const span = ephemeralLast - ephemeralFirst + 1
+	gap := (int(next) - int(first) + span) % span
+	// Another destination shares this one's counter only if it hashes to
+	// the same one of 256 slots: a gap of a few at most.
+	if gap == 0 || gap > 5 {
+		t.Errorf("ports %d then %d to one destination with %d connections elsewhere between: gap %d, want 1 (own counter)", first, next, others, gap)
+	}
+}
