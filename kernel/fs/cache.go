@@ -133,9 +133,10 @@ func (c *cache) unpin(b *buf) {
 	c.mu.Unlock()
 }
 
-// stats returns hit and miss counts.
-func (c *cache) stats() (hits, misses uint64) {
+// stats returns hit and miss counts, the blocks cached and how many of
+// them are evictable.
+func (c *cache) stats() (hits, misses, blocks, evictable uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hits, c.misses
+	return c.hits, c.misses, uint64(len(c.bufs)), uint64(c.free.Len())
 }

@@ -162,6 +162,10 @@ func (fs *FS) Unmount() error {
 type Stats struct {
 	Commits, Ops           uint64 // journal commits, and operations they carried
 	CacheHits, CacheMisses uint64
+	// Blocks in the buffer cache, and how many of them could be evicted
+	// now (clean, unheld, not in a transaction): /proc/meminfo's Cached
+	// and the reclaimable part of MemAvailable.
+	CacheBlocks, CacheEvictable uint64
 }
 
 // Stats returns the counters.
@@ -169,6 +173,6 @@ func (fs *FS) Stats() Stats {
 	fs.j.mu.Lock()
 	s := Stats{Commits: fs.j.commits, Ops: fs.j.ops}
 	fs.j.mu.Unlock()
-	s.CacheHits, s.CacheMisses = fs.c.stats()
+	s.CacheHits, s.CacheMisses, s.CacheBlocks, s.CacheEvictable = fs.c.stats()
 	return s
 }

@@ -164,14 +164,14 @@ func pageTableGap(root, va uintptr) uintptr {
 //
 //go:nosplit
 func setWritable(root, start, end uintptr, w bool) {
-	setPerm(root, start, end, w, false)
+	setPerm(root, start, end, w, false, false) // kernel pages have no user bit
 }
 
-// setPerm sets the write and NX bits of every present page in [start,
-// end), except the shared vDSO pages.
+// setPerm sets the write, NX and (in a user address space) user bits of
+// every present page in [start, end), except the shared vDSO pages.
 //
 //go:nosplit
-func setPerm(root, start, end uintptr, w, nx bool) {
+func setPerm(root, start, end uintptr, w, nx, user bool) {
 	for va := start; va < end; va += pageSize {
 		if va = nextPTE(root, va, end); va >= end {
 			return
@@ -189,6 +189,11 @@ func setPerm(root, start, end uintptr, w, nx bool) {
 					pte |= pteNX
 				} else {
 					pte &^= pteNX
+				}
+				if user {
+					pte |= pteUser
+				} else {
+					pte &^= pteUser
 				}
 				*(*uint64)(ptr(e)) = pte
 				flushPage(root, va)

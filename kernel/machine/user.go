@@ -64,19 +64,31 @@ const (
 )
 
 // Protection bits of the user page calls (Linux's PROT_* values; read is
-// implied, as x86 pages are always readable when present).
+// implied by write or exec, as x86 pages are readable when present).
 const (
 	ProtRead  = 0x1
 	ProtWrite = 0x2
 	ProtExec  = 0x4
 )
 
+// userAccess reports whether ring 3 may touch a page with protection prot
+// at all.  A PROT_NONE page keeps its frame but loses the user bit, so
+// every access from ring 3 faults (Linux's _PAGE_PROTNONE, which guard
+// pages and the Go runtime rely on).
+//
+//go:nosplit
+func userAccess(prot uintptr) bool { return prot&(ProtRead|ProtWrite|ProtExec) != 0 }
+
 // userPTE returns the page-table flags for a user page with protection
-// prot: NX unless PROT_EXEC (when the CPU has NX).
+// prot: NX unless PROT_EXEC (when the CPU has NX), no user bit for
+// PROT_NONE.
 //
 //go:nosplit
 func userPTE(prot uintptr) uint64 {
-	f := uint64(pteUser | ptePresent)
+	f := uint64(ptePresent)
+	if userAccess(prot) {
+		f |= pteUser
+	}
 	if prot&ProtWrite != 0 {
 		f |= pteWrite
 	}
@@ -282,7 +294,7 @@ func sysUserUnmap(root, va, n uintptr) int64 {
 }
 
 // sysUserProtect gives the present pages of root in [va, va+n) the
-// protection prot (write and execute permission).
+// protection prot (access, write and execute permission).
 //
 //go:nosplit
 func sysUserProtect(root, va, n, prot uintptr) int64 {
@@ -290,7 +302,7 @@ func sysUserProtect(root, va, n, prot uintptr) int64 {
 	if !ok {
 		return -int64(syscall.EINVAL)
 	}
-	setPerm(root, va, end, prot&ProtWrite != 0, prot&ProtExec == 0 && nxOK)
+	setPerm(root, va, end, prot&ProtWrite != 0, prot&ProtExec == 0 && nxOK, userAccess(prot))
 	return 0
 }
 
@@ -336,10 +348,12 @@ func sysUserCopy(h, va, buf, n uintptr, toUser bool) int64 {
 		}
 		// As the program itself could: a read-only page (its code, the
 		// shared vDSO) cannot be written, so a loader maps a page writable,
-		// fills it and then protects it.
-		need := uint64(ptePresent | pteUser)
+		// fills it and then protects it.  Reads need only a present page:
+		// kernel/mem refuses PROT_NONE pages to system calls itself, and
+		// fork must still copy them.
+		need := uint64(ptePresent)
 		if toUser {
-			need |= pteWrite
+			need |= pteWrite | pteUser
 		}
 		pte := *(*uint64)(ptr(e))
 		if pte&need != need {

@@ -190,5 +190,21 @@ func TestUserMapRollback(t *testing.T) {
 	if pte&ptePresent == 0 || pte&pteWrite != 0 || *(*uint64)(ptr(phys2virt(uintptr(pte & pteAddrMask)))) != 0x1122334455667788 {
 		t.Errorf("mapped page: pte %#x", pte)
 	}
+	// PROT_NONE: the page stays present with its bytes but loses the user
+	// bit, so ring 3 faults on a read; the kernel can still copy it (for
+	// fork), and PROT_READ gives ring 3 access back.
+	user := func(va uintptr) bool { return *(*uint64)(ptr(walk(root, va, false)))&pteUser != 0 }
+	if sysUserProtect(root, 0x900000, pageSize, 0); user(0x900000) {
+		t.Error("mprotect(PROT_NONE) left the user bit on")
+	}
+	if r := sysUserCopy(root, 0x900000, buf+16, 8, false); r != 8 || *(*uint64)(ptr(buf + 16)) != 0x1122334455667788 {
+		t.Errorf("kernel copy from a PROT_NONE page: %d, %#x", r, *(*uint64)(ptr(buf + 16)))
+	}
+	if r := sysUserMapPage(root, 0x901000, buf, 8, 0); r != 0 || user(0x901000) {
+		t.Errorf("map page PROT_NONE: %d, user bit %v", r, user(0x901000))
+	}
+	if sysUserProtect(root, 0x900000, pageSize, ProtRead); !user(0x900000) {
+		t.Error("mprotect(PROT_READ) did not give the user bit back")
+	}
 	sysFreeAddressSpace(root)
 }

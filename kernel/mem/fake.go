@@ -17,6 +17,11 @@ type FakePage struct {
 	Data     [PageSize]byte
 	Writable bool
 	Exec     bool
+	User     bool // ring 3 may touch it: false for PROT_NONE
+}
+
+func fakePage(prot int) *FakePage {
+	return &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0, User: prot&(ProtRead|ProtWrite|ProtExec) != 0}
 }
 
 // NewFake returns an empty fake page table.
@@ -40,7 +45,7 @@ func (f *Fake) Map(va uintptr, size int, prot int) error {
 		if f.Pages[p] != nil {
 			return syscall.EEXIST
 		}
-		f.Pages[p] = &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0}
+		f.Pages[p] = fakePage(prot)
 	}
 	return nil
 }
@@ -53,7 +58,7 @@ func (f *Fake) MapPage(va uintptr, data []byte, prot int) error {
 	if f.Pages[va] != nil {
 		return syscall.EEXIST
 	}
-	pg := &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0}
+	pg := fakePage(prot)
 	copy(pg.Data[:], data)
 	f.Pages[va] = pg
 	return nil
@@ -80,7 +85,8 @@ func (f *Fake) Protect(va uintptr, size int, prot int) error {
 	}
 	for p, pg := range f.Pages {
 		if p >= va && p < va+uintptr(size) {
-			pg.Writable, pg.Exec = prot&ProtWrite != 0, prot&ProtExec != 0
+			n := fakePage(prot)
+			pg.Writable, pg.Exec, pg.User = n.Writable, n.Exec, n.User
 		}
 	}
 	return nil
@@ -89,7 +95,7 @@ func (f *Fake) Protect(va uintptr, size int, prot int) error {
 func (f *Fake) copy(va uintptr, b []byte, out bool) error {
 	for len(b) > 0 {
 		pg := f.Pages[pageDown(va)]
-		if pg == nil || out && !pg.Writable {
+		if pg == nil || out && !(pg.Writable && pg.User) { // as the machine: reads need only a present page
 			return syscall.EFAULT
 		}
 		off := int(va % PageSize)
@@ -115,7 +121,7 @@ const FakeVDSO = 0x7fff_ffff_e000
 
 // MapVDSO implements PageTable.
 func (f *Fake) MapVDSO() (uintptr, error) {
-	f.Pages[FakeVDSO] = &FakePage{}
+	f.Pages[FakeVDSO] = &FakePage{User: true}
 	return FakeVDSO, nil
 }
 

@@ -125,10 +125,9 @@ func (as *AddressSpace) Mprotect(va, length uintptr, prot int) error {
 		}
 	}
 	as.rs.merge()
-	// Present pages follow: their write and execute permission change
-	// in place.  A page made PROT_NONE stays readable (the machine has no
-	// "present but unreadable" bit for user pages; Linux would fault);
-	// writes and instruction fetches do fault.
+	// Present pages follow in place: a page made PROT_NONE keeps its
+	// contents but ring 3 can no longer touch it (the machine clears its
+	// user bit), and touch refuses it to system calls.
 	for p := range as.present {
 		if p >= va && p < end {
 			as.present[p] = prot&ProtWrite != 0
@@ -194,5 +193,6 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 		}
 		c.present[p] = w
 	}
+	c.grew()
 	return c, nil
 }

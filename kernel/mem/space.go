@@ -39,6 +39,7 @@ type AddressSpace struct {
 	brk     uintptr
 	vdso    uintptr
 	users   int // processes sharing it (vfork, CLONE_VM)
+	peak    int // most pages ever present at once (ru_maxrss)
 }
 
 // New returns an empty address space over pt.
@@ -63,6 +64,16 @@ func (as *AddressSpace) Pages() int {
 	defer as.mu.Unlock()
 	return len(as.present)
 }
+
+// MaxRSS returns the most pages that were ever present at once.
+func (as *AddressSpace) MaxRSS() int {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.peak
+}
+
+// grew notes a page made present.  as.mu is held.
+func (as *AddressSpace) grew() { as.peak = max(as.peak, len(as.present)) }
 
 // Release drops one user; the last frees every page and the page table.
 func (as *AddressSpace) Release() error {
@@ -223,6 +234,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 			return ErrNoMemory
 		}
 		as.present[page] = w
+		as.grew()
 		return nil
 	}
 	// A file page: read, then mapped already filled, so that another
@@ -236,6 +248,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 		return ErrNoMemory
 	}
 	as.present[page] = w
+	as.grew()
 	return nil
 }
 
@@ -250,6 +263,10 @@ func (as *AddressSpace) touch(va uintptr, n int, write bool) error {
 	}
 	for p := pageDown(va); p < va+uintptr(n); p += PageSize {
 		if pw, ok := as.present[p]; ok && (pw || !write) {
+			// Present, but a PROT_NONE page is EFAULT, as in Linux.
+			if i := as.rs.find(p); i < 0 || as.rs[i].prot&(ProtRead|ProtWrite|ProtExec) == 0 {
+				return syscall.EFAULT
+			}
 			continue
 		}
 		if err := as.fault(p, write); err != nil {

@@ -223,3 +223,50 @@ func TestFilePageArrivesFilled(t *testing.T) {
 		t.Fatalf("read %#x, %v", b[0], err)
 	}
 }
+
+// A present page made PROT_NONE keeps its bytes but ring 3 and system
+// calls can no longer touch it (guard pages, the Go runtime's arenas);
+// fork keeps it the same, and mprotect back makes it readable again.
+func TestProtNonePresentPage(t *testing.T) {
+	fake := NewFake()
+	as := New(fake)
+	va, err := as.Mmap(0, PageSize, ProtRead|ProtWrite, MapPrivate|MapAnonymous, nil, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as.CopyOut(va, []byte("guard")); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Mprotect(va, PageSize, 0); err != nil {
+		t.Fatal(err)
+	}
+	if pg := fake.Pages[va]; pg == nil || pg.User || pg.Writable {
+		t.Fatalf("PROT_NONE page: %+v, want present without user access", pg != nil && pg.User)
+	}
+	b := make([]byte, 5)
+	if err := as.CopyIn(b, va); !errors.Is(err, syscall.EFAULT) {
+		t.Errorf("system call read of a PROT_NONE page: %v, want EFAULT", err)
+	}
+	if err := as.Fault(va, false); err != ErrAccess {
+		t.Errorf("read fault on a PROT_NONE page: %v, want ErrAccess", err)
+	}
+	cfake := NewFake()
+	c, err := as.Fork(cfake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg := cfake.Pages[va]; pg == nil || pg.User || string(pg.Data[:5]) != "guard" {
+		t.Errorf("forked PROT_NONE page: %v", pg != nil && pg.User)
+	}
+	for _, s := range []*AddressSpace{as, c} {
+		if err := s.Mprotect(va, PageSize, ProtRead); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CopyIn(b, va); err != nil || string(b) != "guard" {
+			t.Errorf("after mprotect(PROT_READ): %q, %v", b, err)
+		}
+	}
+	if !fake.Pages[va].User || !cfake.Pages[va].User {
+		t.Error("mprotect(PROT_READ) left the page without user access")
+	}
+}

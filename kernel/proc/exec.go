@@ -108,7 +108,11 @@ func (t *Thread) exec(path string, argv, envv []string, depth int) error {
 	// The point of no return: the other threads go, the old memory too.
 	t.killOtherThreads()
 	old := p.mem
+	rss := rssKiB(old)
+	table.mu.Lock()
+	p.dead.MaxRSS = max(p.dead.MaxRSS, rss) // Linux keeps the peak across exec
 	p.mem = as
+	table.mu.Unlock()
 	old.Release()
 	p.Files.CloseOnExec()
 	p.sig.mu.Lock()

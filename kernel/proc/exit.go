@@ -95,6 +95,7 @@ func (t *Thread) die() {
 		}
 	}
 	table.mu.Lock()
+	p.dead.add(t.cpu.usage())
 	delete(p.threads, t)
 	if t.TID != p.PID {
 		delete(table.ids, t.TID)
@@ -111,11 +112,13 @@ func (t *Thread) die() {
 // its parent to reap.
 func (p *Process) finish() {
 	big := p.mem.Pages() >= bigProcessPages
+	rss := rssKiB(p.mem)
 	p.mem.Release()
 	returnHeap(big)
 	p.Files.Release()
 	p.FS.Release()
 	table.mu.Lock()
+	p.dead.MaxRSS = max(p.dead.MaxRSS, rss)
 	p.zombie = true
 	if p.vforkDone != nil {
 		close(p.vforkDone)
@@ -168,6 +171,8 @@ func (p *Process) autoReap() bool {
 func (p *Process) reapLocked() {
 	if p.parent != nil {
 		delete(p.parent.children, p)
+		p.parent.cusage.add(p.dead)
+		p.parent.cusage.add(p.cusage)
 	}
 	delete(table.procs, p.PID)
 	delete(table.ids, p.PID)
@@ -185,6 +190,7 @@ const (
 // Waited is what wait returns about a child.
 type Waited struct {
 	PID, Status int
+	Rusage      Rusage // the child's and its reaped children's (wait4)
 }
 
 // Wait waits for a child matching pid (wait4's convention: -1 any, 0 the
@@ -217,6 +223,8 @@ func (p *Process) Wait(ctx context.Context, pid, options int) (Waited, error) {
 			default:
 				continue
 			}
+			w.Rusage = c.selfLocked()
+			w.Rusage.add(c.cusage)
 			table.mu.Unlock()
 			return w, nil
 		}

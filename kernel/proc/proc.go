@@ -53,6 +53,8 @@ type Process struct {
 	stopReport bool          // a stop wait(WUNTRACED) has not reported yet
 	contReport bool          // a continue wait(WCONTINUED) has not reported yet
 	cont       chan struct{} // closed when a stop ends
+	dead       Rusage        // exited threads' CPU time; old address spaces' peak
+	cusage     Rusage        // of the children reaped (RUSAGE_CHILDREN)
 }
 
 // table is every live process and thread id.

@@ -71,9 +71,22 @@ func defaultAction(sig int) int {
 	return dflTerm
 }
 
-// Signal sends sig to the thread (tgkill, SIGPIPE).
+// Signal sends sig to the thread on its own behalf (SIGPIPE): Linux's
+// send_sig gives SI_USER with the process's own pid and uid.
 func (t *Thread) Signal(sig int) {
-	t.send(sig, SigInfo{Signo: int32(sig), Code: siTkill})
+	t.send(sig, t.proc.UserInfo(sig))
+}
+
+// Tkill sends sig to the thread from process from (tgkill, tkill): the
+// handler sees SI_TKILL and the sender's pid and real uid, as on Linux.
+func (t *Thread) Tkill(sig int, from *Process) {
+	t.send(sig, SigInfo{Signo: int32(sig), Code: siTkill, Pid: int32(from.PID), UID: int32(from.Cred.UID)})
+}
+
+// UserInfo is the siginfo of a kill(2) from p: SI_USER, p's pid and real
+// uid.
+func (p *Process) UserInfo(sig int) SigInfo {
+	return SigInfo{Signo: int32(sig), Code: siUser, Pid: int32(p.PID), UID: int32(p.Cred.UID)}
 }
 
 // send makes sig pending for t with info and interrupts t if it can take it.

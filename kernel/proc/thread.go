@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"scone/kernel/machine"
 	"scone/kernel/mem"
@@ -30,6 +31,7 @@ type Thread struct {
 	clearTID  uintptr // set_tid_address / CLONE_CHILD_CLEARTID
 	exited    bool    // this thread called exit
 	savedMask *sigSet // rt_sigsuspend's mask to restore after the handler
+	cpu       cpuTime
 }
 
 // Runner runs a thread in ring 3: machine.AddressSpace in the kernel.
@@ -128,7 +130,9 @@ func (t *Thread) loop() {
 			break
 		}
 		runSlots <- struct{}{}
+		start := time.Now()
 		why, err := runner.Run(&t.Regs)
+		since(&t.cpu.user, start)
 		<-runSlots
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
@@ -139,9 +143,13 @@ func (t *Thread) loop() {
 		case machine.UserSyscall:
 			Syscall(t)
 		case machine.UserFault:
+			start := time.Now()
 			t.pageFault()
+			since(&t.cpu.sys, start)
 		case machine.UserException:
+			start := time.Now()
 			t.exception()
+			since(&t.cpu.sys, start)
 		case machine.UserInterrupt:
 			runtime.Gosched()
 		}

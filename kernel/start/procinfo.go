@@ -2,10 +2,12 @@ package start
 
 import (
 	"path"
+	"runtime/metrics"
 	"time"
 
 	"scone/kernel/file/devfs"
 	"scone/kernel/file/procfs"
+	"scone/kernel/fs"
 	"scone/kernel/knet"
 	"scone/kernel/machine"
 	"scone/kernel/proc"
@@ -34,6 +36,8 @@ func (pi procInfo) Process(pid int) (procfs.Process, bool) {
 	if m := p.Mem(); m != nil && !zombie {
 		out.RSS = uint64(m.Pages())
 	}
+	self, _ := p.Usage()
+	out.UTicks, out.STicks = uint64(self.Utime/(10*time.Millisecond)), uint64(self.Stime/(10*time.Millisecond))
 	if p.FS != nil {
 		out.Umask = p.FS.UmaskBits()
 	}
@@ -52,10 +56,33 @@ func comm(exe string) string {
 	return c
 }
 
+// Memory is /proc/meminfo's figures.  As Linux's MemAvailable counts the
+// page cache it could drop, Scone's counts what the kernel could give
+// back without harm: free frames, the evictable blocks of the root's
+// buffer cache, and kernel heap the Go runtime holds free but has not
+// yet returned to the machine.
 func (procInfo) Memory() procfs.Memory {
 	m := machine.Memory()
 	kb := m.PageSize / 1024
-	return procfs.Memory{TotalKB: m.TotalPages * kb, FreeKB: m.FreePages * kb, AvailableKB: m.FreePages * kb}
+	out := procfs.Memory{TotalKB: m.TotalPages * kb, FreeKB: m.FreePages * kb}
+	var cachedKB, evictableKB uint64
+	if root != nil {
+		st := root.Stats()
+		cachedKB, evictableKB = st.CacheBlocks*fs.BlockSize/1024, st.CacheEvictable*fs.BlockSize/1024
+	}
+	out.CachedKB = cachedKB
+	out.AvailableKB = out.FreeKB + evictableKB + heapFreeKB()
+	return out
+}
+
+// heapFreeKB is the kernel heap's free, unreleased spans.
+func heapFreeKB() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64() / 1024
 }
 
 func (procInfo) Uptime() time.Duration { return time.Since(boot) }

@@ -26,15 +26,12 @@ func init() {
 		return n, nil
 	})
 	Register(99, "sysinfo", sysSysinfo)
-	Register(98, "getrusage", func(t *proc.Thread, a Args) (uintptr, error) {
-		if int32(a[0]) != 0 && int32(a[0]) != -1 && int32(a[0]) != 1 {
-			return 0, syscall.EINVAL
-		}
-		return 0, t.Mem().CopyOut(a[1], make([]byte, 144))
-	})
+	Register(98, "getrusage", sysGetrusage)
 	Register(100, "times", func(t *proc.Thread, a Args) (uintptr, error) {
 		if a[0] != 0 {
-			if err := t.Mem().CopyOut(a[0], make([]byte, 32)); err != nil {
+			self, children := t.Proc().Usage()
+			tick := func(d time.Duration) uint64 { return uint64(d / (10 * time.Millisecond)) }
+			if err := writeU64s(t, a[0], tick(self.Utime), tick(self.Stime), tick(children.Utime), tick(children.Stime)); err != nil {
 				return 0, err
 			}
 		}

@@ -142,7 +142,7 @@ func sysWait4(t *proc.Thread, a Args) (uintptr, error) {
 		}
 	}
 	if w.PID != 0 && a[3] != 0 {
-		if err := t.Mem().CopyOut(a[3], make([]byte, 144)); err != nil {
+		if err := t.Mem().CopyOut(a[3], encodeRusage(w.Rusage)); err != nil {
 			return 0, err
 		}
 	}
@@ -196,6 +196,11 @@ func sysWaitid(t *proc.Thread, a Args) (uintptr, error) {
 			le.PutUint32(info[24:], uint32(st))
 		}
 		if err := t.Mem().CopyOut(a[2], info); err != nil {
+			return 0, err
+		}
+	}
+	if w.PID != 0 && a[4] != 0 { // the raw call's fifth argument
+		if err := t.Mem().CopyOut(a[4], encodeRusage(w.Rusage)); err != nil {
 			return 0, err
 		}
 	}

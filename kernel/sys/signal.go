@@ -117,7 +117,7 @@ func sysKill(t *proc.Thread, a Args) (uintptr, error) {
 	if sig < 0 || sig > 64 {
 		return 0, syscall.EINVAL
 	}
-	info := proc.SigInfo{Signo: int32(sig), Pid: int32(t.Proc().PID)}
+	info := t.Proc().UserInfo(sig)
 	var targets []*proc.Process
 	switch {
 	case pid > 0:
@@ -154,7 +154,7 @@ func tgkill(t *proc.Thread, tgid, tid, sig int) (uintptr, error) {
 		return 0, syscall.ESRCH
 	}
 	if sig != 0 {
-		target.Signal(sig)
+		target.Tkill(sig, t.Proc())
 	}
 	return 0, nil
 }

@@ -14,6 +14,9 @@
  *  3. An alternate signal stack (sigaltstack + SA_ONSTACK).
  *  4. SA_RESTART off: a read of an empty pipe fails with EINTR when a
  *     thread signals it (pthread_kill).
+ *  5. A page written, then made PROT_NONE: a read faults (SIGSEGV,
+ *     SEGV_ACCERR, err with the present and user bits), and after
+ *     mprotect(PROT_READ) the byte written is there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -69,6 +73,12 @@ static void fault(volatile int *p)
 	/* movl $0x12345678, (%rax): c7 00 78 56 34 12 = 6 bytes, then 4 nops
 	 * so skipping 10 bytes lands after them. */
 	__asm__ volatile("movl $0x12345678, (%0)\n\t.byte 0x90,0x90,0x90,0x90" : : "a"(p) : "memory");
+}
+
+static void readfault(volatile char *p)
+{
+	/* movb (%rax), %al: 8a 00 = 2 bytes, then 8 nops, as fault(). */
+	__asm__ volatile("movb (%0), %%al\n\t.byte 0x90,0x90,0x90,0x90,0x90,0x90,0x90,0x90" : : "a"(p) : "memory");
 }
 
 static void on_alrm(int sig) { (void)sig; }
@@ -170,6 +180,26 @@ int main(void)
 	write(done_pipe[1], "x", 1);
 	pthread_join(poker, NULL);
 	CHECK(n == -1 && e == EINTR, "read interrupted without SA_RESTART: %zd, %s", n, n < 0 ? strerror(e) : "no error");
+
+	/* 5. PROT_NONE on a present page. */
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	char *pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(pg != MAP_FAILED, "mmap: %s", strerror(errno));
+	if (pg != MAP_FAILED) {
+		pg[0] = 42;
+		CHECK(mprotect(pg, 4096, PROT_NONE) == 0, "mprotect(PROT_NONE): %s", strerror(errno));
+		memset((void *)&got, 0, sizeof got);
+		readfault(pg);
+		printf("signals: PROT_NONE read: signo %d addr %p code %d err %#lx\n",
+		       got.si_signo, got.si_addr, got.si_code, (unsigned long)err);
+		CHECK(got.si_signo == SIGSEGV && got.si_addr == pg, "read of a PROT_NONE page: signo %d addr %p, want SIGSEGV at %p",
+		      got.si_signo, got.si_addr, (void *)pg);
+		CHECK(got.si_code == SEGV_ACCERR, "si_code %d, want SEGV_ACCERR", got.si_code);
+		CHECK((err & 7) == 5, "err %#lx, want present and user, no write", (unsigned long)err);
+		CHECK(mprotect(pg, 4096, PROT_READ) == 0 && pg[0] == 42, "after mprotect(PROT_READ): %d", pg[0]);
+	}
 
 	if (!bad)
 		printf("signals: ok\n");

@@ -68,3 +68,20 @@ wait
 		t.Errorf("ping3 counted %d, not more than %d", n, maxQueued)
 	}
 }
+
+func TestSockstatField(t *testing.T) {
+	const s = "sockets: used 3\nTCP: inuse 2 orphan 0 tw 1 alloc 3 mem 7\nUDP: inuse 1 mem 2\nFRAG: inuse 1 memory 5000\n"
+	for _, tt := range []struct {
+		proto, field string
+		want         int
+		ok           bool
+	}{
+		{"TCP:", "mem", 7, true}, {"UDP:", "mem", 2, true}, {"FRAG:", "memory", 5000, true},
+		{"TCP:", "inuse", 2, true}, {"RAW:", "inuse", 0, false}, {"UDP:", "memory", 0, false},
+	} {
+		got, err := sockstatField(s, tt.proto, tt.field)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("sockstatField(%s %s) = %d, %v; want %d (ok %v)", tt.proto, tt.field, got, err, tt.want, tt.ok)
+		}
+	}
+}

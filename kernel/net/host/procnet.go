@@ -15,8 +15,8 @@ type ProcNetFile struct {
 }
 
 // ProcNetFiles lists the host's /proc/net files, in Linux's formats: the
-// interfaces (dev), routes, ARP cache, TCP and UDP sockets, and the
-// protocol counters (snmp, netstat).
+// interfaces (dev), routes, ARP cache, TCP and UDP sockets, the
+// protocol counters (snmp, netstat) and the sockets' memory (sockstat).
 func (n *Host) ProcNetFiles() []ProcNetFile {
 	return []ProcNetFile{
 		{"arp", n.Stack.WriteProcNetARP},
@@ -24,6 +24,7 @@ func (n *Host) ProcNetFiles() []ProcNetFile {
 		{"netstat", n.WriteProcNetNetstat},
 		{"route", n.Stack.WriteProcNetRoute},
 		{"snmp", n.WriteProcNetSNMP},
+		{"sockstat", n.WriteProcNetSockstat},
 		{"tcp", n.TCP.WriteProcNet},
 		{"udp", n.UDP.WriteProcNet},
 	}

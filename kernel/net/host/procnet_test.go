@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"scone/kernel/net/link"
 	"scone/kernel/net/tcpip"
@@ -13,13 +14,7 @@ import (
 // it: per protocol a names line and a values line with as many fields,
 // Linux's protocols in Linux's order, and figures that match the stack.
 func TestProcNetSNMP(t *testing.T) {
-	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
-	h, err := New(ea, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	h := loneHost(t)
 	if _, err := h.Ping(t.Context(), addrA, 1); err != nil { // over loopback: ICMP and IP counters move
 		t.Fatal(err)
 	}
@@ -50,7 +45,7 @@ func TestProcNetSNMP(t *testing.T) {
 			t.Errorf("/proc/net/%s: %v", f.Name, err)
 		}
 	}
-	if got := strings.Join(names, " "); got != "arp dev netstat route snmp tcp udp" {
+	if got := strings.Join(names, " "); got != "arp dev netstat route snmp sockstat tcp udp" {
 		t.Errorf("files %q", got)
 	}
 }
@@ -107,4 +102,67 @@ func TestProcNetNetstat(t *testing.T) {
 			t.Errorf("TcpExt %s = %q on a fresh stack, want 0", name, v)
 		}
 	}
+}
+
+// TestProcNetSockstat: a connection with unread data shows in sockstat's
+// TCP inuse and mem, and once both ends are closed the memory is back
+// to none (the measure nettest's free uses).
+func TestProcNetSockstat(t *testing.T) {
+	h := loneHost(t)
+	stat := func() string {
+		var b bytes.Buffer
+		if err := h.WriteProcNetSockstat(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	const idle = "sockets: used 1\nTCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\nUDP: inuse 1 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n"
+	if got := stat(); got != idle { // the resolver's own UDP socket is in use
+		t.Fatalf("idle sockstat %q, want %q", got, idle)
+	}
+	l := h.TCP.NewEndpoint()
+	srv := tcpip.FullAddr{Addr: addrA, Port: 7000}
+	if err := l.Bind(srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	c := h.TCP.NewEndpoint()
+	if err := c.Connect(t.Context(), srv); err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.Accept(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(t.Context(), make([]byte, 10000)); err != nil {
+		t.Fatal(err)
+	}
+	want := "TCP: inuse 3 orphan 0 tw 0 alloc 3 mem 3\n" // 10000 bytes queued: 3 pages
+	for i := 0; i < 100 && !strings.Contains(stat(), want); i++ {
+		time.Sleep(10 * time.Millisecond) // bounded: the data crosses loopback
+	}
+	if got := stat(); !strings.Contains(got, want) {
+		t.Fatalf("sockstat with 10000 unread bytes %q, want %q", got, want)
+	}
+	for _, e := range []interface{ Close() error }{a, c, l} {
+		e.Close()
+	}
+	if got := stat(); !strings.Contains(got, " mem 0\nUDP") {
+		t.Errorf("sockstat after closing %q, want TCP mem 0", got)
+	}
+}
+
+// loneHost is a host at addrA on a link nobody else is on.
+func loneHost(t *testing.T) *Host {
+	t.Helper()
+	ea, _ := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
+	h, err := New(ea, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	h.Configure(addrA, 24, tcpip.Addr{}, nil)
+	return h
 }

@@ -36,13 +36,21 @@ func OnLinuxHost() bool {
 }
 
 // MemFree is MemFree from /proc/meminfo in KiB, or -1.
-func MemFree() int64 {
+func MemFree() int64 { return Meminfo("MemFree") }
+
+// MemAvailable is MemAvailable from /proc/meminfo in KiB, or -1: free
+// memory plus what the kernel can reclaim (its caches), the figure to
+// compare when asking whether memory came back.
+func MemAvailable() int64 { return Meminfo("MemAvailable") }
+
+// Meminfo is the named field of /proc/meminfo in KiB, or -1.
+func Meminfo(field string) int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return -1
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "MemFree:"); ok {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			if f := strings.Fields(v); len(f) > 0 {
 				n, err := strconv.ParseInt(f[0], 10, 64)
 				if err == nil {
