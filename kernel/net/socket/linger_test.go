@@ -8,7 +8,6 @@ import (
 	"scone/kernel/net/link"
 	"scone/kernel/net/nettest"
 	"scone/kernel/net/socket"
-	"scone/kernel/net/tcpip"
 )
 
 // TestLingerWaits: with SO_LINGER on and a timeout, LingerWait after
@@ -18,17 +17,7 @@ import (
 // until the caller is interrupted.
 func TestLingerWaits(t *testing.T) {
 	conn := func(t *testing.T) (*nettest.Pair, socket.Socket) {
-		p, la, lb := layers(t, nettest.PairOptions{})
-		srv := listener(t, lb, tcpip.FullAddr{Port: 80})
-		cli := mustSocket(t, la, socket.Stream)
-		if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
-			t.Fatal(err)
-		}
-		c, _, err := srv.Accept(ctx(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		p, cli, _ := streamPairOn(t)
 		cli.SetLinger(true, time.Second)
 		if _, err := cli.Write(ctx(t), []byte("last words")); err != nil {
 			t.Fatal(err)

@@ -114,7 +114,14 @@ func TestStreamBasics(t *testing.T) {
 // on B (port 80), over a clean Pair.
 func streamPair(t *testing.T) (cli, conn socket.Socket) {
 	t.Helper()
-	_, la, lb := layers(t, nettest.PairOptions{})
+	_, cli, conn = streamPairOn(t)
+	return cli, conn
+}
+
+// streamPairOn is streamPair also returning the Pair it runs on.
+func streamPairOn(t *testing.T) (p *nettest.Pair, cli, conn socket.Socket) {
+	t.Helper()
+	p, la, lb := layers(t, nettest.PairOptions{})
 	srv := listener(t, lb, tcpip.FullAddr{Port: 80})
 	cli = mustSocket(t, la, socket.Stream)
 	if err := cli.Connect(ctx(t), tcpip.FullAddr{Addr: nettest.AddrB, Port: 80}); err != nil {
@@ -125,7 +132,7 @@ func streamPair(t *testing.T) (cli, conn socket.Socket) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return cli, conn
+	return p, cli, conn
 }
 
 func readAll(t *testing.T, s socket.Socket) []byte {
