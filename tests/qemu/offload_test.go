@@ -89,7 +89,7 @@ func TestVirtioOffload(t *testing.T) {
 				kargs += " nooffload"
 			}
 			s := bootConfig(t, runqemu.Config{NIC: "virtio", TAP: "tap0", Netns: ns, KArgs: kargs})
-			want := "csum guest-csum"
+			want := "csum guest-csum tso4"
 			if off {
 				want = "none"
 			}
@@ -140,7 +140,15 @@ func TestVirtioOffload(t *testing.T) {
 			tx := counter(out, `virtio-net tx: \d+ frames \d+ bytes, (\d+) checksum offloads`)
 			rx := counter(out, `virtio-net rx: \d+ frames \d+ bytes, \d+ errors, \d+ checksums completed, (\d+) partial passed as checked`)
 			valid := counter(out, `partial passed as checked, (\d+) marked valid`)
-			t.Logf("%s: %d frames sent with checksum offload; received: %d partial checksums passed up as checked, %d marked valid", name, tx, rx, valid)
+			gso := counter(out, `(\d+) segmentation offloads`)
+			segs := counter(out, `segmentation offloads \((\d+) segments\)`)
+			t.Logf("%s: %d frames sent with checksum offload, %d with segmentation offload (%d segments); received: %d partial checksums passed up as checked, %d marked valid", name, tx, gso, segs, rx, valid)
+			if !off && (gso < 100 || segs < 2*gso) {
+				t.Errorf("TSO on, but %d frames segmented into %d\n%s", gso, segs, out)
+			}
+			if off && gso != 0 {
+				t.Errorf("offload declined, but %d frames segmented", gso)
+			}
 			if !off && (tx < 1000 || rx+valid < 1000) {
 				t.Errorf("offload on, but tx %d offloaded, rx %d partial + %d valid\n%s", tx, rx, valid, out)
 			}
@@ -151,7 +159,9 @@ func TestVirtioOffload(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantExit(t, s, 0)
-			checkVnetPcap(t, s.Config.Pcap)
+			if large := checkVnetPcap(t, s.Config.Pcap); off && large != 0 || !off && large == 0 {
+				t.Errorf("pcap: %d GSO frames with offload declined=%v", large, off)
+			}
 		})
 	}
 }
@@ -161,8 +171,14 @@ func TestVirtioOffload(t *testing.T) {
 // front. A frame marked NEEDS_CSUM carries only the pseudo-header's sum
 // (the device, here the host's kernel, completes it), so the check first
 // completes it as the device does; then every frame must decode with valid
-// checksums, as checkPcap requires of the user network's captures.
-func checkVnetPcap(t *testing.T, path string) {
+// checksums, as checkPcap requires of the user network's captures. With
+// TSO the capture holds the large frame as the driver gave it, before the
+// device cut it: its header must say GSO_TCPV4 with hdr_len the end of the
+// TCP header and a gso_size that makes it more than one segment; its
+// checksum, completed over the whole packet, must then be valid, as the
+// device's per-segment sums derive from it. checkVnetPcap returns the
+// number of such frames.
+func checkVnetPcap(t *testing.T, path string) (large int) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -188,6 +204,13 @@ func checkVnetPcap(t *testing.T, path string) {
 			continue
 		}
 		hdr, frame := data[:12], data[12:]
+		if hdr[1] != 0 {
+			if err := checkGSOHeader(hdr, frame); err != nil {
+				t.Errorf("GSO frame %d: %v", c.Frames(), err)
+				continue
+			}
+			large++
+		}
 		if hdr[0]&1 != 0 {
 			start := int(binary.LittleEndian.Uint16(hdr[6:]))
 			off := int(binary.LittleEndian.Uint16(hdr[8:]))
@@ -202,11 +225,34 @@ func checkVnetPcap(t *testing.T, path string) {
 		}
 		c.Check(frame)
 	}
-	t.Logf("pcap: %d frames checked, %d with a partial checksum completed", c.Frames(), partial)
+	t.Logf("pcap: %d frames checked, %d with a partial checksum completed, %d for the device to segment", c.Frames(), partial, large)
 	if c.Frames() < 1000 {
 		t.Errorf("pcap holds only %d frames", c.Frames())
 	}
 	if err := c.Err(); err != nil {
 		t.Error(err)
 	}
+	return large
+}
+
+// checkGSOHeader checks a virtio-net header asking for segmentation
+// against the frame it precedes (an IPv4 TCP packet).
+func checkGSOHeader(hdr, f []byte) error {
+	gsoType := hdr[1]
+	hdrLen := int(binary.LittleEndian.Uint16(hdr[2:]))
+	size := int(binary.LittleEndian.Uint16(hdr[4:]))
+	if gsoType != 1 || hdr[0]&1 == 0 {
+		return fmt.Errorf("gso_type %d, flags %#x: want GSO_TCPV4 with NEEDS_CSUM", gsoType, hdr[0])
+	}
+	if len(f) < 14+20 || f[23] != 6 {
+		return fmt.Errorf("%d-byte frame is not IPv4 TCP", len(f))
+	}
+	tcp := 14 + int(f[14]&0xf)*4
+	if tcp+20 > len(f) || hdrLen != tcp+int(f[tcp+12]>>4)*4 {
+		return fmt.Errorf("hdr_len %d, headers end at %d", hdrLen, tcp+int(f[tcp+12]>>4)*4)
+	}
+	if size == 0 || len(f)-hdrLen <= size || hdrLen-14+size > 1500 {
+		return fmt.Errorf("gso_size %d for %d bytes of data", size, len(f)-hdrLen)
+	}
+	return nil
 }

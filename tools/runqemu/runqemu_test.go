@@ -23,7 +23,7 @@ func TestArgs(t *testing.T) {
 		{name: "defaults", c: Config{},
 			want: []string{"-accel tcg", "-m 512M", "-device e1000,netdev=net0,romfile=",
 				"-netdev user,id=net0,hostfwd=tcp::25502-:80",
-				"-object filter-dump,id=dump0,netdev=net0,file=build/packets.pcap",
+				"-object filter-dump,id=dump0,netdev=net0,file=build/packets.pcap,maxlen=131072",
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial chardev:con0", "-chardev stdio,id=con0,mux=on,signal=off",
 				"-kernel build/boot.elf", "-initrd build/kernel.elf", "-cpu qemu64,+rdrand"},
 			absent: []string{"-append", "-drive"}},

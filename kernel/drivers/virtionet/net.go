@@ -11,6 +11,11 @@
 // before the stack sees them, or marked valid, which is counted. QEMU
 // offers neither with its user-mode network (slirp has no virtio-net
 // header support); a TAP backend with vnet_hdr offers both.
+//
+// TCP segmentation offload (HOST_TSO4, with CSUM) is used the same way:
+// the driver reports a GSO size (link.GSOEndpoint), the stack's TCP
+// hands it IPv4 TCP packets of up to 64 KiB with the MSS, and the header
+// tells the device to cut them (gso_type TCPV4, gso_size = MSS).
 package virtionet
 
 import (
@@ -31,6 +36,7 @@ const (
 	FeatureCSUM      = 1 << 0
 	FeatureGuestCSUM = 1 << 1
 	FeatureMAC       = 1 << 5
+	FeatureHostTSO4  = 1 << 11
 	FeatureStatus    = 1 << 16
 )
 
@@ -41,18 +47,25 @@ const (
 	hdrFNeedsCsum   = 1
 	hdrFDataValid   = 2
 	gsoNone         = 0
+	gsoTCPv4        = 1
 	statusLinkUp    = 1
 	queueSize       = 256
 	bufSize         = 2048 // header + the largest frame, rounded
 	maxFrame        = 1514 // without FCS, for a 1500-byte MTU
 	mtu             = 1500
 	rxQueue, txQueu = 0, 1
+
+	// Buffers for segmentation offload: each holds the header and an
+	// Ethernet frame with the largest IPv4 packet, page-rounded.
+	gsoBufs    = 16
+	gsoBufSize = 68 << 10
+	gsoMaxIP   = 65535
 )
 
 // Options choose what the driver accepts.
 type Options struct {
-	// NoOffload declines checksum offload even if the device offers it
-	// (to measure with and without).
+	// NoOffload declines checksum and segmentation offload even if the
+	// device offers them (to measure with and without).
 	NoOffload bool
 }
 
@@ -70,12 +83,14 @@ type Device struct {
 	rxUsed []virtio.Used
 	rxIdx  []int // the buffers of rxUsed
 
-	txMu   sync.Mutex
-	txq    *virtio.Queue
-	txBufs virtio.DMA
-	txFree []uint16 // free transmit buffers
-	txBuf  []int    // by head descriptor: the buffer it carries
-	txUsed []virtio.Used
+	txMu    sync.Mutex
+	txq     *virtio.Queue
+	txBufs  virtio.DMA
+	txFree  []uint16 // free transmit buffers
+	txBuf   []int    // by head descriptor: the buffer it carries (gsoBase+k: GSO buffer k)
+	gso     virtio.DMA
+	gsoFree []uint16 // free GSO buffers
+	txUsed  []virtio.Used
 
 	stats Stats
 }
@@ -97,6 +112,7 @@ type Stats struct {
 	RxNoDispatcher    atomic.Uint64 // frames before Attach
 	TxFrames, TxBytes atomic.Uint64
 	TxCsumOffload     atomic.Uint64 // frames whose checksum the device completes
+	TxGSO, TxGSOSegs  atomic.Uint64 // frames the device segments; the segments they make
 	TxDropped         atomic.Uint64 // no free transmit buffer
 }
 
@@ -110,6 +126,9 @@ func Open(c pci.Config, dev pci.Device, m virtio.Machine, opt Options) (*Device,
 	want := uint64(FeatureMAC | FeatureStatus)
 	if !opt.NoOffload {
 		want |= FeatureCSUM | FeatureGuestCSUM
+		if vd.Offered()&FeatureCSUM != 0 {
+			want |= FeatureHostTSO4 // needs CSUM (section 5.1.3.1)
+		}
 	}
 	d := &Device{dev: vd}
 	if d.features, err = vd.Negotiate(want); err != nil {
@@ -166,6 +185,15 @@ func (d *Device) setup(m virtio.Machine) error {
 	for i := d.txq.Size() - 1; i >= 0; i-- {
 		d.txFree = append(d.txFree, uint16(i))
 	}
+	if d.features&FeatureHostTSO4 != 0 {
+		if d.gso, err = m.AllocDMA(gsoBufs * gsoBufSize); err != nil {
+			d.features &^= FeatureHostTSO4 // negotiated but never used: harmless
+			return nil
+		}
+		for i := gsoBufs - 1; i >= 0; i-- {
+			d.gsoFree = append(d.gsoFree, uint16(i))
+		}
+	}
 	return nil
 }
 
@@ -190,6 +218,15 @@ func (d *Device) Features() uint64 { return d.features }
 // TxChecksumOffload implements link.ChecksumOffloader: with CSUM
 // negotiated the device completes TCP and UDP checksums.
 func (d *Device) TxChecksumOffload() bool { return d.features&FeatureCSUM != 0 }
+
+// GSOMaxSize implements link.GSOEndpoint: with HOST_TSO4 the device
+// takes IPv4 TCP packets up to 64 KiB.
+func (d *Device) GSOMaxSize() int {
+	if d.features&FeatureHostTSO4 == 0 {
+		return 0
+	}
+	return gsoMaxIP
+}
 
 // Stats returns the counters.
 func (d *Device) Stats() *Stats { return &d.stats }
@@ -221,6 +258,9 @@ func (d *Device) offloads() string {
 	if d.features&FeatureGuestCSUM != 0 {
 		s += "guest-csum "
 	}
+	if d.features&FeatureHostTSO4 != 0 {
+		s += "tso4 "
+	}
 	if s == "" {
 		return "none"
 	}
@@ -232,19 +272,28 @@ func (d *Device) WriteStats(w io.Writer) error {
 	s := &d.stats
 	_, err := fmt.Fprintf(w,
 		"virtio-net rx: %d frames %d bytes, %d errors, %d checksums completed, %d partial passed as checked, %d marked valid, %d before attach\n"+
-			"virtio-net tx: %d frames %d bytes, %d checksum offloads, %d dropped\n"+
+			"virtio-net tx: %d frames %d bytes, %d checksum offloads, %d segmentation offloads (%d segments), %d dropped\n"+
 			"virtio-net irq: %d interrupts, %d not ours; offload %s; link %s\n",
 		s.RxFrames.Load(), s.RxBytes.Load(), s.RxErrors.Load(), s.RxCsumCompleted.Load(), s.RxCsumPartial.Load(), s.RxCsumValid.Load(), s.RxNoDispatcher.Load(),
-		s.TxFrames.Load(), s.TxBytes.Load(), s.TxCsumOffload.Load(), s.TxDropped.Load(),
+		s.TxFrames.Load(), s.TxBytes.Load(), s.TxCsumOffload.Load(), s.TxGSO.Load(), s.TxGSOSegs.Load(), s.TxDropped.Load(),
 		d.dev.Interrupts.Load(), d.dev.Spurious.Load(), d.offloads(), map[bool]string{true: "up", false: "down"}[d.LinkUp()])
 	return err
 }
 
-// putHeader writes a virtio-net header with no offload into b.
+// putHeader writes a virtio-net header without segmentation into b.
 func putHeader(b []byte, flags uint8, start, offset uint16) {
+	putGSOHeader(b, flags, start, offset, gsoNone, 0, 0)
+}
+
+// putGSOHeader writes a virtio-net header into b: gso is gsoNone or
+// gsoTCPv4, hdr the length of the headers the device copies into every
+// segment and size the payload of each (section 5.1.6.2).
+func putGSOHeader(b []byte, flags uint8, start, offset uint16, gso uint8, hdr, size uint16) {
 	clear(b[:hdrLen])
 	b[0] = flags
-	b[1] = gsoNone
+	b[1] = gso
+	binary.LittleEndian.PutUint16(b[2:], hdr)
+	binary.LittleEndian.PutUint16(b[4:], size)
 	binary.LittleEndian.PutUint16(b[6:], start)
 	binary.LittleEndian.PutUint16(b[8:], offset)
 }

@@ -14,6 +14,7 @@ import (
 	"scone/kernel/drivers/virtio"
 	"scone/kernel/drivers/virtio/virtiotest"
 	"scone/kernel/drivers/virtionet"
+	"scone/kernel/net/nettest"
 	"scone/kernel/net/tcpip"
 )
 
@@ -28,7 +29,8 @@ type nic struct {
 	holdTx   bool // leave transmit chains pending
 
 	mu   sync.Mutex
-	sent [][]byte
+	sent [][]byte // frames on the wire
+	gso  [][]byte // frames as the driver gave them
 	hdrs [][]byte
 	held []*virtiotest.Chain
 }
@@ -64,7 +66,12 @@ func (n *nic) Handle(q int, c *virtiotest.Chain) {
 		binary.BigEndian.PutUint16(frame[start+off:], ^tcpip.Checksum(frame[start:], seed))
 	}
 	n.mu.Lock()
-	n.sent = append(n.sent, frame)
+	n.gso = append(n.gso, frame)
+	if hdr[1] == 1 { // GSO_TCPV4: cut at gso_size, as QEMU and Linux do
+		n.sent = append(n.sent, nettest.SegmentTCP(frame, int(binary.LittleEndian.Uint16(hdr[2:])), int(binary.LittleEndian.Uint16(hdr[4:])))...)
+	} else {
+		n.sent = append(n.sent, frame)
+	}
 	n.hdrs = append(n.hdrs, hdr)
 	if n.holdTx {
 		n.held = append(n.held, c)

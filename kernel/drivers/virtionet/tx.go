@@ -1,8 +1,11 @@
 package virtionet
 
 import (
+	"syscall"
+
 	"scone/kernel/drivers/virtio"
 	"scone/kernel/net/link"
+	"scone/kernel/net/tcpip"
 )
 
 // WriteFrame copies frame into a free transmit buffer behind its header
@@ -12,30 +15,61 @@ func (d *Device) WriteFrame(frame []byte) error {
 	if len(frame) > maxFrame {
 		return link.ErrFrameTooLarge
 	}
+	return d.send(frame, 0)
+}
+
+// WriteGSOFrame implements link.GSOEndpoint: frame, an IPv4 TCP packet of
+// up to 64 KiB whose checksum the device completes, goes out in one
+// buffer for the device to cut into segments of mss payload bytes.
+func (d *Device) WriteGSOFrame(frame []byte, mss int) error {
+	if d.features&FeatureHostTSO4 == 0 || len(frame) > link.EthernetHeaderLen+gsoMaxIP {
+		return link.ErrFrameTooLarge
+	}
+	if mss <= 0 || mss > 0xffff {
+		return syscall.EINVAL
+	}
+	return d.send(frame, mss)
+}
+
+// send copies frame behind its header into a free buffer, a GSO buffer if
+// mss is set, and queues it.
+func (d *Device) send(frame []byte, mss int) error {
 	d.txMu.Lock()
 	defer d.txMu.Unlock()
 	d.reclaim()
-	if len(d.txFree) == 0 {
+	free, base, bufs, size := &d.txFree, 0, d.txBufs, bufSize
+	if mss > 0 {
+		free, base, bufs, size = &d.gsoFree, d.txq.Size(), d.gso, gsoBufSize
+	}
+	if len(*free) == 0 {
 		d.stats.TxDropped.Add(1)
 		return nil
 	}
-	i := int(d.txFree[len(d.txFree)-1])
-	buf := d.txBufs.Mem[i*bufSize:][:hdrLen+len(frame)]
+	i := int((*free)[len(*free)-1])
+	buf := bufs.Mem[i*size:][:hdrLen+len(frame)]
 	copy(buf[hdrLen:], frame)
 	putHeader(buf, 0, 0, 0)
-	if d.features&FeatureCSUM != 0 {
+	if mss > 0 {
+		start, off, hdr, ok := gsoFrame(buf[hdrLen:])
+		if !ok {
+			return syscall.EINVAL // not what TCP sends: a caller's bug
+		}
+		putGSOHeader(buf, hdrFNeedsCsum, uint16(start), uint16(off), gsoTCPv4, uint16(hdr), uint16(mss))
+		d.stats.TxGSO.Add(1)
+		d.stats.TxGSOSegs.Add(uint64((len(frame) - hdr + mss - 1) / mss))
+	} else if d.features&FeatureCSUM != 0 {
 		if start, off, ok := partialChecksum(buf[hdrLen:]); ok {
 			putHeader(buf, hdrFNeedsCsum, uint16(start), uint16(off))
 			d.stats.TxCsumOffload.Add(1)
 		}
 	}
-	head, err := d.txq.Add(virtio.Buf{Phys: d.txBufs.Phys + uint64(i*bufSize), Len: uint32(len(buf))})
+	head, err := d.txq.Add(virtio.Buf{Phys: bufs.Phys + uint64(i*size), Len: uint32(len(buf))})
 	if err != nil {
 		d.stats.TxDropped.Add(1) // cannot happen: one descriptor per buffer
 		return nil
 	}
-	d.txFree = d.txFree[:len(d.txFree)-1]
-	d.txBuf[head] = i
+	*free = (*free)[:len(*free)-1]
+	d.txBuf[head] = base + i
 	d.txq.Kick()
 	d.stats.TxFrames.Add(1)
 	d.stats.TxBytes.Add(uint64(len(frame)))
@@ -46,7 +80,11 @@ func (d *Device) WriteFrame(frame []byte) error {
 func (d *Device) reclaim() {
 	d.txUsed = d.txq.Reap(d.txUsed[:0])
 	for _, u := range d.txUsed {
-		d.txFree = append(d.txFree, uint16(d.txBuf[u.Head]))
+		if i := d.txBuf[u.Head]; i < d.txq.Size() {
+			d.txFree = append(d.txFree, uint16(i))
+		} else {
+			d.gsoFree = append(d.gsoFree, uint16(i-d.txq.Size()))
+		}
 	}
 }
 
@@ -69,4 +107,20 @@ func partialChecksum(f []byte) (start, off int, ok bool) {
 	}
 	c.Seed(f)
 	return c.Start, c.Field - c.Start, true
+}
+
+// gsoFrame prepares a frame for segmentation as partialChecksum does and
+// also returns the length of the headers (Ethernet, IP, TCP) every
+// segment repeats. Only unfragmented IPv4 TCP with room for data is ok.
+func gsoFrame(f []byte) (start, off, hdr int, ok bool) {
+	c, ok := link.FindTxChecksum(f)
+	if !ok || c.Proto != tcpip.ProtoTCP || c.End != len(f) || c.Start+20 > c.End {
+		return 0, 0, 0, false
+	}
+	hdr = c.Start + int(f[c.Start+12]>>4)*4
+	if hdr < c.Start+20 || hdr > c.End {
+		return 0, 0, 0, false
+	}
+	c.Seed(f)
+	return c.Start, c.Field - c.Start, hdr, true
 }

@@ -168,3 +168,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestResolveNilFrame: a nil frame (a packet too large for the queue,
+// which its sender drops) starts resolution but queues nothing.
+func TestResolveNilFrame(t *testing.T) {
+	r := &recorder{}
+	c := NewCache(Config{}, clock.NewFake(), r)
+	if _, ok := c.Resolve(ip1, nil); ok {
+		t.Fatal("Resolve of unknown address succeeded")
+	}
+	if len(r.requests) != 1 {
+		t.Fatalf("sent %d requests, want 1", len(r.requests))
+	}
+	c.Update(ip1, mac1, false)
+	if len(r.sent) != 0 {
+		t.Fatalf("flushed %d frames for a nil one", len(r.sent))
+	}
+	if mac, ok := c.Resolve(ip1, nil); !ok || mac != mac1 {
+		t.Fatalf("Resolve after reply = %v, %v", mac, ok)
+	}
+}

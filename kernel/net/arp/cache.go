@@ -116,7 +116,8 @@ func NewCache(cfg Config, c clock.Clock, out Sender) *Cache {
 // Resolve returns the MAC address of ip if it is known. If it is not, it
 // keeps a copy of frame (an Ethernet frame whose destination is to be
 // filled in) to send when the answer comes, starts resolution if needed, and
-// returns false.
+// returns false. A nil frame only starts resolution: the caller drops
+// its packet (a TCP segment too large for the queue, which TCP resends).
 func (c *Cache) Resolve(ip tcpip.Addr, frame []byte) (tcpip.MAC, bool) {
 	if h := c.hot.Load(); h != nil && h.ip == ip {
 		return h.mac, true
@@ -149,7 +150,9 @@ func (c *Cache) Resolve(ip tcpip.Addr, frame []byte) (tcpip.MAC, bool) {
 		e.timer.Reset(c.cfg.Retrans)
 		start = true
 	}
-	if e.bytes+len(frame) <= c.cfg.MaxPending {
+	if frame == nil {
+		// Nothing to queue.
+	} else if e.bytes+len(frame) <= c.cfg.MaxPending {
 		e.pending = append(e.pending, append([]byte(nil), frame...))
 		e.bytes += len(frame)
 	} else {

@@ -22,6 +22,7 @@ type nic struct {
 	mtu      int
 	loopback bool
 	offload  bool       // the device completes TCP and UDP checksums
+	gso      int        // largest TCP packet the device segments (0: none)
 	arp      *arp.Cache // nil on loopback
 	addr     atomic.Pointer[ifaddr]
 	stats    NICStats
@@ -145,8 +146,18 @@ func (n *nic) Unreachable(frame []byte) {
 	}
 }
 
-func (n *nic) write(frame []byte) error {
-	if err := n.ep.WriteFrame(frame); err != nil {
+func (n *nic) write(frame []byte) error { return n.writeGSO(frame, 0) }
+
+// writeGSO sends frame, cut by the device into segments of mss payload
+// bytes if mss is not 0.
+func (n *nic) writeGSO(frame []byte, mss int) error {
+	var err error
+	if mss > 0 {
+		err = n.ep.(link.GSOEndpoint).WriteGSOFrame(frame, mss)
+	} else {
+		err = n.ep.WriteFrame(frame)
+	}
+	if err != nil {
 		n.s.Stats.Link.OutErrors.Inc()
 		n.stats.TxErrors.Inc()
 		return err

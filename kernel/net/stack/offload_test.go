@@ -61,21 +61,7 @@ func (d *offloadDev) WriteFrame(f []byte) error {
 func TestChecksumOffload(t *testing.T) {
 	a, b := link.NewPipe(link.PipeConfig{}, tcpip.MAC{2, 0, 0, 0, 0, 1}, tcpip.MAC{2, 0, 0, 0, 0, 2})
 	dev := &offloadDev{PipeEnd: a}
-	ha, err := nethost.New(dev, nethost.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ha.Close()
-	hb, err := nethost.New(b, nethost.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	addrA, addrB := tcpip.MustParseAddr("10.9.0.1"), tcpip.MustParseAddr("10.9.0.2")
-	ha.Configure(addrA, 24, tcpip.Addr{}, nil)
-	hb.Configure(addrB, 24, tcpip.Addr{}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ha, hb, addrB, ctx := offloadHosts(t, dev, b)
 
 	got := make(chan []byte, 4)
 	conn, err := nethost.ListenUDP(hb.UDP, tcpip.FullAddr{Port: 9000}, -1, func(_ tcpip.FullAddr, p []byte) {
@@ -105,17 +91,59 @@ func TestChecksumOffload(t *testing.T) {
 		}
 	}
 
+	tcpStream(t, ctx, ha, hb, addrB, bytes.Repeat([]byte("offload "), 40000))
+	dev.mu.Lock()
+	defer dev.mu.Unlock()
+	if dev.err != "" {
+		t.Error(dev.err)
+	}
+	// The fragmented datagram's pieces pass whole; everything else is
+	// left to the device.
+	if dev.full != 0 || dev.partial < 100 || dev.fragmentsOrOther < 3 {
+		t.Errorf("%d partial, %d whole, %d fragments or other frames", dev.partial, dev.full, dev.fragmentsOrOther)
+	}
+}
+
+// offloadHosts joins a host on dev, a device wrapping one end of a pipe,
+// and one on b, the other end: 10.9.0.1 and 10.9.0.2 (addrB).
+func offloadHosts(t *testing.T, dev link.Endpoint, b *link.PipeEnd) (ha, hb *nethost.Host, addrB tcpip.Addr, ctx context.Context) {
+	t.Helper()
+	ha, err := nethost.New(dev, nethost.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ha.Close)
+	hb, err = nethost.New(b, nethost.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hb.Close)
+	addrB = tcpip.MustParseAddr("10.9.0.2")
+	ha.Configure(tcpip.MustParseAddr("10.9.0.1"), 24, tcpip.Addr{}, nil)
+	hb.Configure(addrB, 24, tcpip.Addr{}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ha, hb, addrB, ctx
+}
+
+// tcpStream sends data from ha to a listener on hb and fails unless it
+// all arrives intact.
+func tcpStream(t *testing.T, ctx context.Context, ha, hb *nethost.Host, addrB tcpip.Addr, data []byte) {
+	t.Helper()
 	l, _ := socket.NewLayer(hb.Stack).Socket(socket.Stream)
 	l.Bind(tcpip.FullAddr{Port: 80})
 	l.Listen(1)
-	data := bytes.Repeat([]byte("offload "), 40000)
+	werr := make(chan error, 1)
 	go func() {
 		c, err := socket.NewLayer(ha.Stack).Socket(socket.Stream)
-		if err != nil || c.Connect(ctx, tcpip.FullAddr{Addr: addrB, Port: 80}) != nil {
-			return
+		if err == nil {
+			err = c.Connect(ctx, tcpip.FullAddr{Addr: addrB, Port: 80})
 		}
-		c.Write(ctx, data)
-		c.Close()
+		if err == nil {
+			_, err = c.Write(ctx, data)
+			c.Close()
+		}
+		werr <- err
 	}()
 	s, _, err := l.Accept(ctx)
 	if err != nil {
@@ -126,21 +154,17 @@ func TestChecksumOffload(t *testing.T) {
 	for {
 		n, err := s.Read(ctx, buf)
 		recv.Write(buf[:n])
-		if n == 0 || err == io.EOF || err != nil {
+		if n == 0 || err != nil {
+			if err != io.EOF && err != nil {
+				t.Fatalf("read after %d bytes: %v", recv.Len(), err)
+			}
 			break
 		}
 	}
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(recv.Bytes(), data) {
 		t.Fatalf("TCP stream: %d bytes arrived, want %d intact", recv.Len(), len(data))
-	}
-	dev.mu.Lock()
-	defer dev.mu.Unlock()
-	if dev.err != "" {
-		t.Error(dev.err)
-	}
-	// The fragmented datagram's pieces pass whole; everything else is
-	// left to the device.
-	if dev.full != 0 || dev.partial < 100 || dev.fragmentsOrOther < 3 {
-		t.Errorf("%d partial, %d whole, %d fragments or other frames", dev.partial, dev.full, dev.fragmentsOrOther)
 	}
 }

@@ -87,7 +87,7 @@ func (s *Stack) routeVia(n *nic, src, dst, next tcpip.Addr) (tcpip.Route, error)
 			return tcpip.Route{}, syscall.EADDRNOTAVAIL
 		}
 	}
-	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen, ChecksumOffload: n.offload}, nil
+	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen, ChecksumOffload: n.offload, GSO: tcpip.GSO{MaxSize: n.gso}}, nil
 }
 
 // Frame buffers, pooled so the send path does not allocate: one pool for
@@ -133,11 +133,6 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 		st.OutDiscards.Inc()
 		return syscall.EMSGSIZE
 	}
-	size := ipv4.FragmentSize(n.mtu, total)
-	if size <= 0 {
-		st.FragFails.Inc()
-		return syscall.EMSGSIZE
-	}
 	ttl := s.opts.TTL
 	if r.TTL != 0 {
 		ttl = r.TTL // the socket's IP_TTL
@@ -148,6 +143,27 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 		Protocol: proto,
 		Src:      r.Src,
 		Dst:      r.Dst,
+	}
+	if r.GSO.MSS > 0 && total > n.mtu-ipv4.HeaderLen {
+		if proto != tcpip.ProtoTCP || total > n.gso {
+			st.OutDiscards.Inc()
+			return syscall.EMSGSIZE
+		}
+		// The device cuts it into segments, each with its own IP ID:
+		// reserve them, as Linux does.
+		segs := (total - len(hdr) + r.GSO.MSS - 1) / r.GSO.MSS
+		h.ID = uint16(s.ipID.Add(uint32(segs)) - uint32(segs) + 1)
+		h.TotalLen = ipv4.HeaderLen + total
+		if err := s.sendGSO(n, r.NextHop, &h, hdr, payload, r.GSO.MSS); err != nil {
+			st.OutDiscards.Inc()
+			return err
+		}
+		return nil
+	}
+	size := ipv4.FragmentSize(n.mtu, total)
+	if size <= 0 {
+		st.FragFails.Inc()
+		return syscall.EMSGSIZE
 	}
 	if size < total {
 		st.FragOKs.Inc()
@@ -197,6 +213,26 @@ func (s *Stack) sendFragment(n *nic, next tcpip.Addr, h *ipv4.Header, hdr, paylo
 		copy(frame[0:6], mac[:])
 	}
 	return n.write(frame)
+}
+
+// sendGSO sends one IPv4 TCP packet larger than the MTU for n's device
+// to segment. A next hop whose hardware address is not known yet costs
+// the packet (TCP retransmits it): ARP's queue holds only frames the
+// device can send as they are.
+func (s *Stack) sendGSO(n *nic, next tcpip.Addr, h *ipv4.Header, hdr, payload []byte, mss int) error {
+	mac, ok := n.arp.Resolve(next, nil)
+	if !ok {
+		return nil // as a queue drop: TCP resends
+	}
+	flen := ethernet.HeaderLen + h.TotalLen
+	bp := getFrame(flen)
+	defer putFrame(bp)
+	frame := (*bp)[:flen]
+	ethernet.Encode(frame, ethernet.Header{Dst: mac, Src: n.mac, Type: ethernet.TypeIPv4})
+	ip := frame[ethernet.HeaderLen:]
+	ipv4.Encode(ip, h)
+	ipv4.CopyRange(ip[ipv4.HeaderLen:], hdr, payload, 0, len(hdr)+len(payload))
+	return n.writeGSO(frame, mss)
 }
 
 func (s *Stack) isBroadcastOn(n *nic, dst tcpip.Addr) bool {

@@ -122,6 +122,13 @@ func (s *Stack) AddNIC(name string, ep link.Endpoint) (int, error) {
 	if o, ok := ep.(link.ChecksumOffloader); ok && !n.loopback {
 		n.offload = o.TxChecksumOffload()
 	}
+	// Segmentation offload needs the device to checksum each segment.
+	if g, ok := ep.(link.GSOEndpoint); ok && n.offload {
+		n.gso = min(g.GSOMaxSize(), ipv4.MaxTotalLen) - ipv4.HeaderLen
+		if n.gso <= n.mtu-ipv4.HeaderLen {
+			n.gso = 0
+		}
+	}
 	if !n.loopback {
 		n.arp = arp.NewCache(s.opts.ARP, s.clock, n)
 	}

@@ -23,20 +23,37 @@ func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
 
 func (e *Endpoint) emit(o *outSegment, payload []byte) {
 	// Segments never exceed the MSS, so none is fragmented: a device
-	// that offloads checksums can take every one.
+	// that offloads checksums can take every one. Only output makes
+	// larger ones, on a route whose device segments them (GSO), and
+	// the device cuts those at the MSS.
 	o.partial = e.route.ChecksumOffload
 	h := o.build(e.hdr[:], e.route.Src, e.route.Dst, payload)
-	if e.p.net.WritePacket(e.route, tcpip.ProtoTCP, h, payload) != nil {
+	r, segs := e.route, 1
+	if len(h)+len(payload) > r.MTU {
+		r.GSO.MSS = e.sndMSS
+		segs = (len(payload) + e.sndMSS - 1) / e.sndMSS
+	}
+	if e.p.net.WritePacket(r, tcpip.ProtoTCP, h, payload) != nil {
 		return // treated as a loss: the retransmission timer recovers
 	}
 	if o.flags&flagRST != 0 {
 		e.p.stats.outRsts.Add(1)
 	}
 	if o.seq.lt(e.sndMax) && (len(payload) > 0 || o.flags&(flagSYN|flagFIN) != 0) {
-		e.p.stats.retransSegs.Add(1)
+		e.p.stats.retransSegs.Add(uint64(segs))
 	} else {
-		e.p.stats.outSegs.Add(1)
+		e.p.stats.outSegs.Add(uint64(segs))
 	}
+}
+
+// sendSize is the most output puts in one segment: the MSS, or with
+// segmentation offload on the route as many whole MSS-sized segments as
+// the device takes in one packet (room left for the largest options).
+func (e *Endpoint) sendSize() int {
+	if g := e.route.GSO.MaxSize; g > 0 {
+		return max((g-maxHeaderLen)/e.sndMSS, 1) * e.sndMSS
+	}
+	return e.sndMSS
 }
 
 // sendAck sends a bare acknowledgement.
@@ -159,7 +176,10 @@ func (e *Endpoint) output() {
 		unsent := max(e.snd.len()-off, 0)
 		inflight := off
 		room := min(e.sndWnd-inflight, e.cwnd+e.limitedTransmit()-e.pipe())
-		n := min(unsent, e.sndMSS, max(room, 0))
+		n := min(unsent, e.sendSize(), max(room, 0))
+		if n > e.sndMSS && n < unsent {
+			n -= n % e.sndMSS // whole segments, as without offload
+		}
 		fin := e.shutWr && !e.finAcked && e.sndNxt.add(n) == e.finSeq
 		if n == 0 && !fin {
 			break
@@ -195,7 +215,7 @@ func (e *Endpoint) sendData(seq seqnum, n int, fin bool) {
 	if n > 0 {
 		if payload = e.snd.slice(off, n); payload == nil {
 			if cap(e.scratch) < n {
-				e.scratch = make([]byte, e.sndMSS)
+				e.scratch = make([]byte, max(n, e.sndMSS))
 			}
 			payload = e.scratch[:n]
 			e.snd.peek(off, payload)

@@ -23,6 +23,18 @@ type Route struct {
 	// a transport packet of at most MTU bytes may carry just the
 	// pseudo-header's sum (PartialChecksum).
 	ChecksumOffload bool
+	// GSO is TCP segmentation offload on the route's device.
+	GSO GSO
+}
+
+// GSO describes TCP segmentation offload (Linux's generic segmentation
+// offload, done by the device). The network layer sets MaxSize in the
+// routes it hands out; TCP sets MSS in the route it sends a packet
+// larger than MTU with, which the network layer then gives the device
+// whole, to be cut into segments of MSS bytes of payload.
+type GSO struct {
+	MaxSize int // largest TCP packet (header + data) the device segments; 0 for none
+	MSS     int // payload bytes per segment, for a packet larger than MTU
 }
 
 // PartialChecksum is what a packet whose checksum the device completes
