@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"scone/kernel/fs"
-	"scone/kernel/fs/check"
 	"scone/kernel/fs/fsdev"
 	"scone/kernel/fs/layout"
 )
@@ -213,24 +212,7 @@ type goRound struct {
 // and the file system's state is the model's after some order of the
 // round's operations consistent with the errors they returned.
 func globalOrderWorkload(t *testing.T, goroutines, rounds int, seed int64) (*fsdev.Mem, []fsdev.Event, []goRound) {
-	base := fsdev.NewMem(4000)
-	if _, err := fs.Format(base, fs.FormatOptions{Inodes: 256, LogBlocks: layout.MaxLogBlocks}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := fs.Mount(base, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Mkdir(nil, nil, "/s", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Unmount(); err != nil {
-		t.Fatal(err)
-	}
-	rec := fsdev.NewRecorder(base.Clone())
-	if f, err = fs.Mount(rec, fs.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	base, rec, f := recording(t, 4000, fs.FormatOptions{Inodes: 256, LogBlocks: layout.MaxLogBlocks}, fs.Options{}, "/s")
 	rng := rand.New(rand.NewSource(seed))
 	m := &goModel{names: map[string]int{}, data: map[int]map[int]byte{}}
 	out := []goRound{{snap: ""}}
@@ -364,13 +346,8 @@ func TestCrashGlobalOrder(t *testing.T) {
 // verifyGlobal checks that a crash before write k left a clean disk whose
 // /s is the state after some prefix of the rounds.
 func verifyGlobal(t *testing.T, img *fsdev.Mem, k int, rs []goRound) bool {
-	if r := check.Image(img, false); !r.OK() {
-		t.Errorf("crash at write %d: fsck: %s", k, strings.Join(r.Problems, "; "))
-		return false
-	}
-	f, err := fs.Mount(img, fs.Options{})
-	if err != nil {
-		t.Errorf("crash at write %d: mount: %v", k, err)
+	f := mountCrashed(t, img, k)
+	if f == nil {
 		return false
 	}
 	defer f.Unmount()
