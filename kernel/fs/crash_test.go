@@ -34,30 +34,12 @@ type trace struct {
 // With syncMount the file system is mounted with Options.Sync, so every
 // operation is durable when it returns: each counts as synced at once.
 func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bool) (*fsdev.Mem, []fsdev.Event, []*trace) {
-	base := fsdev.NewMem(3000)
-	if _, err := fs.Format(base, fs.FormatOptions{Inodes: 512}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := fs.Mount(base, fs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var dirs []string
 	for g := 0; g < goroutines; g++ {
-		if err := f.Mkdir(nil, nil, fmt.Sprintf("/g%d", g), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		dirs = append(dirs, fmt.Sprintf("/g%d", g))
 	}
-	if err := f.Mkdir(nil, nil, "/shared", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Unmount(); err != nil {
-		t.Fatal(err)
-	}
-	rec := fsdev.NewRecorder(base.Clone())
-	f, err = fs.Mount(rec, fs.Options{CacheBlocks: 600, Sync: syncMount})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dirs = append(dirs, "/shared")
+	base, rec, f := recording(t, 3000, fs.FormatOptions{Inodes: 512}, fs.Options{CacheBlocks: 600, Sync: syncMount}, dirs...)
 	traces := make([]*trace, goroutines)
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -102,6 +84,34 @@ func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bo
 		t.Fatal(err)
 	}
 	return base, rec.Events(), traces
+}
+
+// recording formats a disk of nblocks with fo, makes dirs on it and
+// unmounts; it returns that image and the file system mounted with mo on a
+// recorder over a copy of it.
+func recording(t *testing.T, nblocks uint64, fo fs.FormatOptions, mo fs.Options, dirs ...string) (*fsdev.Mem, *fsdev.Recorder, *fs.FS) {
+	t.Helper()
+	base := fsdev.NewMem(nblocks)
+	if _, err := fs.Format(base, fo); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(base, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if err := f.Mkdir(nil, nil, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	rec := fsdev.NewRecorder(base.Clone())
+	if f, err = fs.Mount(rec, mo); err != nil {
+		t.Fatal(err)
+	}
+	return base, rec, f
 }
 
 // countWrites counts the block writes (not the flushes) of a record.
@@ -175,19 +185,29 @@ func readDir(t *testing.T, f *fs.FS, p string) []string {
 	return names
 }
 
+// mountCrashed checks with fsck that the disk left by a crash before write
+// k recovers clean, and mounts it; it reports a failure and returns nil
+// if not.
+func mountCrashed(t *testing.T, img *fsdev.Mem, k int) *fs.FS {
+	if r := check.Image(img, false); !r.OK() {
+		t.Errorf("crash at write %d: fsck: %s", k, strings.Join(r.Problems, "; "))
+		return nil
+	}
+	f, err := fs.Mount(img, fs.Options{})
+	if err != nil {
+		t.Errorf("crash at write %d: mount: %v", k, err)
+		return nil
+	}
+	return f
+}
+
 // verifyCrash checks the disk left by a crash before write k: fsck passes
 // after recovery, and each goroutine's part of the tree is exactly its
 // model after some number of steps, no fewer than it had synced and no
 // more than it had started.
 func verifyCrash(t *testing.T, img *fsdev.Mem, k int, traces []*trace) bool {
-	r := check.Image(img, false)
-	if !r.OK() {
-		t.Errorf("crash at write %d: fsck: %s", k, strings.Join(r.Problems, "; "))
-		return false
-	}
-	f, err := fs.Mount(img, fs.Options{})
-	if err != nil {
-		t.Errorf("crash at write %d: mount: %v", k, err)
+	f := mountCrashed(t, img, k)
+	if f == nil {
 		return false
 	}
 	defer f.Unmount()

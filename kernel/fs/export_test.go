@@ -35,3 +35,22 @@ func SetDirIndexNames(n int) func() {
 	dirIndexNames = n
 	return func() { dirIndexNames = old }
 }
+
+// HoldCommit joins the running transaction and keeps it open until release
+// ends it: every operation in between joins the same transaction, so the
+// group commit they share is decided by the test, not by timing. It
+// returns the transaction's sequence number.
+func (fs *FS) HoldCommit() (seq uint64, release func() error, err error) {
+	t, err := fs.j.begin()
+	if err != nil {
+		return 0, nil, err
+	}
+	return t.seq, t.end, nil
+}
+
+// TxSeq returns the sequence number of the running transaction.
+func (fs *FS) TxSeq() uint64 {
+	fs.j.mu.Lock()
+	defer fs.j.mu.Unlock()
+	return fs.j.seq
+}

@@ -169,17 +169,10 @@ func (e *Endpoint) shutdownWrite() {
 func (e *Endpoint) Close() error {
 	e.mu.Lock()
 	defer e.unlock()
-	switch e.state {
-	case StateListen:
-		e.closeListener()
+	if e.closeIdle() {
 		return nil
-	case StateClosed:
-		if e.bound && !e.connected {
-			e.p.unbind(e)
-			e.bound = false
-		}
-		return nil
-	case StateSynSent:
+	}
+	if e.state == StateSynSent {
 		e.closeLocked()
 		return nil
 	}
@@ -197,22 +190,33 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
+// closeIdle closes a listener or a never-connected endpoint, which have no
+// connection to end, and reports whether it did. e.mu is held.
+func (e *Endpoint) closeIdle() bool {
+	switch e.state {
+	case StateListen:
+		e.closeListener()
+		return true
+	case StateClosed:
+		if e.bound && !e.connected {
+			e.p.unbind(e)
+			e.bound = false
+		}
+		return true
+	}
+	return false
+}
+
 // Abort closes the endpoint at once, resetting a connection rather than
 // closing it gracefully: close(2) with SO_LINGER on and a zero timeout
 // (Linux's tcp_disconnect). Queued data in both directions is dropped.
 func (e *Endpoint) Abort() error {
 	e.mu.Lock()
 	defer e.unlock()
+	if e.closeIdle() {
+		return nil
+	}
 	switch e.state {
-	case StateListen:
-		e.closeListener()
-		return nil
-	case StateClosed:
-		if e.bound && !e.connected {
-			e.p.unbind(e)
-			e.bound = false
-		}
-		return nil
 	case StateSynSent, StateTimeWait:
 	default:
 		e.sendReset()
