@@ -233,7 +233,7 @@ func TestExits(t *testing.T) {
 // polling: QEMU, sitting at the prompt with the NIC up and a DHCP lease,
 // must stay nearly idle: under the 5% of a core. With the 1 kHz
 // tick running through idle, 5 s windows read 4.8-7.2%; the tickless idle
-// (kernel/machine/tickless.go) brought that to well under 1%, so 5% holds
+// (kernel/machine/tickless.go) brought it to 0.4-1.0%, so 5% holds
 // with a wide margin and still catches a driver that polls (a whole core)
 // or a deadline that keeps the PIT ticking.
 //
