@@ -49,6 +49,7 @@ var kernelData = [...]struct {
 	{unsafe.Pointer(&hiThread), unsafe.Sizeof(hiThread)},
 	{unsafe.Pointer(&kickGen), unsafe.Sizeof(kickGen)},
 	{unsafe.Pointer(&sliceStart), unsafe.Sizeof(sliceStart)},
+	{unsafe.Pointer(&oneShot), unsafe.Sizeof(oneShot)},
 	{unsafe.Pointer(&nextTID), unsafe.Sizeof(nextTID)},
 	{unsafe.Pointer(&nthreads), unsafe.Sizeof(nthreads)},
 	{unsafe.Pointer(&tscStart), unsafe.Sizeof(tscStart)},

@@ -1,8 +1,9 @@
 package machine
 
 // Time: the TSC, calibrated against the PIT at boot, is the clock; the PIT
-// interrupts 1000 times a second to end sleeps and time slices; the CMOS
-// real-time clock gives the wall-clock time once, at boot.
+// interrupts 1000 times a second to end sleeps and time slices (except
+// while idle: see tickless.go); the CMOS real-time clock gives the
+// wall-clock time once, at boot.
 
 import (
 	"math/bits"
@@ -38,10 +39,7 @@ func initClock() {
 	nsMult = (1_000_000_000 << 32) / tscHz
 	tscStart = rdtsc()
 
-	// Channel 0: rate generator at tickHz.
-	Out8(0x43, 0x34)
-	Out8(0x40, pitDivisor&0xff)
-	Out8(0x40, pitDivisor>>8)
+	periodicTick() // channel 0 (tickless.go stops it while idle)
 
 	wallOffset = readRTC()*1_000_000_000 - nanotime()
 }

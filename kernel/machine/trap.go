@@ -33,6 +33,9 @@ func trap(f *Frame) {
 		fatal("trap inside the kernel", f)
 	}
 	inTrap = true
+	if oneShot {
+		periodicTick() // the idle stretch is over, whatever ended it
+	}
 	t := &threads[cur]
 	t.frame = *f
 	switch v := f.Vector; {
@@ -56,6 +59,9 @@ func trap(f *Frame) {
 	next := pick()
 	if next != 0 && threads[next].user == 0 {
 		deliverSignals(next) // a thread in user mode gets them when it is back
+	}
+	if next == 0 {
+		idleTimer()
 	}
 	switchTo(next, f)
 	inTrap = false
