@@ -200,3 +200,11 @@ func (d *dir) Waiter() *waiter.Queue    { return &d.q }
 func (d *dir) Readiness(mask waiter.Events) waiter.Events {
 	return mask & (waiter.EventIn | waiter.EventOut)
 }
+
+func (f *FS) Chown(n file.Node, uid, gid int64) error { return ip(n).Chown(uid, gid) }
+
+// LchownName changes the owner of dir's entry name itself, a symbolic
+// link included (lchown).
+func (f *FS) LchownName(dir file.Node, name string, uid, gid int64) error {
+	return f.fs.Lchown(nil, ip(dir), name, uid, gid)
+}
