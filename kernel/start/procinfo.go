@@ -5,6 +5,7 @@ import (
 	"runtime/metrics"
 	"time"
 
+	"scone/kernel/file"
 	"scone/kernel/file/devfs"
 	"scone/kernel/file/procfs"
 	"scone/kernel/fs"
@@ -15,7 +16,17 @@ import (
 )
 
 // procInfo answers /proc from the process table and the machine.
-type procInfo struct{ console *tty.TTY }
+type procInfo struct {
+	console *tty.TTY
+	ns      *file.Namespace
+}
+
+func (pi procInfo) Mounts() []file.MountPoint { return pi.ns.Mounts() }
+
+func (procInfo) CPU() procfs.CPU {
+	u := proc.CPUTotal()
+	return procfs.CPU{User: u.Utime, System: u.Stime, Boot: boot}
+}
 
 func (procInfo) PIDs() []int { return proc.Procs() }
 

@@ -1,5 +1,5 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
-// PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
+// PID/comm, PID/exe, PID/fd, meminfo, uptime, mounts and stat in Linux's formats (ps and free parse
 // them), over a Provider the process layer fills, and net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
 // NetProvider.
@@ -90,6 +90,14 @@ func New(p Provider) *file.TreeFS {
 	root := &file.TreeNode{Ino: inoRoot, Mode: file.S_IFDIR | 0o555}
 	root.Entries = func() []file.TreeEntry {
 		es := []file.TreeEntry{{Name: "meminfo", Node: meminfo}, {Name: "self", Node: self}, {Name: "uptime", Node: uptime}}
+		if mp, ok := p.(MountProvider); ok {
+			es = append(es, file.TreeEntry{Name: "mounts", Node: text(inoMounts, func() ([]byte, error) { return Mounts(mp.Mounts()), nil })})
+		}
+		if cp, ok := p.(CPUProvider); ok {
+			es = append(es, file.TreeEntry{Name: "stat", Node: text(inoStat, func() ([]byte, error) {
+				return SystemStat(cp.CPU(), p.Uptime()), nil
+			})})
+		}
 		if np, ok := p.(NetProvider); ok {
 			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
 		}
@@ -100,7 +108,9 @@ func New(p Provider) *file.TreeFS {
 		}
 		return es
 	}
-	return file.NewTreeFS(root)
+	t := file.NewTreeFS(root)
+	t.About = file.FSInfo{Source: "proc", Type: "proc", Magic: 0x9fa0} // PROC_SUPER_MAGIC
+	return t
 }
 
 // netDir is /proc/net: one text file per NetFile, written when opened.
