@@ -11,11 +11,11 @@ type FSInfo struct {
 	Type   string // its type column ("scfs", "proc", "devtmpfs")
 	Magic  int64  // statfs's f_type (Linux's magic numbers where Linux has one)
 
-	BlockSize                        int64
+	BlockSize                       int64
 	Blocks, FreeBlocks, AvailBlocks uint64
-	Files, FreeFiles                 uint64
-	NameMax                          int64
-	ReadOnly                         bool
+	Files, FreeFiles                uint64
+	NameMax                         int64
+	ReadOnly                        bool
 }
 
 // Describer is a FileSystem that can describe itself; one that cannot
