@@ -159,6 +159,9 @@ func pidDir(p Provider, pid int) *file.TreeNode {
 		{Name: "stat", Node: &file.TreeNode{Ino: base | 3, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|3, gen(Stat))}},
 		{Name: "status", Node: &file.TreeNode{Ino: base | 4, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|4, gen(Status))}},
 	}
+	if fp, ok := p.(FDProvider); ok {
+		files = append(files, file.TreeEntry{Name: "fd", Node: fdDir(fp, pid)})
+	}
 	return &file.TreeNode{Ino: base, Mode: file.S_IFDIR | 0o555, Entries: func() []file.TreeEntry { return files }}
 }
 

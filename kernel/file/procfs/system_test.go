@@ -1,6 +1,9 @@
 package procfs
 
 import (
+	"fmt"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,5 +55,66 @@ func TestProcMountsAndStat(t *testing.T) {
 		if _, err := readAll(t, ns2.NewContext(), path); err == nil {
 			t.Errorf("%s exists without a provider", path)
 		}
+	}
+}
+
+// fdFake is a Provider whose process 7 has descriptors 0 (read), 1
+// (write) and 5 (both).
+type fdFake struct{ fake }
+
+func (fdFake) FDs(pid int) ([]FD, bool) {
+	if pid != 7 {
+		return nil, false
+	}
+	return []FD{{0, file.O_RDONLY}, {1, file.O_WRONLY}, {5, file.O_RDWR}}, true
+}
+
+func (fdFake) FDPath(caller, pid, fd int) (string, error) {
+	if fd == 5 {
+		return "", syscall.EBADF // closed since the listing
+	}
+	return fmt.Sprintf("/dev/tty%d-seen-by-%d", fd, caller), nil
+}
+
+// TestProcFD lists /proc/PID/fd, whose links' permissions show the
+// access mode and whose targets are asked for as the reader.
+func TestProcFD(t *testing.T) {
+	root := &file.TreeNode{Ino: 1, Mode: file.S_IFDIR | 0o755}
+	root.Entries = func() []file.TreeEntry {
+		return []file.TreeEntry{{Name: "proc", Node: &file.TreeNode{Ino: 2, Mode: file.S_IFDIR | 0o755, Entries: func() []file.TreeEntry { return nil }}}}
+	}
+	ns, err := file.NewNamespace(file.NewTreeFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Mount("/proc", New(fdFake{fake{map[int]Process{7: sh()}}})); err != nil {
+		t.Fatal(err)
+	}
+	c := ns.NewContext()
+	c.SetPID(3)
+	d, err := c.Open(file.Location{}, "/proc/7/fd", file.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	d.ReadDir(func(e file.Dirent) bool { names = append(names, e.Name); return true })
+	d.DecRef()
+	if got := strings.Join(names, " "); got != ". .. 0 1 5" {
+		t.Errorf("ls /proc/7/fd = %q", got)
+	}
+	for name, mode := range map[string]uint32{"0": 0o500, "1": 0o300, "5": 0o700} {
+		st, err := c.Stat(file.Location{}, "/proc/7/fd/"+name, false)
+		if err != nil || st.Mode != file.S_IFLNK|mode {
+			t.Errorf("lstat fd %s: mode %o, %v; want %o", name, st.Mode, err, file.S_IFLNK|mode)
+		}
+	}
+	if got, err := c.Readlink(file.Location{}, "/proc/7/fd/1"); got != "/dev/tty1-seen-by-3" || err != nil {
+		t.Errorf("readlink fd 1 = %q, %v", got, err)
+	}
+	if _, err := c.Readlink(file.Location{}, "/proc/7/fd/5"); err != syscall.ENOENT {
+		t.Errorf("readlink of a descriptor closed since the listing: %v, want ENOENT", err)
+	}
+	if _, err := c.Readlink(file.Location{}, "/proc/7/fd/2"); err != syscall.ENOENT {
+		t.Errorf("readlink of a descriptor not open: %v, want ENOENT", err)
 	}
 }
