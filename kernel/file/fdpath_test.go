@@ -63,4 +63,3 @@ func TestPathOf(t *testing.T) {
 	check(abs, "/a/c/f")
 	check(dir, "/a/c")
 }
-
