@@ -52,6 +52,11 @@ type Options struct {
 	// "mount -o sync": an operation waits for the commit that carries it
 	// (still shared with whatever ran alongside).
 	Sync bool
+	// CommitInterval is how long a group of operations may wait for its
+	// commit, as ext4's commit= (5 s): operations that end within it share
+	// one commit and one barrier. 0 commits as soon as no operation runs.
+	// A group also commits when the journal is nearly full and on Sync.
+	CommitInterval time.Duration
 }
 
 // Mount opens the file system on dev: it validates the superblock, replays
@@ -77,7 +82,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	fs := &FS{dev: dev, sb: *sb, now: opt.Now, itable: make(map[uint32]*inode), mounts: make(map[uint32]*inode),
 		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
 	fs.c = newCache(dev, opt.CacheBlocks)
-	fs.j = newJournal(fs.c, dev, sb)
+	fs.j = newJournal(fs.c, dev, sb, opt.CommitInterval)
 	fs.j.seq, fs.j.half = seq, half
 	fs.j.sync = opt.Sync
 	root := fs.iget(layout.RootInum)
