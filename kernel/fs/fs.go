@@ -167,6 +167,9 @@ func (fs *FS) Unmount() error {
 type Stats struct {
 	Commits, Ops           uint64 // journal commits, and operations they carried
 	CacheHits, CacheMisses uint64
+	// Misses that read the blocks after them in the same request, and
+	// how many blocks they read ahead.
+	ReadAheads, ReadAheadBlocks uint64
 	// Blocks in the buffer cache, and how many of them could be evicted
 	// now (clean, unheld, not in a transaction): /proc/meminfo's Cached
 	// and the reclaimable part of MemAvailable.
@@ -178,6 +181,6 @@ func (fs *FS) Stats() Stats {
 	fs.j.mu.Lock()
 	s := Stats{Commits: fs.j.commits, Ops: fs.j.ops}
 	fs.j.mu.Unlock()
-	s.CacheHits, s.CacheMisses, s.CacheBlocks, s.CacheEvictable = fs.c.stats()
+	fs.c.stats(&s)
 	return s
 }

@@ -1,8 +1,10 @@
 package fs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -283,24 +285,38 @@ func (j *journal) commit(bufs []*buf, seq uint64) error {
 	hdr := j.sb.LogHeader(j.half)
 	j.half ^= 1
 	h := layout.LogHeader{Seq: seq, Blocks: make([]uint32, len(bufs))}
+	run := make([][]byte, 1, len(bufs)+1)
+	run[0] = j.hdr
 	for i, b := range bufs {
-		if err := j.dev.WriteBlock(hdr+1+uint64(i), b.data); err != nil {
-			return ioError("journal write", hdr+1+uint64(i), err)
-		}
 		h.CRC = layout.Checksum(h.CRC, b.data)
 		h.Blocks[i] = uint32(b.blockno)
+		run = append(run, b.data)
 	}
 	h.Encode(j.hdr)
-	if err := j.dev.WriteBlock(hdr, j.hdr); err != nil {
-		return ioError("journal header write", hdr, err)
+	// The header and the blocks after it are one run on the disk. They
+	// may land in any order: until the barrier, a header whose blocks did
+	// not all land fails its checksum, and recovery ignores it.
+	if err := writeRun(j.dev, hdr, run); err != nil {
+		return ioError("journal write", hdr, err)
 	}
 	if err := j.dev.Flush(); err != nil {
 		return ioError("flush", hdr, err)
 	}
-	for _, b := range bufs {
-		if err := j.dev.WriteBlock(b.blockno, b.data); err != nil {
-			return ioError("install", b.blockno, err)
+	// Install in block order, each run of consecutive blocks at once.
+	slices.SortFunc(bufs, func(a, b *buf) int { return cmp.Compare(a.blockno, b.blockno) })
+	for i := 0; i < len(bufs); {
+		k := i + 1
+		for k < len(bufs) && bufs[k].blockno == bufs[k-1].blockno+1 {
+			k++
 		}
+		run = run[:0]
+		for _, b := range bufs[i:k] {
+			run = append(run, b.data)
+		}
+		if err := writeRun(j.dev, bufs[i].blockno, run); err != nil {
+			return ioError("install", bufs[i].blockno, err)
+		}
+		i = k
 	}
 	return nil
 }
