@@ -228,6 +228,10 @@ func (e *Endpoint) input(seg *segment) {
 		if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
 			e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
 		}
+		if seg.flags&flagSYN != 0 {
+			e.challengeAck() // as Linux's tcp_validate_incoming: a SYN is challenged wherever it lies
+			return
+		}
 		e.oowAck(seg)
 		return
 	}
@@ -373,14 +377,15 @@ func (e *Endpoint) challengeAck() {
 	e.sendAck()
 }
 
-// oowAck acknowledges an unacceptable segment (RFC 9293 section
-// 3.10.7.4). Segments without data (or with a SYN) are answered at most
-// once per InvalidRateLimit, as Linux's tcp_oow_rate_limited: two hosts
-// that disagree about the window would otherwise trade ACKs for ever.
-// Data is always answered: a sender whose ACKs were lost needs to learn
-// where we are.
+// oowAck acknowledges an unacceptable segment without SYN (RFC 9293
+// section 3.10.7.4). Segments that occupy no sequence space are answered
+// at most once per InvalidRateLimit, as Linux's tcp_oow_rate_limited: two
+// hosts that disagree about the window would otherwise trade bare ACKs
+// for ever. Data or a FIN is always answered, as there: such a segment is
+// no part of an ACK loop, and a sender whose ACKs were lost needs to
+// learn where we are.
 func (e *Endpoint) oowAck(seg *segment) {
-	if (len(seg.data) == 0 || seg.flags&flagSYN != 0) && e.oowLimited() {
+	if seg.seqLen() == 0 && e.oowLimited() {
 		return
 	}
 	e.sendAck()
