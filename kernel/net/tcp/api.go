@@ -103,8 +103,11 @@ func (e *Endpoint) startConnect(remote tcpip.FullAddr) error {
 }
 
 // Shutdown closes one or both directions (ShutRd, ShutWr, ShutRdWr). Shutting
-// the write side sends a FIN once queued data has gone; shutting the read
-// side discards unread and future data.
+// the write side sends a FIN once queued data has gone. Shutting the read
+// side sends nothing, as Linux's tcp_shutdown: queued data and data that
+// arrives later are still acknowledged and readable, and a read finds
+// the end of the stream whenever the queue is empty; once both sides are
+// shut, new data resets the connection (receiveData).
 func (e *Endpoint) Shutdown(how int) error {
 	e.mu.Lock()
 	defer e.unlock()
@@ -125,7 +128,6 @@ func (e *Endpoint) Shutdown(how int) error {
 	}
 	if how != ShutWr {
 		e.shutRd = true
-		e.rcv.discard(e.rcv.len())
 		e.notify(waiter.EventIn | waiter.EventRdHup)
 	}
 	if how != ShutRd {

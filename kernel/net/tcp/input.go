@@ -433,24 +433,26 @@ func (e *Endpoint) text(seg *segment) {
 func (e *Endpoint) receiveData(seg *segment) {
 	n := len(seg.data)
 	e.segMax = max(e.segMax, n)
-	if e.orphan {
-		// Nobody will read this: RFC 9293 section 3.10.7.4 lets us reset.
+	if e.orphan || (e.shutRd && e.shutWr) {
+		// Nobody will read this: RFC 9293 section 3.10.7.4 lets us
+		// reset, RFC 1122 4.2.2.13 says we must, and Linux does once
+		// both directions are shut (closed, or shutdown(SHUT_RDWR)).
 		e.sendReset()
-		e.abort(nil)
+		if e.orphan {
+			e.abort(nil)
+		} else {
+			e.abort(syscall.ECONNRESET)
+		}
 		return
 	}
 	off := int(seg.seq - e.rcvNxt)
 	if off == 0 {
-		if !e.shutRd {
-			e.rcv.writeAt(e.rcv.len(), seg.data)
-			e.rcv.extend(n)
-		}
+		e.rcv.writeAt(e.rcv.len(), seg.data)
+		e.rcv.extend(n)
 		e.rcvNxt = e.rcvNxt.add(n)
 		if !e.ooo.empty() {
 			nxt := e.ooo.advance(e.rcvNxt)
-			if !e.shutRd {
-				e.rcv.extend(int(nxt - e.rcvNxt))
-			}
+			e.rcv.extend(int(nxt - e.rcvNxt))
 			e.rcvNxt = nxt
 			e.ackNow = true // RFC 5681 section 4.2: ACK at once when a hole fills
 		}
@@ -463,9 +465,6 @@ func (e *Endpoint) receiveData(seg *segment) {
 	}
 	e.ackNow = true // out of order: a duplicate ACK, at once
 	e.lastOOO = seg.seq
-	if e.shutRd {
-		return
-	}
 	if !e.ooo.add(seg.seq, seg.seq.add(n)) {
 		e.p.stats.ofoDrops.Add(1)
 		return
