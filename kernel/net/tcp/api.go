@@ -184,7 +184,7 @@ func (e *Endpoint) Close() error {
 		e.closeLocked()
 		return nil
 	}
-	e.rcv = ring{limit: e.rcv.limit} // nothing will be read: data arriving now resets
+	e.rcv.drop() // nothing will be read: data arriving now resets
 	e.shutdownWrite()
 	if e.state == StateFinWait2 {
 		e.armTimer(timerFinWait2, e.p.opts.FinWait2Timeout)
@@ -204,6 +204,8 @@ func (e *Endpoint) closeIdle() bool {
 			e.p.unbind(e)
 			e.bound = false
 		}
+		e.snd.drop()
+		e.rcv.drop() // unread data after a reset or the peer's close
 		return true
 	}
 	return false

@@ -160,6 +160,7 @@ func (p *Protocol) NewEndpoint() *Endpoint {
 	e := &Endpoint{p: p}
 	e.snd.limit = p.opts.SendBuffer
 	e.rcv.limit = p.opts.ReceiveBuffer
+	e.snd.mem, e.rcv.mem = &p.mem, &p.mem
 	return e
 }
 

@@ -73,8 +73,8 @@ func (e *Endpoint) initConn() {
 	e.rackFires, e.rtxProbing, e.forceFirst = 0, false, false
 	e.sb.reset()
 	e.ooo.reset()
-	e.snd = ring{limit: e.snd.limit}
-	e.rcv = ring{limit: e.rcv.limit}
+	e.snd.drop()
+	e.rcv.drop()
 	e.urgSet, e.dsackSet, e.ackNow, e.segMax = false, false, false, 0
 	e.kaProbes, e.lastOOWAck = 0, time.Time{}
 	e.rcvMSS = max(e.route.MTU-headerLen, 64)
@@ -446,8 +446,15 @@ func (e *Endpoint) receiveData(seg *segment) {
 		return
 	}
 	off := int(seg.seq - e.rcvNxt)
+	if !e.rcv.writeAt(e.rcv.len()+off, seg.data) {
+		// The memory pool refused the room (past tcp_mem's hard limit):
+		// drop the segment unacknowledged, as Linux's TCPRcvQDrop, and
+		// say where we are; the peer sends it again.
+		e.p.stats.rcvQDrops.Add(1)
+		e.ackNow = true
+		return
+	}
 	if off == 0 {
-		e.rcv.writeAt(e.rcv.len(), seg.data)
 		e.rcv.extend(n)
 		e.rcvNxt = e.rcvNxt.add(n)
 		if !e.ooo.empty() {
@@ -466,10 +473,8 @@ func (e *Endpoint) receiveData(seg *segment) {
 	e.ackNow = true // out of order: a duplicate ACK, at once
 	e.lastOOO = seg.seq
 	if !e.ooo.add(seg.seq, seg.seq.add(n)) {
-		e.p.stats.ofoDrops.Add(1)
-		return
+		e.p.stats.ofoDrops.Add(1) // the bytes written stay unmarked: as if never stored
 	}
-	e.rcv.writeAt(e.rcv.len()+off, seg.data)
 }
 
 // receiveFin processes an in-sequence FIN.
