@@ -21,6 +21,9 @@ func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
 		return err
 	}
 	e.id.local, e.bound = a, true
+	if addr.Port != 0 {
+		e.userBind = addr // Linux's SOCK_BINDPORT_LOCK
+	}
 	return nil
 }
 
@@ -209,6 +212,58 @@ func (e *Endpoint) closeIdle() bool {
 		return true
 	}
 	return false
+}
+
+// Disconnect dissolves whatever the endpoint is doing and makes it a
+// fresh CLOSED endpoint that may bind, listen or connect again: connect(2)
+// with AF_UNSPEC, Linux's tcp_disconnect. A listener stops listening (its
+// unaccepted connections are reset). A connection that is synchronized
+// (or half-open, or closing with data unsent) is reset and ECONNRESET
+// becomes the pending error, as it does for an attempt still in SYN-SENT;
+// a closing one otherwise just goes, TIME-WAIT included. Queued data in
+// both directions is dropped. As Linux, a port the application bound
+// stays bound (with the address, if it named one); a port chosen by
+// Connect or Listen is given back.
+func (e *Endpoint) Disconnect() error {
+	e.mu.Lock()
+	defer e.unlock()
+	if e.state == StateClosed && !e.connected {
+		e.connecting = false // a failed attempt is forgotten, not reported
+		return nil           // nothing else to dissolve: a bound port stays bound
+	}
+	switch e.state {
+	case StateListen:
+		e.closeListener()
+	case StateSynSent:
+		e.err = syscall.ECONNRESET
+	case StateEstablished, StateCloseWait, StateFinWait1, StateFinWait2, StateSynReceived:
+		e.sendReset()
+		e.err = syscall.ECONNRESET
+	case StateClosing, StateLastAck:
+		if e.sndMax.le(e.finSeq) { // data or the FIN not yet sent: the peer must not take the close as clean
+			e.sendReset()
+			e.err = syscall.ECONNRESET
+		}
+	}
+	if e.err != nil {
+		e.notify(waiter.EventErr)
+	}
+	e.closeLocked()
+	e.snd.drop()
+	e.rcv.drop()
+	e.connected, e.connecting = false, false
+	e.shutRd, e.shutWr, e.finRcvd, e.urgSet = false, false, false, false
+	if e.bound {
+		e.p.unbind(e) // a no-op unless bound and idle
+		e.bound = false
+	}
+	e.id = connID{}
+	if e.userBind.Port != 0 {
+		if a, err := e.p.bind(e, e.userBind); err == nil {
+			e.id.local, e.bound = a, true
+		}
+	}
+	return nil
 }
 
 // Abort closes the endpoint at once, resetting a connection rather than

@@ -59,6 +59,7 @@ type Endpoint struct {
 	state      State
 	id         connID
 	bound      bool // id.local is set by Bind or Connect
+	userBind   tcpip.FullAddr // what Bind asked for, when it named a port: kept across Disconnect
 	route      tcpip.Route
 	noDelay    bool
 	noReuse    bool  // SO_REUSEADDR turned off
