@@ -58,7 +58,7 @@ type Endpoint struct {
 	mu         sync.Mutex
 	state      State
 	id         connID
-	bound      bool // id.local is set by Bind or Connect
+	bound      bool           // id.local is set by Bind or Connect
 	userBind   tcpip.FullAddr // what Bind asked for, when it named a port: kept across Disconnect
 	route      tcpip.Route
 	noDelay    bool
