@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/tcpip"
 )
 
@@ -57,6 +58,23 @@ func (e *Endpoint) sendSize(mss int) int {
 		return max((g-maxHeaderLen)/mss, 1) * mss
 	}
 	return mss
+}
+
+// syncMTU follows a change of the MTU of the connection's interface
+// (SIOCSIFMTU), as Linux's tcp_sync_mss does when the route's MTU moves:
+// the next segment is sized by the new MTU, within the MSS the peer
+// announced. (An ICMP "fragmentation needed" lowers the MSS on its own;
+// handleControl.)
+func (e *Endpoint) syncMTU() {
+	if e.p.mtuOf == nil {
+		return
+	}
+	mtu := e.p.mtuOf(e.route.NIC) - ipv4.HeaderLen
+	if mtu <= 0 || mtu == e.route.MTU {
+		return
+	}
+	e.route.MTU = mtu
+	e.sndMSS = max(min(e.peerMSS, mtu-headerLen), 64)
 }
 
 // segMSS is the most data the next segment may carry: the MSS less the
@@ -195,6 +213,7 @@ func (e *Endpoint) output() {
 	if !e.canSend() {
 		return
 	}
+	e.syncMTU()
 	for {
 		mss := e.segMSS()
 		off := int(e.sndNxt - e.sndUna)
@@ -237,6 +256,7 @@ func (e *Endpoint) output() {
 // not fit one segment beside its options go as several, as Linux's
 // tcp_fragment cuts a retransmission sized before the SACK option grew.
 func (e *Endpoint) sendData(seq seqnum, n int, fin bool) {
+	e.syncMTU()
 	if e.route.GSO.MaxSize == 0 {
 		for mss := e.segMSS(); n > mss; mss = e.segMSS() {
 			e.sendSegment(seq, mss, false)
