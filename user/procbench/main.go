@@ -1,7 +1,8 @@
 // Command procbench measures the process layer from user space, the same
 // binary on Scone and on Linux (`make bench-proc` runs it on both): a null
-// system call, fork+exit+wait (also from a 64 MiB heap), fork+exec+wait, pipe throughput and round
-// trip between two processes, small-file churn and a 64 MiB file read.
+// system call, fork+exit+wait (also from a 64 MiB heap), fork+exec+wait,
+// pipe throughput and round trip between two processes, small-file churn
+// and a 64 MiB file read.
 //
 //	procbench [-dir /tmp] [-scale 1]
 //
