@@ -439,3 +439,87 @@ func TestConnectUnspecTCP(t *testing.T) {
 		p.must(unix.SYS_CLOSE, fd)
 	}
 }
+
+// TestExitDoesNotLinger: as Linux's inet_release, which never lingers for
+// a task that is exiting, a process's exit closes a socket with SO_LINGER
+// on at once, its FIN going on in the background; SO_LINGER with a zero
+// time still resets the connection, as tcp_close checks the option
+// itself.
+func TestExitDoesNotLinger(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		linger   uint32
+		wantRead syscall.Errno // what the peer's read gets once the exit is over
+	}{
+		{"linger-5s", 5, 0},
+		{"linger-0", 0, syscall.ECONNRESET},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, pair := sockProcPair(t)
+			l, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			l.Bind(tcpip.FullAddr{Port: 80})
+			l.Listen(1)
+			fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+			p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+			srv, _, err := l.Accept(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(tc.linger)...)), 8)
+			p.must(unix.SYS_WRITE, fd, p.put(32, []byte("bye")), 3)
+			buf := make([]byte, 8)
+			if n, err := srv.Read(t.Context(), buf); n != 3 || err != nil {
+				t.Fatalf("peer read %d %v", n, err)
+			}
+			if tc.linger != 0 {
+				// Nothing the process sends from now on is acknowledged,
+				// so a close(2) would wait the whole linger time.
+				pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+			}
+			start := time.Now()
+			p.th.Proc().Files.Release() // what the process's exit does
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("exit with SO_LINGER %d s took %v", tc.linger, d)
+			}
+			n, err := srv.Read(t.Context(), buf)
+			if tc.wantRead == 0 && (n != 0 || err != nil) {
+				t.Errorf("peer read after the exit = %d %v, want end of stream (the FIN)", n, err)
+			}
+			if tc.wantRead != 0 && err != tc.wantRead {
+				t.Errorf("peer read after the exit = %d %v, want %v", n, err, tc.wantRead)
+			}
+		})
+	}
+}
+
+// TestDup2Lingers: dup2 over the last descriptor of a socket with
+// SO_LINGER closes it as close(2) does, waiting for the FIN's
+// acknowledgement up to the linger time (Linux's final fput runs in the
+// task, which is not exiting).
+func TestDup2Lingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Bind(tcpip.FullAddr{Port: 80})
+	srv.Listen(1)
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+	p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	other := p.must(unix.SYS_EVENTFD2, 0, 0)
+	start := time.Now()
+	if _, e := p.call(unix.SYS_DUP2, other, fd); e != 0 {
+		t.Fatalf("dup2: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("dup2 over a socket with SO_LINGER 1 s and no ACKs took %v", d)
+	}
+}
