@@ -250,7 +250,7 @@ func TestMemPool(t *testing.T) {
 		{release: 8 * k, pressure: true},                            // 12 KiB: above min, still under pressure
 		{charge: 16 * k, capacity: 64 * k, pressure: true},          // would pass the hard limit: refused
 		{charge: 4 * k, capacity: 4 * k, ok: true, pressure: true},  // a ring's first 4 KiB: always granted
-		{release: 12 * k},                                           // 4 KiB: back under min, pressure ends
+		{release: 12 * k}, // 4 KiB: back under min, pressure ends
 		{charge: 4 * k, capacity: 8 * k, ok: true},
 	} {
 		if step.charge > 0 {
