@@ -1,8 +1,8 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
 // PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
-// them), over a Provider the process layer fills, and net/ (dev, route,
+// them), over a Provider the process layer fills, net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
-// NetProvider.
+// NetProvider, and sys/vm/drop_caches when it is a CacheDropper.
 package procfs
 
 import (
@@ -92,6 +92,9 @@ func New(p Provider) *file.TreeFS {
 		es := []file.TreeEntry{{Name: "meminfo", Node: meminfo}, {Name: "self", Node: self}, {Name: "uptime", Node: uptime}}
 		if np, ok := p.(NetProvider); ok {
 			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
+		}
+		if d, ok := p.(CacheDropper); ok {
+			es = append(es, file.TreeEntry{Name: "sys", Node: sysDir(d)})
 		}
 		pids := p.PIDs()
 		slices.Sort(pids)
