@@ -206,7 +206,31 @@ func memBack(before int64, when string) error {
 	return nil
 }
 
-// checkMemory compares free memory after all the tests with before.
+// checkMemory checks that the tests left no process of theirs behind
+// (it would hold memory, and is a bug of its own) and compares free
+// memory after all the tests with before.
 func checkMemory(before int64) error {
+	if left := leftBehind(); len(left) > 0 {
+		return fmt.Errorf("processes left behind: %s", strings.Join(left, "; "))
+	}
 	return memBack(before, "after all tests")
+}
+
+// leftBehind lists the processes running this program other than this
+// one (helpers a test did not reap), as "PID ARGS", from /proc.
+func leftBehind() []string {
+	ds, _ := os.ReadDir("/proc")
+	var left []string
+	for _, d := range ds {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if err == nil && args[0] == self() {
+			left = append(left, fmt.Sprintf("%d %s", pid, strings.Join(args, " ")))
+		}
+	}
+	return left
 }
