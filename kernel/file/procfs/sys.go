@@ -18,9 +18,9 @@ type CacheDropper interface {
 }
 
 const (
-	inoSys        = 6
-	inoSysVM      = 7
-	inoDropCaches = 8
+	inoSys        = 7
+	inoSysVM      = 8
+	inoDropCaches = 9
 )
 
 // sysDir is /proc/sys/vm/drop_caches.
