@@ -65,8 +65,9 @@ func TestCacheDrop(t *testing.T) {
 	if n := c.drop(); n != 4 {
 		t.Errorf("dropped %d, want 4 (blocks 3-6)", n)
 	}
-	if _, _, blocks, evictable := c.stats(); blocks != 2 || evictable != 0 {
-		t.Errorf("after drop: %d blocks, %d evictable; want 2, 0", blocks, evictable)
+	var s Stats
+	if c.stats(&s); s.CacheBlocks != 2 || s.CacheEvictable != 0 {
+		t.Errorf("after drop: %d blocks, %d evictable; want 2, 0", s.CacheBlocks, s.CacheEvictable)
 	}
 	b, err := c.get(5)
 	if err != nil || b.data[0] != 7 {
