@@ -1,8 +1,10 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
-// PID/comm, PID/exe, PID/fd, meminfo, uptime, mounts and stat in Linux's formats (ps and free parse
-// them), over a Provider the process layer fills, and net/ (dev, route,
+// PID/comm, PID/exe, PID/fd, meminfo, uptime, mounts and stat in Linux's
+// formats (ps, free, df and top parse them), over a Provider the process
+// layer fills, net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
-// NetProvider.
+// NetProvider, Scone's own gc (the kernel collector's pauses) when it
+// is a GCProvider, and sys/vm/drop_caches when it is a CacheDropper.
 package procfs
 
 import (
@@ -71,6 +73,7 @@ const (
 	inoMeminfo = 3
 	inoUptime  = 4
 	inoNet     = 5
+	inoGC      = 6
 	inoNetFile = 16 // + the file's index
 )
 
@@ -98,8 +101,14 @@ func New(p Provider) *file.TreeFS {
 				return SystemStat(cp.CPU(), p.Uptime()), nil
 			})})
 		}
+		if gp, ok := p.(GCProvider); ok {
+			es = append(es, file.TreeEntry{Name: "gc", Node: text(inoGC, func() ([]byte, error) { return GC(gp.GC()), nil })})
+		}
 		if np, ok := p.(NetProvider); ok {
 			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
+		}
+		if d, ok := p.(CacheDropper); ok {
+			es = append(es, file.TreeEntry{Name: "sys", Node: sysDir(d)})
 		}
 		pids := p.PIDs()
 		slices.Sort(pids)

@@ -27,8 +27,8 @@ type CPU struct {
 }
 
 const (
-	inoMounts = 6
-	inoStat   = 7
+	inoMounts = 10
+	inoStat   = 11
 )
 
 // Mounts is /proc/mounts: source, mount point, type, options and the two
