@@ -50,28 +50,49 @@ func sysClose(t *proc.Thread, a Args) (uintptr, error) {
 
 // lingering runs drop, a call that may close descriptor fd, and then, if
 // that released a TCP socket with SO_LINGER set, waits as Linux's
-// inet_release does for a task that is not exiting: close(2), and dup2
-// or dup3 closing what their target named. (A process's exit closes its
-// descriptors without this, and never lingers, as Linux.) The socket's
-// description is held across drop so that the wait can follow its
-// release. The socket's Close error is returned only if closeErr is set
-// (dup2 ignores errors from its implicit close, as Linux's).
+// inet_release does for a task that is not exiting: close(2), dup2 or
+// dup3 closing what their target named, and execve closing its
+// close-on-exec descriptors (sysExecve). A process's exit closes its
+// descriptors without this, and never lingers, as Linux. The socket's
+// Close error is returned only if closeErr is set (dup2 ignores errors
+// from its implicit close, as Linux's).
 func lingering(t *proc.Thread, fd int, closeErr bool, drop func() error) error {
-	var sock *sockfile.File
-	d, _ := t.Proc().Files.Get(fd)
-	if d != nil {
-		sock, _ = d.File().(*sockfile.File)
-		if sock == nil {
-			d.DecRef()
-		}
-	}
+	h := holdSocket(t, fd)
 	err := drop()
-	if sock != nil {
-		if rerr := d.DecRef(); closeErr && err == nil && rerr != syscall.EINTR {
-			err = rerr
-		}
-		socket.LingerWait(t.Ctx(), sock.Socket()) // returns at once unless this closed a lingering TCP socket
+	if rerr := h.release(t); closeErr && err == nil && rerr != syscall.EINTR {
+		err = rerr
 	}
+	return err
+}
+
+// heldSocket is a socket's description held across a call that may close
+// its last descriptor, so that SO_LINGER's wait can follow the release.
+type heldSocket struct {
+	d    *file.Description
+	sock *sockfile.File
+}
+
+// holdSocket holds fd's description if it is a socket.
+func holdSocket(t *proc.Thread, fd int) heldSocket {
+	d, _ := t.Proc().Files.Get(fd)
+	if d == nil {
+		return heldSocket{}
+	}
+	if sock, ok := d.File().(*sockfile.File); ok {
+		return heldSocket{d, sock}
+	}
+	d.DecRef()
+	return heldSocket{}
+}
+
+// release drops the hold, returning the socket's Close error if that was
+// the last reference, and lingers if it closed a socket with SO_LINGER.
+func (h heldSocket) release(t *proc.Thread) error {
+	if h.d == nil {
+		return nil
+	}
+	err := h.d.DecRef()
+	socket.LingerWait(t.Ctx(), h.sock.Socket()) // returns at once unless this closed a lingering TCP socket
 	return err
 }
 

@@ -523,3 +523,72 @@ func TestDup2Lingers(t *testing.T) {
 		t.Errorf("dup2 over a socket with SO_LINGER 1 s and no ACKs took %v", d)
 	}
 }
+
+// tinyELF is the smallest static x86-64 executable: one PT_LOAD segment
+// at 0x400000 whose code at the entry point loops (it never runs here).
+func tinyELF() []byte {
+	const base, hdr = 0x400000, 64 + 56
+	b := make([]byte, hdr, hdr+2)
+	copy(b, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], 2)        // ET_EXEC
+	le.PutUint16(b[18:], 62)       // EM_X86_64
+	le.PutUint32(b[20:], 1)        // EV_CURRENT
+	le.PutUint64(b[24:], base+hdr) // e_entry
+	le.PutUint64(b[32:], 64)       // e_phoff
+	le.PutUint16(b[52:], 64)       // e_ehsize
+	le.PutUint16(b[54:], 56)       // e_phentsize
+	le.PutUint16(b[56:], 1)        // e_phnum
+	ph := b[64:]
+	le.PutUint32(ph[0:], 1)       // PT_LOAD
+	le.PutUint32(ph[4:], 5)       // PF_R|PF_X
+	le.PutUint64(ph[16:], base)   // p_vaddr
+	le.PutUint64(ph[24:], base)   // p_paddr
+	le.PutUint64(ph[32:], hdr+2)  // p_filesz
+	le.PutUint64(ph[40:], hdr+2)  // p_memsz
+	le.PutUint64(ph[48:], 0x1000) // p_align
+	return append(b, 0xeb, 0xfe)  // jmp .
+}
+
+// TestExecLingers: execve closing a close-on-exec socket with SO_LINGER
+// lingers as close(2) does (on Linux the last fput runs in the task,
+// which is not exiting), and a socket without FD_CLOEXEC stays open.
+func TestExecLingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Bind(tcpip.FullAddr{Port: 80})
+	srv.Listen(2)
+	connect := func(flags uintptr) uintptr {
+		fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|flags, 0)
+		p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+		p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+		return fd
+	}
+	lingering := connect(unix.SOCK_CLOEXEC)
+	kept := connect(0)
+	prog := tinyELF()
+	fd := p.must(unix.SYS_OPEN, p.str(64, "/tiny"), unix.O_CREAT|unix.O_WRONLY, 0o755)
+	p.must(unix.SYS_WRITE, fd, p.put(1024, prog), uintptr(len(prog)))
+	p.must(unix.SYS_CLOSE, fd)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	argv := p.put(512, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, uint64(p.str(64, "/tiny"))), 0))
+	start := time.Now()
+	if _, e := p.call(unix.SYS_EXECVE, p.str(64, "/tiny"), argv, p.buf+520); e != 0 {
+		t.Fatalf("execve: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("execve closing a socket with SO_LINGER 1 s and no ACKs took %v", d)
+	}
+	if _, err := p.th.Proc().Files.Get(int(lingering)); err == nil {
+		t.Error("the close-on-exec socket survived the exec")
+	}
+	if d, err := p.th.Proc().Files.Get(int(kept)); err != nil {
+		t.Error("a socket without FD_CLOEXEC was closed by the exec")
+	} else {
+		d.DecRef()
+	}
+}
