@@ -13,7 +13,8 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb
+	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb \
+	busybox:busybox-static
 
 .PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
 
@@ -81,9 +82,9 @@ rootfs: user
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
-# qemu-usertests runs the user-space suites in the guest (tests/qemu,
-# build tag userguest): usertests, 100,000 fuzzed calls, the C signal
-# program.  They join make test once the kernel passes them.
+# qemu-usertests runs the user-space suites in the guest alone (tests/
+# qemu): usertests and the C signal program (both in make test too) and
+# 100,000 fuzzed calls (build tag userguest until it joins make test).
 qemu-usertests: deps build
 	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
 

@@ -31,6 +31,16 @@ type TreeEntry struct {
 type TreeFS struct {
 	ReadOnlyFS
 	root *TreeNode
+	// About is what statfs and /proc/mounts say of it (its source, type
+	// and magic); the counts are zero, as for Linux's proc.
+	About FSInfo
+}
+
+// Info describes the tree for statfs: About, read-only, 4 KiB blocks.
+func (t *TreeFS) Info() (FSInfo, error) {
+	i := t.About
+	i.BlockSize, i.NameMax, i.ReadOnly = 4096, 255, true
+	return i, nil
 }
 
 // NewTreeFS returns a file system with root as its root directory.
@@ -211,5 +221,40 @@ func (f *textFile) Stat() (Stat, error) {
 func (f *textFile) Close() error          { return nil }
 func (f *textFile) Waiter() *waiter.Queue { return &f.q }
 func (f *textFile) Readiness(m waiter.Events) waiter.Events {
+	return m & (waiter.EventIn | waiter.EventOut)
+}
+
+// ControlFile returns an OpenFunc for a write-only file (a /proc/sys
+// control): each write hands its bytes to set, whose error the write
+// returns.  Opening it for reading fails with EACCES, as Linux's mode
+// 0200 files do even for root.
+func ControlFile(ino uint64, set func([]byte) error) OpenFunc {
+	return func(flags int) (File, error) {
+		if flags&O_ACCMODE != O_WRONLY {
+			return nil, syscall.EACCES
+		}
+		return &controlFile{set: set, ino: ino}, nil
+	}
+}
+
+type controlFile struct {
+	set func([]byte) error
+	ino uint64
+	q   waiter.Queue
+}
+
+func (f *controlFile) ReadAt(context.Context, []byte, int64) (int, error) { return 0, syscall.EBADF }
+func (f *controlFile) WriteAt(_ context.Context, p []byte, _ int64) (int, error) {
+	if err := f.set(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+func (f *controlFile) Stat() (Stat, error) {
+	return Stat{Ino: f.ino, Mode: S_IFREG | 0o200, Nlink: 1, BlkSize: 1024}, nil
+}
+func (f *controlFile) Close() error          { return nil }
+func (f *controlFile) Waiter() *waiter.Queue { return &f.q }
+func (f *controlFile) Readiness(m waiter.Events) waiter.Events {
 	return m & (waiter.EventIn | waiter.EventOut)
 }

@@ -19,6 +19,13 @@ var shPrompt = regexp.MustCompile(`(?m)^\$ `)
 // user programs `make build` put in build/root, root/'s files and /tmp.
 func userImage(t *testing.T) string {
 	t.Helper()
+	return userImageWith(t, nil)
+}
+
+// userImageWith is userImage with add run on the staged tree before the
+// image is made, to put more files in it.
+func userImageWith(t *testing.T, add func(stage string)) string {
+	t.Helper()
 	root := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "build/root/bin/init")); err != nil {
 		t.Fatalf("no build/root/bin/init: run `make build` (make test does): %v", err)
@@ -31,6 +38,9 @@ func userImage(t *testing.T) string {
 		{"install", "-d", "-m", "1777", filepath.Join(stage, "tmp")},
 		{"go", "run", "./tools/mkfs", "-o", img, "-size", "128M", stage},
 	} {
+		if c[0] == "go" && add != nil {
+			add(stage)
+		}
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -97,6 +107,36 @@ func TestShell(t *testing.T) {
 		t.Fatalf("no prompt after ^C: %v", err)
 	}
 	check("echo alive", `^alive\n$`)
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}
+
+// TestUsertests boots with KARGS=usertests: init runs usertests and
+// powers off (status 0) only if all passed, the final check of free
+// memory included.  About 70 s on an idle machine.
+func TestUsertests(t *testing.T) {
+	s := bootConfig(t, runqemu.Config{Disk: userImage(t), KArgs: "usertests"})
+	m, err := s.Expect(regexp.MustCompile(`usertests: \d+ passed, \d+ failed`), 15*time.Minute)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.Transcript())
+	}
+	if !regexp.MustCompile(` 0 failed$`).MatchString(m) {
+		t.Errorf("%s\n%s", m, s.Output())
+	}
+	wantExit(t, s, 0)
+}
+
+// TestCSignals runs the musl program that checks the signal frame.
+func TestCSignals(t *testing.T) {
+	s := bootConfig(t, runqemu.Config{Disk: userImage(t)})
+	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
+		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
+	}
+	if out := shell(t, s, "c-signals", commandTimeout); !regexp.MustCompile(`(?m)^signals: ok$`).MatchString(out) {
+		t.Errorf("c-signals:\n%s", out)
+	}
 	if err := s.Send("halt\r"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,15 @@
 // Command procbench measures the process layer from user space, the same
 // binary on Scone and on Linux (`make bench-proc` runs it on both): a null
-// system call, fork+exit+wait, fork+exec+wait, pipe throughput and round
-// trip between two processes, small-file churn and a 64 MiB file read.
+// system call, fork+exit+wait (also from a 64 MiB heap), fork+exec+wait,
+// pipe throughput and round trip between two processes, small-file churn
+// and a 64 MiB file read.
 //
-//	procbench [-dir /tmp] [-scale 1]
+//	procbench [-dir /tmp] [-scale 1] [-run REGEXP]
 //
 // Each row is one line, "procbench ROW VALUE UNIT", UNIT being us (time
 // per operation) or MB/s; the last line is "procbench done". It prints
-// figures and asserts nothing. -scale multiplies every iteration count.
+// figures and asserts nothing. -scale multiplies every iteration count;
+// -run keeps only the rows whose names match.
 package main
 
 import (
@@ -17,6 +19,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -24,6 +28,7 @@ import (
 var (
 	dir   = flag.String("dir", "/tmp", "scratch directory (the files made are removed)")
 	scale = flag.Float64("scale", 1, "multiplies every iteration count")
+	only  = flag.String("run", "", "run only the rows whose names match this regular expression")
 	child = flag.String("child", "", "internal: run as the pipe peer (sink or echo)")
 )
 
@@ -43,6 +48,7 @@ func main() {
 	}{
 		{"null-syscall", nullSyscall, 200000},
 		{"fork-exit-wait", forkExitWait, 200},
+		{"fork-exit-wait-64mib-heap", forkExitWaitHeap, 20},
 		{"fork-exec-wait", forkExecTiny, 200},
 		{"fork-exec-wait-go", forkExecGo, 20},
 		{"pipe-throughput", pipeThroughput, 64}, // MiB
@@ -50,7 +56,15 @@ func main() {
 		{"file-create-write-unlink", fileChurn, 500},
 		{"file-read-64mib", fileRead, 64}, // MiB
 	}
+	keep, err := regexp.Compile(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "procbench:", err)
+		os.Exit(2)
+	}
 	for _, r := range rows {
+		if !keep.MatchString(r.name) {
+			continue
+		}
 		n := max(1, int(float64(r.n)**scale))
 		v, unit, err := r.run(n)
 		if err != nil {
@@ -90,6 +104,19 @@ func forkExitWait(n int) (float64, string, error) {
 		}
 	}
 	return perOp(time.Since(start), n), "us", nil
+}
+
+// forkExitWaitHeap is forkExitWait from a process with a 64 MiB heap,
+// every page of it touched: what fork pays for the memory it shares or
+// copies.
+func forkExitWaitHeap(n int) (float64, string, error) {
+	heap := make([]byte, 64<<20)
+	for i := 0; i < len(heap); i += 4096 {
+		heap[i] = byte(i >> 12)
+	}
+	v, unit, err := forkExitWait(n)
+	runtime.KeepAlive(heap)
+	return v, unit, err
 }
 
 // rawFork returns the child's PID in the parent; the child exits 0 at
