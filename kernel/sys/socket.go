@@ -186,19 +186,19 @@ func accept4(t *proc.Thread, fd, addrVA, lenp uintptr, flags int) (uintptr, erro
 		return 0, err
 	}
 	defer d.DecRef()
-	var bufLen int32
-	if addrVA != 0 {
-		if bufLen, err = addrLenIn(t, lenp); err != nil {
-			return 0, err
-		}
-	}
 	recvTO, _ := f.Socket().Timeouts()
 	s, peer, err := f.Accept(t.Ctx(), nonblocking(d))
 	if err != nil {
 		return 0, restartable(err, recvTO != 0)
 	}
+	// The address's pointers are read only now, as Linux's do_accept:
+	// a bad one loses the connection taken.
 	if addrVA != 0 {
-		if err := addrOut(t, peer, addrVA, lenp, bufLen); err != nil {
+		bufLen, err := addrLenIn(t, lenp)
+		if err == nil {
+			err = addrOut(t, peer, addrVA, lenp, bufLen)
+		}
+		if err != nil {
 			s.Close()
 			return 0, err
 		}
@@ -254,16 +254,16 @@ func sockName(t *proc.Thread, a Args, peer bool) (uintptr, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	bufLen, err := addrLenIn(t, a[2])
-	if err != nil {
-		return 0, err
-	}
 	var addr tcpip.FullAddr
 	if peer {
 		addr, err = f.Socket().PeerAddr()
 	} else {
 		addr, err = f.Socket().LocalAddr()
 	}
+	if err != nil {
+		return 0, err // ENOTCONN before any pointer is read, as Linux
+	}
+	bufLen, err := addrLenIn(t, a[2])
 	if err != nil {
 		return 0, err
 	}
