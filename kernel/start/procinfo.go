@@ -2,6 +2,7 @@ package start
 
 import (
 	"path"
+	"runtime"
 	"runtime/metrics"
 	"time"
 
@@ -86,6 +87,19 @@ func heapFreeKB() uint64 {
 }
 
 func (procInfo) Uptime() time.Duration { return time.Since(boot) }
+
+// GC is /proc/gc: the kernel collector's count and pauses. MemStats keeps
+// the last 256 pauses in a ring whose newest is at (NumGC+255)%256.
+func (procInfo) GC() procfs.GCStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	kept := min(m.NumGC, uint32(len(m.PauseNs)))
+	recent := make([]time.Duration, 0, kept)
+	for i := m.NumGC - kept; i < m.NumGC; i++ {
+		recent = append(recent, time.Duration(m.PauseNs[i%uint32(len(m.PauseNs))]))
+	}
+	return procfs.GCStats{Collections: uint64(m.NumGC), PauseTotal: time.Duration(m.PauseTotalNs), Recent: recent}
+}
 
 // NetFiles lists /proc/net from the kernel's network (none without one).
 func (procInfo) NetFiles() []procfs.NetFile {

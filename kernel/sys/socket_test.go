@@ -397,3 +397,46 @@ func TestCloseLingers(t *testing.T) {
 		t.Errorf("close with SO_LINGER 1 s and no ACKs took %v", d)
 	}
 }
+
+// TestConnectUnspecTCP: connect(2) with AF_UNSPEC on a connected TCP
+// socket is Linux's tcp_disconnect: it returns 0, the peer is reset,
+// SO_ERROR reports ECONNRESET, getpeername ENOTCONN, and the same socket
+// connects again.
+func TestConnectUnspecTCP(t *testing.T) {
+	p := sockProc(t)
+	ls := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_BIND, ls, p.put(16, sockaddr(tcpip.FullAddr{Port: 8081})), 16)
+	p.must(unix.SYS_LISTEN, ls, 8)
+	c := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	to := p.put(32, sockaddr(tcpip.FullAddr{Addr: nettest.AddrA, Port: 8081}))
+	p.must(unix.SYS_CONNECT, c, to, 16)
+	s := p.must(unix.SYS_ACCEPT4, ls, 0, 0, 0)
+
+	unspec := p.put(64, []byte{unix.AF_UNSPEC, 0})
+	if _, e := p.call(unix.SYS_CONNECT, c, unspec, 2); e != 0 {
+		t.Fatalf("connect(AF_UNSPEC) = %v, want 0", e)
+	}
+	if _, e := p.call(unix.SYS_READ, s, p.buf+800, 64); e != syscall.ECONNRESET {
+		t.Errorf("the peer's read after the disconnect: %v, want ECONNRESET", e)
+	}
+	p.put(124, le32(4))
+	p.must(unix.SYS_GETSOCKOPT, c, unix.SOL_SOCKET, unix.SO_ERROR, p.buf+128, p.buf+124)
+	if v := binary.LittleEndian.Uint32(p.get(128, 4)); syscall.Errno(v) != syscall.ECONNRESET {
+		t.Errorf("SO_ERROR after the disconnect: %v, want ECONNRESET", syscall.Errno(v))
+	}
+	p.put(100, le32(16))
+	if _, e := p.call(unix.SYS_GETPEERNAME, c, p.buf+200, p.buf+100); e != syscall.ENOTCONN {
+		t.Errorf("getpeername after the disconnect: %v, want ENOTCONN", e)
+	}
+	if _, e := p.call(unix.SYS_CONNECT, c, to, 16); e != 0 {
+		t.Fatalf("connect again after the disconnect: %v", e)
+	}
+	s2 := p.must(unix.SYS_ACCEPT4, ls, 0, 0, 0)
+	p.must(unix.SYS_WRITE, c, p.put(300, []byte("again")), 5)
+	if n, _ := p.retry(unix.SYS_READ, s2, p.buf+800, 64); n != 5 || string(p.get(800, 5)) != "again" {
+		t.Errorf("read on the new connection = %d %q", n, p.get(800, int(n)))
+	}
+	for _, fd := range []uintptr{ls, c, s, s2} {
+		p.must(unix.SYS_CLOSE, fd)
+	}
+}

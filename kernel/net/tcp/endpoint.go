@@ -58,7 +58,8 @@ type Endpoint struct {
 	mu         sync.Mutex
 	state      State
 	id         connID
-	bound      bool // id.local is set by Bind or Connect
+	bound      bool           // id.local is set by Bind or Connect
+	userBind   tcpip.FullAddr // what Bind asked for, when it named a port: kept across Disconnect
 	route      tcpip.Route
 	noDelay    bool
 	noReuse    bool  // SO_REUSEADDR turned off
@@ -160,6 +161,7 @@ func (p *Protocol) NewEndpoint() *Endpoint {
 	e := &Endpoint{p: p}
 	e.snd.limit = p.opts.SendBuffer
 	e.rcv.limit = p.opts.ReceiveBuffer
+	e.snd.mem, e.rcv.mem = &p.mem, &p.mem
 	return e
 }
 

@@ -128,11 +128,12 @@ func (e *Endpoint) windowUpdate() {
 }
 
 // rcvSegSize is the segment size the receive-side thresholds count in:
-// our MSS, but no more than half the receive buffer, as Linux clamps its
-// rcv_mss to half the window. Over loopback (MSS 65,495) a buffer smaller
-// than one MSS would otherwise never see a "full" segment: no window
-// update after a read, and every ACK left to the delayed-ACK timer.
-func (e *Endpoint) rcvSegSize() int { return max(min(e.rcvMSS, e.rcv.limit/2), 1) }
+// our MSS, but no more than half the receive buffer (the buffer memory
+// pressure leaves it), as Linux clamps its rcv_mss to half the window.
+// Over loopback (MSS 65,495) a buffer smaller than one MSS would otherwise
+// never see a "full" segment: no window update after a read, and every
+// ACK left to the delayed-ACK timer.
+func (e *Endpoint) rcvSegSize() int { return max(min(e.rcvMSS, e.rcv.room()/2), 1) }
 
 // sendPendingAck sends the ACK the last segment deserves, now or later:
 // at once for out-of-order data, FINs and every second full-sized
