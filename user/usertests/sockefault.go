@@ -302,6 +302,11 @@ var sockFaults = []sockFault{
 	{"getsockopt-len0", unix.SYS_GETSOCKOPT, 0, func(s *sockEnv, b uintptr) [6]uintptr {
 		return [6]uintptr{s.ufd, unix.SOL_SOCKET, unix.SO_TYPE, b, s.intPtr(0)}
 	}, returns(0), nil},
+	// Linux stores the descriptors it reserved before it makes the
+	// sockets, so even AF_INET, which has no pairs, faults first.
+	{"socketpair-inet", unix.SYS_SOCKETPAIR, 2 * sizeInt, func(s *sockEnv, b uintptr) [6]uintptr {
+		return [6]uintptr{unix.AF_INET, unix.SOCK_STREAM, 0, b}
+	}, efault, nil},
 	{"ioctl-FIONREAD", unix.SYS_IOCTL, sizeInt, func(s *sockEnv, b uintptr) [6]uintptr {
 		return [6]uintptr{s.ufd, unix.SIOCINQ, b}
 	}, efault, nil},
