@@ -137,7 +137,9 @@ func fullListener() (l, port int, conns []int, err error) {
 			return l, port, conns, fmt.Errorf("connect to a busy listener: %v", err)
 		}
 		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-		if n, _ := unix.Poll(p, 500); n == 0 {
+		// 2 s: a loopback handshake is far quicker even under TCG on a
+		// loaded host, and a queued one must not be taken for a drop.
+		if n, _ := unix.Poll(p, 2000); n == 0 {
 			return l, port, conns, nil // unanswered: the queue is full
 		}
 	}
