@@ -200,15 +200,20 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	buf := make([]byte, min(total, chunk))
 	for done < total {
 		b := buf[:min(total-done, chunk)]
+		short := false // b cut to what was queued
 		if flags&(unix.MSG_PEEK|unix.MSG_TRUNC) == 0 {
-			room, err := streamRoom(t, d, f, iov, done, len(b), flags)
+			take, err := streamTake(t, d, f, iov, done, len(b), flags)
 			if err != nil {
 				if done > 0 {
 					break
 				}
 				return 0, tcpip.FullAddr{}, 0, restartable(err, recvTO != 0)
 			}
-			b = b[:room]
+			if take == 0 {
+				break // the end of the stream
+			}
+			short = take < len(b)
+			b = b[:take]
 		}
 		n, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{b}, flags, nonblocking(d), nil)
 		if n > 0 && flags&unix.MSG_TRUNC == 0 {
@@ -223,7 +228,7 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 			}
 			return 0, tcpip.FullAddr{}, 0, restartable(err, recvTO != 0)
 		}
-		if n < len(b) || n == 0 || flags&unix.MSG_PEEK != 0 {
+		if n < len(b) || n == 0 || flags&unix.MSG_PEEK != 0 || short && flags&unix.MSG_WAITALL == 0 {
 			break
 		}
 		if flags&unix.MSG_WAITALL == 0 {
@@ -233,27 +238,29 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	return done, tcpip.FullAddr{}, 0, nil
 }
 
-// streamRoom is how much of the n bytes at byte at of the buffers a
+// streamTake is how many of the n bytes at byte at of the buffers a
 // stream receive may take: TCP must not consume bytes it then cannot
-// copy out (Linux leaves them queued and fails with EFAULT). Where the
-// buffers end early in a bad page, it waits for data without taking any
-// (a one-byte peek); then the room must hold all that is queued, up to
-// n, else EFAULT. It returns n when every byte is writable, and 0 at the
-// end of the stream.
-func streamRoom(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, at, n, flags int) (int, error) {
-	room := writable(t, iov, at, n)
-	if room == n {
-		return n, nil
+// copy out (Linux leaves them queued and fails with EFAULT). It waits
+// for data without taking any (a one-byte peek) when none is queued,
+// then allows what is queued, up to n, if the buffers can hold all of
+// it, else fails with EFAULT. Only the bytes about to be copied are
+// checked, so a large buffer is not faulted in for a small read. It
+// returns 0 at the end of the stream.
+func streamTake(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, at, n, flags int) (int, error) {
+	avail := f.Buffered()
+	if avail == 0 {
+		var one [1]byte
+		got, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{one[:]}, (flags|unix.MSG_PEEK)&^unix.MSG_WAITALL, nonblocking(d), nil)
+		if err != nil || got == 0 {
+			return 0, err
+		}
+		avail = max(f.Buffered(), got)
 	}
-	var one [1]byte
-	got, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{one[:]}, (flags|unix.MSG_PEEK)&^unix.MSG_WAITALL, nonblocking(d), nil)
-	if err != nil || got == 0 {
-		return 0, err
-	}
-	if room < min(f.Buffered(), n) {
+	take := min(avail, n)
+	if writable(t, iov, at, take) < take {
 		return 0, syscall.EFAULT
 	}
-	return room, nil
+	return take, nil
 }
 
 // writable is how many of the n bytes at byte at of the buffers' join
