@@ -81,9 +81,9 @@ rootfs: user
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
-# qemu-usertests runs the user-space suites in the guest (tests/qemu,
-# build tag userguest): usertests, 100,000 fuzzed calls, the C signal
-# program.  They join make test once the kernel passes them.
+# qemu-usertests runs the user-space suites in the guest alone (tests/
+# qemu): usertests and the C signal program (both in make test too) and
+# 100,000 fuzzed calls (build tag userguest until it joins make test).
 qemu-usertests: deps build
 	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
 

@@ -3,6 +3,7 @@ package start
 import (
 	"path"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -84,6 +85,20 @@ func heapFreeKB() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64() / 1024
+}
+
+// DropCaches is /proc/sys/vm/drop_caches: 1 empties the root's buffer
+// cache of what it can evict, 2 collects the kernel heap's garbage (the
+// closest thing to Linux's reclaimable slab), and both give the heap's
+// free memory back to the frame allocator, so that MemFree rises by what
+// was dropped, as on Linux.
+func (procInfo) DropCaches(what int) {
+	if what&1 != 0 && root != nil {
+		root.DropCache()
+	}
+	if what&3 != 0 {
+		debug.FreeOSMemory()
+	}
 }
 
 func (procInfo) Uptime() time.Duration { return time.Since(boot) }

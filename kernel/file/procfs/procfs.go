@@ -2,8 +2,8 @@
 // PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
 // them), over a Provider the process layer fills, net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
-// NetProvider, and Scone's own gc (the kernel collector's pauses) when it
-// is a GCProvider.
+// NetProvider, Scone's own gc (the kernel collector's pauses) when it
+// is a GCProvider, and sys/vm/drop_caches when it is a CacheDropper.
 package procfs
 
 import (
@@ -97,6 +97,9 @@ func New(p Provider) *file.TreeFS {
 		}
 		if np, ok := p.(NetProvider); ok {
 			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
+		}
+		if d, ok := p.(CacheDropper); ok {
+			es = append(es, file.TreeEntry{Name: "sys", Node: sysDir(d)})
 		}
 		pids := p.PIDs()
 		slices.Sort(pids)

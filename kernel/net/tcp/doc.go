@@ -68,6 +68,9 @@
 //     because a shared count is the side channel of CVE-2016-5696).
 //   - MSS and window-scale options (RFC 7323 section 2); unknown options
 //     are skipped by length and a malformed option ends option parsing.
+//     A data segment carries the MSS less the options on it (SACK
+//     blocks), so none passes the path MTU (Linux's tcp_current_mss);
+//     offloaded packets are cut at that size too.
 //   - Retransmission per RFC 6298 with Karn's algorithm (a handshake whose
 //     SYN-ACK went twice gives no sample either), exponential
 //     backoff cleared by new acknowledgements, and a retry limit after

@@ -81,6 +81,7 @@ type Endpoint struct {
 	sndWl1, sndWl2              seqnum
 	sndShift                    int // peer's window scale
 	sndMSS                      int
+	peerMSS                     int // the MSS the peer's SYN announced (Linux's mss_clamp)
 	snd                         ring
 	finSeq                      seqnum // sequence number of our FIN, once shutWr is set
 	finAcked                    bool   // the peer has acknowledged our FIN

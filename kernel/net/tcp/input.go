@@ -101,6 +101,7 @@ func (e *Endpoint) acceptSyn(seg *segment) {
 	if mss == 0 {
 		mss = defaultMSS // RFC 9293 section 3.7.1
 	}
+	e.peerMSS = mss
 	e.sndMSS = max(min(mss, e.rcvMSS), 64)
 	e.sackOK = seg.sackOK && !e.p.opts.DisableSACK
 	if seg.wndScale >= 0 {

@@ -124,8 +124,9 @@ type Protocol struct {
 	challengeSecond time.Time // start of the second challengeLeft counts down in
 	challengeLeft   int       // challenge ACKs still allowed this second
 
-	timeWait atomic.Int64 // connections in TIME-WAIT
-	mem      memPool      // every connection's buffers draw on it (tcp_mem)
+	timeWait atomic.Int64      // connections in TIME-WAIT
+	mem      memPool           // every connection's buffers draw on it (tcp_mem)
+	mtuOf    func(nic int) int // the interface's current MTU, if the network layer tells
 
 	stats counters
 }
@@ -146,6 +147,9 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 		connPorts:  make(map[uint16]int),
 	}
 	p.mem.setLimits(opts.Mem)
+	if m, ok := nl.(interface{ MTU(nic int) int }); ok {
+		p.mtuOf = m.MTU
+	}
 	p.portSeed, p.portSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
 	for i := range p.portTable {
 		p.portTable[i] = rand.Uint32() // as Linux perturbs its table: no counter starts known
