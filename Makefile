@@ -149,11 +149,15 @@ bench-disk: deps build rootfs
 bench-boot: deps build
 	$(GO) run ./tools/bootbench
 
-# bench-qemu sets Scone beside a Linux guest built from Debian's packages
-# (linux-image-amd64's kernel and NIC modules, busybox-static as init and
-# httpd) under the same QEMU command line, one table per NIC: time to the
-# first HTTP 200, latency, wrk requests/s, 1 MiB and 64 MiB GETs, and
-# Scone's GC pause. It prints figures and asserts nothing.
+# bench-qemu sets Scone's user-space httpd (started by init from /etc/rc
+# in a copy of the root image) beside a Linux guest built from Debian's
+# packages (linux-image-amd64's kernel and NIC modules, busybox-static as
+# init and httpd) under the same QEMU command line, one table per NIC:
+# time to the first HTTP 200 and its boot milestones, curl latency, wrk
+# -c8/-c64 requests/s with and without keep-alive, 1 MiB and 64 MiB GETs,
+# and the kernel's longest GC pause during wrk (docs/netprog.md). It
+# prints figures and asserts nothing; `go run ./tools/benchqemu -h` for
+# its options (-responder adds the in-kernel responder).
 BENCH_NEEDS := busybox:busybox-static wrk:wrk dpkg-deb:dpkg
 bench-qemu: bench-deps build rootfs
 	$(GO) run ./tools/benchqemu
