@@ -16,7 +16,7 @@ NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb \
 	busybox:busybox-static
 
-.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc soak-sockets bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
 
 all: build
 
@@ -241,6 +241,13 @@ test: deps vet build kcheck unit fuzz
 # the times it measured (tests/qemu TestProcScale; make test runs 100).
 scale-proc: deps
 	SCALE_PROCS=1000 $(GO) test -count=1 -v -timeout 30m -run TestProcScale ./tests/qemu
+
+# soak-sockets runs tests/qemu TestSockets with ROUNDS (4) more rounds of
+# 1,000 host connections to the guest's httpd, waits for the TIME_WAITs to
+# expire and wants the guest's settled MemAvailable back (prints figures).
+ROUNDS ?= 4
+soak-sockets: deps build
+	SOAK_ROUNDS=$(ROUNDS) $(GO) test -count=1 -v -timeout 30m -run 'TestSockets$$' ./tests/qemu
 
 # bench-net prints our TCP/IP stack beside gVisor's netstack (bench/ is a
 # separate module so gVisor stays out of the kernel's go.mod): 7 reps of 2 s
