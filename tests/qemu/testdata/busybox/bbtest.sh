@@ -20,7 +20,6 @@ echo "== md5sum"; printf abc | md5sum
 echo "== dd"; dd if=/dev/zero of=z bs=1024 count=64 2>&1; wc -c < z
 echo "== tar"; tar cf t.tar d && mkdir x && tar xf t.tar -C x && tar tf t.tar | sort && cmp d/f x/d/f && echo same
 echo "== chown"; chown 12:34 d/f && stat -c '%u %g' d/f
-echo "== flock"; touch lk; flock lk sh -c 'flock -n lk true && echo shared || echo held'; flock -n lk echo free
 echo "== ps"; ps
 echo "== top"; top -b -n 1 | head -2
 echo "== free"; free
