@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,5 +45,41 @@ func TestHost(t *testing.T) {
 	m := regexp.MustCompile(`^syscallfuzz: (\d+) calls in (?s:.*)\nsyscallfuzz: ok\n$`).FindStringSubmatch(string(out))
 	if m == nil || m[1] != "50000" {
 		t.Errorf("report:\n%s", out)
+	}
+}
+
+// TestInterrupter: a call that would block for ever (a read of an empty
+// blocking pipe) ends with EINTR soon, as it must on Scone too.
+func TestInterrupter(t *testing.T) {
+	type result struct {
+		err  error
+		sent uint64
+	}
+	done := make(chan result, 1)
+	go func() {
+		in := startInterrupter()
+		if in == nil {
+			done <- result{err: errors.New("no interrupter")}
+			return
+		}
+		var p [2]int
+		if err := unix.Pipe(p[:]); err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer unix.Close(p[0])
+		defer unix.Close(p[1])
+		in.begin()
+		_, err := unix.Read(p[0], make([]byte, 1))
+		in.end()
+		done <- result{err, in.sent.Load()}
+	}()
+	select {
+	case r := <-done:
+		if r.err != unix.EINTR || r.sent == 0 {
+			t.Errorf("blocked read: %v after %d signals, want EINTR", r.err, r.sent)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a blocked read was not interrupted in 10 s")
 	}
 }
