@@ -1,13 +1,14 @@
 // Command syscallfuzz makes random system calls with random arguments, to
 // show that the kernel never panics, hangs or leaks, whatever a process
 // asks.  The calls run in a child process, restarted whenever it dies (a
-// random munmap or rt_sigreturn easily kills it); a watchdog kills a
-// child that makes no progress for 2 s (a futex wait or a sleep with
-// random arguments, say) and starts another.
+// random munmap or rt_sigreturn easily kills it).  A call that blocks (a
+// futex wait or a sleep with random arguments, say) is interrupted by a
+// signal after about 20 ms; a watchdog kills a child that makes no
+// progress for 2 s all the same and starts another.
 //
 //	syscallfuzz [-n CALLS] [-seed N] [-safe]
 //
-// CALLS defaults to $FUZZCALLS or 100,000.  On Scone every call is fair
+// CALLS defaults to $FUZZCALLS or 10,000.  On Scone every call is fair
 // game except the few that reach outside the child (kill of other
 // processes, reboot, setting the clock or host name) or multiply it
 // (fork, clone, exec).  On a Linux host it always uses -safe: a short
@@ -30,7 +31,7 @@ import (
 )
 
 var (
-	calls = flag.Int("n", envInt("FUZZCALLS", 100000), "number of system calls")
+	calls = flag.Int("n", envInt("FUZZCALLS", 10000), "number of system calls")
 	seed  = flag.Int64("seed", time.Now().UnixNano(), "random seed")
 	safe  = flag.Bool("safe", false, "only calls that are harmless on a Linux host")
 	child = flag.String("child", "", "run as the fuzzing child, counting calls in this file")
@@ -83,8 +84,12 @@ func run() int {
 		cmd := exec.Command(exe, "-child", counter, "-seed", strconv.FormatInt(*seed+i, 10),
 			"-n", strconv.Itoa(*calls-done), "-safe="+strconv.FormatBool(*safe))
 		cmd.Dir = scratch
-		// Standard files are /dev/null (nil): random writes to fd 1 must
-		// not reach the console.
+		// Standard input and output are /dev/null (nil): random writes
+		// to fd 1 must not reach the console.  Random descriptors start
+		// above 2, so only the Go runtime writes to standard error: why
+		// a child died.
+		var stderr capped
+		cmd.Stderr = &stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			fmt.Printf("syscallfuzz: start child: %v\n", err)
@@ -122,7 +127,7 @@ func run() int {
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		if !(ws.Exited() && ws.ExitStatus() == 0) {
 			restarts++
-			deaths[describe(ws)]++
+			deaths[describe(ws, stderr.b)]++
 		}
 	}
 	d := time.Since(start)
@@ -134,7 +139,7 @@ func run() int {
 	}
 	sort.Strings(ds)
 	if len(ds) > 0 {
-		fmt.Printf("syscallfuzz: children ended by: %s\n", strings.Join(ds, ", "))
+		fmt.Printf("syscallfuzz: children ended by: %s\n", strings.Join(ds, "; "))
 	}
 	if err := exec.Command(exe, "-n", "0", "-child", counter).Run(); err != nil {
 		fmt.Printf("syscallfuzz: FAIL: a new process after fuzzing: %v\n", err)
@@ -182,9 +187,27 @@ func readCount(file string) (calls, sent int) {
 	return calls, sent
 }
 
-func describe(ws syscall.WaitStatus) string {
+// describe names how a child ended, with the Go runtime's reason from
+// its standard error if it gave one ("exit 2 (fatal error: ...)").
+func describe(ws syscall.WaitStatus, stderr []byte) string {
+	how := fmt.Sprintf("exit %d", ws.ExitStatus())
 	if ws.Signaled() {
-		return ws.Signal().String()
+		how = ws.Signal().String()
 	}
-	return fmt.Sprintf("exit %d", ws.ExitStatus())
+	for _, l := range strings.Split(string(stderr), "\n") {
+		for _, p := range []string{"fatal error: ", "panic: ", "runtime: ", "unexpected "} {
+			if strings.HasPrefix(l, p) {
+				return fmt.Sprintf("%s (%.60s)", how, l)
+			}
+		}
+	}
+	return how
+}
+
+// capped keeps the first 4 KiB written to it.
+type capped struct{ b []byte }
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.b = append(c.b, p[:min(len(p), 4096-len(c.b))]...)
+	return len(p), nil
 }
