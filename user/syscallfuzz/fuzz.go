@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -98,7 +99,7 @@ func (a *arena) scramble() {
 // if the set lies in the arena.
 func (a *arena) unblockAlarm(set uintptr) {
 	base := uintptr(unsafe.Pointer(&a.buf[0]))
-	if set >= base && set+8 <= base+uintptr(len(a.buf)) {
+	if set >= base && set-base <= uintptr(len(a.buf)-8) { // not set+8: -1 wraps
 		const bit = uintptr(unix.SIGALRM - 1)
 		a.buf[set-base+bit/8] &^= 1 << (bit % 8)
 	}
@@ -153,6 +154,10 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 	a := newArena(rng)
 	unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 16 << 20, Max: 16 << 20})
 	self := uintptr(os.Getpid())
+	// The interrupter's timer makes the runtime open its poller (an
+	// epoll descriptor and an eventfd) if it has not yet: before low.
+	in := startInterrupter()
+	time.Sleep(time.Millisecond)
 	// Descriptors below low are the Go runtime's (its poller): closing or
 	// replacing them kills the child, so random descriptors start at low.
 	low := 3
@@ -166,7 +171,6 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 		return 2
 	}
 	victimBase := uintptr(unsafe.Pointer(&victim[0]))
-	in := startInterrupter()
 	var count [32]byte
 	for i := 1; i <= n; i++ {
 		var nr uintptr

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/rand"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -81,5 +84,25 @@ func TestInterrupter(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a blocked read was not interrupted in 10 s")
+	}
+}
+
+// TestUnblockAlarm: SIGALRM leaves a signal set in the arena, and a
+// pointer near the top of the address space (which wraps) is left alone.
+func TestUnblockAlarm(t *testing.T) {
+	a := newArena(rand.New(rand.NewSource(1)))
+	for i := range a.buf {
+		a.buf[i] = 0xff
+	}
+	base := uintptr(unsafe.Pointer(&a.buf[0]))
+	for _, set := range []uintptr{base, base + 100, base + uintptr(len(a.buf)) - 8} {
+		a.unblockAlarm(set)
+		word := binary.LittleEndian.Uint64(a.buf[set-base:])
+		if word&(1<<(unix.SIGALRM-1)) != 0 || word|1<<(unix.SIGALRM-1) != ^uint64(0) {
+			t.Errorf("set at +%d: %#x", set-base, word)
+		}
+	}
+	for _, set := range []uintptr{^uintptr(0), ^uintptr(0) - 4, base + uintptr(len(a.buf)) - 7, base - 1, 0} {
+		a.unblockAlarm(set) // must not panic
 	}
 }
