@@ -138,6 +138,19 @@ func (a *arena) arg() uintptr {
 	return 0
 }
 
+// firstAbove returns the descriptor above every open one below limit,
+// and at least floor.  Not the lowest free one: the counter file, opened
+// and moved to counterFD, leaves a hole below the poller's descriptors.
+func firstAbove(floor, limit int) int {
+	low := floor
+	for fd := 0; fd < limit; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			low = max(low, fd+1)
+		}
+	}
+	return low
+}
+
 // fuzz is the child: it makes n random calls, storing the count made so
 // far in counterFile.
 func fuzz(counterFile string, seed int64, n int, safe bool) int {
@@ -160,11 +173,7 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 	time.Sleep(time.Millisecond)
 	// Descriptors below low are the Go runtime's (its poller): closing or
 	// replacing them kills the child, so random descriptors start at low.
-	low := 3
-	if fd, err := unix.Open("/dev/null", unix.O_RDONLY, 0); err == nil {
-		low = fd
-		unix.Close(fd)
-	}
+	low := firstAbove(3, counterFD)
 	const victimSize = 1 << 20
 	victim, err := unix.Mmap(-1, 0, victimSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
@@ -241,7 +250,7 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 			args[2] &= 15 // timeouts of at most 15 ms
 		}
 		if in != nil {
-			in.begin()
+			in.begin(nr, args)
 		}
 		unix.Syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
 		if in != nil {

@@ -72,7 +72,7 @@ func TestInterrupter(t *testing.T) {
 		}
 		defer unix.Close(p[0])
 		defer unix.Close(p[1])
-		in.begin()
+		in.begin(unix.SYS_READ, [6]uintptr{uintptr(p[0])})
 		_, err := unix.Read(p[0], make([]byte, 1))
 		in.end()
 		done <- result{err, in.sent.Load()}
@@ -104,5 +104,19 @@ func TestUnblockAlarm(t *testing.T) {
 	}
 	for _, set := range []uintptr{^uintptr(0), ^uintptr(0) - 4, base + uintptr(len(a.buf)) - 7, base - 1, 0} {
 		a.unblockAlarm(set) // must not panic
+	}
+}
+
+// TestFirstAbove: a hole below an open descriptor does not lower the
+// fuzzed range onto it.
+func TestFirstAbove(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	unix.Close(p[0]) // a hole below p[1]
+	if low := firstAbove(3, 200); low <= p[1] {
+		t.Errorf("firstAbove = %d with descriptor %d open", low, p[1])
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
@@ -24,6 +25,13 @@ type interrupter struct {
 	pid, tid int
 	calls    atomic.Uint64 // twice the calls begun, plus one during a call
 	sent     atomic.Uint64 // signals sent
+	call     atomic.Pointer[call]
+}
+
+// A call is a system call's number and arguments.
+type call struct {
+	nr   uintptr
+	args [6]uintptr
 }
 
 // interruptAfter is how long a call may block before it is interrupted.
@@ -54,8 +62,12 @@ func startInterrupter() *interrupter {
 }
 
 // begin and end bracket each call.
-func (in *interrupter) begin() { in.calls.Add(1) }
-func (in *interrupter) end()   { in.calls.Add(1) }
+func (in *interrupter) begin(nr uintptr, args [6]uintptr) {
+	in.call.Store(&call{nr, args})
+	in.calls.Add(1)
+}
+
+func (in *interrupter) end() { in.calls.Add(1) }
 
 // watch signals the thread while one call lasts longer than interruptAfter.
 func (in *interrupter) watch() {
@@ -72,6 +84,12 @@ func (in *interrupter) watch() {
 		if ticks++; ticks >= 2 {
 			unix.Tgkill(in.pid, in.tid, unix.SIGALRM)
 			in.sent.Add(1)
+		}
+		if ticks == int(time.Second/tick) {
+			// Signals have not ended it: the parent's watchdog will
+			// kill the child, and this says which call it was.
+			c := in.call.Load()
+			fmt.Fprintf(os.Stderr, "unended call %d%#x after %v of signals\n", c.nr, c.args, time.Second)
 		}
 	}
 }

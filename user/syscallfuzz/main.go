@@ -195,9 +195,9 @@ func describe(ws syscall.WaitStatus, stderr []byte) string {
 		how = ws.Signal().String()
 	}
 	for _, l := range strings.Split(string(stderr), "\n") {
-		for _, p := range []string{"fatal error: ", "panic: ", "runtime: ", "unexpected "} {
+		for _, p := range []string{"fatal error: ", "panic: ", "runtime: ", "unexpected ", "unended call "} {
 			if strings.HasPrefix(l, p) {
-				return fmt.Sprintf("%s (%.60s)", how, l)
+				return fmt.Sprintf("%s (%.120s)", how, l)
 			}
 		}
 	}
