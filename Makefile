@@ -13,7 +13,8 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb
+	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb \
+	busybox:busybox-static
 
 .PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
 

@@ -135,15 +135,39 @@ TEXT ·ltr(SB),NOSPLIT,$0-2
 	LTR AX
 	RET
 
+// memclr and memcopy move 64 bytes per loop iteration with SSE moves.
+// The string instructions (REP STOSQ, REP MOVSB) are slow under QEMU's
+// TCG, which runs each repetition as one pass through a translated block:
+// REP MOVSB paid that per byte, and every copy to or from user memory
+// (read, write, pipes, exec, fork) went through it.  Kernel context may
+// use X0-X3 freely: every trap saves and restores the FPU state
+// (entry_amd64.s); Go callers treat X registers as clobbered, and X15
+// (Go's zero register) is left alone.
+
 // func memclr(p, n uintptr) zeroes n bytes (n a multiple of 8) without
 // touching the Go runtime.
 TEXT ·memclr(SB),NOSPLIT,$0-16
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
-	SHRQ $3, CX
-	XORQ AX, AX
-	CLD
-	REP; STOSQ
+	XORPS X0, X0
+clr64:
+	CMPQ CX, $64
+	JB clr8
+	MOVOU X0, 0(DI)
+	MOVOU X0, 16(DI)
+	MOVOU X0, 32(DI)
+	MOVOU X0, 48(DI)
+	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP clr64
+clr8:
+	CMPQ CX, $8
+	JB clrdone
+	MOVQ $0, 0(DI)
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP clr8
+clrdone:
 	RET
 
 // func memcopy(dst, src, n uintptr) copies n bytes (regions must not overlap).
@@ -151,8 +175,40 @@ TEXT ·memcopy(SB),NOSPLIT,$0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	CLD
-	REP; MOVSB
+cp64:
+	CMPQ CX, $64
+	JB cp8
+	MOVOU 0(SI), X0
+	MOVOU 16(SI), X1
+	MOVOU 32(SI), X2
+	MOVOU 48(SI), X3
+	MOVOU X0, 0(DI)
+	MOVOU X1, 16(DI)
+	MOVOU X2, 32(DI)
+	MOVOU X3, 48(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP cp64
+cp8:
+	CMPQ CX, $8
+	JB cp1
+	MOVQ 0(SI), AX
+	MOVQ AX, 0(DI)
+	ADDQ $8, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP cp8
+cp1:
+	TESTQ CX, CX
+	JZ cpdone
+	MOVB 0(SI), AX
+	MOVB AX, 0(DI)
+	INCQ SI
+	INCQ DI
+	DECQ CX
+	JMP cp1
+cpdone:
 	RET
 
 // func stop() disables interrupts and halts for good.

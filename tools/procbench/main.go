@@ -5,6 +5,10 @@
 // guest's ready line. It prints figures and asserts nothing.
 //
 //	procbench [-dir build/linux] [-bin build/root/bin/procbench] [-disk build/fs.img]
+//	          [-guests linux,scone] [-run REGEXP] [-kargs ARGS]
+//
+// -guests picks the guests to run (a missing one prints "-"), -run the
+// rows (procbench's own -run), -kargs Scone's kernel command line.
 package main
 
 import (
@@ -30,7 +34,7 @@ $B mount -t proc proc /proc
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
 echo linux ready
-/bin/procbench -dir /tmp
+/bin/procbench %s
 exec $B poweroff -f
 `
 
@@ -54,20 +58,34 @@ func main() {
 	dir := flag.String("dir", "build/linux", "where the Linux guest is unpacked and built")
 	bin := flag.String("bin", "build/root/bin/procbench", "the benchmark binary (static)")
 	disk := flag.String("disk", "build/fs.img", "Scone's root image (a scratch copy is booted)")
+	guests := flag.String("guests", "linux,scone", "the guests to run, comma-separated")
+	only := flag.String("run", "", "run only the rows matching this regular expression")
+	kargs := flag.String("kargs", "", "Scone's kernel command line")
 	flag.Parse()
-
-	lin, err := runLinux(*dir, *bin)
-	if err != nil {
-		fatal(fmt.Errorf("linux: %v", err))
+	if _, err := regexp.Compile(*only); err != nil {
+		fatal(err)
 	}
-	sc, err := runScone(*disk)
-	if err != nil {
-		fatal(fmt.Errorf("scone: %v", err))
+	args := "-dir /tmp"
+	if *only != "" {
+		args += " -run '" + *only + "'"
+	}
+
+	lin, sc := &result{}, &result{}
+	var err error
+	if strings.Contains(*guests, "linux") {
+		if lin, err = runLinux(*dir, *bin, args); err != nil {
+			fatal(fmt.Errorf("linux: %v", err))
+		}
+	}
+	if strings.Contains(*guests, "scone") {
+		if sc, err = runScone(*disk, args, *kargs); err != nil {
+			fatal(fmt.Errorf("scone: %v", err))
+		}
 	}
 	print(lin, sc)
 }
 
-func runLinux(dir, bin string) (*result, error) {
+func runLinux(dir, bin, args string) (*result, error) {
 	k, err := linuxguest.Unpack(dir)
 	if err != nil {
 		return nil, err
@@ -79,7 +97,7 @@ func runLinux(dir, bin string) (*result, error) {
 	var rd linuxguest.Initramfs
 	rd.Busybox("/bin/busybox")
 	rd.File("bin/procbench", 0o755, pb)
-	rd.File("init", 0o755, []byte(initScript))
+	rd.File("init", 0o755, []byte(fmt.Sprintf(initScript, args)))
 	initrd := filepath.Join(dir, "procbench-initrd.cpio.gz")
 	if err := rd.Write(initrd); err != nil {
 		return nil, err
@@ -89,7 +107,7 @@ func runLinux(dir, bin string) (*result, error) {
 	return run(c, ready, nil)
 }
 
-func runScone(disk string) (*result, error) {
+func runScone(disk, args, kargs string) (*result, error) {
 	scratch := filepath.Join(filepath.Dir(disk), "procbench-fs.img")
 	b, err := os.ReadFile(disk)
 	if err != nil {
@@ -99,8 +117,8 @@ func runScone(disk string) (*result, error) {
 		return nil, err
 	}
 	defer os.Remove(scratch)
-	c := runqemu.Config{Disk: scratch, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
-	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench -dir /tmp\r") })
+	c := runqemu.Config{Disk: scratch, KArgs: kargs, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
+	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench " + args + "\r") })
 }
 
 // run boots c, times it to bootRe, starts the benchmark with start (nil:
@@ -151,9 +169,17 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 // a time (us) above 1 means Scone is slower, for MB/s below 1 does.
 func print(lin, sc *result) {
 	fmt.Printf("%-32s %14s %14s %8s\n", "row", "Linux", "Scone", "ratio")
-	bootRatio := sc.boot.Seconds() / lin.boot.Seconds()
-	fmt.Printf("%-32s %14s %14s %8.2f\n", "boot-to-prompt (s)",
-		fmt.Sprintf("%.2f", lin.boot.Seconds()), fmt.Sprintf("%.2f", sc.boot.Seconds()), bootRatio)
+	boot := func(r *result) string {
+		if r.rows == nil {
+			return "-" // not run
+		}
+		return fmt.Sprintf("%.2f", r.boot.Seconds())
+	}
+	bootRatio := "-"
+	if lin.rows != nil && sc.rows != nil {
+		bootRatio = fmt.Sprintf("%.2f", sc.boot.Seconds()/lin.boot.Seconds())
+	}
+	fmt.Printf("%-32s %14s %14s %8s\n", "boot-to-prompt (s)", boot(lin), boot(sc), bootRatio)
 	names := lin.order
 	for _, n := range sc.order {
 		if _, ok := lin.rows[n]; !ok {
@@ -172,13 +198,16 @@ func print(lin, sc *result) {
 		if lok && sok && l > 0 {
 			ratio = fmt.Sprintf("%.2f", s/l)
 		}
-		fmt.Printf("%-32s %14s %14s %8s\n", label, figure(l, lok), figure(s, sok), ratio)
+		fmt.Printf("%-32s %14s %14s %8s\n", label, figure(l, lok, lin), figure(s, sok, sc), ratio)
 	}
 	fmt.Println("ratio = Scone/Linux: for us (time per operation) above 1 is slower; for MB/s below 1 is slower")
 	fmt.Println("Linux: Debian's kernel, /tmp on tmpfs; Scone: /tmp on its disk file system (virtio-blk)")
 }
 
-func figure(v float64, ok bool) string {
+func figure(v float64, ok bool, r *result) string {
+	if r.rows == nil {
+		return "-"
+	}
 	if !ok {
 		return "failed"
 	}

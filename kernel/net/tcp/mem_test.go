@@ -230,3 +230,41 @@ func TestMemoryReleased(t *testing.T) {
 		})
 	}
 }
+
+// TestMemPool checks tcp_mem's three thresholds step by step: free below
+// min, pressure from past the pressure mark until usage falls back to
+// min, refusals past the hard limit except for a ring's first ringMinCap
+// bytes.
+func TestMemPool(t *testing.T) {
+	var m memPool
+	m.setLimits([3]int{2, 4, 6}) // 8, 16 and 24 KiB
+	const k = 1024
+	for i, step := range []struct {
+		charge, release int // bytes
+		capacity        int // the ring's capacity after the charge
+		ok, pressure    bool
+	}{
+		{charge: 8 * k, capacity: 8 * k, ok: true},
+		{charge: 8 * k, capacity: 16 * k, ok: true},                 // 16 KiB: at the pressure mark, not past it
+		{charge: 4 * k, capacity: 32 * k, ok: true, pressure: true}, // past it
+		{release: 8 * k, pressure: true},                            // 12 KiB: above min, still under pressure
+		{charge: 16 * k, capacity: 64 * k, pressure: true},          // would pass the hard limit: refused
+		{charge: 4 * k, capacity: 4 * k, ok: true, pressure: true},  // a ring's first 4 KiB: always granted
+		{release: 12 * k}, // 4 KiB: back under min, pressure ends
+		{charge: 4 * k, capacity: 8 * k, ok: true},
+	} {
+		if step.charge > 0 {
+			if ok := m.charge(step.charge, step.capacity); ok != step.ok {
+				t.Errorf("step %d: charge %d granted %v, want %v", i, step.charge, ok, step.ok)
+			}
+		} else {
+			m.release(step.release)
+		}
+		if p := m.underPressure(); p != step.pressure {
+			t.Errorf("step %d: pressure %v, want %v (used %d)", i, p, step.pressure, m.used.Load())
+		}
+	}
+	if m.used.Load() != 8*k || m.pressures.Load() != 1 || m.refused.Load() != 1 {
+		t.Errorf("used %d, %d pressure episodes, %d refusals; want 8192, 1, 1", m.used.Load(), m.pressures.Load(), m.refused.Load())
+	}
+}
