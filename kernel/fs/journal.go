@@ -240,6 +240,10 @@ func (j *journal) commitGroup() error {
 	for _, b := range bufs {
 		j.c.unpin(b)
 	}
+	// Zeroed, not only cut: the spare capacity would otherwise keep the
+	// buffers of the biggest transaction so far from the collector after
+	// the cache lets them go.
+	clear(j.bufs)
 	j.bufs = j.bufs[:0]
 	clear(j.logged)
 	j.seq++
