@@ -119,6 +119,9 @@ func TestShell(t *testing.T) {
 // memory included.  About 70 s on an idle machine.
 func TestUsertests(t *testing.T) {
 	s := bootConfig(t, runqemu.Config{Disk: userImage(t), KArgs: "usertests"})
+	if m, err := s.Expect(regexp.MustCompile(`available memory after all tests: .*KiB\)`), 15*time.Minute); err == nil {
+		t.Log(m) // the final check's figures, pass or fail
+	}
 	m, err := s.Expect(regexp.MustCompile(`usertests: \d+ passed, \d+ failed`), 15*time.Minute)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, s.Transcript())
