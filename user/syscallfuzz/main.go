@@ -4,7 +4,7 @@
 // random munmap or rt_sigreturn easily kills it).  A call that blocks (a
 // futex wait or a sleep with random arguments, say) is interrupted by a
 // signal after about 20 ms; a watchdog kills a child that makes no
-// progress for 2 s all the same and starts another.
+// progress for 5 s all the same and starts another.
 //
 //	syscallfuzz [-n CALLS] [-seed N] [-safe]
 //
@@ -107,7 +107,7 @@ func run() int {
 			}
 			if n, _ := readCount(counter); n != last {
 				last, lastChange = n, time.Now()
-			} else if time.Since(lastChange) > 2*time.Second {
+			} else if time.Since(lastChange) > watchdog {
 				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				hung++
 				select {
@@ -127,7 +127,14 @@ func run() int {
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		if !(ws.Exited() && ws.ExitStatus() == 0) {
 			restarts++
-			deaths[describe(ws, stderr.b)]++
+			why := describe(ws, stderr.b)
+			if deaths[why] == 0 && len(stderr.b) > 0 {
+				// The first of each kind in full (its first lines): the
+				// signal, the PC and the goroutine, for whoever looks.
+				lines := strings.SplitN(string(stderr.b), "\n", 13)
+				fmt.Printf("syscallfuzz: child (seed %d) ended by %s:\n    %s\n", *seed+i, why, strings.Join(lines[:min(len(lines), 12)], "\n    "))
+			}
+			deaths[why]++
 		}
 	}
 	d := time.Since(start)
@@ -159,6 +166,12 @@ func run() int {
 	fmt.Println("syscallfuzz: ok")
 	return 0
 }
+
+// watchdog is how long a child may go without counting progress (every
+// 64 calls) before it is killed: long enough for 64 slow calls (a sync
+// under TCG) and a few interrupted ones, since the interrupter ends the
+// calls that block.
+const watchdog = 5 * time.Second
 
 // memSlack is how much less memory may be available after the run than
 // before (KiB): the kernel's high-water marks, as usertests allows.
