@@ -38,8 +38,19 @@ func (c *cpuTime) usage() Rusage {
 	return Rusage{Utime: time.Duration(c.user.Load()), Stime: time.Duration(c.sys.Load())}
 }
 
-// since adds the time from start to d.
-func since(d *atomic.Int64, start time.Time) { d.Add(int64(time.Since(start))) }
+// cpuTotal is every user thread's CPU time together, for /proc/stat.
+var cpuTotal cpuTime
+
+// since adds the time from start to d and to the total.
+func since(d, total *atomic.Int64, start time.Time) {
+	n := int64(time.Since(start))
+	d.Add(n)
+	total.Add(n)
+}
+
+// CPUTotal is the CPU time of every user thread since boot, ring 3 and
+// kernel as getrusage counts them.
+func CPUTotal() Rusage { return cpuTotal.usage() }
 
 func rssKiB(as *mem.AddressSpace) int64 { return int64(as.MaxRSS()) * mem.PageSize / 1024 }
 

@@ -132,7 +132,7 @@ func (t *Thread) loop() {
 		runSlots <- struct{}{}
 		start := time.Now()
 		why, err := runner.Run(&t.Regs)
-		since(&t.cpu.user, start)
+		since(&t.cpu.user, &cpuTotal.user, start)
 		<-runSlots
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
@@ -145,11 +145,11 @@ func (t *Thread) loop() {
 		case machine.UserFault:
 			start := time.Now()
 			t.pageFault()
-			since(&t.cpu.sys, start)
+			since(&t.cpu.sys, &cpuTotal.sys, start)
 		case machine.UserException:
 			start := time.Now()
 			t.exception()
-			since(&t.cpu.sys, start)
+			since(&t.cpu.sys, &cpuTotal.sys, start)
 		case machine.UserInterrupt:
 			runtime.Gosched()
 		}

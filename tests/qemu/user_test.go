@@ -34,6 +34,13 @@ func waitShell(t *testing.T, s *runqemu.Session) {
 // user programs `make build` put in build/root, root/'s files and /tmp.
 func userImage(t *testing.T) string {
 	t.Helper()
+	return userImageWith(t, nil)
+}
+
+// userImageWith is userImage with add run on the staged tree before the
+// image is made, to put more files in it.
+func userImageWith(t *testing.T, add func(stage string)) string {
+	t.Helper()
 	root := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "build/root/bin/init")); err != nil {
 		t.Fatalf("no build/root/bin/init: run `make build` (make test does): %v", err)
@@ -46,6 +53,9 @@ func userImage(t *testing.T) string {
 		{"install", "-d", "-m", "1777", filepath.Join(stage, "tmp")},
 		{"go", "run", "./tools/mkfs", "-o", img, "-size", "128M", stage},
 	} {
+		if c[0] == "go" && add != nil {
+			add(stage)
+		}
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -89,6 +99,7 @@ func TestShell(t *testing.T) {
 	check("c-hello a", `hello from musl C\nargv\[1\] = a\n`)
 	check("echo via c | c-cat", `^via c\n$`)
 	check("c-threads", `threads: ok \(8 threads, counter 80000\)`)
+	check("c-execthread", `(?m)^execthread: ok$`) // exec from a non-leader thread takes the pid as tid
 	// ^C ends the foreground job, not the shell.  The job's own "ready"
 	// proves it owns the terminal (the child takes it before exec), so
 	// exactly one ^C must end it; no ^C reaches the shell.  (A ^C typed
