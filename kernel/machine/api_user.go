@@ -131,13 +131,24 @@ func KickUser() {
 
 // Run runs regs in ring 3 in the address space until the program traps,
 // and returns why (UserSyscall, UserFault, UserException, UserInterrupt)
-// with regs updated.  The calling goroutine's thread is in the kernel
-// meanwhile, as in any blocking system call.  regs should be heap memory
-// that stays reachable for the call.
+// with regs updated.  It is a raw system call: the calling goroutine
+// keeps its P while the program runs, as if it were computing, so a trip
+// costs no trip through the runtime's scheduler (entersyscall and
+// exitsyscall, and the P's hand-off when sysmon retakes it).  In return
+// the program must come back to let other goroutines run: Run returns at
+// the end of the machine's time slice, when a device interrupt wakes a
+// driver, when a signal is pending for the machine thread (the runtime's
+// preemption request) and after KickUser, each checked at the timer
+// tick.  The caller should then yield (runtime.Gosched).  regs should be
+// heap memory that stays reachable for the call.
 func (as *AddressSpace) Run(regs *UserRegs) (int, error) {
-	r, _, e := syscall.Syscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
+	r, _, e := syscall.RawSyscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
 	if e != 0 {
 		return 0, fmt.Errorf("machine: run user code: %w", e)
 	}
 	return int(r), nil
 }
+
+// Nanotime is the machine's monotonic clock in nanoseconds (the TSC,
+// scaled), cheaper than time.Now for measuring the kernel's own spans.
+func Nanotime() int64 { return nanotime() }

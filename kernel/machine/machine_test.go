@@ -224,3 +224,49 @@ func TestExitValue(t *testing.T) {
 		}
 	}
 }
+
+// TestMemcopyMemclr checks the block loops and their tails: lengths
+// around the 64-byte blocks and a page, at each alignment modulo 8, with the
+// bytes around the destination untouched.
+func TestMemcopyMemclr(t *testing.T) {
+	src := make([]byte, 4096+64)
+	for i := range src {
+		src[i] = byte(i*7 + 1)
+	}
+	lengths := []int{0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 191, 192, 200, 512, 4095, 4096}
+	for _, n := range lengths {
+		for off := 0; off < 8; off++ {
+			dst := make([]byte, n+32)
+			for i := range dst {
+				dst[i] = 0xaa
+			}
+			d := 16 + (off*3)%8 // the destination misaligned differently
+			memcopy(addr(&dst[d]), addr(&src[off]), uintptr(n))
+			for i := range dst {
+				want := byte(0xaa)
+				if i >= d && i < d+n {
+					want = src[off+i-d]
+				}
+				if dst[i] != want {
+					t.Fatalf("memcopy n=%d off=%d: byte %d is %#x, want %#x", n, off, i, dst[i], want)
+				}
+			}
+			if n%8 != 0 {
+				continue
+			}
+			for i := range dst {
+				dst[i] = 0xaa
+			}
+			memclr(addr(&dst[16]), uintptr(n))
+			for i := range dst {
+				want := byte(0xaa)
+				if i >= 16 && i < 16+n {
+					want = 0
+				}
+				if dst[i] != want {
+					t.Fatalf("memclr n=%d: byte %d is %#x, want %#x", n, i, dst[i], want)
+				}
+			}
+		}
+	}
+}

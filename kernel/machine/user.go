@@ -51,6 +51,12 @@ type UserRegs struct {
 	RIP, RFLAGS, RSP, FSBase, GSBase     uint64
 	// Why the last RunUser returned, beyond its result.
 	Vector, Error, FaultAddr uint64
+	// Ring3 is how long (ns) the last Run was in ring 3: the thread's user
+	// CPU time, including any stretch the machine ran other threads.
+	Ring3 uint64
+	// Stamps are TSC readings of the last trip (tripstat.go), when the
+	// kernel command line says "tripstat".
+	Stamps [nstamps]uint64
 	// FX is the FXSAVE image of the FPU and SSE state (zero means defaults).
 	FX [512]byte
 }
@@ -407,6 +413,8 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 	t.user = regs
 	t.cr3 = root
 	t.kicked = kickGen
+	t.runIn = trapTSC
+	t.ring3Start = nanotime()
 	return blocked // t.frame now holds the user's registers: leave RAX alone
 }
 
@@ -434,7 +442,10 @@ func fromUser(t *thread, f *Frame) {
 	case v == vecTimer:
 		timerTick()
 		eoi(0)
-		if !resched && t.kicked == kickGen {
+		// Run keeps the goroutine's P: leave for the runtime when its
+		// preemption signal (or any other) is waiting, as well as at the
+		// end of the slice and after a kick.
+		if !resched && t.kicked == kickGen && t.pending&^t.sigmask == 0 {
 			return // keep running the user program
 		}
 		reason = UserInterrupt
@@ -457,10 +468,9 @@ func fromUser(t *thread, f *Frame) {
 //
 //go:nosplit
 func leaveUser(t *thread, reason int64, faultAddr uint64) {
+	// sysRunUser made regs present; the caller's goroutine keeps them
+	// alive and in place for the whole Run, so no second walk is needed.
 	regs := t.user
-	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
-		fatal("RunUser: the caller's registers went away", &t.frame)
-	}
 	r := (*UserRegs)(ptr(regs))
 	memcopy(regs, addr(&t.frame), userRegsGPRs)
 	r.RIP = t.frame.RIP
@@ -471,6 +481,8 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	r.Vector = t.frame.Vector
 	r.Error = t.frame.Error
 	r.FaultAddr = faultAddr
+	r.Ring3 = uint64(nanotime() - t.ring3Start)
+	stampLeave(t, r)
 	fx := fxArea(cur)
 	memcopy(addr(&r.FX), fx, 512)
 	// The runtime keeps nothing in SSE registers across a system call

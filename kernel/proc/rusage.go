@@ -38,9 +38,6 @@ func (c *cpuTime) usage() Rusage {
 	return Rusage{Utime: time.Duration(c.user.Load()), Stime: time.Duration(c.sys.Load())}
 }
 
-// since adds the time from start to d.
-func since(d *atomic.Int64, start time.Time) { d.Add(int64(time.Since(start))) }
-
 func rssKiB(as *mem.AddressSpace) int64 { return int64(as.MaxRSS()) * mem.PageSize / 1024 }
 
 // Rusage returns the resource usage getrusage(who) reports.

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
-	"time"
 
 	"scone/kernel/machine"
 	"scone/kernel/mem"
@@ -32,19 +31,13 @@ type Thread struct {
 	exited    bool    // this thread called exit
 	savedMask *sigSet // rt_sigsuspend's mask to restore after the handler
 	cpu       cpuTime
+	trip      *tripStat // where trips' time goes (machine.TripStats)
 }
 
 // Runner runs a thread in ring 3: machine.AddressSpace in the kernel.
 type Runner interface {
 	Run(regs *machine.UserRegs) (int, error)
 }
-
-// runSlots bounds the threads in ring 3 at once.  Each one occupies a
-// machine thread (Run is a blocking system call of the kernel's runtime),
-// the machine has 512, and the runtime throws if it cannot start one; the
-// others wait here as parked goroutines, costing no machine thread, and
-// take turns as Run returns at the end of each time slice.
-var runSlots = make(chan struct{}, 256)
 
 // Syscall handles a system call of t (the kernel/sys dispatcher, which
 // sets it in its init): it reads the number and arguments from t.Regs and
@@ -117,6 +110,10 @@ func (t *Thread) start() {
 // loop is the life of a user thread: run it in ring 3 until it traps,
 // handle the trap, deliver signals, repeat until it exits.
 func (t *Thread) loop() {
+	if machine.TripStats() {
+		t.trip = new(tripStat)
+	}
+	kind, handled := -1, uint64(0)
 	for {
 		t.waitWhileStopped()
 		t.deliverSignals()
@@ -129,11 +126,21 @@ func (t *Thread) loop() {
 		if !ok {
 			break
 		}
-		runSlots <- struct{}{}
-		start := time.Now()
+		if t.trip != nil {
+			if kind >= 0 {
+				t.trip.loopDone(kind, handled)
+			}
+			t.trip.beforeRun()
+		}
+		// Run keeps the goroutine's P while the program runs (see
+		// machine.AddressSpace.Run): no machine thread per user thread,
+		// and the runtime's scheduler shares the CPU among them.
 		why, err := runner.Run(&t.Regs)
-		since(&t.cpu.user, start)
-		<-runSlots
+		t.cpu.user.Add(int64(t.Regs.Ring3))
+		var returned uint64
+		if t.trip != nil {
+			returned = machine.TSC()
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
 			t.proc.kill(int(syscall.SIGKILL))
@@ -143,16 +150,25 @@ func (t *Thread) loop() {
 		case machine.UserSyscall:
 			Syscall(t)
 		case machine.UserFault:
-			start := time.Now()
+			start := machine.Nanotime()
 			t.pageFault()
-			since(&t.cpu.sys, start)
+			t.cpu.sys.Add(machine.Nanotime() - start)
 		case machine.UserException:
-			start := time.Now()
+			start := machine.Nanotime()
 			t.exception()
-			since(&t.cpu.sys, start)
+			t.cpu.sys.Add(machine.Nanotime() - start)
 		case machine.UserInterrupt:
-			runtime.Gosched()
+			runtime.Gosched() // the slice is over, or the runtime wants the P
 		}
+		kind = -1
+		if t.trip != nil && (why == machine.UserSyscall || why == machine.UserFault) {
+			kind = why - machine.UserSyscall
+			handled = machine.TSC()
+			t.trip.afterTrip(kind, &t.Regs.Stamps, returned, handled)
+		}
+	}
+	if t.trip != nil {
+		t.trip.report(t.proc.PID, t.TID)
 	}
 	t.die()
 }

@@ -5,6 +5,10 @@
 // guest's ready line. It prints figures and asserts nothing.
 //
 //	procbench [-dir build/linux] [-bin build/root/bin/procbench] [-disk build/fs.img]
+//	          [-kernel build/kernel.elf] [-before OLD.elf] [-nolinux] [-args "-scale 0.1"]
+//
+// -before boots a second Scone kernel (an older build) on the same image
+// in the same sitting, for a before/after column.
 package main
 
 import (
@@ -54,20 +58,37 @@ func main() {
 	dir := flag.String("dir", "build/linux", "where the Linux guest is unpacked and built")
 	bin := flag.String("bin", "build/root/bin/procbench", "the benchmark binary (static)")
 	disk := flag.String("disk", "build/fs.img", "Scone's root image (a scratch copy is booted)")
+	kernel := flag.String("kernel", runqemu.DefaultKernel, "Scone's kernel ELF")
+	before := flag.String("before", "", "another Scone kernel ELF (an older build) to run too, for a before/after column")
+	args := flag.String("args", "", "more arguments for procbench in both guests, such as -scale 0.1 or -only pipe")
+	noLinux := flag.Bool("nolinux", false, "skip the Linux guest")
+	kargs := flag.String("kargs", "", "Scone's kernel command line (tripstat prints where system calls' time goes)")
 	flag.Parse()
 
-	lin, err := runLinux(*dir, *bin)
-	if err != nil {
-		fatal(fmt.Errorf("linux: %v", err))
+	var cols []column
+	if !*noLinux {
+		lin, err := runLinux(*dir, *bin, *args)
+		if err != nil {
+			fatal(fmt.Errorf("linux: %v", err))
+		}
+		cols = append(cols, column{"Linux", lin})
 	}
-	sc, err := runScone(*disk)
+	if *before != "" {
+		b, err := runScone(*disk, *before, *args, *kargs)
+		if err != nil {
+			fatal(fmt.Errorf("scone (before): %v", err))
+		}
+		cols = append(cols, column{"Scone before", b})
+	}
+	sc, err := runScone(*disk, *kernel, *args, *kargs)
 	if err != nil {
 		fatal(fmt.Errorf("scone: %v", err))
 	}
-	print(lin, sc)
+	cols = append(cols, column{"Scone", sc})
+	print(cols)
 }
 
-func runLinux(dir, bin string) (*result, error) {
+func runLinux(dir, bin, args string) (*result, error) {
 	k, err := linuxguest.Unpack(dir)
 	if err != nil {
 		return nil, err
@@ -79,7 +100,7 @@ func runLinux(dir, bin string) (*result, error) {
 	var rd linuxguest.Initramfs
 	rd.Busybox("/bin/busybox")
 	rd.File("bin/procbench", 0o755, pb)
-	rd.File("init", 0o755, []byte(initScript))
+	rd.File("init", 0o755, []byte(strings.Replace(initScript, "-dir /tmp", "-dir /tmp "+args, 1)))
 	initrd := filepath.Join(dir, "procbench-initrd.cpio.gz")
 	if err := rd.Write(initrd); err != nil {
 		return nil, err
@@ -89,7 +110,7 @@ func runLinux(dir, bin string) (*result, error) {
 	return run(c, ready, nil)
 }
 
-func runScone(disk string) (*result, error) {
+func runScone(disk, kernel, args, kargs string) (*result, error) {
 	scratch := filepath.Join(filepath.Dir(disk), "procbench-fs.img")
 	b, err := os.ReadFile(disk)
 	if err != nil {
@@ -99,8 +120,8 @@ func runScone(disk string) (*result, error) {
 		return nil, err
 	}
 	defer os.Remove(scratch)
-	c := runqemu.Config{Disk: scratch, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
-	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench -dir /tmp\r") })
+	c := runqemu.Config{Kernel: kernel, KArgs: kargs, Disk: scratch, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
+	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench -dir /tmp " + args + "\r") })
 }
 
 // run boots c, times it to bootRe, starts the benchmark with start (nil:
@@ -125,8 +146,16 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 			return nil, err
 		}
 	}
-	if _, err := s.Expect(done, timeout); err != nil {
-		return nil, err
+	_, err = s.Expect(done, timeout)
+	if start != nil {
+		s.Send("halt\r")
+		s.Wait(time.Minute)
+	}
+	// The whole console, for what the kernel said (tripstat, errors).
+	log := filepath.Join(filepath.Dir(c.Pcap), filepath.Base(c.Kernel)+".log")
+	os.WriteFile(log, []byte(s.Output()), 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%v (console in %s)", err, log)
 	}
 	for _, m := range row.FindAllStringSubmatch(s.Output(), -1) {
 		if m[2] == "error" {
@@ -140,41 +169,70 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 		r.rows[m[1]], r.units[m[1]] = v, m[3]
 		r.order = append(r.order, m[1])
 	}
-	if start != nil {
-		s.Send("halt\r")
-		s.Wait(time.Minute)
-	}
 	return r, nil
 }
 
-// print writes the table. ratio is Scone/Linux of the row's figure: for
-// a time (us) above 1 means Scone is slower, for MB/s below 1 does.
-func print(lin, sc *result) {
-	fmt.Printf("%-32s %14s %14s %8s\n", "row", "Linux", "Scone", "ratio")
-	bootRatio := sc.boot.Seconds() / lin.boot.Seconds()
-	fmt.Printf("%-32s %14s %14s %8.2f\n", "boot-to-prompt (s)",
-		fmt.Sprintf("%.2f", lin.boot.Seconds()), fmt.Sprintf("%.2f", sc.boot.Seconds()), bootRatio)
-	names := lin.order
-	for _, n := range sc.order {
-		if _, ok := lin.rows[n]; !ok {
-			names = append(names, n)
+// column is one guest's figures in the table.
+type column struct {
+	name string
+	r    *result
+}
+
+// print writes the table: a column per guest, then the ratio of the last
+// (Scone) to each other one.  For a time (us) above 1 means Scone is
+// slower, for MB/s below 1 does.
+func print(cols []column) {
+	last := cols[len(cols)-1]
+	fmt.Printf("%-32s", "row")
+	for _, c := range cols {
+		fmt.Printf(" %14s", c.name)
+	}
+	for _, c := range cols[:len(cols)-1] {
+		fmt.Printf(" %10s", "/"+strings.TrimPrefix(c.name, "Scone "))
+	}
+	fmt.Println()
+	fmt.Printf("%-32s", "boot-to-prompt (s)")
+	for _, c := range cols {
+		fmt.Printf(" %14.2f", c.r.boot.Seconds())
+	}
+	for _, c := range cols[:len(cols)-1] {
+		fmt.Printf(" %10.2f", last.r.boot.Seconds()/c.r.boot.Seconds())
+	}
+	fmt.Println()
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range cols {
+		for _, n := range c.r.order {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
 		}
 	}
 	for _, n := range names {
-		unit := lin.units[n] + sc.units[n]
-		if lin.units[n] != "" {
-			unit = lin.units[n]
+		unit := ""
+		for _, c := range cols {
+			if u := c.r.units[n]; u != "" {
+				unit = u
+				break
+			}
 		}
-		label := fmt.Sprintf("%s (%s)", n, unit)
-		l, lok := lin.rows[n]
-		s, sok := sc.rows[n]
-		ratio := "-"
-		if lok && sok && l > 0 {
-			ratio = fmt.Sprintf("%.2f", s/l)
+		fmt.Printf("%-32s", fmt.Sprintf("%s (%s)", n, unit))
+		for _, c := range cols {
+			v, ok := c.r.rows[n]
+			fmt.Printf(" %14s", figure(v, ok))
 		}
-		fmt.Printf("%-32s %14s %14s %8s\n", label, figure(l, lok), figure(s, sok), ratio)
+		s, sok := last.r.rows[n]
+		for _, c := range cols[:len(cols)-1] {
+			ratio := "-"
+			if v, ok := c.r.rows[n]; ok && sok && v > 0 {
+				ratio = fmt.Sprintf("%.2f", s/v)
+			}
+			fmt.Printf(" %10s", ratio)
+		}
+		fmt.Println()
 	}
-	fmt.Println("ratio = Scone/Linux: for us (time per operation) above 1 is slower; for MB/s below 1 is slower")
+	fmt.Println("ratios = Scone over each other column: for us (time per operation) above 1 is slower; for MB/s below 1 is slower")
 	fmt.Println("Linux: Debian's kernel, /tmp on tmpfs; Scone: /tmp on its disk file system (virtio-blk)")
 }
 

@@ -3,7 +3,7 @@
 // system call, fork+exit+wait, fork+exec+wait, pipe throughput and round
 // trip between two processes, small-file churn and a 64 MiB file read.
 //
-//	procbench [-dir /tmp] [-scale 1]
+//	procbench [-dir /tmp] [-scale 1] [-only ROW]
 //
 // Each row is one line, "procbench ROW VALUE UNIT", UNIT being us (time
 // per operation) or MB/s; the last line is "procbench done". It prints
@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,7 @@ var (
 	dir   = flag.String("dir", "/tmp", "scratch directory (the files made are removed)")
 	scale = flag.Float64("scale", 1, "multiplies every iteration count")
 	child = flag.String("child", "", "internal: run as the pipe peer (sink or echo)")
+	only  = flag.String("only", "", "run only the rows whose names contain this")
 )
 
 func main() {
@@ -51,6 +53,9 @@ func main() {
 		{"file-read-64mib", fileRead, 64}, // MiB
 	}
 	for _, r := range rows {
+		if !strings.Contains(r.name, *only) {
+			continue
+		}
 		n := max(1, int(float64(r.n)**scale))
 		v, unit, err := r.run(n)
 		if err != nil {

@@ -1,0 +1,58 @@
+package machine
+
+// Trip stamps: where the time of a trip from ring 3 into the kernel's Go
+// code and back goes.  With the kernel command-line word "tripstat" the
+// machine layer reads the TSC at the four points of a round trip it sees
+// and hands the readings back with the user registers (UserRegs.Stamps);
+// the process layer adds its own and prints the sums per thread.  Off,
+// it costs a load and a branch per trap.
+
+var (
+	tripStats bool   // the command line said "tripstat"
+	trapTSC   uint64 // the TSC when the current trap began (tripStats only)
+)
+
+// Indexes of UserRegs.Stamps.
+const (
+	StampRunIn   = iota // Run's system call reached trap
+	StampRunOut         // trap finished switching to ring 3
+	StampTrapIn         // the trap from ring 3 reached trap
+	StampTrapOut        // leaveUser finished, about to return to Run's caller
+	nstamps
+)
+
+// TripStats reports whether the command line asked for trip stamps.
+func TripStats() bool { return tripStats }
+
+// TSC reads the time-stamp counter (TSCHz ticks a second).
+func TSC() uint64 { return rdtsc() }
+
+// stampTrap notes when a trap began.
+//
+//go:nosplit
+func stampTrap() {
+	if tripStats {
+		trapTSC = rdtsc()
+	}
+}
+
+// stampRunOut notes that thread t is about to continue in ring 3.
+//
+//go:nosplit
+func stampRunOut(t *thread) {
+	if tripStats {
+		t.runOut = rdtsc()
+	}
+}
+
+// stampLeave hands t's stamps of this trip back with its registers.
+//
+//go:nosplit
+func stampLeave(t *thread, r *UserRegs) {
+	if tripStats {
+		r.Stamps[StampRunIn] = t.runIn
+		r.Stamps[StampRunOut] = t.runOut
+		r.Stamps[StampTrapIn] = trapTSC
+		r.Stamps[StampTrapOut] = rdtsc()
+	}
+}
