@@ -105,9 +105,10 @@ func userPTE(prot uintptr) uint64 {
 }
 
 var (
-	nxOK       bool                      // EFER.NXE is on
-	asRoots    [maxAddressSpaces]uintptr // page tables of live address spaces
-	userFrames uint64                    // frames held by address spaces: pages and tables
+	driverWoken bool                      // an interrupt woke a driver's thread (irqFired)
+	nxOK        bool                      // EFER.NXE is on
+	asRoots     [maxAddressSpaces]uintptr // page tables of live address spaces
+	userFrames  uint64                    // frames held by address spaces: pages and tables
 )
 
 // An address space's handle (what NewAddressSpace returns and the other
@@ -388,6 +389,14 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
 		return -int64(syscall.EFAULT)
 	}
+	if driverWoken {
+		// A driver's thread woke while this one ran kernel code.  Run
+		// keeps the caller's P, so the driver's goroutine waits for it:
+		// return at once (UserInterrupt, the caller yields) rather than
+		// after a slice in ring 3.
+		driverWoken = false
+		return UserInterrupt
+	}
 	r := (*UserRegs)(ptr(regs))
 	// IRETQ to a non-canonical address would fault in ring 0: keep every
 	// address the CPU loads in the lower half.
@@ -489,6 +498,9 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	// (X15 is zeroed again after every call to assembly); it needs only
 	// a sane control state.
 	cleanFPU(fx)
+	if reason == UserInterrupt {
+		driverWoken = false // the caller yields now anyway
+	}
 	t.frame = t.kframe
 	t.frame.RAX = uint64(reason)
 	t.fsbase = t.kfsbase
