@@ -13,9 +13,9 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping musl-gcc:musl-tools sysctl:procps
+	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb
 
-.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
 
 all: build
 
@@ -81,9 +81,9 @@ rootfs: user
 fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
-# qemu-usertests runs the user-space suites in the guest (tests/qemu,
-# build tag userguest): usertests, 100,000 fuzzed calls, the C signal
-# program.  They join make test once the kernel passes them.
+# qemu-usertests runs the user-space suites in the guest alone (tests/
+# qemu): usertests and the C signal program (both in make test too) and
+# 100,000 fuzzed calls (build tag userguest until it joins make test).
 qemu-usertests: deps build
 	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
 
@@ -101,6 +101,22 @@ KARGS ?=
 qemu: deps build rootfs
 	$(GO) build -o build/runqemu ./tools/runqemu/cmd/runqemu
 	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)' -hostfwd=tcp::$(DAYTIME)-:13 -disk=$(FSIMG)
+
+# qemu-gdb is `make qemu` with QEMU's gdb stub on 127.0.0.1:GDBPORT and
+# the CPU stopped before its first instruction; in another terminal,
+# `make gdb` attaches with the kernel ELF's Go symbols and Go's
+# runtime-gdb.py (info goroutines, goroutine N bt), e.g.
+# `break 'scone/kernel/start.Main'`, `continue`, `bt`.  docs/debugging.md.
+GDBPORT ?= 1234
+
+qemu-gdb: deps build rootfs
+	$(GO) build -o build/runqemu ./tools/runqemu/cmd/runqemu
+	@echo "qemu-gdb: waiting for a debugger on 127.0.0.1:$(GDBPORT): run \`make gdb\` in another terminal"
+	build/runqemu -accel=$(ACCEL) -nic=$(NIC) -port=$(PORT) -kargs='$(KARGS)' -hostfwd=tcp::$(DAYTIME)-:13 -disk=$(FSIMG) -gdb=$(GDBPORT)
+
+gdb: deps
+	gdb -q -iex "add-auto-load-safe-path $$($(GO) env GOROOT)/src/runtime" \
+		-ex "target remote 127.0.0.1:$(GDBPORT)" $(KERNEL)
 
 # grade is the MIT network lab's grading run: dnsmasq (tools/nettest/
 # dnsmasq.conf, on the host's 127.0.0.1:53), the host peer (tools/nettest)
@@ -138,7 +154,7 @@ bench-boot: deps build
 # first HTTP 200, latency, wrk requests/s, 1 MiB and 64 MiB GETs, and
 # Scone's GC pause. It prints figures and asserts nothing.
 BENCH_NEEDS := busybox:busybox-static wrk:wrk dpkg-deb:dpkg
-bench-qemu: bench-deps build
+bench-qemu: bench-deps build rootfs
 	$(GO) run ./tools/benchqemu
 
 # bench-deps installs what the Linux reference guest needs (BENCH_NEEDS).

@@ -213,3 +213,38 @@ func (f *textFile) Waiter() *waiter.Queue { return &f.q }
 func (f *textFile) Readiness(m waiter.Events) waiter.Events {
 	return m & (waiter.EventIn | waiter.EventOut)
 }
+
+// ControlFile returns an OpenFunc for a write-only file (a /proc/sys
+// control): each write hands its bytes to set, whose error the write
+// returns.  Opening it for reading fails with EACCES, as Linux's mode
+// 0200 files do even for root.
+func ControlFile(ino uint64, set func([]byte) error) OpenFunc {
+	return func(flags int) (File, error) {
+		if flags&O_ACCMODE != O_WRONLY {
+			return nil, syscall.EACCES
+		}
+		return &controlFile{set: set, ino: ino}, nil
+	}
+}
+
+type controlFile struct {
+	set func([]byte) error
+	ino uint64
+	q   waiter.Queue
+}
+
+func (f *controlFile) ReadAt(context.Context, []byte, int64) (int, error) { return 0, syscall.EBADF }
+func (f *controlFile) WriteAt(_ context.Context, p []byte, _ int64) (int, error) {
+	if err := f.set(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+func (f *controlFile) Stat() (Stat, error) {
+	return Stat{Ino: f.ino, Mode: S_IFREG | 0o200, Nlink: 1, BlkSize: 1024}, nil
+}
+func (f *controlFile) Close() error          { return nil }
+func (f *controlFile) Waiter() *waiter.Queue { return &f.q }
+func (f *controlFile) Readiness(m waiter.Events) waiter.Events {
+	return m & (waiter.EventIn | waiter.EventOut)
+}

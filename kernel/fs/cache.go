@@ -140,3 +140,25 @@ func (c *cache) stats() (hits, misses, blocks, evictable uint64) {
 	defer c.mu.Unlock()
 	return c.hits, c.misses, uint64(len(c.bufs)), uint64(c.free.Len())
 }
+
+// drop forgets every evictable buffer, as Linux's drop_caches does the
+// page cache, and returns how many it dropped.  They are clean (see
+// cache), so nothing is lost; their memory is garbage for the collector.
+// Held and pinned buffers stay.
+func (c *cache) drop() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for e := c.free.Front(); e != nil; e = c.free.Front() {
+		b := c.free.Remove(e).(*buf)
+		b.elem = nil
+		delete(c.bufs, b.blockno)
+		n++
+	}
+	if len(c.bufs) == 0 {
+		// A Go map keeps its buckets after deletes; a new one gives the
+		// memory of a full cache's index back too.
+		c.bufs = make(map[uint64]*buf)
+	}
+	return n
+}

@@ -43,6 +43,43 @@ func TestCacheLRU(t *testing.T) {
 	c.unpin(b)
 }
 
+// TestCacheDrop: drop forgets every evictable buffer and keeps held and
+// pinned ones; a dropped block reads back from the device.
+func TestCacheDrop(t *testing.T) {
+	dev := newMemDev(16)
+	want := make([]byte, BlockSize)
+	want[0] = 7
+	dev.WriteBlock(5, want)
+	c := newCache(dev, 8)
+	for n := uint64(1); n <= 6; n++ {
+		b, err := c.get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.release(b)
+	}
+	held, _ := c.get(1)
+	pinned, _ := c.get(2)
+	c.pin(pinned)
+	c.release(pinned)
+	if n := c.drop(); n != 4 {
+		t.Errorf("dropped %d, want 4 (blocks 3-6)", n)
+	}
+	if _, _, blocks, evictable := c.stats(); blocks != 2 || evictable != 0 {
+		t.Errorf("after drop: %d blocks, %d evictable; want 2, 0", blocks, evictable)
+	}
+	b, err := c.get(5)
+	if err != nil || b.data[0] != 7 {
+		t.Errorf("block 5 after drop: %v, first byte %d", err, b.data[0])
+	}
+	c.release(b)
+	c.release(held)
+	c.unpin(pinned)
+	if n := c.drop(); n != 3 || len(c.bufs) != 0 {
+		t.Errorf("second drop: %d dropped, %d left; want 3, 0", n, len(c.bufs))
+	}
+}
+
 // TestCacheConcurrent: many goroutines on a small cache never exceed its
 // bound and always see each block's own contents.
 func TestCacheConcurrent(t *testing.T) {

@@ -168,6 +168,11 @@ type Stats struct {
 	CacheBlocks, CacheEvictable uint64
 }
 
+// DropCache empties the buffer cache of every block nobody holds and the
+// journal has not pinned (/proc/sys/vm/drop_caches), and returns how many
+// blocks it dropped.  Later reads fetch them from the device again.
+func (fs *FS) DropCache() int { return fs.c.drop() }
+
 // Stats returns the counters.
 func (fs *FS) Stats() Stats {
 	fs.j.mu.Lock()

@@ -74,6 +74,34 @@ func (as *AddressSpace) Protect(va uintptr, size int, prot int) error {
 	return as.pages(SysUserProtect, "protect", va, size, prot)
 }
 
+// Share maps the present pages of [va, va+size) into child at the same
+// addresses, copy-on-write: the frames are shared, read-only in both
+// address spaces, until Unshare gives a writer its own copy.  The shared
+// vDSO pages are left out.
+func (as *AddressSpace) Share(child *AddressSpace, va uintptr, size int) error {
+	for end := va + uintptr(size); va < end; {
+		r, _, e := syscall.Syscall6(SysUserShare, as.root, child.root, va, end-va, 0, 0)
+		if e != 0 {
+			return fmt.Errorf("machine: share %#x+%#x: %w", va, end-va, e)
+		}
+		if r <= va {
+			return fmt.Errorf("machine: share %#x: no progress", va)
+		}
+		va = r
+	}
+	return nil
+}
+
+// Unshare makes the present page at va writable with protection prot
+// (which includes ProtWrite) on a frame of its own, copying the frame if
+// another address space still shares it: the copy-on-write fault.
+func (as *AddressSpace) Unshare(va uintptr, prot int) error {
+	if _, _, e := syscall.Syscall(SysUserUnshare, as.root, va, uintptr(prot)); e != 0 {
+		return fmt.Errorf("machine: unshare %#x: %w", va, e)
+	}
+	return nil
+}
+
 // pages makes one of the page-range system calls.
 func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, prot int) error {
 	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), uintptr(prot), 0, 0); e != 0 {

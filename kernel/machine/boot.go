@@ -52,6 +52,9 @@ func boot0() uintptr {
 	if !initPaging() {
 		fatal("no memory for the kernel page table", nil)
 	}
+	if !initFrameRefs(0, uintptr(maxPhys)) {
+		fatal("no memory for the frame reference counts", nil)
+	}
 	initCPU()
 	initPIC()
 	initClock()

@@ -18,6 +18,7 @@ func fakeMachine(t *testing.T, n int) []byte {
 	start := (uintptr(unsafe.Pointer(&buf[0])) + pageSize - 1) &^ (pageSize - 1)
 	physOff = 0
 	nranges, freeList, freeFrames, usedFrames = 0, 0, 0, 0
+	frameRefs, refBase, refFrames = 0, 0, 0 // no sharing unless a test asks (initFrameRefs)
 	addRange(uint64(start), uint64(start)+uint64(n))
 	usedFrames = 0
 	kernelRoot = allocZeroFrame()

@@ -102,11 +102,12 @@ func unmapPages(root, start, end uintptr) {
 		if pte&ptePresent != 0 {
 			*(*uint64)(ptr(e)) = 0
 			flushPage(root, va)
-			if f := uintptr(pte & pteAddrMask); !isVDSOFrame(f) {
+			if f := uintptr(pte & pteAddrMask); isVDSOFrame(f) {
+				// shared by every address space, never freed
+			} else if root != kernelRoot {
+				putUserFrame(f) // copy-on-write: maybe mapped elsewhere too
+			} else {
 				freeFrame(f)
-				if root != kernelRoot {
-					userFrames--
-				}
 			}
 		}
 	}
@@ -168,7 +169,8 @@ func setWritable(root, start, end uintptr, w bool) {
 }
 
 // setPerm sets the write, NX and (in a user address space) user bits of
-// every present page in [start, end), except the shared vDSO pages.
+// every present page in [start, end), except the shared vDSO pages.  A
+// frame shared copy-on-write stays read-only: its first write must fault.
 //
 //go:nosplit
 func setPerm(root, start, end uintptr, w, nx, user bool) {
@@ -180,7 +182,7 @@ func setPerm(root, start, end uintptr, w, nx, user bool) {
 			pte := *(*uint64)(ptr(e))
 			// The shared vDSO pages stay read-only whatever is asked.
 			if pte&ptePresent != 0 && !isVDSOFrame(uintptr(pte&pteAddrMask)) {
-				if w {
+				if w && !shared(uintptr(pte&pteAddrMask)) {
 					pte |= pteWrite
 				} else {
 					pte &^= pteWrite

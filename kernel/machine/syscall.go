@@ -126,6 +126,10 @@ func doSyscall(t *thread) {
 		r = 0
 	case SysUserProtect:
 		r = sysUserProtect(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
+	case SysUserShare:
+		r = sysUserShare(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
+	case SysUserUnshare:
+		r = sysUserUnshare(uintptr(a0), uintptr(a1), uintptr(a2))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

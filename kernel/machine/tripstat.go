@@ -25,7 +25,7 @@ const (
 
 // SysTripCR3 is a private system call that reloads the kernel's CR3 and
 // returns: TripCalibrate times it (ENOSYS without "tripstat").
-const SysTripCR3 = 1014
+const SysTripCR3 = 1020
 
 // TripCalibrate times n of the kernel's own system calls (getpid, made
 // raw, so the runtime's scheduler is not involved) with and without a CR3

@@ -185,7 +185,7 @@ func freeTables(pml4 uintptr) {
 				}
 				for l := uintptr(0); l < 512; l++ {
 					if page := tableEntry(pt, l); page != 0 && !isVDSOFrame(page) {
-						freeUserFrame(page)
+						putUserFrame(page)
 					}
 				}
 				freeUserFrame(pt)

@@ -12,16 +12,49 @@ type Fake struct {
 	Freed bool
 }
 
-// FakePage is one page of a Fake.
+// FakePage is one page of a Fake: a mapping of a frame.
 type FakePage struct {
-	Data     [PageSize]byte
+	*FakeFrame
 	Writable bool
 	Exec     bool
 	User     bool // ring 3 may touch it: false for PROT_NONE
 }
 
+// FakeFrame is the memory behind FakePages: one page table's, or shared
+// copy-on-write by forked ones.
+type FakeFrame struct {
+	Data [PageSize]byte
+	Refs int // pages mapping it
+}
+
+// fakeFrames counts the frames of every Fake that some page still maps.
+var fakeFrames int
+
+// fakeVDSO is the vDSO's frame, which every Fake maps and none frees.
+var fakeVDSO = &FakeFrame{Refs: 1}
+
 func fakePage(prot int) *FakePage {
-	return &FakePage{Writable: prot&ProtWrite != 0, Exec: prot&ProtExec != 0, User: prot&(ProtRead|ProtWrite|ProtExec) != 0}
+	fakeFrames++
+	pg := &FakePage{FakeFrame: &FakeFrame{Refs: 1}}
+	pg.setProt(prot)
+	return pg
+}
+
+// setProt gives pg the protection prot; a shared frame stays read-only.
+func (pg *FakePage) setProt(prot int) {
+	pg.Writable = prot&ProtWrite != 0 && pg.Refs == 1
+	pg.Exec = prot&ProtExec != 0
+	pg.User = prot&(ProtRead|ProtWrite|ProtExec) != 0
+}
+
+// put drops pg's mapping of its frame; the last frees the frame.
+func (pg *FakePage) put() {
+	if pg.FakeFrame == fakeVDSO {
+		return
+	}
+	if pg.Refs--; pg.Refs == 0 {
+		fakeFrames--
+	}
 }
 
 // NewFake returns an empty fake page table.
@@ -70,8 +103,9 @@ func (f *Fake) Unmap(va uintptr, size int) error {
 		return err
 	}
 	end := va + uintptr(pageUp(uintptr(size)))
-	for p := range f.Pages {
+	for p, pg := range f.Pages {
 		if p >= va && p < end {
+			pg.put()
 			delete(f.Pages, p)
 		}
 	}
@@ -84,11 +118,53 @@ func (f *Fake) Protect(va uintptr, size int, prot int) error {
 		return err
 	}
 	for p, pg := range f.Pages {
-		if p >= va && p < va+uintptr(size) {
-			n := fakePage(prot)
-			pg.Writable, pg.Exec, pg.User = n.Writable, n.Exec, n.User
+		if p >= va && p < va+uintptr(size) && pg.FakeFrame != fakeVDSO {
+			pg.setProt(prot)
 		}
 	}
+	return nil
+}
+
+// fake returns f, also through a type that embeds it.
+func (f *Fake) fake() *Fake { return f }
+
+// Share implements PageTable.
+func (f *Fake) Share(child PageTable, va uintptr, size int) error {
+	c, ok := child.(interface{ fake() *Fake })
+	if err := f.check(va, size); err != nil || !ok || c.fake() == f {
+		return errFake
+	}
+	cf := c.fake()
+	for p, pg := range f.Pages {
+		if p < va || p >= va+uintptr(size) || pg.FakeFrame == fakeVDSO {
+			continue
+		}
+		if cf.Pages[p] != nil {
+			return syscall.EEXIST
+		}
+		pg.Refs++
+		pg.Writable = false
+		cp := *pg
+		cf.Pages[p] = &cp
+	}
+	return nil
+}
+
+// Unshare implements PageTable.
+func (f *Fake) Unshare(va uintptr, prot int) error {
+	pg := f.Pages[va]
+	if pg == nil || pg.FakeFrame == fakeVDSO {
+		return syscall.EFAULT
+	}
+	if prot&ProtWrite == 0 {
+		return errFake
+	}
+	if pg.Refs > 1 {
+		pg.Refs--
+		fakeFrames++
+		pg.FakeFrame = &FakeFrame{Data: pg.Data, Refs: 1}
+	}
+	pg.setProt(prot)
 	return nil
 }
 
@@ -121,12 +197,15 @@ const FakeVDSO = 0x7fff_ffff_e000
 
 // MapVDSO implements PageTable.
 func (f *Fake) MapVDSO() (uintptr, error) {
-	f.Pages[FakeVDSO] = &FakePage{User: true}
+	f.Pages[FakeVDSO] = &FakePage{FakeFrame: fakeVDSO, User: true}
 	return FakeVDSO, nil
 }
 
 // Free implements PageTable.
 func (f *Fake) Free() error {
+	for _, pg := range f.Pages {
+		pg.put()
+	}
 	f.Pages, f.Freed = nil, true
 	return nil
 }

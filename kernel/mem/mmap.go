@@ -127,10 +127,12 @@ func (as *AddressSpace) Mprotect(va, length uintptr, prot int) error {
 	as.rs.merge()
 	// Present pages follow in place: a page made PROT_NONE keeps its
 	// contents but ring 3 can no longer touch it (the machine clears its
-	// user bit), and touch refuses it to system calls.
+	// user bit), and touch refuses it to system calls.  A page shared
+	// copy-on-write stays read-only, so none is known writable: the next
+	// write faults, and unshare copies it or only sets the write bit.
 	for p := range as.present {
 		if p >= va && p < end {
-			as.present[p] = prot&ProtWrite != 0
+			as.present[p] = false
 			as.pt.Protect(p, PageSize, prot)
 		}
 	}
@@ -153,7 +155,10 @@ func (as *AddressSpace) Madvise(va, length uintptr, advice int) error {
 }
 
 // Fork returns a copy of the address space over pt: the same regions, and
-// a private copy of every present page.
+// every present page shared copy-on-write.  Both sides lose write access
+// to the shared pages; the first write to one copies it (fault, unshare).
+// Threads of as may run meanwhile: see docs/proc.md for why their TLBs
+// need no flush.
 func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
@@ -170,28 +175,20 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 		}
 		c.vdso = va
 	}
-	buf := make([]byte, PageSize)
-	for p, w := range as.present {
-		if FreeFrames != nil && FreeFrames() < Reserve+4 {
+	// The child's page tables: about a frame per 512 pages.
+	if FreeFrames != nil && FreeFrames() < Reserve+uint64(len(as.present)/512)+8 {
+		c.Release()
+		return nil, ErrNoMemory
+	}
+	for p := range as.present {
+		as.present[p] = false // before sharing: false is always safe
+		c.present[p] = false
+	}
+	for _, r := range as.rs {
+		if err := as.pt.Share(pt, r.start, int(r.end-r.start)); err != nil {
 			c.Release()
 			return nil, ErrNoMemory
 		}
-		if err := as.pt.CopyIn(buf, p); err != nil {
-			c.Release()
-			return nil, err
-		}
-		prot := ProtRead
-		if i := as.rs.find(p); i >= 0 {
-			prot = as.rs[i].prot
-		}
-		if w {
-			prot |= ProtWrite
-		}
-		if err := pt.MapPage(p, buf, prot); err != nil {
-			c.Release()
-			return nil, ErrNoMemory
-		}
-		c.present[p] = w
 	}
 	c.grew()
 	return c, nil

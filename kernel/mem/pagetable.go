@@ -16,9 +16,19 @@ type PageTable interface {
 	MapPage(va uintptr, data []byte, prot int) error
 	// Unmap frees the present pages of [va, va+size).
 	Unmap(va uintptr, size int) error
-	// Protect sets the write and execute permission of the present pages.
+	// Protect sets the write and execute permission of the present pages;
+	// a page shared copy-on-write stays read-only whatever prot says.
 	Protect(va uintptr, size int, prot int) error
-	// CopyIn and CopyOut copy through present pages (CopyOut needs them writable).
+	// Share maps the present pages of [va, va+size) into child, a page
+	// table of the same kind, at the same addresses, sharing the frames
+	// read-only in both (copy-on-write) until Unshare.
+	Share(child PageTable, va uintptr, size int) error
+	// Unshare gives the present page at va the protection prot, which
+	// includes ProtWrite, on a frame of its own: a frame still shared is
+	// copied first, one no longer shared is only made writable.
+	Unshare(va uintptr, prot int) error
+	// CopyIn and CopyOut copy through present pages (CopyOut needs them
+	// writable, so never writes a shared frame).
 	CopyIn(b []byte, va uintptr) error
 	CopyOut(va uintptr, b []byte) error
 	// MapVDSO maps the shared vDSO and returns its address.

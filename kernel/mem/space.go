@@ -34,7 +34,7 @@ type AddressSpace struct {
 	mu      sync.Mutex
 	pt      PageTable
 	rs      regions
-	present map[uintptr]bool // page -> mapped writable
+	present map[uintptr]bool // page -> known writable (false: read-only, or maybe shared copy-on-write)
 	brkBase uintptr
 	brk     uintptr
 	vdso    uintptr
@@ -221,8 +221,7 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	w := r.prot&ProtWrite != 0
 	if pw, ok := as.present[page]; ok {
 		if write && !pw {
-			as.present[page] = true
-			return as.pt.Protect(page, PageSize, r.prot)
+			return as.unshare(page, r.prot)
 		}
 		return nil // another thread got there first
 	}
@@ -249,6 +248,20 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	}
 	as.present[page] = w
 	as.grew()
+	return nil
+}
+
+// unshare makes the present page writable for a write the region allows:
+// the copy-on-write fault, which copies a frame another address space
+// shares (so it needs a frame) or just makes it writable again.
+func (as *AddressSpace) unshare(page uintptr, prot int) error {
+	if FreeFrames != nil && FreeFrames() < Reserve+4 {
+		return ErrNoMemory
+	}
+	if err := as.pt.Unshare(page, prot); err != nil {
+		return ErrNoMemory
+	}
+	as.present[page] = true
 	return nil
 }
 

@@ -4,13 +4,8 @@ import (
 	"syscall"
 
 	"scone/kernel/file"
-	"scone/kernel/machine"
 	"scone/kernel/mem"
 )
-
-// NewPageTable makes the page table of a new address space: the machine's
-// in the kernel; host tests set it to a fake.
-var NewPageTable = func() (mem.PageTable, error) { return machine.NewAddressSpace() }
 
 // NewProcess makes a process with one thread and an empty address space,
 // not yet running: the kernel's way to make init (then Exec and Start),

@@ -125,7 +125,10 @@ func IfreqIoctl(st *stack.Stack, cmd uint32, ifr []byte) error {
 	hasAddr := !nic.Addr.IsUnspecified()
 	switch cmd {
 	case SIOCGIFFLAGS:
-		flags := uint16(iffUp | iffRunning)
+		var flags uint16
+		if nic.Up {
+			flags = iffUp | iffRunning
+		}
 		if nic.Loopback {
 			flags |= iffLoopback
 		} else {
@@ -162,14 +165,14 @@ func IfreqIoctl(st *stack.Stack, cmd uint32, ifr []byte) error {
 	case SIOCSIFADDR, SIOCSIFNETMASK:
 		return setIfAddr(st, nic, cmd, in[:])
 	case SIOCSIFFLAGS:
-		// Interfaces are always up: asking for that is fine, taking one
-		// down is not supported.
-		if binary.LittleEndian.Uint16(in[:])&iffUp == 0 {
-			return syscall.EOPNOTSUPP
-		}
+		// IFF_UP brings the interface up or takes it down; the other
+		// flags are the device's and stay as they are.
 		copy(u, in[:])
+		return st.SetUp(nic.ID, binary.LittleEndian.Uint16(in[:])&iffUp != 0)
 	case SIOCSIFMTU:
-		return syscall.EOPNOTSUPP // the MTU is the device's
+		// ifr_mtu, an int: 68 up to what the device carries (EINVAL).
+		copy(u, in[:])
+		return st.SetMTU(nic.ID, int(int32(binary.LittleEndian.Uint32(in[:]))))
 	default:
 		return syscall.ENOTTY
 	}
@@ -272,6 +275,9 @@ func RouteIoctl(st *stack.Stack, cmd uint32, rt []byte, dev string) error {
 		return nil
 	}
 	for _, n := range nics {
+		if n.ID == id && !n.Up {
+			return syscall.ENETDOWN // as Linux's fib_check_nh
+		}
 		if n.ID == id && !gw.IsUnspecified() && (n.Addr.IsUnspecified() || !n.Subnet.Contains(gw)) {
 			return syscall.ENETUNREACH
 		}

@@ -44,7 +44,20 @@ func TestIfreqIoctl(t *testing.T) {
 		{"hwaddr", eth, SIOCGIFHWADDR, nil, nil, func(u []byte) bool { return binary.LittleEndian.Uint16(u) == arphrdEther }},
 		{"no-such", "eth9", SIOCGIFFLAGS, nil, syscall.ENODEV, nil},
 		{"unknown", eth, 0x89ff, nil, syscall.ENOTTY, nil},
-		{"down", eth, SIOCSIFFLAGS, []byte{0, 0}, syscall.EOPNOTSUPP, nil},
+		{"down", eth, SIOCSIFFLAGS, []byte{iffBroadcast, 0}, nil, nil},
+		{"flags-down", eth, SIOCGIFFLAGS, nil, nil, func(u []byte) bool {
+			return binary.LittleEndian.Uint16(u) == iffBroadcast|iffMulticast
+		}},
+		{"up", eth, SIOCSIFFLAGS, []byte{iffUp, 0}, nil, nil},
+		{"flags-up", eth, SIOCGIFFLAGS, nil, nil, func(u []byte) bool {
+			return binary.LittleEndian.Uint16(u) == iffUp|iffRunning|iffBroadcast|iffMulticast
+		}},
+		{"set-mtu", eth, SIOCSIFMTU, binary.LittleEndian.AppendUint32(nil, 1400), nil, nil},
+		{"mtu-after", eth, SIOCGIFMTU, nil, nil, func(u []byte) bool { return binary.LittleEndian.Uint32(u) == 1400 }},
+		{"mtu-past-device", eth, SIOCSIFMTU, binary.LittleEndian.AppendUint32(nil, 1501), syscall.EINVAL, nil},
+		{"mtu-below-68", eth, SIOCSIFMTU, binary.LittleEndian.AppendUint32(nil, 67), syscall.EINVAL, nil},
+		{"mtu-negative", eth, SIOCSIFMTU, binary.LittleEndian.AppendUint32(nil, 0xffffffff), syscall.EINVAL, nil},
+		{"mtu-kept", eth, SIOCGIFMTU, nil, nil, func(u []byte) bool { return binary.LittleEndian.Uint32(u) == 1400 }},
 		{"set-mask-holes", eth, SIOCSIFNETMASK, sockaddr4(tcpip.AddrFrom4(255, 0, 255, 0)), syscall.EINVAL, nil},
 		{"set-addr", eth, SIOCSIFADDR, sockaddr4(tcpip.AddrFrom4(10, 0, 0, 7)), nil, nil},
 		{"addr-after", eth, SIOCGIFADDR, nil, nil, func(u []byte) bool { return decode(u).Addr == tcpip.AddrFrom4(10, 0, 0, 7) }},

@@ -2,6 +2,8 @@ package start
 
 import (
 	"path"
+	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -85,7 +87,34 @@ func heapFreeKB() uint64 {
 	return s[0].Value.Uint64() / 1024
 }
 
+// DropCaches is /proc/sys/vm/drop_caches: 1 empties the root's buffer
+// cache of what it can evict, 2 collects the kernel heap's garbage (the
+// closest thing to Linux's reclaimable slab), and both give the heap's
+// free memory back to the frame allocator, so that MemFree rises by what
+// was dropped, as on Linux.
+func (procInfo) DropCaches(what int) {
+	if what&1 != 0 && root != nil {
+		root.DropCache()
+	}
+	if what&3 != 0 {
+		debug.FreeOSMemory()
+	}
+}
+
 func (procInfo) Uptime() time.Duration { return time.Since(boot) }
+
+// GC is /proc/gc: the kernel collector's count and pauses. MemStats keeps
+// the last 256 pauses in a ring whose newest is at (NumGC+255)%256.
+func (procInfo) GC() procfs.GCStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	kept := min(m.NumGC, uint32(len(m.PauseNs)))
+	recent := make([]time.Duration, 0, kept)
+	for i := m.NumGC - kept; i < m.NumGC; i++ {
+		recent = append(recent, time.Duration(m.PauseNs[i%uint32(len(m.PauseNs))]))
+	}
+	return procfs.GCStats{Collections: uint64(m.NumGC), PauseTotal: time.Duration(m.PauseTotalNs), Recent: recent}
+}
 
 // NetFiles lists /proc/net from the kernel's network (none without one).
 func (procInfo) NetFiles() []procfs.NetFile {

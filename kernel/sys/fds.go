@@ -39,27 +39,61 @@ func install(t *proc.Thread, d *file.Description, cloexec bool) (uintptr, error)
 }
 
 func sysClose(t *proc.Thread, a Args) (uintptr, error) {
-	// A socket's description is held across the close so that, if this
-	// was its last descriptor, SO_LINGER's wait can follow its release.
-	var sock *sockfile.File
-	d, _ := t.Proc().Files.Get(fdArg(a[0]))
-	if d != nil {
-		sock, _ = d.File().(*sockfile.File)
-		if sock == nil {
-			d.DecRef()
+	return 0, lingering(t, fdArg(a[0]), true, func() error {
+		err := t.Proc().Files.Close(fdArg(a[0]))
+		if err == syscall.EINTR {
+			err = nil // the descriptor is gone whatever Close said (Linux: never retry close)
 		}
+		return err
+	})
+}
+
+// lingering runs drop, a call that may close descriptor fd, and then, if
+// that released a TCP socket with SO_LINGER set, waits as Linux's
+// inet_release does for a task that is not exiting: close(2), dup2 or
+// dup3 closing what their target named, and execve closing its
+// close-on-exec descriptors (sysExecve). A process's exit closes its
+// descriptors without this, and never lingers, as Linux. The socket's
+// Close error is returned only if closeErr is set (dup2 ignores errors
+// from its implicit close, as Linux's).
+func lingering(t *proc.Thread, fd int, closeErr bool, drop func() error) error {
+	h := holdSocket(t, fd)
+	err := drop()
+	if rerr := h.release(t); closeErr && err == nil && rerr != syscall.EINTR {
+		err = rerr
 	}
-	err := t.Proc().Files.Close(fdArg(a[0]))
-	if err == syscall.EINTR {
-		err = nil // the descriptor is gone whatever Close said (Linux: never retry close)
+	return err
+}
+
+// heldSocket is a socket's description held across a call that may close
+// its last descriptor, so that SO_LINGER's wait can follow the release.
+type heldSocket struct {
+	d    *file.Description
+	sock *sockfile.File
+}
+
+// holdSocket holds fd's description if it is a socket.
+func holdSocket(t *proc.Thread, fd int) heldSocket {
+	d, _ := t.Proc().Files.Get(fd)
+	if d == nil {
+		return heldSocket{}
 	}
-	if sock != nil {
-		if rerr := d.DecRef(); err == nil && rerr != syscall.EINTR {
-			err = rerr
-		}
-		socket.LingerWait(t.Ctx(), sock.Socket()) // returns at once unless this closed a lingering TCP socket
+	if sock, ok := d.File().(*sockfile.File); ok {
+		return heldSocket{d, sock}
 	}
-	return 0, err
+	d.DecRef()
+	return heldSocket{}
+}
+
+// release drops the hold, returning the socket's Close error if that was
+// the last reference, and lingers if it closed a socket with SO_LINGER.
+func (h heldSocket) release(t *proc.Thread) error {
+	if h.d == nil {
+		return nil
+	}
+	err := h.d.DecRef()
+	socket.LingerWait(t.Ctx(), h.sock.Socket()) // returns at once unless this closed a lingering TCP socket
+	return err
 }
 
 func sysDup(t *proc.Thread, a Args) (uintptr, error) {
@@ -71,7 +105,18 @@ func sysDup(t *proc.Thread, a Args) (uintptr, error) {
 }
 
 func sysDup2(t *proc.Thread, a Args) (uintptr, error) {
-	fd, err := t.Proc().Files.Dup2(fdArg(a[0]), fdArg(a[1]), false)
+	return dup2(t, fdArg(a[0]), fdArg(a[1]), false)
+}
+
+// dup2 makes newfd a copy of oldfd; if that closes a lingering socket,
+// the call waits as close(2) would.
+func dup2(t *proc.Thread, oldfd, newfd int, cloexec bool) (uintptr, error) {
+	var fd int
+	err := lingering(t, newfd, false, func() error {
+		var err error
+		fd, err = t.Proc().Files.Dup2(oldfd, newfd, cloexec)
+		return err
+	})
 	return uintptr(fd), err
 }
 
@@ -80,8 +125,7 @@ func sysDup3(t *proc.Thread, a Args) (uintptr, error) {
 	if flags&^file.O_CLOEXEC != 0 || fdArg(a[0]) == fdArg(a[1]) {
 		return 0, syscall.EINVAL
 	}
-	fd, err := t.Proc().Files.Dup2(fdArg(a[0]), fdArg(a[1]), flags != 0)
-	return uintptr(fd), err
+	return dup2(t, fdArg(a[0]), fdArg(a[1]), flags != 0)
 }
 
 // fcntl commands (Linux's values).

@@ -121,10 +121,22 @@ func sysExecve(t *proc.Thread, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := t.Exec(path, argv, envv); err != nil {
-		return 0, err
+	// Close-on-exec sockets are held across the exec, so that one with
+	// SO_LINGER lingers once the new image has them closed (Linux's final
+	// fput runs in the task, which is not exiting).
+	var held []heldSocket
+	for _, fd := range t.Proc().Files.Fds() {
+		if ce, _ := t.Proc().Files.Cloexec(fd); ce {
+			if h := holdSocket(t, fd); h.d != nil {
+				held = append(held, h)
+			}
+		}
 	}
-	return 0, nil
+	err = t.Exec(path, argv, envv)
+	for _, h := range held {
+		h.release(t)
+	}
+	return 0, err
 }
 
 func sysWait4(t *proc.Thread, a Args) (uintptr, error) {

@@ -226,10 +226,7 @@ func sysConnect(t *proc.Thread, a Args) (uintptr, error) {
 	}
 	s := f.Socket()
 	if disconnect {
-		if s.Type() == socket.Datagram {
-			return ok(s.Connect(t.Ctx(), tcpip.FullAddr{})) // dissolve the association
-		}
-		return 0, syscall.EAFNOSUPPORT // no AF_UNSPEC disconnect of a TCP socket yet
+		return ok(s.Disconnect())
 	}
 	_, sendTO := s.Timeouts()
 	return ok(restartable(f.Connect(t.Ctx(), addr, nonblocking(d)), sendTO != 0))

@@ -396,3 +396,199 @@ func TestCloseLingers(t *testing.T) {
 		t.Errorf("close with SO_LINGER 1 s and no ACKs took %v", d)
 	}
 }
+
+// TestConnectUnspecTCP: connect(2) with AF_UNSPEC on a connected TCP
+// socket is Linux's tcp_disconnect: it returns 0, the peer is reset,
+// SO_ERROR reports ECONNRESET, getpeername ENOTCONN, and the same socket
+// connects again.
+func TestConnectUnspecTCP(t *testing.T) {
+	p := sockProc(t)
+	ls := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_BIND, ls, p.put(16, sockaddr(tcpip.FullAddr{Port: 8081})), 16)
+	p.must(unix.SYS_LISTEN, ls, 8)
+	c := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	to := p.put(32, sockaddr(tcpip.FullAddr{Addr: nettest.AddrA, Port: 8081}))
+	p.must(unix.SYS_CONNECT, c, to, 16)
+	s := p.must(unix.SYS_ACCEPT4, ls, 0, 0, 0)
+
+	unspec := p.put(64, []byte{unix.AF_UNSPEC, 0})
+	if _, e := p.call(unix.SYS_CONNECT, c, unspec, 2); e != 0 {
+		t.Fatalf("connect(AF_UNSPEC) = %v, want 0", e)
+	}
+	if _, e := p.call(unix.SYS_READ, s, p.buf+800, 64); e != syscall.ECONNRESET {
+		t.Errorf("the peer's read after the disconnect: %v, want ECONNRESET", e)
+	}
+	p.put(124, le32(4))
+	p.must(unix.SYS_GETSOCKOPT, c, unix.SOL_SOCKET, unix.SO_ERROR, p.buf+128, p.buf+124)
+	if v := binary.LittleEndian.Uint32(p.get(128, 4)); syscall.Errno(v) != syscall.ECONNRESET {
+		t.Errorf("SO_ERROR after the disconnect: %v, want ECONNRESET", syscall.Errno(v))
+	}
+	p.put(100, le32(16))
+	if _, e := p.call(unix.SYS_GETPEERNAME, c, p.buf+200, p.buf+100); e != syscall.ENOTCONN {
+		t.Errorf("getpeername after the disconnect: %v, want ENOTCONN", e)
+	}
+	if _, e := p.call(unix.SYS_CONNECT, c, to, 16); e != 0 {
+		t.Fatalf("connect again after the disconnect: %v", e)
+	}
+	s2 := p.must(unix.SYS_ACCEPT4, ls, 0, 0, 0)
+	p.must(unix.SYS_WRITE, c, p.put(300, []byte("again")), 5)
+	if n, _ := p.retry(unix.SYS_READ, s2, p.buf+800, 64); n != 5 || string(p.get(800, 5)) != "again" {
+		t.Errorf("read on the new connection = %d %q", n, p.get(800, int(n)))
+	}
+	for _, fd := range []uintptr{ls, c, s, s2} {
+		p.must(unix.SYS_CLOSE, fd)
+	}
+}
+
+// TestExitDoesNotLinger: as Linux's inet_release, which never lingers for
+// a task that is exiting, a process's exit closes a socket with SO_LINGER
+// on at once, its FIN going on in the background; SO_LINGER with a zero
+// time still resets the connection, as tcp_close checks the option
+// itself.
+func TestExitDoesNotLinger(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		linger   uint32
+		wantRead syscall.Errno // what the peer's read gets once the exit is over
+	}{
+		{"linger-5s", 5, 0},
+		{"linger-0", 0, syscall.ECONNRESET},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, pair := sockProcPair(t)
+			l, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			l.Bind(tcpip.FullAddr{Port: 80})
+			l.Listen(1)
+			fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+			p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+			srv, _, err := l.Accept(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(tc.linger)...)), 8)
+			p.must(unix.SYS_WRITE, fd, p.put(32, []byte("bye")), 3)
+			buf := make([]byte, 8)
+			if n, err := srv.Read(t.Context(), buf); n != 3 || err != nil {
+				t.Fatalf("peer read %d %v", n, err)
+			}
+			if tc.linger != 0 {
+				// Nothing the process sends from now on is acknowledged,
+				// so a close(2) would wait the whole linger time.
+				pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+			}
+			start := time.Now()
+			p.th.Proc().Files.Release() // what the process's exit does
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("exit with SO_LINGER %d s took %v", tc.linger, d)
+			}
+			n, err := srv.Read(t.Context(), buf)
+			if tc.wantRead == 0 && (n != 0 || err != nil) {
+				t.Errorf("peer read after the exit = %d %v, want end of stream (the FIN)", n, err)
+			}
+			if tc.wantRead != 0 && err != tc.wantRead {
+				t.Errorf("peer read after the exit = %d %v, want %v", n, err, tc.wantRead)
+			}
+		})
+	}
+}
+
+// TestDup2Lingers: dup2 over the last descriptor of a socket with
+// SO_LINGER closes it as close(2) does, waiting for the FIN's
+// acknowledgement up to the linger time (Linux's final fput runs in the
+// task, which is not exiting).
+func TestDup2Lingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Bind(tcpip.FullAddr{Port: 80})
+	srv.Listen(1)
+	fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+	p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	other := p.must(unix.SYS_EVENTFD2, 0, 0)
+	start := time.Now()
+	if _, e := p.call(unix.SYS_DUP2, other, fd); e != 0 {
+		t.Fatalf("dup2: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("dup2 over a socket with SO_LINGER 1 s and no ACKs took %v", d)
+	}
+}
+
+// tinyELF is the smallest static x86-64 executable: one PT_LOAD segment
+// at 0x400000 whose code at the entry point loops (it never runs here).
+func tinyELF() []byte {
+	const base, hdr = 0x400000, 64 + 56
+	b := make([]byte, hdr, hdr+2)
+	copy(b, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], 2)        // ET_EXEC
+	le.PutUint16(b[18:], 62)       // EM_X86_64
+	le.PutUint32(b[20:], 1)        // EV_CURRENT
+	le.PutUint64(b[24:], base+hdr) // e_entry
+	le.PutUint64(b[32:], 64)       // e_phoff
+	le.PutUint16(b[52:], 64)       // e_ehsize
+	le.PutUint16(b[54:], 56)       // e_phentsize
+	le.PutUint16(b[56:], 1)        // e_phnum
+	ph := b[64:]
+	le.PutUint32(ph[0:], 1)       // PT_LOAD
+	le.PutUint32(ph[4:], 5)       // PF_R|PF_X
+	le.PutUint64(ph[16:], base)   // p_vaddr
+	le.PutUint64(ph[24:], base)   // p_paddr
+	le.PutUint64(ph[32:], hdr+2)  // p_filesz
+	le.PutUint64(ph[40:], hdr+2)  // p_memsz
+	le.PutUint64(ph[48:], 0x1000) // p_align
+	return append(b, 0xeb, 0xfe)  // jmp .
+}
+
+// TestExecLingers: execve closing a close-on-exec socket with SO_LINGER
+// lingers as close(2) does (on Linux the last fput runs in the task,
+// which is not exiting), and a socket without FD_CLOEXEC stays open.
+func TestExecLingers(t *testing.T) {
+	p, pair := sockProcPair(t)
+	srv, err := socket.NewLayer(pair.B).Socket(socket.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Bind(tcpip.FullAddr{Port: 80})
+	srv.Listen(2)
+	connect := func(flags uintptr) uintptr {
+		fd := p.must(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM|flags, 0)
+		p.must(unix.SYS_CONNECT, fd, p.put(0, sockaddr(tcpip.FullAddr{Addr: nettest.AddrB, Port: 80})), 16)
+		p.must(unix.SYS_SETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_LINGER, p.put(16, append(le32(1), le32(1)...)), 8)
+		return fd
+	}
+	lingering := connect(unix.SOCK_CLOEXEC)
+	kept := connect(0)
+	prog := tinyELF()
+	fd := p.must(unix.SYS_OPEN, p.str(64, "/tiny"), unix.O_CREAT|unix.O_WRONLY, 0o755)
+	p.must(unix.SYS_WRITE, fd, p.put(1024, prog), uintptr(len(prog)))
+	p.must(unix.SYS_CLOSE, fd)
+	pair.EndB.Out().SetImpairments(link.Impairments{Loss: 1})
+	argv := p.put(512, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, uint64(p.str(64, "/tiny"))), 0))
+	start := time.Now()
+	if _, e := p.call(unix.SYS_EXECVE, p.str(64, "/tiny"), argv, p.buf+520); e != 0 {
+		t.Fatalf("execve: %v", e)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("execve closing a socket with SO_LINGER 1 s and no ACKs took %v", d)
+	}
+	if _, err := p.th.Proc().Files.Get(int(lingering)); err == nil {
+		t.Error("the close-on-exec socket survived the exec")
+	}
+	if d, err := p.th.Proc().Files.Get(int(kept)); err != nil {
+		t.Error("a socket without FD_CLOEXEC was closed by the exec")
+	} else {
+		d.DecRef()
+	}
+}

@@ -122,6 +122,10 @@ func TestHttpdCurl(t *testing.T) {
 			if err != nil || !bytes.Contains(st, []byte("uptime:")) || !bytes.Contains(st, []byte("interfaces:")) {
 				t.Errorf("/status: %v\n%s", err, st)
 			}
+			// The kernel's collector, from /proc/gc: it has run by now.
+			if !regexp.MustCompile(`kernel gc: [1-9]\d* collections, .* longest of the last [1-9]\d*: `).Match(st) {
+				t.Errorf("/status lacks the kernel's GC record:\n%s", st)
+			}
 		})
 	}
 }

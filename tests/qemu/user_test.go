@@ -102,3 +102,33 @@ func TestShell(t *testing.T) {
 	}
 	wantExit(t, s, 0)
 }
+
+// TestUsertests boots with KARGS=usertests: init runs usertests and
+// powers off (status 0) only if all passed, the final check of free
+// memory included.  About 70 s on an idle machine.
+func TestUsertests(t *testing.T) {
+	s := bootConfig(t, runqemu.Config{Disk: userImage(t), KArgs: "usertests"})
+	m, err := s.Expect(regexp.MustCompile(`usertests: \d+ passed, \d+ failed`), 15*time.Minute)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.Transcript())
+	}
+	if !regexp.MustCompile(` 0 failed$`).MatchString(m) {
+		t.Errorf("%s\n%s", m, s.Output())
+	}
+	wantExit(t, s, 0)
+}
+
+// TestCSignals runs the musl program that checks the signal frame.
+func TestCSignals(t *testing.T) {
+	s := bootConfig(t, runqemu.Config{Disk: userImage(t)})
+	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
+		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
+	}
+	if out := shell(t, s, "c-signals", commandTimeout); !regexp.MustCompile(`(?m)^signals: ok$`).MatchString(out) {
+		t.Errorf("c-signals:\n%s", out)
+	}
+	if err := s.Send("halt\r"); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, s, 0)
+}

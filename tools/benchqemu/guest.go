@@ -2,15 +2,38 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 
 	"scone/kernel/khttp"
 	"scone/tools/linuxguest"
 )
 
-// linuxGuest is the bootable reference guest.
-type linuxGuest struct {
+// A guest is one system under test: how runqemu boots it and what it
+// serves.
+type guest struct {
+	name   string // column heading
+	kernel string // "linux" or "scone"
+	// For Linux, the kernel and initramfs; for Scone, the root image
+	// ("" boots without a disk) and the command line.
 	vmlinuz, initrd string
+	disk, kargs     string
+	// gc reads the kernel collector's record from the guest's status
+	// page; nil where there is none (Linux).
+	gc func(page []byte) (gcRecord, bool)
+}
+
+// sizes are the /bytes/N files every guest serves: N bytes of khttp's
+// pattern, as Scone's in-kernel responder sends for /bytes/N.
+var sizes = []int{100, 1 << 20, 64 << 20}
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = khttp.Pattern(int64(i))
+	}
+	return b
 }
 
 // initScript brings the network up as Scone's e1000 test does (static
@@ -38,17 +61,15 @@ exec $B sleep 1000000
 `
 
 // buildLinux prepares the guest under dir: both NICs' drivers, busybox,
-// the init script, and /www with the files the benchmark fetches from
-// both guests (/bytes/N holds khttp's pattern, as Scone's responder
-// sends it).
-func buildLinux(dir, busybox string) (*linuxGuest, error) {
+// the init script, and /www with the files the benchmark fetches.
+func buildLinux(dir, busybox string) (guest, error) {
 	k, err := linuxguest.Unpack(dir)
 	if err != nil {
-		return nil, err
+		return guest{}, err
 	}
 	mods, err := k.Modules("e1000", "virtio_pci", "virtio_net")
 	if err != nil {
-		return nil, err
+		return guest{}, err
 	}
 	var rd linuxguest.Initramfs
 	rd.Busybox(busybox)
@@ -57,20 +78,62 @@ func buildLinux(dir, busybox string) (*linuxGuest, error) {
 	rd.Dir("www")
 	rd.Dir("www/bytes")
 	rd.File("www/index.html", 0o644, []byte("<html><body>Linux reference guest</body></html>\n"))
-	pattern := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = khttp.Pattern(int64(i))
-		}
-		return b
-	}
-	for _, n := range []int{100, 1 << 20} {
+	for _, n := range sizes[:2] {
 		rd.File(fmt.Sprintf("www/bytes/%d", n), 0o644, pattern(n))
 	}
 	rd.File("chunk", 0o644, pattern(251*4096)) // whole periods, to repeat
 	initrd := filepath.Join(dir, "initrd.cpio.gz")
 	if err := rd.Write(initrd); err != nil {
-		return nil, err
+		return guest{}, err
 	}
-	return &linuxGuest{vmlinuz: k.Vmlinuz, initrd: initrd}, nil
+	return guest{name: "Linux", kernel: "linux", vmlinuz: k.Vmlinuz, initrd: initrd,
+		kargs: "console=ttyS0 quiet"}, nil
+}
+
+// rc is the Scone image's /etc/rc: init runs it before the shell, so
+// httpd serves from boot. -q: a request log on the serial console would
+// measure the UART.
+const rc = "httpd -q &\n"
+
+// buildScone makes a root image under dir: the staged root tree of `make
+// rootfs` (root, with /bin), /etc/rc starting httpd, and
+// /www/bytes/N. It is a copy: the developer's build/fs.img is untouched.
+func buildScone(dir, root string) (guest, error) {
+	if _, err := os.Stat(filepath.Join(root, "bin/httpd")); err != nil {
+		return guest{}, fmt.Errorf("%v (run `make rootfs` first)", err)
+	}
+	stage := filepath.Join(dir, "root")
+	os.RemoveAll(stage)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return guest{}, err
+	}
+	if out, err := exec.Command("cp", "-a", root, stage).CombinedOutput(); err != nil {
+		return guest{}, fmt.Errorf("cp -a %s %s: %v\n%s", root, stage, err, out)
+	}
+	files := map[string][]byte{"etc/rc": []byte(rc)}
+	for _, n := range sizes {
+		files[fmt.Sprintf("www/bytes/%d", n)] = pattern(n)
+	}
+	for name, b := range files {
+		p := filepath.Join(stage, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return guest{}, err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return guest{}, err
+		}
+	}
+	img := filepath.Join(dir, "fs.img")
+	mkfs := exec.Command("go", "run", "./tools/mkfs", "-o", img, "-size", "256M", stage)
+	if out, err := mkfs.CombinedOutput(); err != nil {
+		return guest{}, fmt.Errorf("mkfs: %v\n%s", err, out)
+	}
+	os.RemoveAll(stage)
+	return guest{name: "Scone", kernel: "scone", disk: img, gc: httpdGC}, nil
+}
+
+// responder is Scone without a disk, serving from the kernel (KARGS=serve,
+// kernel/khttp): the network stack without the process layer.
+func responder() guest {
+	return guest{name: "Scone khttp", kernel: "scone", kargs: "serve", gc: khttpGC}
 }

@@ -71,7 +71,10 @@ type Config struct {
 	// network; Port and HostFwd are then unused. Netns runs QEMU inside
 	// that network namespace (ip netns exec), where the TAP lives.
 	TAP, Netns string
-	Extra      []string
+	// GDB, if not 0, is the host port (on 127.0.0.1) where QEMU's gdb
+	// stub listens; the CPU then waits (-S) until the debugger continues.
+	GDB   int
+	Extra []string
 }
 
 // withDefaults returns c with every empty field set to its default.
@@ -183,6 +186,12 @@ func (c Config) Args() ([]string, error) {
 	}
 	if c.KArgs != "" {
 		args = append(args, "-append", c.KArgs)
+	}
+	if c.GDB != 0 {
+		if c.GDB < 1 || c.GDB > 65535 {
+			return nil, fmt.Errorf("runqemu: gdb port %d out of range", c.GDB)
+		}
+		args = append(args, "-gdb", fmt.Sprintf("tcp:127.0.0.1:%d", c.GDB), "-S")
 	}
 	return append(args, c.Extra...), nil
 }

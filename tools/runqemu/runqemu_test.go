@@ -45,6 +45,8 @@ func TestArgs(t *testing.T) {
 		{name: "bad nic", c: Config{NIC: "rtl8139"}, wantErr: "NIC"},
 		{name: "bad accel", c: Config{Accel: "hvf"}, wantErr: "ACCEL"},
 		{name: "bad port", c: Config{Port: 70000}, wantErr: "port"},
+		{name: "gdb", c: Config{GDB: 4321}, want: []string{"-gdb tcp:127.0.0.1:4321 -S"}},
+		{name: "bad gdb port", c: Config{GDB: -1}, wantErr: "gdb port"},
 		{name: "comma in kernel path", c: Config{Kernel: "a,b.elf"}, wantErr: "comma"},
 	}
 	for _, tt := range tests {

@@ -59,6 +59,7 @@ func fakeProc(t *testing.T) string {
 	writeFiles(t, dir, map[string]string{
 		"uptime":  "3725.50 100.00\n",
 		"meminfo": "MemTotal: 524288 kB\nMemFree: 262144 kB\n",
+		"gc":      "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000 9000\n",
 		"net/dev": "h\nh\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n",
 		"net/snmp": "Tcp: ActiveOpens PassiveOpens CurrEstab\nTcp: 3 4 1\n" +
 			"Udp: InDatagrams NoPorts\nUdp: 7 2\n",
@@ -95,6 +96,8 @@ func TestServe(t *testing.T) {
 		{method: "DELETE", path: "/", status: 405},
 		{method: "GET", path: "/status", status: 200, ctype: "text/plain; charset=utf-8",
 			contains: []string{"uptime:   1h2m6s", "memory:   512.0 MiB total, 256.0 MiB free",
+				"kernel gc: 300 collections, 5ms paused in all, longest of the last 3: 180µs\n" +
+					"kernel gc pauses (ns, oldest first): 21000 180000 9000\n",
 				"eth0   rx 1000 bytes 10 packets", "tcp   ActiveOpens=3 PassiveOpens=4 CurrEstab=1", "udp   InDatagrams=7 NoPorts=2"}},
 	} {
 		name := tc.method + " " + tc.path
@@ -155,7 +158,7 @@ func TestStatusWithoutProc(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 	body := rec.Body.String()
-	for _, want := range []string{"uptime:   unavailable", "memory:   unavailable", "interfaces:\n  unavailable", "protocols:\n  unavailable", "httpd:    up "} {
+	for _, want := range []string{"uptime:   unavailable", "memory:   unavailable", "kernel gc: unavailable", "interfaces:\n  unavailable", "protocols:\n  unavailable", "httpd:    up "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("status lacks %q:\n%s", want, body)
 		}

@@ -12,8 +12,8 @@ import (
 	"scone/user/internal/procnet"
 )
 
-// statusHandler writes /status: uptime, memory and network counters read
-// from /proc as plain text. A file that is missing or unreadable (a
+// statusHandler writes /status: uptime, memory, the kernel collector's
+// pauses and network counters read from /proc as plain text. A file that is missing or unreadable (a
 // kernel without it) gives "unavailable" on its line, never an error page.
 type statusHandler struct {
 	proc  string
@@ -38,6 +38,19 @@ func (h statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "memory:   %s total, %s free", mib(m["MemTotal"]), mib(m["MemFree"]))
 		if v, ok := m["MemAvailable"]; ok {
 			fmt.Fprintf(&b, ", %s available", mib(v))
+		}
+		b.WriteString("\n")
+	}
+	// Scone's kernel is a Go program: its collector's pauses are the
+	// kernel's (/proc/gc; Linux has no such file).
+	if g, err := readWith(h.proc, "gc", procnet.ParseGC); err != nil {
+		fmt.Fprintf(&b, "kernel gc: unavailable (%v)\n", err)
+	} else {
+		fmt.Fprintf(&b, "kernel gc: %d collections, %v paused in all, longest of the last %d: %v\n",
+			g.Collections, g.PauseTotal, len(g.Recent), g.Longest(len(g.Recent)))
+		b.WriteString("kernel gc pauses (ns, oldest first):")
+		for _, p := range g.Recent {
+			fmt.Fprintf(&b, " %d", p.Nanoseconds())
 		}
 		b.WriteString("\n")
 	}

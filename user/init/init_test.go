@@ -78,3 +78,69 @@ func TestShellRestart(t *testing.T) {
 	}
 	t.Fatal("the shell was not restarted within 10 s")
 }
+
+// TestRC checks the start-up script: it runs with sh before the first
+// shell, what it starts in the background lives on, and a failing or
+// missing script is reported (or not) and the shell starts all the same.
+func TestRC(t *testing.T) {
+	for _, tc := range []struct {
+		name, rc string // rc "" means no file
+		wantLog  string
+		wantOut  string
+	}{
+		{"ok", "echo rc >>LOG\n(sleep 0.3; echo background >>LOG) &\n", "rc\nshell\nbackground\n", ""},
+		{"fails", "echo rc >>LOG\nexit 3\n", "rc\nshell\n", "rc: exit status 3"},
+		{"missing", "", "shell\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := buildInit(t, dir)
+			log := filepath.Join(dir, "log")
+			// The shell: with an argument it is a script's sh (the host's);
+			// without, init's login shell, which logs and stays.
+			script(t, dir, "sh", `if [ $# -gt 0 ]; then exec /bin/sh "$@"; fi
+echo shell >>`+log+`
+exec sleep 10
+`)
+			rc := filepath.Join(dir, "rc")
+			if tc.rc != "" {
+				if err := os.WriteFile(rc, []byte(strings.ReplaceAll(tc.rc, "LOG", log)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command(bin)
+			cmd.Env = []string{"PATH=" + dir + ":/bin:/usr/bin", "INITRC=" + rc}
+			// A file, not a pipe: Wait would wait for the shell's sleep,
+			// which holds the pipe after init is killed.
+			out, err := os.Create(filepath.Join(dir, "out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Wait()
+			defer cmd.Process.Kill()
+			deadline := time.Now().Add(10 * time.Second)
+			var got string
+			for time.Now().Before(deadline) {
+				b, _ := os.ReadFile(log)
+				if got = string(b); len(got) >= len(tc.wantLog) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got != tc.wantLog {
+				t.Errorf("log %q, want %q", got, tc.wantLog)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			said, _ := os.ReadFile(out.Name())
+			if !strings.Contains(string(said), tc.wantOut) {
+				t.Errorf("init said %q, want %q in it", said, tc.wantOut)
+			}
+		})
+	}
+}

@@ -3,8 +3,9 @@
 // It makes /dev/console its standard input, output and error if they are
 // not open, then runs one of:
 //
-//   - the shell, /bin/sh, on the console in a new session, restarted
-//     whenever it exits (the default);
+//   - the start-up script /etc/rc (or $INITRC), if it exists, with sh,
+//     and once it returns the shell, /bin/sh, on the console in a new
+//     session, restarted whenever it exits (the default);
 //   - /bin/usertests, when the kernel command line holds the word
 //     "usertests", then halts: power off (QEMU status 0) if it passed,
 //     exit with its status otherwise (the kernel ends QEMU with that status);
@@ -41,6 +42,7 @@ func main() {
 			os.Exit(runOnce(word, env))
 		}
 	}
+	runRC(env)
 	for {
 		start := time.Now()
 		status := runShell(env)
@@ -88,19 +90,21 @@ func environ() []string {
 }
 
 // start starts the program name (found in PATH) with argv, the console as
-// its standard files, as the leader of a new session; when the console is
-// a terminal it becomes the session's controlling terminal.
-func start(name string, argv []string, env []string) (*os.Process, error) {
+// its standard files, as the leader of a new session; if ctty and the
+// console is a terminal, it becomes the session's controlling terminal.
+func start(name string, argv []string, env []string, ctty bool) (*os.Process, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
 		return nil, err
 	}
-	_, err = unix.IoctlGetTermios(0, unix.TCGETS)
+	if ctty {
+		_, err = unix.IoctlGetTermios(0, unix.TCGETS)
+	}
 	attr := &os.ProcAttr{
 		Dir:   "/",
 		Env:   env,
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
-		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: err == nil, Ctty: 0},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: ctty && err == nil, Ctty: 0},
 	}
 	return os.StartProcess(path, argv, attr)
 }
@@ -110,18 +114,59 @@ func start(name string, argv []string, env []string) (*os.Process, error) {
 // how it ended.
 func runShell(env []string) string {
 	// The leading '-' marks a login shell, as login(1) does.
-	p, err := start("sh", []string{"-sh"}, env)
+	p, err := start("sh", []string{"-sh"}, env, true)
 	if err != nil {
 		return err.Error()
 	}
 	return describe(reapUntil(p.Pid))
 }
 
+// rcPath is the start-up script: $INITRC if set (the kernel command line
+// word INITRC=FILE puts it in init's environment), else /etc/rc for PID 1
+// alone, so that init run by hand on a host (as its tests do) never runs
+// the host's.
+func rcPath() string {
+	if p, ok := os.LookupEnv("INITRC"); ok {
+		return p
+	}
+	if os.Getpid() == 1 {
+		return "/etc/rc"
+	}
+	return ""
+}
+
+// runRC runs the start-up script, if there is one, with sh before the
+// first shell starts, and waits for it: it starts services (`httpd -q &`)
+// and returns. It gets a session of its own without a controlling
+// terminal, so what it leaves running keeps no hold on the console and
+// no ^C typed at the shell reaches it. A failure is reported, and the
+// shell starts all the same.
+func runRC(env []string) {
+	path := rcPath()
+	if path == "" {
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		if !os.IsNotExist(err) {
+			fmt.Fprintf(os.Stderr, "init: %v\n", err)
+		}
+		return
+	}
+	p, err := start("sh", []string{"sh", path}, env, false)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "init: %s: %v\n", path, err)
+		return
+	}
+	if ws := reapUntil(p.Pid); !ws.Exited() || ws.ExitStatus() != 0 {
+		fmt.Fprintf(os.Stderr, "init: %s: %s\n", path, describe(ws))
+	}
+}
+
 // runOnce runs prog with the console as its terminal, reaps orphans until
 // it exits, syncs, and returns the status init should exit with.  On
 // success it powers the machine off instead of returning.
 func runOnce(prog string, env []string) int {
-	p, err := start(prog, []string{prog}, env)
+	p, err := start(prog, []string{prog}, env, true)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "init: %v\n", err)
 		return 1

@@ -1,7 +1,8 @@
 // Command procbench measures the process layer from user space, the same
 // binary on Scone and on Linux (`make bench-proc` runs it on both): a null
-// system call, fork+exit+wait, fork+exec+wait, pipe throughput and round
-// trip between two processes, small-file churn and a 64 MiB file read.
+// system call, fork+exit+wait (also from a 64 MiB heap), fork+exec+wait,
+// pipe throughput and round trip between two processes, small-file churn
+// and a 64 MiB file read.
 //
 //	procbench [-dir /tmp] [-scale 1] [-only ROW]
 //
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +47,7 @@ func main() {
 	}{
 		{"null-syscall", nullSyscall, 200000},
 		{"fork-exit-wait", forkExitWait, 200},
+		{"fork-exit-wait-64mib-heap", forkExitWaitHeap, 20},
 		{"fork-exec-wait", forkExecTiny, 200},
 		{"fork-exec-wait-go", forkExecGo, 20},
 		{"pipe-throughput", pipeThroughput, 64}, // MiB
@@ -95,6 +98,19 @@ func forkExitWait(n int) (float64, string, error) {
 		}
 	}
 	return perOp(time.Since(start), n), "us", nil
+}
+
+// forkExitWaitHeap is forkExitWait from a process with a 64 MiB heap,
+// every page of it touched: what fork pays for the memory it shares or
+// copies.
+func forkExitWaitHeap(n int) (float64, string, error) {
+	heap := make([]byte, 64<<20)
+	for i := 0; i < len(heap); i += 4096 {
+		heap[i] = byte(i >> 12)
+	}
+	v, unit, err := forkExitWait(n)
+	runtime.KeepAlive(heap)
+	return v, unit, err
 }
 
 // rawFork returns the child's PID in the parent; the child exits 0 at

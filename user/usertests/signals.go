@@ -156,6 +156,9 @@ func testSARestart() error {
 func testSigKill() error {
 	for _, what := range []string{"block", "sleep", "waitchild", "ignoreall"} {
 		cmd := exec.Command(self(), "-child", what)
+		// Its own group, so that waitchild's child, orphaned by the
+		// SIGKILL, is killed after it rather than sleeping on for an hour.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		pr, pw, _ := os.Pipe()
 		cmd.Stdin = pr // never written: "block" reads it for ever
 		out, _ := cmd.StdoutPipe()
@@ -164,13 +167,14 @@ func testSigKill() error {
 		}
 		line, err := bufio.NewReader(out).ReadString('\n')
 		if line != "ready\n" {
-			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			return fmt.Errorf("%s helper: %q, %v", what, line, err)
 		}
 		threadSleeps(cmd.Process.Pid) // the main thread, at least, blocks
 		start := time.Now()
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		pr.Close()
 		pw.Close()
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)

@@ -1,8 +1,9 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
 // PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
-// them), over a Provider the process layer fills, and net/ (dev, route,
+// them), over a Provider the process layer fills, net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
-// NetProvider.
+// NetProvider, Scone's own gc (the kernel collector's pauses) when it
+// is a GCProvider, and sys/vm/drop_caches when it is a CacheDropper.
 package procfs
 
 import (
@@ -71,6 +72,7 @@ const (
 	inoMeminfo = 3
 	inoUptime  = 4
 	inoNet     = 5
+	inoGC      = 6
 	inoNetFile = 16 // + the file's index
 )
 
@@ -90,8 +92,14 @@ func New(p Provider) *file.TreeFS {
 	root := &file.TreeNode{Ino: inoRoot, Mode: file.S_IFDIR | 0o555}
 	root.Entries = func() []file.TreeEntry {
 		es := []file.TreeEntry{{Name: "meminfo", Node: meminfo}, {Name: "self", Node: self}, {Name: "uptime", Node: uptime}}
+		if gp, ok := p.(GCProvider); ok {
+			es = append(es, file.TreeEntry{Name: "gc", Node: text(inoGC, func() ([]byte, error) { return GC(gp.GC()), nil })})
+		}
 		if np, ok := p.(NetProvider); ok {
 			es = append(es, file.TreeEntry{Name: "net", Node: netDir(np)})
+		}
+		if d, ok := p.(CacheDropper); ok {
+			es = append(es, file.TreeEntry{Name: "sys", Node: sysDir(d)})
 		}
 		pids := p.PIDs()
 		slices.Sort(pids)

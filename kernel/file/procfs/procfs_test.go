@@ -152,3 +152,34 @@ func TestProcNet(t *testing.T) {
 		t.Errorf("/proc/net without a network: %v, want ENOENT", err)
 	}
 }
+
+// gcFake is a Provider with the kernel collector's record.
+type gcFake struct{ fake }
+
+func (gcFake) GC() GCStats {
+	return GCStats{Collections: 300, PauseTotal: 5 * time.Millisecond, Recent: []time.Duration{21 * time.Microsecond, 180 * time.Microsecond}}
+}
+
+func TestProcGC(t *testing.T) {
+	root := &file.TreeNode{Ino: 1, Mode: file.S_IFDIR | 0o755}
+	root.Entries = func() []file.TreeEntry {
+		return []file.TreeEntry{{Name: "proc", Node: &file.TreeNode{Ino: 2, Mode: file.S_IFDIR | 0o755, Entries: func() []file.TreeEntry { return nil }}}}
+	}
+	for _, tc := range []struct {
+		p    Provider
+		want string
+		err  error
+	}{
+		{gcFake{fake{map[int]Process{}}}, "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000\n", nil},
+		{fake{map[int]Process{}}, "", syscall.ENOENT}, // not a GCProvider: no file
+	} {
+		ns, err := file.NewNamespace(file.NewTreeFS(root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Mount("/proc", New(tc.p))
+		if got, err := readAll(t, ns.NewContext(), "/proc/gc"); got != tc.want || err != tc.err {
+			t.Errorf("%T: /proc/gc = %q, %v; want %q, %v", tc.p, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -97,7 +97,7 @@ func TestProcNetNetstat(t *testing.T) {
 	}
 	for _, name := range []string{"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "DelayedACKs", "ListenOverflows",
 		"ListenDrops", "TCPLostRetransmit", "TCPFastRetrans", "TCPTimeouts", "TCPLossProbes", "TCPAbortOnTimeout",
-		"TCPTimeWaitOverflow", "TCPOFODrop", "TCPChallengeACK", "TCPWinProbe", "TCPKeepAlive"} {
+		"TCPMemoryPressures", "TCPTimeWaitOverflow", "TCPOFODrop", "TCPChallengeACK", "TCPWinProbe", "TCPKeepAlive", "TCPRcvQDrop"} {
 		if v, ok := values["TcpExt"][name]; !ok || v != "0" {
 			t.Errorf("TcpExt %s = %q on a fresh stack, want 0", name, v)
 		}
@@ -139,7 +139,10 @@ func TestProcNetSockstat(t *testing.T) {
 	if _, err := c.Write(t.Context(), make([]byte, 10000)); err != nil {
 		t.Fatal(err)
 	}
-	want := "TCP: inuse 3 orphan 0 tw 0 alloc 3 mem 3\n" // 10000 bytes queued: 3 pages
+	// 10000 bytes unread: the receiver's ring grew to 16 KiB, and so did
+	// the sender's, which keeps its buffer once the data is acknowledged:
+	// 8 pages of buffer memory held.
+	want := "TCP: inuse 3 orphan 0 tw 0 alloc 3 mem 8\n"
 	for i := 0; i < 100 && !strings.Contains(stat(), want); i++ {
 		time.Sleep(10 * time.Millisecond) // bounded: the data crosses loopback
 	}

@@ -32,7 +32,7 @@ type Pair struct {
 
 // PairOptions configure NewPair.
 type PairOptions struct {
-	Link    link.PipeConfig // MTU, impairments, clock, seed
+	Link    link.PipeConfig // MTU, impairments, clock, seed; an Observe of its own sees every frame too
 	Stack   stack.Options   // for both stacks (Clock defaults to Link.Clock)
 	TCP     tcp.Options     // for both stacks' TCP
 	NoCheck bool            // skip the gopacket Checker (for benchmarks)
@@ -44,6 +44,7 @@ type PairOptions struct {
 func NewPair(tb testing.TB, o PairOptions) *Pair {
 	p := &Pair{Checker: NewChecker()}
 	capture := pcapFor(tb)
+	user := o.Link.Observe
 	switch {
 	case !o.NoCheck && capture != nil:
 		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { capture.Write(f); p.Checker.Check(f) }
@@ -51,6 +52,15 @@ func NewPair(tb testing.TB, o PairOptions) *Pair {
 		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { p.Checker.Check(f) }
 	case capture != nil:
 		o.Link.Observe = func(_ *link.PipeEnd, f []byte) { capture.Write(f) }
+	}
+	if inner := o.Link.Observe; user != nil {
+		// The test's own observer sees every frame too, after the checker.
+		o.Link.Observe = func(e *link.PipeEnd, f []byte) {
+			if inner != nil {
+				inner(e, f)
+			}
+			user(e, f)
+		}
 	}
 	if o.Stack.Clock == nil {
 		o.Stack.Clock = o.Link.Clock

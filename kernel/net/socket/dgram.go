@@ -98,6 +98,9 @@ func (d *datagram) Connect(_ context.Context, addr tcpip.FullAddr) error {
 	return d.ep.Connect(addr)
 }
 
+// Disconnect dissolves the association with the peer.
+func (d *datagram) Disconnect() error { return d.ep.Connect(tcpip.FullAddr{}) }
+
 func (d *datagram) Read(ctx context.Context, b []byte) (int, error) {
 	n, _, err := d.RecvFrom(ctx, b)
 	return n, err

@@ -48,6 +48,11 @@ type Socket interface {
 	// Accept returns a connected socket and its peer's address.
 	Accept(ctx context.Context) (Socket, tcpip.FullAddr, error)
 	Connect(ctx context.Context, addr tcpip.FullAddr) error
+	// Disconnect is connect(2) with AF_UNSPEC: a datagram socket forgets
+	// its peer; a TCP socket's connection is dissolved (reset when
+	// synchronized) and the socket is CLOSED and may connect again, as
+	// Linux's tcp_disconnect.
+	Disconnect() error
 	// Read returns 0 and no error at the end of a stream, as read(2).
 	Read(ctx context.Context, b []byte) (int, error)
 	Write(ctx context.Context, b []byte) (int, error)

@@ -59,6 +59,8 @@ func (s *stream) Connect(ctx context.Context, addr tcpip.FullAddr) error {
 	return s.ep.Connect(ctx, addr)
 }
 
+func (s *stream) Disconnect() error { return s.ep.Disconnect() }
+
 func (s *stream) Read(ctx context.Context, b []byte) (int, error) {
 	ctx, cancel := withTimeout(ctx, s.timeouts().recv)
 	defer cancel()

@@ -19,7 +19,8 @@ type nic struct {
 	name     string
 	ep       link.Endpoint
 	mac      tcpip.MAC
-	mtu      int
+	mtu      atomic.Int32 // SIOCSIFMTU changes it: read without a lock
+	down     atomic.Bool  // taken down (SIOCSIFFLAGS without IFF_UP): sends and receives nothing
 	loopback bool
 	offload  bool       // the device completes TCP and UDP checksums
 	gso      int        // largest TCP packet the device segments (0: none)
@@ -39,6 +40,9 @@ type ifaddr struct {
 	subnet tcpip.Subnet
 }
 
+// MTU returns the interface's MTU (the largest IP datagram it sends).
+func (n *nic) MTU() int { return int(n.mtu.Load()) }
+
 // DeliverFrame is the entry point of every received frame.
 func (n *nic) DeliverFrame(frame []byte) { n.deliver(frame, false) }
 
@@ -47,6 +51,9 @@ func (n *nic) DeliverFrame(frame []byte) { n.deliver(frame, false) }
 func (n *nic) DeliverCheckedFrame(frame []byte) { n.deliver(frame, true) }
 
 func (n *nic) deliver(frame []byte, checksumOK bool) {
+	if n.down.Load() {
+		return // a device that is down hears nothing (Linux closes it)
+	}
 	st := &n.s.Stats.Link
 	st.InFrames.Inc()
 	n.stats.RxPackets.Inc()
@@ -151,6 +158,9 @@ func (n *nic) write(frame []byte) error { return n.writeGSO(frame, 0) }
 // writeGSO sends frame, cut by the device into segments of mss payload
 // bytes if mss is not 0.
 func (n *nic) writeGSO(frame []byte, mss int) error {
+	if n.down.Load() {
+		return syscall.ENETDOWN
+	}
 	var err error
 	if mss > 0 {
 		err = n.ep.(link.GSOEndpoint).WriteGSOFrame(frame, mss)

@@ -35,18 +35,18 @@ func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 	if s.IsLocal(dst) {
 		// Our own addresses go through loopback, as Linux's local table.
 		lo := s.nic(LoopbackNIC)
-		if lo == nil || !lo.loopback {
+		if lo == nil || !lo.loopback || lo.down.Load() {
 			return tcpip.Route{}, syscall.ENETUNREACH
 		}
 		if src.IsUnspecified() {
 			src = dst
 		}
-		return tcpip.Route{Src: src, Dst: dst, NextHop: dst, NIC: LoopbackNIC, MTU: lo.mtu - ipv4.HeaderLen}, nil
+		return tcpip.Route{Src: src, Dst: dst, NextHop: dst, NIC: LoopbackNIC, MTU: lo.MTU() - ipv4.HeaderLen}, nil
 	}
 	if dst == tcpip.BroadcastAddr {
 		// The limited broadcast leaves by the first real interface.
 		for _, n := range *s.nics.Load() {
-			if !n.loopback {
+			if !n.loopback && !n.down.Load() {
 				return s.routeVia(n, src, dst, dst)
 			}
 		}
@@ -65,6 +65,9 @@ func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
 	n := s.nic(id)
 	if n == nil {
 		return tcpip.Route{}, syscall.ENODEV
+	}
+	if n.down.Load() {
+		return tcpip.Route{}, syscall.ENETUNREACH
 	}
 	if dst == tcpip.BroadcastAddr {
 		return s.routeVia(n, src, dst, dst)
@@ -87,7 +90,7 @@ func (s *Stack) routeVia(n *nic, src, dst, next tcpip.Addr) (tcpip.Route, error)
 			return tcpip.Route{}, syscall.EADDRNOTAVAIL
 		}
 	}
-	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.mtu - ipv4.HeaderLen, ChecksumOffload: n.offload, GSO: tcpip.GSO{MaxSize: n.gso}}, nil
+	return tcpip.Route{Src: src, Dst: dst, NextHop: next, NIC: n.id, MTU: n.MTU() - ipv4.HeaderLen, ChecksumOffload: n.offload, GSO: tcpip.GSO{MaxSize: n.gso}}, nil
 }
 
 // Frame buffers, pooled so the send path does not allocate: one pool for
@@ -144,7 +147,8 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 		Src:      r.Src,
 		Dst:      r.Dst,
 	}
-	if r.GSO.MSS > 0 && total > n.mtu-ipv4.HeaderLen {
+	mtu := n.MTU()
+	if r.GSO.MSS > 0 && total > mtu-ipv4.HeaderLen {
 		if proto != tcpip.ProtoTCP || total > n.gso {
 			st.OutDiscards.Inc()
 			return syscall.EMSGSIZE
@@ -160,7 +164,7 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 		}
 		return nil
 	}
-	size := ipv4.FragmentSize(n.mtu, total)
+	size := ipv4.FragmentSize(mtu, total)
 	if size <= 0 {
 		st.FragFails.Inc()
 		return syscall.EMSGSIZE

@@ -117,7 +117,8 @@ func (s *Stack) AddNIC(name string, ep link.Endpoint) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := *s.nics.Load()
-	n := &nic{s: s, id: len(old), name: name, ep: ep, mac: ep.MAC(), mtu: ep.MTU()}
+	n := &nic{s: s, id: len(old), name: name, ep: ep, mac: ep.MAC()}
+	n.mtu.Store(int32(ep.MTU()))
 	n.loopback = n.mac == tcpip.MAC{}
 	if o, ok := ep.(link.ChecksumOffloader); ok && !n.loopback {
 		n.offload = o.TxChecksumOffload()
@@ -125,7 +126,7 @@ func (s *Stack) AddNIC(name string, ep link.Endpoint) (int, error) {
 	// Segmentation offload needs the device to checksum each segment.
 	if g, ok := ep.(link.GSOEndpoint); ok && n.offload {
 		n.gso = min(g.GSOMaxSize(), ipv4.MaxTotalLen) - ipv4.HeaderLen
-		if n.gso <= n.mtu-ipv4.HeaderLen {
+		if n.gso <= ep.MTU()-ipv4.HeaderLen {
 			n.gso = 0
 		}
 	}
@@ -153,6 +154,7 @@ type NICInfo struct {
 	MAC      tcpip.MAC
 	MTU      int
 	Loopback bool
+	Up       bool       // IFF_UP: not taken down with SetUp
 	Addr     tcpip.Addr // unspecified if none
 	Subnet   tcpip.Subnet
 	// Counters since the interface was added.
@@ -165,7 +167,7 @@ func (s *Stack) NICs() []NICInfo {
 	for _, n := range *s.nics.Load() {
 		st := &n.stats
 		info := NICInfo{
-			ID: n.id, Name: n.name, MAC: n.mac, MTU: n.mtu, Loopback: n.loopback,
+			ID: n.id, Name: n.name, MAC: n.mac, MTU: n.MTU(), Loopback: n.loopback, Up: !n.down.Load(),
 			RxPackets: st.RxPackets.Value(), RxBytes: st.RxBytes.Value(),
 			TxPackets: st.TxPackets.Value(), TxBytes: st.TxBytes.Value(), TxErrors: st.TxErrors.Value(),
 		}
@@ -201,11 +203,69 @@ func (s *Stack) SetAddress(id int, addr tcpip.Addr, prefixLen int) error {
 	}
 	sub := tcpip.SubnetOf(addr, prefixLen)
 	n.addr.Store(&ifaddr{addr: addr, subnet: sub})
-	s.routes.Add(ipv4.RouteEntry{Dest: sub, NIC: id})
+	if !n.down.Load() { // as Linux's fib_add_ifaddr: a down interface gets its subnet route when it comes up
+		s.routes.Add(ipv4.RouteEntry{Dest: sub, NIC: id})
+	}
 	s.mu.Unlock()
 	if n.arp != nil {
 		n.arp.Remove(addr)
 		n.sendARP(arp.OpRequest, tcpip.BroadcastMAC, tcpip.MAC{}, addr) // gratuitous
+	}
+	return nil
+}
+
+// SetMTU sets NIC id's MTU (SIOCSIFMTU), between IPv4's 68 bytes and
+// what the device carries (EINVAL otherwise, as Linux's dev_set_mtu).
+// Packets sent from then on are fragmented to it, and routes looked up
+// carry it, so TCP sizes its segments by it (MTU).
+func (s *Stack) SetMTU(id, mtu int) error {
+	n := s.nic(id)
+	if n == nil {
+		return syscall.ENODEV
+	}
+	if mtu < 68 || mtu > n.ep.MTU() {
+		return syscall.EINVAL
+	}
+	n.mtu.Store(int32(mtu))
+	return nil
+}
+
+// MTU returns NIC id's MTU, or 0 if there is no such interface. TCP
+// checks the MTU of a connection's interface before it sends, as
+// Linux's tcp_current_mss follows the route's MTU.
+func (s *Stack) MTU(id int) int {
+	if n := s.nic(id); n != nil {
+		return n.MTU()
+	}
+	return 0
+}
+
+// SetUp brings NIC id up or takes it down (SIOCSIFFLAGS with or without
+// IFF_UP). As on Linux, a down interface sends and receives nothing, its
+// ARP cache is flushed and every route through it is removed (sockets
+// then get ENETUNREACH); it keeps its address, and bringing it up again
+// restores the route to its subnet, but not a default route or others
+// added by hand.
+func (s *Stack) SetUp(id int, up bool) error {
+	n := s.nic(id)
+	if n == nil {
+		return syscall.ENODEV
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if up == !n.down.Load() {
+		return nil
+	}
+	n.down.Store(!up)
+	if !up {
+		s.routes.RemoveNIC(id)
+		if n.arp != nil {
+			n.arp.Flush()
+		}
+		return nil
+	}
+	if ia := n.addr.Load(); ia != nil {
+		s.routes.Add(ipv4.RouteEntry{Dest: ia.subnet, NIC: id})
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func (e *Endpoint) ackNewData(ack seqnum) {
 	} else if e.timerKind == timerRTO || e.timerKind == timerTLP || e.timerKind == timerRACK {
 		e.armLossTimer() // restart (RFC 6298 section 5.3); cheap when the deadline only moves later
 	}
-	if f := e.snd.free(); f > 0 && (f >= e.snd.limit/4 || f == acked) {
+	if f := e.snd.free(); f > 0 && (f >= e.snd.room()/4 || f == acked) {
 		e.notify(waiter.EventOut)
 	}
 }

@@ -21,6 +21,9 @@ func (e *Endpoint) Bind(addr tcpip.FullAddr) error {
 		return err
 	}
 	e.id.local, e.bound = a, true
+	if addr.Port != 0 {
+		e.userBind = addr // Linux's SOCK_BINDPORT_LOCK
+	}
 	return nil
 }
 
@@ -103,8 +106,11 @@ func (e *Endpoint) startConnect(remote tcpip.FullAddr) error {
 }
 
 // Shutdown closes one or both directions (ShutRd, ShutWr, ShutRdWr). Shutting
-// the write side sends a FIN once queued data has gone; shutting the read
-// side discards unread and future data.
+// the write side sends a FIN once queued data has gone. Shutting the read
+// side sends nothing, as Linux's tcp_shutdown: queued data and data that
+// arrives later are still acknowledged and readable, and a read finds
+// the end of the stream whenever the queue is empty; once both sides are
+// shut, new data resets the connection (receiveData).
 func (e *Endpoint) Shutdown(how int) error {
 	e.mu.Lock()
 	defer e.unlock()
@@ -125,7 +131,6 @@ func (e *Endpoint) Shutdown(how int) error {
 	}
 	if how != ShutWr {
 		e.shutRd = true
-		e.rcv.discard(e.rcv.len())
 		e.notify(waiter.EventIn | waiter.EventRdHup)
 	}
 	if how != ShutRd {
@@ -182,7 +187,7 @@ func (e *Endpoint) Close() error {
 		e.closeLocked()
 		return nil
 	}
-	e.rcv = ring{limit: e.rcv.limit} // nothing will be read: data arriving now resets
+	e.rcv.drop() // nothing will be read: data arriving now resets
 	e.shutdownWrite()
 	if e.state == StateFinWait2 {
 		e.armTimer(timerFinWait2, e.p.opts.FinWait2Timeout)
@@ -202,9 +207,63 @@ func (e *Endpoint) closeIdle() bool {
 			e.p.unbind(e)
 			e.bound = false
 		}
+		e.snd.drop()
+		e.rcv.drop() // unread data after a reset or the peer's close
 		return true
 	}
 	return false
+}
+
+// Disconnect dissolves whatever the endpoint is doing and makes it a
+// fresh CLOSED endpoint that may bind, listen or connect again: connect(2)
+// with AF_UNSPEC, Linux's tcp_disconnect. A listener stops listening (its
+// unaccepted connections are reset). A connection that is synchronized
+// (or half-open, or closing with data unsent) is reset and ECONNRESET
+// becomes the pending error, as it does for an attempt still in SYN-SENT;
+// a closing one otherwise just goes, TIME-WAIT included. Queued data in
+// both directions is dropped. As Linux, a port the application bound
+// stays bound (with the address, if it named one); a port chosen by
+// Connect or Listen is given back.
+func (e *Endpoint) Disconnect() error {
+	e.mu.Lock()
+	defer e.unlock()
+	if e.state == StateClosed && !e.connected {
+		e.connecting = false // a failed attempt is forgotten, not reported
+		return nil           // nothing else to dissolve: a bound port stays bound
+	}
+	switch e.state {
+	case StateListen:
+		e.closeListener()
+	case StateSynSent:
+		e.err = syscall.ECONNRESET
+	case StateEstablished, StateCloseWait, StateFinWait1, StateFinWait2, StateSynReceived:
+		e.sendReset()
+		e.err = syscall.ECONNRESET
+	case StateClosing, StateLastAck:
+		if e.sndMax.le(e.finSeq) { // data or the FIN not yet sent: the peer must not take the close as clean
+			e.sendReset()
+			e.err = syscall.ECONNRESET
+		}
+	}
+	if e.err != nil {
+		e.notify(waiter.EventErr)
+	}
+	e.closeLocked()
+	e.snd.drop()
+	e.rcv.drop()
+	e.connected, e.connecting = false, false
+	e.shutRd, e.shutWr, e.finRcvd, e.urgSet = false, false, false, false
+	if e.bound {
+		e.p.unbind(e) // a no-op unless bound and idle
+		e.bound = false
+	}
+	e.id = connID{}
+	if e.userBind.Port != 0 {
+		if a, err := e.p.bind(e, e.userBind); err == nil {
+			e.id.local, e.bound = a, true
+		}
+	}
+	return nil
 }
 
 // Abort closes the endpoint at once, resetting a connection rather than

@@ -60,13 +60,17 @@
 //     ACK), a SYN in a synchronized state draws a challenge ACK, and ACKs
 //     of data older than the send window are refused. A RST is judged by
 //     the sequence number it carries, before any trimming. Challenge ACKs
-//     and ACKs for unacceptable segments without data go out at most once
-//     per Options.InvalidRateLimit (500 ms) per connection, as Linux's
-//     tcp_invalid_ratelimit; Options.ChallengeACKLimit adds a host-wide
+//     (an out-of-window SYN draws one too) and ACKs for unacceptable
+//     segments that occupy no sequence space (no data, no FIN) go out at
+//     most once per Options.InvalidRateLimit (500 ms) per connection, as
+//     Linux's tcp_invalid_ratelimit and tcp_oow_rate_limited; Options.ChallengeACKLimit adds a host-wide
 //     bound randomised each second (off by default, as in Linux since 6.0,
 //     because a shared count is the side channel of CVE-2016-5696).
 //   - MSS and window-scale options (RFC 7323 section 2); unknown options
 //     are skipped by length and a malformed option ends option parsing.
+//     A data segment carries the MSS less the options on it (SACK
+//     blocks), so none passes the path MTU (Linux's tcp_current_mss);
+//     offloaded packets are cut at that size too.
 //   - Retransmission per RFC 6298 with Karn's algorithm (a handshake whose
 //     SYN-ACK went twice gives no sample either), exponential
 //     backoff cleared by new acknowledgements, and a retry limit after
@@ -129,8 +133,16 @@
 //     others are soft errors. Errors are believed only if
 //     they quote a sequence number in flight (RFC 5927).
 //   - Initial sequence numbers per RFC 6528 (keyed hash plus a 4 µs clock).
-//   - Closing with unread data, or data arriving after Close, resets the
-//     connection; an orphaned FIN-WAIT-2 lasts Options.FinWait2Timeout.
+//   - Closing with unread data, or data arriving after Close or after
+//     both directions are shut, resets the connection; an orphaned
+//     FIN-WAIT-2 lasts Options.FinWait2Timeout. Shutdown(ShutRd) keeps
+//     queued and later data readable, as Linux. Disconnect is connect(2)
+//     with AF_UNSPEC (Linux's tcp_disconnect).
+//   - Buffer memory is bounded protocol-wide as Linux's tcp_mem
+//     (Options.Mem: min, pressure and hard limit in pages; mem.go):
+//     under pressure buffers stop growing and windows close; past the
+//     hard limit segments needing room are dropped unacknowledged and
+//     writers block. Memory reports it (/proc/net/sockstat's TCP mem).
 //   - Urgent data is received in line (as SO_OOBINLINE, RFC 6093's
 //     advice): an urgent pointer raises EventPri (POLLPRI) until the reader
 //     passes the mark. Sending urgent data (MSG_OOB) is not supported.

@@ -58,7 +58,8 @@ type Endpoint struct {
 	mu         sync.Mutex
 	state      State
 	id         connID
-	bound      bool // id.local is set by Bind or Connect
+	bound      bool           // id.local is set by Bind or Connect
+	userBind   tcpip.FullAddr // what Bind asked for, when it named a port: kept across Disconnect
 	route      tcpip.Route
 	noDelay    bool
 	noReuse    bool  // SO_REUSEADDR turned off
@@ -80,6 +81,7 @@ type Endpoint struct {
 	sndWl1, sndWl2              seqnum
 	sndShift                    int // peer's window scale
 	sndMSS                      int
+	peerMSS                     int // the MSS the peer's SYN announced (Linux's mss_clamp)
 	snd                         ring
 	finSeq                      seqnum // sequence number of our FIN, once shutWr is set
 	finAcked                    bool   // the peer has acknowledged our FIN
@@ -160,6 +162,7 @@ func (p *Protocol) NewEndpoint() *Endpoint {
 	e := &Endpoint{p: p}
 	e.snd.limit = p.opts.SendBuffer
 	e.rcv.limit = p.opts.ReceiveBuffer
+	e.snd.mem, e.rcv.mem = &p.mem, &p.mem
 	return e
 }
 

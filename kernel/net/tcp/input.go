@@ -73,8 +73,8 @@ func (e *Endpoint) initConn() {
 	e.rackFires, e.rtxProbing, e.forceFirst = 0, false, false
 	e.sb.reset()
 	e.ooo.reset()
-	e.snd = ring{limit: e.snd.limit}
-	e.rcv = ring{limit: e.rcv.limit}
+	e.snd.drop()
+	e.rcv.drop()
 	e.urgSet, e.dsackSet, e.ackNow, e.segMax = false, false, false, 0
 	e.kaProbes, e.lastOOWAck = 0, time.Time{}
 	e.rcvMSS = max(e.route.MTU-headerLen, 64)
@@ -101,6 +101,7 @@ func (e *Endpoint) acceptSyn(seg *segment) {
 	if mss == 0 {
 		mss = defaultMSS // RFC 9293 section 3.7.1
 	}
+	e.peerMSS = mss
 	e.sndMSS = max(min(mss, e.rcvMSS), 64)
 	e.sackOK = seg.sackOK && !e.p.opts.DisableSACK
 	if seg.wndScale >= 0 {
@@ -227,6 +228,10 @@ func (e *Endpoint) input(seg *segment) {
 		// sender can tell a needless retransmission from a loss.
 		if end := seg.seq.add(len(seg.data)); len(seg.data) > 0 && end.le(e.rcvNxt) {
 			e.dsack, e.dsackSet = seqRange{seg.seq, end}, true
+		}
+		if seg.flags&flagSYN != 0 {
+			e.challengeAck() // as Linux's tcp_validate_incoming: a SYN is challenged wherever it lies
+			return
 		}
 		e.oowAck(seg)
 		return
@@ -373,14 +378,15 @@ func (e *Endpoint) challengeAck() {
 	e.sendAck()
 }
 
-// oowAck acknowledges an unacceptable segment (RFC 9293 section
-// 3.10.7.4). Segments without data (or with a SYN) are answered at most
-// once per InvalidRateLimit, as Linux's tcp_oow_rate_limited: two hosts
-// that disagree about the window would otherwise trade ACKs for ever.
-// Data is always answered: a sender whose ACKs were lost needs to learn
-// where we are.
+// oowAck acknowledges an unacceptable segment without SYN (RFC 9293
+// section 3.10.7.4). Segments that occupy no sequence space are answered
+// at most once per InvalidRateLimit, as Linux's tcp_oow_rate_limited: two
+// hosts that disagree about the window would otherwise trade bare ACKs
+// for ever. Data or a FIN is always answered, as there: such a segment is
+// no part of an ACK loop, and a sender whose ACKs were lost needs to
+// learn where we are.
 func (e *Endpoint) oowAck(seg *segment) {
-	if (len(seg.data) == 0 || seg.flags&flagSYN != 0) && e.oowLimited() {
+	if seg.seqLen() == 0 && e.oowLimited() {
 		return
 	}
 	e.sendAck()
@@ -428,24 +434,33 @@ func (e *Endpoint) text(seg *segment) {
 func (e *Endpoint) receiveData(seg *segment) {
 	n := len(seg.data)
 	e.segMax = max(e.segMax, n)
-	if e.orphan {
-		// Nobody will read this: RFC 9293 section 3.10.7.4 lets us reset.
+	if e.orphan || (e.shutRd && e.shutWr) {
+		// Nobody will read this: RFC 9293 section 3.10.7.4 lets us
+		// reset, RFC 1122 4.2.2.13 says we must, and Linux does once
+		// both directions are shut (closed, or shutdown(SHUT_RDWR)).
 		e.sendReset()
-		e.abort(nil)
+		if e.orphan {
+			e.abort(nil)
+		} else {
+			e.abort(syscall.ECONNRESET)
+		}
 		return
 	}
 	off := int(seg.seq - e.rcvNxt)
+	if !e.rcv.writeAt(e.rcv.len()+off, seg.data) {
+		// The memory pool refused the room (past tcp_mem's hard limit):
+		// drop the segment unacknowledged, as Linux's TCPRcvQDrop, and
+		// say where we are; the peer sends it again.
+		e.p.stats.rcvQDrops.Add(1)
+		e.ackNow = true
+		return
+	}
 	if off == 0 {
-		if !e.shutRd {
-			e.rcv.writeAt(e.rcv.len(), seg.data)
-			e.rcv.extend(n)
-		}
+		e.rcv.extend(n)
 		e.rcvNxt = e.rcvNxt.add(n)
 		if !e.ooo.empty() {
 			nxt := e.ooo.advance(e.rcvNxt)
-			if !e.shutRd {
-				e.rcv.extend(int(nxt - e.rcvNxt))
-			}
+			e.rcv.extend(int(nxt - e.rcvNxt))
 			e.rcvNxt = nxt
 			e.ackNow = true // RFC 5681 section 4.2: ACK at once when a hole fills
 		}
@@ -458,14 +473,9 @@ func (e *Endpoint) receiveData(seg *segment) {
 	}
 	e.ackNow = true // out of order: a duplicate ACK, at once
 	e.lastOOO = seg.seq
-	if e.shutRd {
-		return
-	}
 	if !e.ooo.add(seg.seq, seg.seq.add(n)) {
-		e.p.stats.ofoDrops.Add(1)
-		return
+		e.p.stats.ofoDrops.Add(1) // the bytes written stay unmarked: as if never stored
 	}
-	e.rcv.writeAt(e.rcv.len()+off, seg.data)
 }
 
 // receiveFin processes an in-sequence FIN.

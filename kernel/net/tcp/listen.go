@@ -161,6 +161,7 @@ func (c *Endpoint) enqueueAccepted() bool {
 	if l.closed {
 		l.mu.Unlock()
 		c.sendReset()
+		c.orphan = true // never to be accepted
 		c.closeLocked()
 		return false
 	}
@@ -211,9 +212,13 @@ func (e *Endpoint) closeListener() {
 	e.bound = false
 	for _, c := range children {
 		c.mu.Lock()
+		c.orphan = true // never to be accepted
 		if c.state != StateClosed {
 			c.sendReset()
 			c.closeLocked()
+		} else {
+			c.snd.drop()
+			c.rcv.drop()
 		}
 		c.unlock()
 	}

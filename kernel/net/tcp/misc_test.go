@@ -187,6 +187,35 @@ func TestInvalidSegmentACKRateLimit(t *testing.T) {
 	r.advance(500 * time.Millisecond)
 	r.send(c.lport, outSegment{seq: c.seq + 1<<30, ack: c.ack, flags: flagACK, wnd: 0xffff}, nil)
 	r.expect("ACK after the rate limit's interval")
+	// A bare FIN occupies sequence space: Linux answers every one (its
+	// seq != end_seq), even within the interval.
+	for range 3 {
+		r.send(c.lport, outSegment{seq: c.seq + 1<<30, ack: c.ack, flags: flagACK | flagFIN, wnd: 0xffff}, nil)
+	}
+	if n := len(r.recv()); n != 3 {
+		t.Errorf("%d ACKs for 3 out-of-window FINs, want 3", n)
+	}
+	if c.e.State() != StateEstablished {
+		t.Errorf("state %v after out-of-window FINs", c.e.State())
+	}
+}
+
+// TestOutOfWindowSynChallenged: a SYN outside the window draws a
+// challenge ACK, counted as one, as in Linux's tcp_validate_incoming
+// (syn_challenge), not a rate-limited ACK for an invalid segment.
+func TestOutOfWindowSynChallenged(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	r.send(c.lport, outSegment{seq: c.seq + 1<<30, flags: flagSYN, wndScale: -1}, nil)
+	ack := r.expect("challenge ACK for an out-of-window SYN")
+	if ack.flags != flagACK || ack.ack != c.seq {
+		t.Errorf("reply %+v, want ACK of %d", ack, c.seq)
+	}
+	r.send(c.lport, outSegment{seq: c.seq - 1000, flags: flagSYN, wndScale: -1}, nil)
+	r.expectNone("second challenge within the interval")
+	if st := r.p.Stats(); st.ChallengeACKs != 1 || st.OOWRateLimited != 1 {
+		t.Errorf("ChallengeACKs %d OOWRateLimited %d, want 1 and 1", st.ChallengeACKs, st.OOWRateLimited)
+	}
 }
 
 // TestChallengeACKHostLimit sets a host-wide limit: each second allows a

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"scone/kernel/net/ipv4"
 	"scone/kernel/net/tcpip"
 )
 
@@ -30,8 +31,11 @@ func (e *Endpoint) emit(o *outSegment, payload []byte) {
 	h := o.build(e.hdr[:], e.route.Src, e.route.Dst, payload)
 	r, segs := e.route, 1
 	if len(h)+len(payload) > r.MTU {
-		r.GSO.MSS = e.sndMSS
-		segs = (len(payload) + e.sndMSS - 1) / e.sndMSS
+		// The device repeats this header, options included, on every
+		// segment it cuts, so each carries the MSS less the options.
+		mss := e.sndMSS - (len(h) - headerLen)
+		r.GSO.MSS = mss
+		segs = (len(payload) + mss - 1) / mss
 	}
 	if e.p.net.WritePacket(r, tcpip.ProtoTCP, h, payload) != nil {
 		return // treated as a loss: the retransmission timer recovers
@@ -46,14 +50,51 @@ func (e *Endpoint) emit(o *outSegment, payload []byte) {
 	}
 }
 
-// sendSize is the most output puts in one segment: the MSS, or with
-// segmentation offload on the route as many whole MSS-sized segments as
+// sendSize is the most output puts in one segment: mss, or with
+// segmentation offload on the route as many whole mss-sized segments as
 // the device takes in one packet (room left for the largest options).
-func (e *Endpoint) sendSize() int {
+func (e *Endpoint) sendSize(mss int) int {
 	if g := e.route.GSO.MaxSize; g > 0 {
-		return max((g-maxHeaderLen)/e.sndMSS, 1) * e.sndMSS
+		return max((g-maxHeaderLen)/mss, 1) * mss
 	}
-	return e.sndMSS
+	return mss
+}
+
+// syncMTU follows a change of the MTU of the connection's interface
+// (SIOCSIFMTU), as Linux's tcp_sync_mss does when the route's MTU moves:
+// the next segment is sized by the new MTU, within the MSS the peer
+// announced. (An ICMP "fragmentation needed" lowers the MSS on its own;
+// handleControl.)
+func (e *Endpoint) syncMTU() {
+	if e.p.mtuOf == nil {
+		return
+	}
+	mtu := e.p.mtuOf(e.route.NIC) - ipv4.HeaderLen
+	if mtu <= 0 || mtu == e.route.MTU {
+		return
+	}
+	e.route.MTU = mtu
+	e.sndMSS = max(min(e.peerMSS, mtu-headerLen), 64)
+}
+
+// segMSS is the most data the next segment may carry: the MSS less the
+// options sendRaw will put on it, so that no segment passes the path MTU
+// (Linux's tcp_current_mss). Only SACK blocks ride on data segments: no
+// timestamps are sent.
+func (e *Endpoint) segMSS() int { return e.sndMSS - e.sackOptLen() }
+
+// sackOptLen is the length of the SACK option sendRaw puts on the next
+// segment with an ACK: none, or two NOPs, the kind and length, and 8
+// bytes a block (the blocks sackBlocks returns).
+func (e *Endpoint) sackOptLen() int {
+	k := e.ooo.n
+	if e.dsackSet {
+		k++
+	}
+	if !e.sackOK || k == 0 {
+		return 0
+	}
+	return 4 + 8*min(k, maxSACK)
 }
 
 // sendAck sends a bare acknowledgement.
@@ -128,11 +169,12 @@ func (e *Endpoint) windowUpdate() {
 }
 
 // rcvSegSize is the segment size the receive-side thresholds count in:
-// our MSS, but no more than half the receive buffer, as Linux clamps its
-// rcv_mss to half the window. Over loopback (MSS 65,495) a buffer smaller
-// than one MSS would otherwise never see a "full" segment: no window
-// update after a read, and every ACK left to the delayed-ACK timer.
-func (e *Endpoint) rcvSegSize() int { return max(min(e.rcvMSS, e.rcv.limit/2), 1) }
+// our MSS, but no more than half the receive buffer (the buffer memory
+// pressure leaves it), as Linux clamps its rcv_mss to half the window.
+// Over loopback (MSS 65,495) a buffer smaller than one MSS would otherwise
+// never see a "full" segment: no window update after a read, and every
+// ACK left to the delayed-ACK timer.
+func (e *Endpoint) rcvSegSize() int { return max(min(e.rcvMSS, e.rcv.room()/2), 1) }
 
 // sendPendingAck sends the ACK the last segment deserves, now or later:
 // at once for out-of-order data, FINs and every second full-sized
@@ -171,20 +213,22 @@ func (e *Endpoint) output() {
 	if !e.canSend() {
 		return
 	}
+	e.syncMTU()
 	for {
+		mss := e.segMSS()
 		off := int(e.sndNxt - e.sndUna)
 		unsent := max(e.snd.len()-off, 0)
 		inflight := off
 		room := min(e.sndWnd-inflight, e.cwnd+e.limitedTransmit()-e.pipe())
-		n := min(unsent, e.sendSize(), max(room, 0))
-		if n > e.sndMSS && n < unsent {
-			n -= n % e.sndMSS // whole segments, as without offload
+		n := min(unsent, e.sendSize(mss), max(room, 0))
+		if n > mss && n < unsent {
+			n -= n % mss // whole segments, as without offload
 		}
 		fin := e.shutWr && !e.finAcked && e.sndNxt.add(n) == e.finSeq
 		if n == 0 && !fin {
 			break
 		}
-		if n < e.sndMSS && !fin {
+		if n < mss && !fin {
 			if n < unsent {
 				// Window-limited: wait for a useful window.
 				if n < e.maxSndWnd/2 || room < e.sndWnd-inflight {
@@ -208,8 +252,23 @@ func (e *Endpoint) output() {
 }
 
 // sendData sends n bytes from seq (which must be at or after SND.UNA),
-// plus a FIN if fin is set.
+// plus a FIN if fin is set. Without segmentation offload, n bytes that do
+// not fit one segment beside its options go as several, as Linux's
+// tcp_fragment cuts a retransmission sized before the SACK option grew.
 func (e *Endpoint) sendData(seq seqnum, n int, fin bool) {
+	e.syncMTU()
+	if e.route.GSO.MaxSize == 0 {
+		for mss := e.segMSS(); n > mss; mss = e.segMSS() {
+			e.sendSegment(seq, mss, false)
+			seq, n = seq.add(mss), n-mss
+		}
+	}
+	e.sendSegment(seq, n, fin)
+}
+
+// sendSegment sends one segment (or, with offload, one packet the device
+// cuts) of n bytes from seq.
+func (e *Endpoint) sendSegment(seq seqnum, n int, fin bool) {
 	off := int(seq - e.sndUna)
 	var payload []byte
 	if n > 0 {

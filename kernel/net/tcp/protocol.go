@@ -40,6 +40,11 @@ type Options struct {
 	// default since 6.0: a shared counter is the side channel of
 	// CVE-2016-5696, and the per-connection limit already applies.
 	ChallengeACKLimit int
+	// Mem is Linux's tcp_mem, in pages (PageSize): below Mem[0] buffer
+	// memory is not regulated, past Mem[1] TCP is under memory pressure
+	// until usage falls back to Mem[0], and Mem[2] is the hard limit
+	// (memPool). Zero takes 6144, 8192, 12288 pages (24, 32, 48 MiB).
+	Mem [3]int
 }
 
 func (o *Options) setDefaults() {
@@ -72,6 +77,11 @@ func (o *Options) setDefaults() {
 	o.ReceiveBuffer = min(max(o.ReceiveBuffer, ringMinCap), maxBuffer)
 	defInt(&o.MaxSynBacklog, 1024)
 	defInt(&o.MaxTimeWait, 32768)
+	if o.Mem == [3]int{} {
+		o.Mem = [3]int{defaultMemMin, defaultMemPressure, defaultMemMax}
+	}
+	o.Mem[1] = max(o.Mem[1], o.Mem[0])
+	o.Mem[2] = max(o.Mem[2], o.Mem[1])
 }
 
 // Ephemeral ports, as Linux's default ip_local_port_range.
@@ -114,7 +124,9 @@ type Protocol struct {
 	challengeSecond time.Time // start of the second challengeLeft counts down in
 	challengeLeft   int       // challenge ACKs still allowed this second
 
-	timeWait atomic.Int64 // connections in TIME-WAIT
+	timeWait atomic.Int64      // connections in TIME-WAIT
+	mem      memPool           // every connection's buffers draw on it (tcp_mem)
+	mtuOf    func(nic int) int // the interface's current MTU, if the network layer tells
 
 	stats counters
 }
@@ -133,6 +145,10 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 		listeners:  make(map[tcpip.FullAddr]*Endpoint),
 		bound:      make(map[uint16][]*Endpoint),
 		connPorts:  make(map[uint16]int),
+	}
+	p.mem.setLimits(opts.Mem)
+	if m, ok := nl.(interface{ MTU(nic int) int }); ok {
+		p.mtuOf = m.MTU
 	}
 	p.portSeed, p.portSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
 	for i := range p.portTable {

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"io"
 	"syscall"
 	"testing"
 	"time"
@@ -503,5 +504,61 @@ func TestEphemeralPortsPerDestinationCounter(t *testing.T) {
 	// the same one of 256 slots: a gap of a few at most.
 	if gap == 0 || gap > 5 {
 		t.Errorf("ports %d then %d to one destination with %d connections elsewhere between: gap %d, want 1 (own counter)", first, next, others, gap)
+	}
+}
+
+// TestShutdownReadKeepsData checks shutdown(SHUT_RD) as Linux's: nothing
+// is discarded. Queued data stays readable, a read of an empty queue
+// returns the end of the stream at once, data arriving later is still
+// acknowledged and readable, and once the write side is shut too, new
+// data resets the connection (tcp_rcv_state_process in FIN-WAIT with
+// RCV_SHUTDOWN).
+func TestShutdownReadKeepsData(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	c := r.established()
+	c.seg(flagACK|flagPSH, []byte("abc"))
+	r.advance(time.Second) // the delayed ACK
+	r.recv()
+	if err := c.e.Shutdown(ShutRd); err != nil {
+		t.Fatal(err)
+	}
+	r.expectNone("SHUT_RD sends nothing")
+	buf := make([]byte, 10)
+	if n, err := c.e.Read(bg, buf); n != 3 || err != nil || string(buf[:n]) != "abc" {
+		t.Fatalf("read after SHUT_RD = %d %q %v, want the queued abc", n, buf[:n], err)
+	}
+	if n, err := c.e.Read(bg, buf); n != 0 || err != io.EOF {
+		t.Fatalf("read of an empty queue after SHUT_RD = %d %v, want EOF", n, err)
+	}
+	c.seg(flagACK|flagPSH, []byte("defg"))
+	r.advance(time.Second)
+	if segs := r.recv(); len(segs) == 0 || segs[len(segs)-1].ack != c.seq {
+		t.Errorf("sent %+v, want an ACK of %d: data after SHUT_RD not acknowledged", segs, c.seq)
+	}
+	if n, err := c.e.Read(bg, buf); n != 4 || err != nil || string(buf[:n]) != "defg" {
+		t.Fatalf("read of data arriving after SHUT_RD = %d %q %v, want defg", n, buf[:n], err)
+	}
+	if err := c.e.Shutdown(ShutWr); err != nil {
+		t.Fatal(err)
+	}
+	segs := r.recv() // a window update for the read, then the FIN
+	fin := segs[len(segs)-1]
+	if fin.flags&flagFIN == 0 {
+		t.Fatalf("sent %+v, want a FIN", segs)
+	}
+	c.r.send(c.lport, outSegment{seq: c.seq, ack: fin.seq + 1, flags: flagACK, wnd: 0xffff}, nil)
+	if s := c.e.State(); s != StateFinWait2 {
+		t.Fatalf("state %v, want FIN-WAIT-2", s)
+	}
+	c.ack = fin.seq + 1
+	c.seg(flagACK|flagPSH, []byte("h"))
+	if rst := r.expect("RST for data with both sides shut"); rst.flags&flagRST == 0 {
+		t.Errorf("reply %+v, want RST", rst)
+	}
+	if s := c.e.State(); s != StateClosed {
+		t.Errorf("state %v, want CLOSED", s)
+	}
+	if _, err := c.e.Read(bg, buf); err != syscall.ECONNRESET {
+		t.Errorf("read = %v, want ECONNRESET", err)
 	}
 }

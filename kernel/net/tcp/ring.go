@@ -9,11 +9,16 @@ package tcp
 // The buffer starts small and doubles, so an idle or short-lived connection
 // costs little memory while a bulk transfer settles at its limit and then
 // never allocates again.
+//
+// A ring with a memPool is charged for its capacity: it grows only as far
+// as the pool grants, stops growing under memory pressure, and gives its
+// buffer back with drop.
 type ring struct {
 	buf   []byte
-	head  int // index of the first byte
-	n     int // bytes stored from head
-	limit int // capacity never grows past this
+	head  int      // index of the first byte
+	n     int      // bytes stored from head
+	limit int      // capacity never grows past this
+	mem   *memPool // charged for len(buf); nil for none
 }
 
 const ringMinCap = 4096
@@ -21,25 +26,49 @@ const ringMinCap = 4096
 // len returns the number of bytes stored.
 func (r *ring) len() int { return r.n }
 
-// free returns how many more bytes may be stored (up to the limit).
-func (r *ring) free() int { return max(r.limit-r.n, 0) }
+// free returns how many more bytes may be stored: up to the limit, or
+// under memory pressure up to the capacity the ring already has (at
+// least the ringMinCap always granted).
+func (r *ring) free() int { return max(r.room()-r.n, 0) }
+
+func (r *ring) room() int {
+	if r.mem != nil && len(r.buf) < r.limit && r.mem.underPressure() {
+		return min(max(len(r.buf), ringMinCap), r.limit)
+	}
+	return r.limit
+}
+
+// drop empties the ring and gives its buffer (and the memory charged for
+// it) back; the limit stays.
+func (r *ring) drop() {
+	if r.mem != nil {
+		r.mem.release(len(r.buf))
+	}
+	r.buf, r.head, r.n = nil, 0, 0
+}
 
 // rewind moves an empty ring's start to the beginning of the buffer, so that
-// later segments are contiguous more often. The owner calls it only when no
-// bytes are parked beyond len (the receive side's out-of-order data).
+// later segments are contiguous more often; under memory pressure it gives
+// the empty ring's buffer back instead, as Linux reclaims a socket's
+// memory when its queue drains. The owner calls it only when no bytes are
+// parked beyond len (the receive side's out-of-order data).
 func (r *ring) rewind() {
 	if r.n == 0 {
 		r.head = 0
+		if r.mem != nil && r.mem.underPressure() {
+			r.drop()
+		}
 	}
 }
 
 // reserve makes the capacity at least want bytes, keeping the contents,
-// including bytes written beyond n by writeAt. Growth stops at the limit
-// unless want itself passes it: a receive window rounded up to its
-// scaling unit may promise a few bytes more than the limit.
-func (r *ring) reserve(want int) {
+// including bytes written beyond n by writeAt, and reports whether it
+// could: the memory pool may refuse. Growth stops at the limit unless
+// want itself passes it: a receive window rounded up to its scaling unit
+// may promise a few bytes more than the limit.
+func (r *ring) reserve(want int) bool {
 	if want <= len(r.buf) {
-		return
+		return true
 	}
 	c := len(r.buf)
 	if c < ringMinCap {
@@ -51,6 +80,12 @@ func (r *ring) reserve(want int) {
 	if c > r.limit {
 		c = max(r.limit, want)
 	}
+	if r.mem != nil && !r.mem.charge(c-len(r.buf), c) {
+		// Doubling was refused; exactly what is wanted may still fit.
+		if c = want; c == len(r.buf) || !r.mem.charge(c-len(r.buf), c) {
+			return false
+		}
+	}
 	nb := make([]byte, c)
 	// Copy the whole old buffer in logical order from head so bytes past n
 	// (out-of-order data) keep their offsets.
@@ -60,25 +95,34 @@ func (r *ring) reserve(want int) {
 	}
 	r.buf = nb
 	r.head = 0
+	return true
 }
 
 // writeAt copies p to logical offset off (relative to the first stored byte)
-// without changing the stored length; the caller keeps off+len(p) within
-// the window it advertised.
-func (r *ring) writeAt(off int, p []byte) {
-	r.reserve(off + len(p))
+// without changing the stored length, and reports false, copying nothing,
+// when the memory pool refuses the room; the caller keeps off+len(p)
+// within the window it advertised.
+func (r *ring) writeAt(off int, p []byte) bool {
+	if !r.reserve(off + len(p)) {
+		return false
+	}
 	i := r.head + off
 	if i >= len(r.buf) {
 		i -= len(r.buf)
 	}
 	k := copy(r.buf[i:], p)
 	copy(r.buf, p[k:])
+	return true
 }
 
-// append stores as much of p as the limit allows and returns how much.
+// append stores as much of p as the limit and the memory pool allow and
+// returns how much.
 func (r *ring) append(p []byte) int {
 	if f := r.free(); len(p) > f {
 		p = p[:f]
+	}
+	if !r.reserve(r.n + len(p)) {
+		p = p[:len(r.buf)-r.n] // what the capacity the ring has takes
 	}
 	r.writeAt(r.n, p)
 	r.n += len(p)

@@ -37,6 +37,8 @@ type Stats struct {
 	ConnTimeouts      uint64 // connections aborted with ETIMEDOUT
 	TimeWait          uint64 // connections now in TIME-WAIT
 	TimeWaitOverflows uint64 // TIME-WAITs skipped because MaxTimeWait were waiting
+	RcvQDrops         uint64 // segments dropped for want of buffer memory (tcp_mem's hard limit)
+	MemoryPressures   uint64 // times TCP entered memory pressure
 }
 
 // counters is the live, atomically updated form of Stats.
@@ -48,7 +50,7 @@ type counters struct {
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
 	tailLossProbes, keepAliveProbes                                  atomic.Uint64
-	timeWaitOverflows, oowRateLimited                                atomic.Uint64
+	timeWaitOverflows, oowRateLimited, rcvQDrops                     atomic.Uint64
 }
 
 // Stats returns a snapshot of the protocol's counters.
@@ -68,5 +70,6 @@ func (p *Protocol) Stats() Stats {
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),
 		ConnTimeouts: c.connTimeouts.Load(), TimeWait: uint64(p.timeWait.Load()),
 		TimeWaitOverflows: c.timeWaitOverflows.Load(), OOWRateLimited: c.oowRateLimited.Load(),
+		RcvQDrops: c.rcvQDrops.Load(), MemoryPressures: p.mem.pressures.Load(),
 	}
 }

@@ -249,9 +249,9 @@ func (e *Endpoint) enterTimeWait() {
 			return
 		}
 		e.setState(StateTimeWait)
-		e.snd = ring{limit: e.snd.limit}
+		e.snd.drop()
 		if e.orphan {
-			e.rcv = ring{limit: e.rcv.limit}
+			e.rcv.drop()
 		}
 	}
 	e.armTimer(timerTimeWait, 2*p.opts.MSL)
@@ -280,9 +280,9 @@ func (e *Endpoint) closeLocked() {
 	e.forgetChild()
 	e.p.unregister(e)
 	e.ooo.reset()
+	e.snd.drop() // nothing more will be sent
 	if e.orphan {
-		e.snd = ring{}
-		e.rcv = ring{}
+		e.rcv.drop()
 	}
 	e.notify(waiter.EventIn | waiter.EventOut | waiter.EventHup)
 }

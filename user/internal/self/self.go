@@ -4,11 +4,14 @@
 package self
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Path is the running program's absolute path: os.Executable, or where
@@ -42,6 +45,30 @@ func MemFree() int64 { return Meminfo("MemFree") }
 // memory plus what the kernel can reclaim (its caches), the figure to
 // compare when asking whether memory came back.
 func MemAvailable() int64 { return Meminfo("MemAvailable") }
+
+// Settle makes the machine let go of the memory it can before a reading
+// of MemAvailable that is to be compared with another: it syncs, on
+// Scone drops the kernel's caches and collects its heap (writing 3 to
+// /proc/sys/vm/drop_caches, as on Linux), and returns this program's own
+// free heap.  Then two readings differ only by memory really held.  On a
+// Linux host it drops nothing: a shared machine's caches are not a
+// test's to empty.
+func Settle() error {
+	syscall.Sync()
+	debug.FreeOSMemory()
+	if OnLinuxHost() {
+		return nil
+	}
+	f, err := os.OpenFile("/proc/sys/vm/drop_caches", os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("drop caches: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("3\n"); err != nil {
+		return fmt.Errorf("drop caches: %w", err)
+	}
+	return nil
+}
 
 // Meminfo is the named field of /proc/meminfo in KiB, or -1.
 func Meminfo(field string) int64 {

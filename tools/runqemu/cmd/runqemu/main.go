@@ -1,7 +1,7 @@
 // Command runqemu boots Scone in QEMU with the serial console on this
 // terminal and exits with the kernel's exit status. `make qemu` runs it.
 //
-//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."] [-hostfwd rule,...] [-disk build/fs.img]
+//	runqemu [-accel tcg|kvm] [-nic e1000|virtio] [-port 25502] [-kargs "..."] [-hostfwd rule,...] [-disk build/fs.img] [-gdb PORT]
 //
 // Each flag defaults to the environment variable of the same name in
 // capitals (ACCEL, NIC, PORT, KARGS, DISK), then to the defaults of package
@@ -32,6 +32,7 @@ func main() {
 	flag.StringVar(&c.Pcap, "pcap", "", "packet dump (default "+runqemu.DefaultPcap+")")
 	flag.StringVar(&c.Disk, "disk", os.Getenv("DISK"), "raw file-system image to attach over virtio-blk (none if empty)")
 	flag.BoolVar(&c.DiskModern, "disk-modern", false, "attach the disk as a modern-only virtio device (disable-legacy=on)")
+	flag.IntVar(&c.GDB, "gdb", 0, "wait for a debugger on this 127.0.0.1 `port` before the first instruction (0: no)")
 	hostfwd := flag.String("hostfwd", "", "more of slirp's forwarding `rules`, comma-separated, such as tcp::25513-:13")
 	dry := flag.Bool("n", false, "print the QEMU command line and exit")
 	flag.Parse()
