@@ -58,6 +58,42 @@ func (ip *inode) bmap(t *tx, bn uint64) (uint32, error) {
 	return 0, fmt.Errorf("fs: block %d beyond the largest file: %w", bn, syscall.EFBIG)
 }
 
+// bmapCached is bmap(nil, bn) for read-ahead: it reports ok false rather
+// than read a pointer block from the device or wait for one in use.
+// Called with ip locked.
+func (ip *inode) bmapCached(bn uint64) (a uint32, ok bool) {
+	d := &ip.d
+	switch {
+	case bn < indBase:
+		return d.Direct[bn], true
+	case bn < dindBase:
+		return ip.slotCached(d.Indirect, bn-indBase)
+	case bn < layout.MaxFileBlocks:
+		bn -= dindBase
+		ind, ok := ip.slotCached(d.DIndirect, bn/layout.NIndirect)
+		if !ok {
+			return 0, false
+		}
+		return ip.slotCached(ind, bn%layout.NIndirect)
+	}
+	return 0, false
+}
+
+// slotCached is entry i of pointer block pb if pb is cached and free to
+// take (pb 0, a hole, maps to holes).
+func (ip *inode) slotCached(pb uint32, i uint64) (uint32, bool) {
+	if pb == 0 {
+		return 0, true
+	}
+	b := ip.fs.c.peek(uint64(pb))
+	if b == nil {
+		return 0, false
+	}
+	defer ip.fs.c.release(b)
+	a := binary.LittleEndian.Uint32(b.data[4*i:])
+	return a, ip.fs.sb.ValidData(a)
+}
+
 // ensure allocates the pointer block *p if it is a hole and t is non-nil.
 func (ip *inode) ensure(t *tx, p *uint32) (uint32, error) {
 	if *p == 0 && t != nil {

@@ -65,8 +65,9 @@ func TestCacheDrop(t *testing.T) {
 	if n := c.drop(); n != 4 {
 		t.Errorf("dropped %d, want 4 (blocks 3-6)", n)
 	}
-	if _, _, blocks, evictable := c.stats(); blocks != 2 || evictable != 0 {
-		t.Errorf("after drop: %d blocks, %d evictable; want 2, 0", blocks, evictable)
+	var s Stats
+	if c.stats(&s); s.CacheBlocks != 2 || s.CacheEvictable != 0 {
+		t.Errorf("after drop: %d blocks, %d evictable; want 2, 0", s.CacheBlocks, s.CacheEvictable)
 	}
 	b, err := c.get(5)
 	if err != nil || b.data[0] != 7 {
@@ -147,7 +148,91 @@ func TestCacheSizes(t *testing.T) {
 		c.release(b)
 	}
 	c.release(held[4]) // pinned: stays unevictable
-	if _, _, blocks, evictable := c.stats(); blocks != 5 || evictable != 3 {
-		t.Errorf("stats: %d blocks, %d evictable; want 5, 3", blocks, evictable)
+	var s Stats
+	if c.stats(&s); s.CacheBlocks != 5 || s.CacheEvictable != 3 {
+		t.Errorf("stats: %d blocks, %d evictable; want 5, 3", s.CacheBlocks, s.CacheEvictable)
+	}
+}
+
+// runDev is a memDev that also reads runs, counting requests.
+type runDev struct {
+	*memDev
+	requests int
+}
+
+func (d *runDev) ReadBlock(n uint64, b []byte) error {
+	d.requests++
+	return d.memDev.ReadBlock(n, b)
+}
+
+func (d *runDev) ReadBlocks(n uint64, bufs [][]byte) error {
+	d.requests++
+	for i, b := range bufs {
+		d.memDev.ReadBlock(n+uint64(i), b)
+	}
+	return nil
+}
+
+func (d *runDev) WriteBlocks(n uint64, bufs [][]byte) error {
+	for i, b := range bufs {
+		d.memDev.WriteBlock(n+uint64(i), b)
+	}
+	return nil
+}
+
+// TestGetAhead: a miss reads the blocks after it in the same request, up
+// to the first one cached, each with its own contents; with every other
+// buffer held it reads the one block alone rather than wait.
+func TestGetAhead(t *testing.T) {
+	dev := &runDev{memDev: newMemDev(100)}
+	for n := uint64(0); n < 100; n++ {
+		b := make([]byte, BlockSize)
+		b[0] = byte(n)
+		dev.memDev.WriteBlock(n, b)
+	}
+	c := newCache(dev, 16)
+	b, _ := c.get(15) // cached: the run from 10 stops before it
+	c.release(b)
+	dev.requests = 0
+	b, err := c.getAhead(10, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.release(b)
+	if dev.requests != 1 {
+		t.Errorf("%d requests, want 1", dev.requests)
+	}
+	for n := uint64(10); n < 16; n++ {
+		b, _ := c.get(n)
+		if !b.valid || b.data[0] != byte(n) {
+			t.Errorf("block %d: valid %v, holds %d", n, b.valid, b.data[0])
+		}
+		c.release(b)
+	}
+	if dev.requests != 1 {
+		t.Errorf("blocks 11..14 were not read ahead: %d requests", dev.requests)
+	}
+	var s Stats
+	if c.stats(&s); s.ReadAheads != 1 || s.ReadAheadBlocks != 4 {
+		t.Errorf("stats: %d read-aheads of %d blocks; want 1 of 4", s.ReadAheads, s.ReadAheadBlocks)
+	}
+
+	// Hold all 16 buffers but one: the read-ahead finds none free and
+	// reads block 50 alone.
+	var held []*buf
+	for n := uint64(30); n < 45; n++ {
+		b, _ := c.get(n)
+		held = append(held, b)
+	}
+	b, err = c.getAhead(50, 8)
+	if err != nil || b.data[0] != 50 {
+		t.Fatalf("getAhead(50) with the cache busy: %v", err)
+	}
+	c.release(b)
+	for _, b := range held {
+		c.release(b)
+	}
+	if c.cached(51) {
+		t.Error("read ahead into a buffer it had to wait for")
 	}
 }

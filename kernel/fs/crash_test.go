@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"scone/kernel/fs"
 	"scone/kernel/fs/check"
@@ -31,15 +32,18 @@ type trace struct {
 // Sync now and then), and returns the starting image, the record and the
 // traces.
 //
-// With syncMount the file system is mounted with Options.Sync, so every
-// operation is durable when it returns: each counts as synced at once.
-func crashWorkload(t *testing.T, goroutines, steps int, seed int64, syncMount bool) (*fsdev.Mem, []fsdev.Event, []*trace) {
+// The file system is mounted with mo (its cache bounded to 600 blocks).
+// With mo.Sync every operation is durable when it returns: each counts as
+// synced at once.
+func crashWorkload(t *testing.T, goroutines, steps int, seed int64, mo fs.Options) (*fsdev.Mem, []fsdev.Event, []*trace) {
+	syncMount := mo.Sync
+	mo.CacheBlocks = 600
 	var dirs []string
 	for g := 0; g < goroutines; g++ {
 		dirs = append(dirs, fmt.Sprintf("/g%d", g))
 	}
 	dirs = append(dirs, "/shared")
-	base, rec, f := recording(t, 3000, fs.FormatOptions{Inodes: 512}, fs.Options{CacheBlocks: 600, Sync: syncMount}, dirs...)
+	base, rec, f := recording(t, 3000, fs.FormatOptions{Inodes: 512}, mo, dirs...)
 	traces := make([]*trace, goroutines)
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -251,7 +255,21 @@ func TestCrashEveryWrite(t *testing.T) {
 	if *long {
 		goroutines, steps = 6, 150
 	}
-	crashEveryWrite(t, goroutines, steps, false)
+	crashEveryWrite(t, goroutines, steps, fs.Options{})
+}
+
+// TestCrashEveryWriteDelayed is TestCrashEveryWrite with a commit
+// interval, as the kernel mounts its root: groups wait up to 2 ms for
+// their commit (the timer commits some, Sync and a full journal the rest),
+// so transactions are larger and commits race the operations; a crash
+// must still leave each goroutine at a step between its last Sync and the
+// ones it had begun.
+func TestCrashEveryWriteDelayed(t *testing.T) {
+	goroutines, steps := 3, 30
+	if *long {
+		goroutines, steps = 6, 150
+	}
+	crashEveryWrite(t, goroutines, steps, fs.Options{CommitInterval: 2 * time.Millisecond})
 }
 
 // TestCrashEveryWriteSyncMount is TestCrashEveryWrite with Options.Sync:
@@ -261,18 +279,18 @@ func TestCrashEveryWriteSyncMount(t *testing.T) {
 	if *long {
 		goroutines, steps = 6, 100
 	}
-	crashEveryWrite(t, goroutines, steps, true)
+	crashEveryWrite(t, goroutines, steps, fs.Options{Sync: true})
 }
 
 // crashEveryWrite runs the workload (once, or with -long for three seeds)
 // and checks a crash before every write, in order and reordered.
-func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
+func crashEveryWrite(t *testing.T, goroutines, steps int, mo fs.Options) {
 	seeds := 1
 	if *long {
 		seeds = 3
 	}
 	for seed := int64(1); seed <= int64(seeds); seed++ {
-		base, events, traces := crashWorkload(t, goroutines, steps, seed, syncMount)
+		base, events, traces := crashWorkload(t, goroutines, steps, seed, mo)
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -305,7 +323,7 @@ func crashEveryWrite(t *testing.T, goroutines, steps int, syncMount bool) {
 // unmount's empty headers could land before the last commit's home
 // writes.
 func TestCrashDuringRecovery(t *testing.T) {
-	base, events, traces := crashWorkload(t, 3, 30, 2, false)
+	base, events, traces := crashWorkload(t, 3, 30, 2, fs.Options{})
 	if t.Failed() {
 		t.FailNow()
 	}

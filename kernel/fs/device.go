@@ -46,3 +46,42 @@ func ioError(op string, n uint64, err error) error {
 	}
 	return fmt.Errorf("fs: %s block %d: %v: %w", op, n, err, syscall.EIO)
 }
+
+// A RunDevice also moves runs of consecutive blocks, as few requests as
+// it can: the cache reads ahead through it and the journal commits
+// through it. A run is not atomic: its blocks land whole or not at all
+// each, in any order, as the same writes issued one by one would.
+type RunDevice interface {
+	BlockDevice
+	// ReadBlocks reads blocks n, n+1, ... into bufs (BlockSize each).
+	ReadBlocks(n uint64, bufs [][]byte) error
+	// WriteBlocks writes bufs as blocks n, n+1, ...
+	WriteBlocks(n uint64, bufs [][]byte) error
+}
+
+// readRun reads blocks n.. into bufs: in one call on a RunDevice, block
+// by block otherwise.
+func readRun(dev BlockDevice, n uint64, bufs [][]byte) error {
+	if rd, ok := dev.(RunDevice); ok && len(bufs) > 1 {
+		return rd.ReadBlocks(n, bufs)
+	}
+	for i, b := range bufs {
+		if err := dev.ReadBlock(n+uint64(i), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRun writes bufs as blocks n.., like readRun.
+func writeRun(dev BlockDevice, n uint64, bufs [][]byte) error {
+	if rd, ok := dev.(RunDevice); ok && len(bufs) > 1 {
+		return rd.WriteBlocks(n, bufs)
+	}
+	for i, b := range bufs {
+		if err := dev.WriteBlock(n+uint64(i), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

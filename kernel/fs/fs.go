@@ -52,6 +52,11 @@ type Options struct {
 	// "mount -o sync": an operation waits for the commit that carries it
 	// (still shared with whatever ran alongside).
 	Sync bool
+	// CommitInterval is how long a group of operations may wait for its
+	// commit, as ext4's commit= (5 s): operations that end within it share
+	// one commit and one barrier. 0 commits as soon as no operation runs.
+	// A group also commits when the journal is nearly full and on Sync.
+	CommitInterval time.Duration
 }
 
 // Mount opens the file system on dev: it validates the superblock, replays
@@ -77,7 +82,7 @@ func Mount(dev BlockDevice, opt Options) (*FS, error) {
 	fs := &FS{dev: dev, sb: *sb, now: opt.Now, itable: make(map[uint32]*inode), mounts: make(map[uint32]*inode),
 		blockHint: sb.DataStart, inoHint: layout.RootInum + 1, recovered: replayed}
 	fs.c = newCache(dev, opt.CacheBlocks)
-	fs.j = newJournal(fs.c, dev, sb)
+	fs.j = newJournal(fs.c, dev, sb, opt.CommitInterval)
 	fs.j.seq, fs.j.half = seq, half
 	fs.j.sync = opt.Sync
 	root := fs.iget(layout.RootInum)
@@ -162,6 +167,9 @@ func (fs *FS) Unmount() error {
 type Stats struct {
 	Commits, Ops           uint64 // journal commits, and operations they carried
 	CacheHits, CacheMisses uint64
+	// Misses that read the blocks after them in the same request, and
+	// how many blocks they read ahead.
+	ReadAheads, ReadAheadBlocks uint64
 	// Blocks in the buffer cache, and how many of them could be evicted
 	// now (clean, unheld, not in a transaction): /proc/meminfo's Cached
 	// and the reclaimable part of MemAvailable.
@@ -178,6 +186,6 @@ func (fs *FS) Stats() Stats {
 	fs.j.mu.Lock()
 	s := Stats{Commits: fs.j.commits, Ops: fs.j.ops}
 	fs.j.mu.Unlock()
-	s.CacheHits, s.CacheMisses, s.CacheBlocks, s.CacheEvictable = fs.c.stats()
+	fs.c.stats(&s)
 	return s
 }

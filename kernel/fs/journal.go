@@ -1,18 +1,24 @@
 package fs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"scone/kernel/fs/layout"
 )
 
 // The journal makes each operation atomic across a crash. An operation
 // runs between begin and end; every block it changes is logged (pinned in
-// the cache and remembered), not written. When the last running operation
-// ends, the whole group is committed at once. The journal has two halves,
+// the cache and remembered), not written. The whole group is committed at
+// once, when no operation is running and either the commit interval has
+// passed since the group's first operation ended (at once with an interval
+// of 0), the group could not take one more operation, the mount is
+// synchronous, or someone waits for it (Sync). The journal has two halves,
 // used by turns:
 //
 //  1. write the logged blocks into the half, and its header: their home
@@ -41,6 +47,9 @@ type journal struct {
 	err         error          // sticky: set when a commit fails
 	sync        bool           // end waits for its transaction's commit
 	half        int            // the journal half the next commit uses
+	interval    time.Duration  // how long a group may wait for its commit
+	due         bool           // commit as soon as no operation runs
+	timer       *time.Timer    // armed while a group waits for its commit
 
 	commits, ops uint64 // statistics: commits and operations they carried
 	hdr          []byte // scratch block for the header
@@ -53,8 +62,8 @@ type tx struct {
 	seq uint64 // the transaction it belongs to
 }
 
-func newJournal(c *cache, dev BlockDevice, sb *layout.Superblock) *journal {
-	j := &journal{c: c, dev: dev, sb: sb, size: int(sb.LogBlocks),
+func newJournal(c *cache, dev BlockDevice, sb *layout.Superblock, interval time.Duration) *journal {
+	j := &journal{c: c, dev: dev, sb: sb, size: int(sb.LogBlocks), interval: interval,
 		logged: make(map[uint64]int), hdr: make([]byte, BlockSize)}
 	j.cond.L = &j.mu
 	return j
@@ -66,15 +75,10 @@ func newJournal(c *cache, dev BlockDevice, sb *layout.Superblock) *journal {
 func (j *journal) begin() (*tx, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for {
-		if j.err != nil {
-			return nil, j.err
-		}
-		if j.room() {
-			return j.join(), nil
-		}
-		j.cond.Wait()
+	if err := j.makeRoom(); err != nil {
+		return nil, err
 	}
+	return j.join(), nil
 }
 
 // tryBegin is begin without the wait: it returns a nil tx if begin would
@@ -94,7 +98,22 @@ func (j *journal) tryBegin() (*tx, error) {
 func (j *journal) waitRoom() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.makeRoom()
+}
+
+// makeRoom waits until one more operation may join (or the journal is
+// shut down). A delayed group that fills the journal is committed here
+// when nobody else will: by the last running operation's end if there is
+// one (due asks it to), else by this caller. Called with j.mu held.
+func (j *journal) makeRoom() error {
 	for j.err == nil && !j.room() {
+		if !j.committing {
+			if j.outstanding == 0 {
+				j.commitGroup()
+				continue
+			}
+			j.due = true
+		}
 		j.cond.Wait()
 	}
 	return j.err
@@ -127,41 +146,94 @@ func (t *tx) write(b *buf) {
 	t.n++
 }
 
-// end leaves the transaction. The last operation out commits the group.
-// An operation that logged more than MaxOpBlocks is a bug in this package,
+// end leaves the transaction. The last operation out commits the group if
+// it is time (commitNow), and otherwise leaves it for the timer. An
+// operation that logged more than MaxOpBlocks is a bug in this package,
 // reported as EIO since it broke the journal's space reservation.
 func (t *tx) end() error {
 	j := t.j
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.outstanding--
 	var err error
 	if t.n > layout.MaxOpBlocks {
 		err = fmt.Errorf("fs: operation logged %d blocks, limit %d: %w", t.n, layout.MaxOpBlocks, syscall.EIO)
 	}
-	if j.outstanding > 0 {
-		// Others are still running: wake begin, which may have been
-		// waiting for this operation's reservation to come back.
-		j.cond.Broadcast()
-		// In sync mode, wait for the last of them to commit. The caller
-		// holds no lock an operation still running could need (at most
-		// its file's rw lock, which is taken before begin).
-		for j.sync && j.seq <= t.seq && j.err == nil {
-			j.cond.Wait()
+	// Wake begin, which may have been waiting for this operation's
+	// reservation to come back.
+	j.cond.Broadcast()
+	switch {
+	case j.outstanding == 0 && j.commitNow():
+		if cerr := j.commitGroup(); err == nil {
+			err = cerr
 		}
-		if err == nil && j.sync {
-			err = j.err
-		}
-		j.mu.Unlock()
 		return err
+	case j.outstanding == 0:
+		j.arm()
 	}
+	// In sync mode, wait for the last of the others to commit. The caller
+	// holds no lock an operation still running could need (at most its
+	// file's rw lock, which is taken before begin).
+	for j.sync && j.seq <= t.seq && j.err == nil {
+		j.cond.Wait()
+	}
+	if err == nil && j.sync {
+		err = j.err
+	}
+	return err
+}
+
+// commitNow reports whether the group must commit now that no operation
+// runs: always with no interval or a synchronous mount, when asked (due),
+// and when the group could not take another operation. Called with j.mu.
+func (j *journal) commitNow() bool {
+	return j.interval == 0 || j.sync || j.due || len(j.bufs)+layout.MaxOpBlocks > j.size
+}
+
+// arm starts the timer that commits a waiting group, unless it runs or
+// there is nothing to commit. Called with j.mu held.
+func (j *journal) arm() {
+	if j.timer != nil || len(j.bufs) == 0 {
+		return
+	}
+	j.timer = time.AfterFunc(j.interval, j.expire)
+}
+
+// expire is the timer: it commits the group, or has the last running
+// operation do it.
+func (j *journal) expire() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.timer = nil
+	switch {
+	case len(j.bufs) == 0 || j.committing:
+		// Committed meanwhile (a commit in progress carries this group).
+	case j.outstanding > 0:
+		j.due = true
+	default:
+		j.commitGroup()
+	}
+}
+
+// commitGroup commits the running transaction and starts the next. No
+// operation is running, and none may join until it is done. It returns
+// the commit's error, which also shuts the journal down. Called with j.mu
+// held; it is released during the device I/O.
+func (j *journal) commitGroup() error {
 	j.committing = true
+	j.due = false
+	if j.timer != nil {
+		j.timer.Stop()
+		j.timer = nil
+	}
 	bufs := j.bufs
+	seq := j.seq
 	dead := j.err
 	j.mu.Unlock()
 
 	cerr := dead // a shut-down journal commits nothing more
 	if dead == nil {
-		cerr = j.commit(bufs, t.seq)
+		cerr = j.commit(bufs, seq)
 	}
 
 	j.mu.Lock()
@@ -177,11 +249,7 @@ func (t *tx) end() error {
 	j.commits++
 	j.committing = false
 	j.cond.Broadcast()
-	j.mu.Unlock()
-	if err == nil {
-		err = cerr
-	}
-	return err
+	return cerr
 }
 
 // finish ends t, first shutting the journal down if err shows the device
@@ -217,24 +285,38 @@ func (j *journal) commit(bufs []*buf, seq uint64) error {
 	hdr := j.sb.LogHeader(j.half)
 	j.half ^= 1
 	h := layout.LogHeader{Seq: seq, Blocks: make([]uint32, len(bufs))}
+	run := make([][]byte, 1, len(bufs)+1)
+	run[0] = j.hdr
 	for i, b := range bufs {
-		if err := j.dev.WriteBlock(hdr+1+uint64(i), b.data); err != nil {
-			return ioError("journal write", hdr+1+uint64(i), err)
-		}
 		h.CRC = layout.Checksum(h.CRC, b.data)
 		h.Blocks[i] = uint32(b.blockno)
+		run = append(run, b.data)
 	}
 	h.Encode(j.hdr)
-	if err := j.dev.WriteBlock(hdr, j.hdr); err != nil {
-		return ioError("journal header write", hdr, err)
+	// The header and the blocks after it are one run on the disk. They
+	// may land in any order: until the barrier, a header whose blocks did
+	// not all land fails its checksum, and recovery ignores it.
+	if err := writeRun(j.dev, hdr, run); err != nil {
+		return ioError("journal write", hdr, err)
 	}
 	if err := j.dev.Flush(); err != nil {
 		return ioError("flush", hdr, err)
 	}
-	for _, b := range bufs {
-		if err := j.dev.WriteBlock(b.blockno, b.data); err != nil {
-			return ioError("install", b.blockno, err)
+	// Install in block order, each run of consecutive blocks at once.
+	slices.SortFunc(bufs, func(a, b *buf) int { return cmp.Compare(a.blockno, b.blockno) })
+	for i := 0; i < len(bufs); {
+		k := i + 1
+		for k < len(bufs) && bufs[k].blockno == bufs[k-1].blockno+1 {
+			k++
 		}
+		run = run[:0]
+		for _, b := range bufs[i:k] {
+			run = append(run, b.data)
+		}
+		if err := writeRun(j.dev, bufs[i].blockno, run); err != nil {
+			return ioError("install", bufs[i].blockno, err)
+		}
+		i = k
 	}
 	return nil
 }
@@ -247,6 +329,9 @@ func (j *journal) waitIdle() error {
 		return err
 	}
 	seq := t.seq
+	j.mu.Lock()
+	j.due = true // the last operation out commits at once
+	j.mu.Unlock()
 	if err := t.end(); err != nil {
 		return err
 	}

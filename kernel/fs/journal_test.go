@@ -37,7 +37,7 @@ func (d *memDev) WriteBlock(n uint64, b []byte) error {
 func testJournal(t *testing.T) (*journal, *memDev) {
 	dev := newMemDev(1000)
 	sb := &layout.Superblock{NBlocks: 1000, LogStart: 2, LogBlocks: 256}
-	return newJournal(newCache(dev, 400), dev, sb), dev
+	return newJournal(newCache(dev, 400), dev, sb, 0), dev
 }
 
 // logBlock changes block n in transaction t.
@@ -213,5 +213,95 @@ func TestRecoverFlushesBeforeReuse(t *testing.T) {
 	}
 	if dev.flushes == 0 {
 		t.Errorf("recovery returned with its replay not made durable, and the next commit overwrites the log it replayed")
+	}
+}
+
+// commits reads the commit count under the journal's lock (the timer
+// commits from its own goroutine).
+func (j *journal) commitCount() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.commits
+}
+
+// waitCommits polls until the journal has made n commits or a second
+// has passed, and returns the count.
+func waitCommits(j *journal, n uint64) uint64 {
+	deadline := time.Now().Add(time.Second)
+	for j.commitCount() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return j.commitCount()
+}
+
+// TestDelayedCommit: with a commit interval, an operation's end writes
+// nothing; Sync (waitIdle) commits the group at once, and so does the end
+// of an operation after which the journal could not take another.
+func TestDelayedCommit(t *testing.T) {
+	j, dev := testJournal(t) // 256 blocks; MaxOpBlocks is 128
+	j.interval = time.Hour
+	for i := range 3 {
+		tx, _ := j.begin()
+		logBlock(t, j, tx, 500+uint64(i), byte(i))
+		if err := tx.end(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j.commitCount() != 0 || dev.writes != 0 || dev.flushes != 0 {
+		t.Fatalf("ends wrote: %d commits, %d writes, %d flushes", j.commitCount(), dev.writes, dev.flushes)
+	}
+	if err := j.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	// Three journal blocks, a header, three installs, one barrier.
+	if j.commitCount() != 1 || dev.writes != 7 || dev.flushes != 1 || dev.blocks[502][0] != 2 {
+		t.Fatalf("after Sync: %d commits, %d writes, %d flushes; want 1, 7, 1", j.commitCount(), dev.writes, dev.flushes)
+	}
+
+	// 130 blocks leave room for no operation of MaxOpBlocks: the end
+	// that brings the group to them commits.
+	for op := range 2 {
+		tx, _ := j.begin()
+		for i := range 65 {
+			logBlock(t, j, tx, 300+uint64(op*65+i), 1)
+		}
+		if err := tx.end(); err != nil {
+			t.Fatal(err)
+		}
+		if op == 0 && j.commitCount() != 1 {
+			t.Fatalf("a group of 65 blocks committed early")
+		}
+	}
+	if j.commitCount() != 2 {
+		t.Errorf("a group too full for another operation did not commit at its end (%d commits)", j.commitCount())
+	}
+}
+
+// TestCommitTimer: a group commits one interval after its first operation
+// ended, from the timer; if the timer fires while an operation runs, the
+// commit waits for that operation's end (a commit of half an operation
+// would break its atomicity).
+func TestCommitTimer(t *testing.T) {
+	j, _ := testJournal(t)
+	j.interval = 20 * time.Millisecond
+	tx, _ := j.begin()
+	logBlock(t, j, tx, 500, 1)
+	tx.end()
+	if got := waitCommits(j, 1); got != 1 {
+		t.Fatalf("the timer made %d commits, want 1", got)
+	}
+
+	a, _ := j.begin()
+	logBlock(t, j, a, 501, 1)
+	a.end() // arms the timer
+	b, _ := j.begin()
+	logBlock(t, j, b, 502, 1)
+	time.Sleep(5 * j.interval) // the timer fires while b runs
+	if got := j.commitCount(); got != 1 {
+		t.Fatalf("committed with an operation running (%d commits)", got)
+	}
+	b.end()
+	if got := j.commitCount(); got != 2 {
+		t.Errorf("the end after a fired timer did not commit (%d commits)", got)
 	}
 }

@@ -135,36 +135,39 @@ TEXT ·ltr(SB),NOSPLIT,$0-2
 	LTR AX
 	RET
 
-// memclr and memcopy move 64 bytes a loop iteration through X0-X3 (kernel
-// context may use them: the entry stub has saved the thread's FPU state).
-// Under TCG a REP-prefixed string instruction costs a trip through the
-// translated-block loop per element, so REP MOVSB copied a page in 4,096
-// such trips (tens of microseconds); here a page is 64.
+// memclr and memcopy move 64 bytes per loop iteration with SSE moves.
+// The string instructions (REP STOSQ, REP MOVSB) are slow under QEMU's
+// TCG, which runs each repetition as one pass through a translated block:
+// REP MOVSB paid that per byte, and every copy to or from user memory
+// (read, write, pipes, exec, fork) went through it.  Kernel context may
+// use X0-X3 freely: every trap saves and restores the FPU state
+// (entry_amd64.s); Go callers treat X registers as clobbered, and X15
+// (Go's zero register) is left alone.
 
 // func memclr(p, n uintptr) zeroes n bytes (n a multiple of 8) without
 // touching the Go runtime.
 TEXT ·memclr(SB),NOSPLIT,$0-16
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
-	MOVQ CX, DX
-	SHRQ $6, CX
-	JZ clrtail
-	PXOR X0, X0
+	XORPS X0, X0
 clr64:
+	CMPQ CX, $64
+	JB clr8
 	MOVOU X0, 0(DI)
 	MOVOU X0, 16(DI)
 	MOVOU X0, 32(DI)
 	MOVOU X0, 48(DI)
 	ADDQ $64, DI
-	DECQ CX
-	JNZ clr64
-clrtail:
-	MOVQ DX, CX
-	ANDQ $63, CX
-	SHRQ $3, CX
-	XORQ AX, AX
-	CLD
-	REP; STOSQ
+	SUBQ $64, CX
+	JMP clr64
+clr8:
+	CMPQ CX, $8
+	JB clrdone
+	MOVQ $0, 0(DI)
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP clr8
+clrdone:
 	RET
 
 // func memcopy(dst, src, n uintptr) copies n bytes (regions must not overlap).
@@ -172,10 +175,9 @@ TEXT ·memcopy(SB),NOSPLIT,$0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	SHRQ $6, CX
-	JZ copytail
-copy64:
+cp64:
+	CMPQ CX, $64
+	JB cp8
 	MOVOU 0(SI), X0
 	MOVOU 16(SI), X1
 	MOVOU 32(SI), X2
@@ -186,18 +188,27 @@ copy64:
 	MOVOU X3, 48(DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP cp64
+cp8:
+	CMPQ CX, $8
+	JB cp1
+	MOVQ 0(SI), AX
+	MOVQ AX, 0(DI)
+	ADDQ $8, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP cp8
+cp1:
+	TESTQ CX, CX
+	JZ cpdone
+	MOVB 0(SI), AX
+	MOVB AX, 0(DI)
+	INCQ SI
+	INCQ DI
 	DECQ CX
-	JNZ copy64
-copytail:
-	MOVQ DX, CX
-	ANDQ $63, CX
-	MOVQ CX, DX
-	SHRQ $3, CX
-	CLD
-	REP; MOVSQ
-	MOVQ DX, CX
-	ANDQ $7, CX
-	REP; MOVSB
+	JMP cp1
+cpdone:
 	RET
 
 // func stop() disables interrupts and halts for good.

@@ -5,10 +5,17 @@
 // guest's ready line. It prints figures and asserts nothing.
 //
 //	procbench [-dir build/linux] [-bin build/root/bin/procbench] [-disk build/fs.img]
-//	          [-kernel build/kernel.elf] [-before OLD.elf] [-nolinux] [-args "-scale 0.1"]
+//	          [-guests linux,scone] [-run REGEXP] [-kargs ARGS] [-args ARGS]
+//	          [-kernel build/kernel.elf] [-before OLD.elf]
 //
+// -guests picks the guests to run (a missing one prints "-"), -run the
+// rows (procbench's own -run), -kargs Scone's kernel command line (the
+// word tripstat makes it print where trips to ring 3 spend their time),
+// -args more arguments for procbench in both guests (such as -scale 0.1).
 // -before boots a second Scone kernel (an older build) on the same image
-// in the same sitting, for a before/after column.
+// in the same sitting and adds its column and Scone's ratio to it.  Each
+// guest's console goes to a .log file beside its kernel's image name in
+// the image's directory.
 package main
 
 import (
@@ -34,7 +41,7 @@ $B mount -t proc proc /proc
 $B mount -t devtmpfs dev /dev
 $B mount -t tmpfs tmp /tmp
 echo linux ready
-/bin/procbench -dir /tmp
+/bin/procbench %s
 exec $B poweroff -f
 `
 
@@ -58,34 +65,43 @@ func main() {
 	dir := flag.String("dir", "build/linux", "where the Linux guest is unpacked and built")
 	bin := flag.String("bin", "build/root/bin/procbench", "the benchmark binary (static)")
 	disk := flag.String("disk", "build/fs.img", "Scone's root image (a scratch copy is booted)")
+	guests := flag.String("guests", "linux,scone", "the guests to run, comma-separated")
+	only := flag.String("run", "", "run only the rows matching this regular expression")
+	kargs := flag.String("kargs", "", "Scone's kernel command line")
+	extra := flag.String("args", "", "more arguments for procbench in both guests, such as -scale 0.1")
 	kernel := flag.String("kernel", runqemu.DefaultKernel, "Scone's kernel ELF")
-	before := flag.String("before", "", "another Scone kernel ELF (an older build) to run too, for a before/after column")
-	args := flag.String("args", "", "more arguments for procbench in both guests, such as -scale 0.1 or -only pipe")
-	noLinux := flag.Bool("nolinux", false, "skip the Linux guest")
-	kargs := flag.String("kargs", "", "Scone's kernel command line (tripstat prints where system calls' time goes)")
+	before := flag.String("before", "", "an older Scone kernel ELF to run too, for a before/after column")
 	flag.Parse()
+	if _, err := regexp.Compile(*only); err != nil {
+		fatal(err)
+	}
+	args := "-dir /tmp " + *extra
+	if *only != "" {
+		args += " -run '" + *only + "'"
+	}
 
-	var cols []column
-	if !*noLinux {
-		lin, err := runLinux(*dir, *bin, *args)
-		if err != nil {
+	lin, old, sc := &result{}, &result{}, &result{}
+	var err error
+	if strings.Contains(*guests, "linux") {
+		if lin, err = runLinux(*dir, *bin, args); err != nil {
 			fatal(fmt.Errorf("linux: %v", err))
 		}
-		cols = append(cols, column{"Linux", lin})
 	}
-	if *before != "" {
-		b, err := runScone(*disk, *before, *args, *kargs)
-		if err != nil {
-			fatal(fmt.Errorf("scone (before): %v", err))
+	if strings.Contains(*guests, "scone") {
+		if *before != "" {
+			if old, err = runScone(*disk, *before, args, *kargs); err != nil {
+				fatal(fmt.Errorf("scone (before): %v", err))
+			}
 		}
-		cols = append(cols, column{"Scone before", b})
+		if sc, err = runScone(*disk, *kernel, args, *kargs); err != nil {
+			fatal(fmt.Errorf("scone: %v", err))
+		}
 	}
-	sc, err := runScone(*disk, *kernel, *args, *kargs)
-	if err != nil {
-		fatal(fmt.Errorf("scone: %v", err))
+	cols := []column{{"Linux", lin}}
+	if *before != "" {
+		cols = append(cols, column{"Scone before", old})
 	}
-	cols = append(cols, column{"Scone", sc})
-	print(cols)
+	print(append(cols, column{"Scone", sc}))
 }
 
 func runLinux(dir, bin, args string) (*result, error) {
@@ -100,7 +116,7 @@ func runLinux(dir, bin, args string) (*result, error) {
 	var rd linuxguest.Initramfs
 	rd.Busybox("/bin/busybox")
 	rd.File("bin/procbench", 0o755, pb)
-	rd.File("init", 0o755, []byte(strings.Replace(initScript, "-dir /tmp", "-dir /tmp "+args, 1)))
+	rd.File("init", 0o755, []byte(fmt.Sprintf(initScript, args)))
 	initrd := filepath.Join(dir, "procbench-initrd.cpio.gz")
 	if err := rd.Write(initrd); err != nil {
 		return nil, err
@@ -120,8 +136,8 @@ func runScone(disk, kernel, args, kargs string) (*result, error) {
 		return nil, err
 	}
 	defer os.Remove(scratch)
-	c := runqemu.Config{Kernel: kernel, KArgs: kargs, Disk: scratch, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
-	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench -dir /tmp " + args + "\r") })
+	c := runqemu.Config{Kernel: kernel, Disk: scratch, KArgs: kargs, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
+	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench " + args + "\r") })
 }
 
 // run boots c, times it to bootRe, starts the benchmark with start (nil:
@@ -152,7 +168,7 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 		s.Wait(time.Minute)
 	}
 	// The whole console, for what the kernel said (tripstat, errors).
-	log := filepath.Join(filepath.Dir(c.Pcap), filepath.Base(c.Kernel)+".log")
+	log := filepath.Join(filepath.Dir(c.Pcap), strings.TrimSuffix(filepath.Base(c.Kernel), ".elf")+".log")
 	os.WriteFile(log, []byte(s.Output()), 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%v (console in %s)", err, log)
@@ -182,21 +198,32 @@ type column struct {
 // (Scone) to each other one.  For a time (us) above 1 means Scone is
 // slower, for MB/s below 1 does.
 func print(cols []column) {
-	last := cols[len(cols)-1]
+	last := cols[len(cols)-1].r
+	others := cols[:len(cols)-1]
 	fmt.Printf("%-32s", "row")
 	for _, c := range cols {
 		fmt.Printf(" %14s", c.name)
 	}
-	for _, c := range cols[:len(cols)-1] {
+	for _, c := range others {
 		fmt.Printf(" %10s", "/"+strings.TrimPrefix(c.name, "Scone "))
 	}
 	fmt.Println()
+	ratio := func(s, v float64, ok bool) string {
+		if !ok || v <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", s/v)
+	}
 	fmt.Printf("%-32s", "boot-to-prompt (s)")
 	for _, c := range cols {
-		fmt.Printf(" %14.2f", c.r.boot.Seconds())
+		b := "-" // not run
+		if c.r.rows != nil {
+			b = fmt.Sprintf("%.2f", c.r.boot.Seconds())
+		}
+		fmt.Printf(" %14s", b)
 	}
-	for _, c := range cols[:len(cols)-1] {
-		fmt.Printf(" %10.2f", last.r.boot.Seconds()/c.r.boot.Seconds())
+	for _, c := range others {
+		fmt.Printf(" %10s", ratio(last.boot.Seconds(), c.r.boot.Seconds(), c.r.rows != nil && last.rows != nil))
 	}
 	fmt.Println()
 	var names []string
@@ -212,23 +239,19 @@ func print(cols []column) {
 	for _, n := range names {
 		unit := ""
 		for _, c := range cols {
-			if u := c.r.units[n]; u != "" {
+			if u := c.r.units[n]; u != "" && unit == "" {
 				unit = u
-				break
 			}
 		}
 		fmt.Printf("%-32s", fmt.Sprintf("%s (%s)", n, unit))
 		for _, c := range cols {
 			v, ok := c.r.rows[n]
-			fmt.Printf(" %14s", figure(v, ok))
+			fmt.Printf(" %14s", figure(v, ok, c.r))
 		}
-		s, sok := last.r.rows[n]
-		for _, c := range cols[:len(cols)-1] {
-			ratio := "-"
-			if v, ok := c.r.rows[n]; ok && sok && v > 0 {
-				ratio = fmt.Sprintf("%.2f", s/v)
-			}
-			fmt.Printf(" %10s", ratio)
+		s, sok := last.rows[n]
+		for _, c := range others {
+			v, ok := c.r.rows[n]
+			fmt.Printf(" %10s", ratio(s, v, ok && sok))
 		}
 		fmt.Println()
 	}
@@ -236,7 +259,10 @@ func print(cols []column) {
 	fmt.Println("Linux: Debian's kernel, /tmp on tmpfs; Scone: /tmp on its disk file system (virtio-blk)")
 }
 
-func figure(v float64, ok bool) string {
+func figure(v float64, ok bool, r *result) string {
+	if r.rows == nil {
+		return "-"
+	}
 	if !ok {
 		return "failed"
 	}

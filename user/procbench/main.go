@@ -4,11 +4,12 @@
 // pipe throughput and round trip between two processes, small-file churn
 // and a 64 MiB file read.
 //
-//	procbench [-dir /tmp] [-scale 1] [-only ROW]
+//	procbench [-dir /tmp] [-scale 1] [-run REGEXP]
 //
 // Each row is one line, "procbench ROW VALUE UNIT", UNIT being us (time
 // per operation) or MB/s; the last line is "procbench done". It prints
-// figures and asserts nothing. -scale multiplies every iteration count.
+// figures and asserts nothing. -scale multiplies every iteration count;
+// -run keeps only the rows whose names match.
 package main
 
 import (
@@ -18,8 +19,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -27,8 +28,8 @@ import (
 var (
 	dir   = flag.String("dir", "/tmp", "scratch directory (the files made are removed)")
 	scale = flag.Float64("scale", 1, "multiplies every iteration count")
+	only  = flag.String("run", "", "run only the rows whose names match this regular expression")
 	child = flag.String("child", "", "internal: run as the pipe peer (sink or echo)")
-	only  = flag.String("only", "", "run only the rows whose names contain this")
 )
 
 func main() {
@@ -55,8 +56,13 @@ func main() {
 		{"file-create-write-unlink", fileChurn, 500},
 		{"file-read-64mib", fileRead, 64}, // MiB
 	}
+	keep, err := regexp.Compile(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "procbench:", err)
+		os.Exit(2)
+	}
 	for _, r := range rows {
-		if !strings.Contains(r.name, *only) {
+		if !keep.MatchString(r.name) {
 			continue
 		}
 		n := max(1, int(float64(r.n)**scale))

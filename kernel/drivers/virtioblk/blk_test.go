@@ -33,10 +33,14 @@ type fileDisk struct {
 	sectors  uint64
 	features uint64
 
+	sizeMax uint32 // size_max, offered with VIRTIO_BLK_F_SIZE_MAX (bit 1)
+
 	mu       sync.Mutex
-	cache    map[int64][]byte // unflushed writes by byte offset
+	cache    map[int64][]byte // unflushed writes by the byte offset of each 4 KiB block
 	flushes  int
 	badBlock int64 // sector whose requests fail with IOERR; -1 for none
+	requests int   // reads and writes served
+	maxData  int   // the largest data segment seen
 
 	inflight, maxInflight atomic.Int32
 }
@@ -58,8 +62,9 @@ func newFileDisk(t *testing.T, blocks int, features uint64) *fileDisk {
 func (d *fileDisk) Features() uint64 { return d.features }
 func (d *fileDisk) NumQueues() int   { return 1 }
 func (d *fileDisk) Config() []byte {
-	b := make([]byte, 8)
+	b := make([]byte, 16) // capacity, size_max, seg_max
 	binary.LittleEndian.PutUint64(b, d.sectors)
+	binary.LittleEndian.PutUint32(b[8:], d.sizeMax)
 	return b
 }
 
@@ -93,20 +98,33 @@ func (d *fileDisk) serve(segs []virtiotest.Seg) uint32 {
 		status[0] = 1
 		return 1
 	}
+	if typ == 0 || typ == 1 {
+		d.requests++
+		d.maxData = max(d.maxData, len(segs[1].Data))
+		if d.sizeMax != 0 && len(segs[1].Data) > int(d.sizeMax) {
+			status[0] = 1 // a segment over size_max
+			return 1
+		}
+	}
 	switch typ {
 	case 0: // IN
 		data := segs[1].Data
-		off := int64(sector) * 512
-		if c, ok := d.cache[off]; ok {
-			copy(data, c)
-		} else if _, err := d.f.ReadAt(data, off); err != nil {
-			status[0] = 1
-			return 1
+		for i := 0; i < len(data); i += virtioblk.BlockSize {
+			off := int64(sector)*512 + int64(i)
+			if c, ok := d.cache[off]; ok {
+				copy(data[i:], c)
+			} else if _, err := d.f.ReadAt(data[i:i+virtioblk.BlockSize], off); err != nil {
+				status[0] = 1
+				return 1
+			}
 		}
 		status[0] = 0
 		return uint32(len(data)) + 1
 	case 1: // OUT
-		d.cache[int64(sector)*512] = append([]byte(nil), segs[1].Data...)
+		data := segs[1].Data
+		for i := 0; i < len(data); i += virtioblk.BlockSize {
+			d.cache[int64(sector)*512+int64(i)] = append([]byte(nil), data[i:i+virtioblk.BlockSize]...)
+		}
 		status[0] = 0
 	case 4: // FLUSH
 		for off, b := range d.cache {
@@ -300,5 +318,75 @@ func TestReadWriteConcurrent(t *testing.T) {
 	}
 	if back.maxInflight.Load() < 4 {
 		t.Errorf("at most %d requests in flight from 16 goroutines", back.maxInflight.Load())
+	}
+}
+
+var _ fs.RunDevice = (*virtioblk.Disk)(nil)
+
+// TestRuns writes and reads runs of 1 to 80 blocks (past the 32 of one
+// request) at random places and checks every block against a model; a run
+// of 32 is one request; with SIZE_MAX the driver keeps each request's data
+// within size_max.
+func TestRuns(t *testing.T) {
+	for _, sizeMax := range []uint32{0, 16 << 10} {
+		features := uint64(1 << 9)
+		if sizeMax != 0 {
+			features |= 1 << 1 // SIZE_MAX
+		}
+		back := newFileDisk(t, 512, features)
+		back.sizeMax = sizeMax
+		k, _ := openDisk(t, back)
+		model := make([][]byte, 512)
+		rng := rand.New(rand.NewSource(int64(sizeMax)))
+		for i := 0; i < 60; i++ {
+			n := 1 + rng.Intn(80)
+			at := uint64(rng.Intn(512 - n))
+			bufs := make([][]byte, n)
+			for j := range bufs {
+				bufs[j] = make([]byte, virtioblk.BlockSize)
+				rng.Read(bufs[j])
+				model[int(at)+j] = bufs[j]
+			}
+			if err := k.WriteBlocks(at, bufs); err != nil {
+				t.Fatal(err)
+			}
+			n = 1 + rng.Intn(80)
+			at = uint64(rng.Intn(512 - n))
+			got := make([][]byte, n)
+			for j := range got {
+				got[j] = make([]byte, virtioblk.BlockSize)
+			}
+			if err := k.ReadBlocks(at, got); err != nil {
+				t.Fatal(err)
+			}
+			for j, g := range got {
+				want := model[int(at)+j]
+				if want == nil {
+					want = make([]byte, virtioblk.BlockSize)
+				}
+				if !bytes.Equal(g, want) {
+					t.Fatalf("size_max %d: block %d read back wrong", sizeMax, int(at)+j)
+				}
+			}
+		}
+		back.mu.Lock()
+		back.requests = 0
+		back.mu.Unlock()
+		run := make([][]byte, 32)
+		for j := range run {
+			run[j] = make([]byte, virtioblk.BlockSize)
+		}
+		if err := k.ReadBlocks(100, run); err != nil {
+			t.Fatal(err)
+		}
+		back.mu.Lock()
+		want := 1
+		if sizeMax != 0 {
+			want = 32 * virtioblk.BlockSize / int(sizeMax)
+		}
+		if back.requests != want || sizeMax != 0 && back.maxData > int(sizeMax) {
+			t.Errorf("size_max %d: 32 blocks in %d requests (want %d), largest %d bytes", sizeMax, back.requests, want, back.maxData)
+		}
+		back.mu.Unlock()
 	}
 }

@@ -45,6 +45,27 @@ func (r *Recorder) WriteBlock(n uint64, b []byte) error {
 	return nil
 }
 
+// ReadBlocks reads a run from the inner device, block by block.
+func (r *Recorder) ReadBlocks(n uint64, bufs [][]byte) error {
+	for i, b := range bufs {
+		if err := r.inner.ReadBlock(n+uint64(i), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteBlocks records a run as the separate writes it is (a crash may
+// keep any of them) and passes them on.
+func (r *Recorder) WriteBlocks(n uint64, bufs [][]byte) error {
+	for i, b := range bufs {
+		if err := r.WriteBlock(n+uint64(i), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Flush records a barrier and passes it on.
 func (r *Recorder) Flush() error {
 	r.mu.Lock()

@@ -76,6 +76,36 @@ func (d *File) WriteBlock(n uint64, b []byte) error {
 	return nil
 }
 
+// ReadBlocks reads blocks n.. into bufs with one read of the file.
+func (d *File) ReadBlocks(n uint64, bufs [][]byte) error {
+	if err := checkRun(n, d.nblocks, bufs); err != nil {
+		return err
+	}
+	all := make([]byte, len(bufs)*BlockSize)
+	if _, err := d.f.ReadAt(all, int64(n)*BlockSize); err != nil {
+		return fmt.Errorf("read blocks %d+%d: %v: %w", n, len(bufs), err, syscall.EIO)
+	}
+	for i, b := range bufs {
+		copy(b, all[i*BlockSize:])
+	}
+	return nil
+}
+
+// WriteBlocks writes bufs as blocks n.. with one write of the file.
+func (d *File) WriteBlocks(n uint64, bufs [][]byte) error {
+	if err := checkRun(n, d.nblocks, bufs); err != nil {
+		return err
+	}
+	all := make([]byte, 0, len(bufs)*BlockSize)
+	for _, b := range bufs {
+		all = append(all, b...)
+	}
+	if _, err := d.f.WriteAt(all, int64(n)*BlockSize); err != nil {
+		return fmt.Errorf("write blocks %d+%d: %v: %w", n, len(bufs), err, syscall.EIO)
+	}
+	return nil
+}
+
 // Flush makes every completed write durable (fsync).
 func (d *File) Flush() error {
 	if d.NoSync {

@@ -33,6 +33,16 @@ func checkArgs(n, nblocks uint64, b []byte) error {
 	return nil
 }
 
+// checkRun checks a run of len(bufs) blocks from n.
+func checkRun(n, nblocks uint64, bufs [][]byte) error {
+	for i, b := range bufs {
+		if err := checkArgs(n+uint64(i), nblocks, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Mem is a sparse in-memory disk: blocks never written read as zeros, so a
 // large, mostly empty image costs only what is written. Safe for
 // concurrent use.
