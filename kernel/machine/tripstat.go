@@ -72,11 +72,12 @@ func stampTrap() {
 	}
 }
 
-// stampRunOut notes that thread t is about to continue in ring 3.
+// stampRunOut notes that thread t is about to enter ring 3 for the first
+// time since RunUser; resuming it after a tick in ring 3 does not count.
 //
 //go:nosplit
 func stampRunOut(t *thread) {
-	if tripStats {
+	if tripStats && t.runOut < t.runIn {
 		t.runOut = rdtsc()
 	}
 }
