@@ -159,18 +159,18 @@ func KickUser() {
 
 // Run runs regs in ring 3 in the address space until the program traps,
 // and returns why (UserSyscall, UserFault, UserException, UserInterrupt)
-// with regs updated.  It is a raw system call: the calling goroutine
-// keeps its P while the program runs, as if it were computing, so a trip
-// costs no trip through the runtime's scheduler (entersyscall and
-// exitsyscall, and the P's hand-off when sysmon retakes it).  In return
-// the program must come back to let other goroutines run: Run returns at
-// the end of the machine's time slice, when a device interrupt wakes a
-// driver, when a signal is pending for the machine thread (the runtime's
-// preemption request) and after KickUser, each checked at the timer
-// tick.  The caller should then yield (runtime.Gosched).  regs should be
-// heap memory that stays reachable for the call.
+// with regs updated.  The calling goroutine's thread is in the kernel
+// meanwhile, as in any blocking system call, so the goroutine's P moves
+// on to other goroutines.  (Keeping the P, as a raw call, was tried and
+// measured: no faster per trip, and slower wherever processes wake each
+// other; see docs/proc.md, "Scale".)  Run returns UserInterrupt at the
+// end of the time slice, when a device interrupt woke a driver (also at
+// once, if the driver woke while the caller ran kernel code), when a
+// signal is pending for the machine thread and after KickUser; the
+// caller should then yield (runtime.Gosched).  regs should be heap
+// memory that stays reachable for the call.
 func (as *AddressSpace) Run(regs *UserRegs) (int, error) {
-	r, _, e := syscall.RawSyscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
+	r, _, e := syscall.Syscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
 	if e != 0 {
 		return 0, fmt.Errorf("machine: run user code: %w", e)
 	}

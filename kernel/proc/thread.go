@@ -151,10 +151,9 @@ func (t *Thread) loop() {
 			}
 			t.trip.beforeRun()
 		}
-		// Run keeps the goroutine's P while the program runs (see
-		// machine.AddressSpace.Run): no machine thread per user thread,
-		// and the runtime's scheduler shares the CPU among them.
+		gate.enter()
 		why, err := runner.Run(&t.Regs)
+		gate.leave()
 		t.cpu.user.Add(int64(t.Regs.Ring3))
 		var returned uint64
 		if t.trip != nil {
@@ -177,7 +176,7 @@ func (t *Thread) loop() {
 			t.exception()
 			t.cpu.sys.Add(machine.Nanotime() - start)
 		case machine.UserInterrupt:
-			runtime.Gosched() // the slice is over, or the runtime wants the P
+			runtime.Gosched()
 		}
 		kind = -1
 		if t.trip != nil && (why == machine.UserSyscall || why == machine.UserFault) {
