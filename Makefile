@@ -13,9 +13,10 @@ export CGO_ENABLED := 0
 # Debian packages the build and the tests use, as command:package pairs.
 NEEDS := qemu-system-x86_64:qemu-system-x86 objdump:binutils \
 	dnsmasq:dnsmasq-base nft:nftables ip:iproute2 curl:curl tcpdump:tcpdump \
-	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb
+	ping:iputils-ping musl-gcc:musl-tools sysctl:procps gdb:gdb \
+	busybox:busybox-static
 
-.PHONY: all deps vet unit fuzz fuzz-long test scale-proc bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
+.PHONY: all deps vet unit fuzz fuzz-long test scale-proc soak-sockets bench-net bench-fs build qemu bench-boot bench-qemu bench-deps bench-proc kcheck user rootfs bench-disk fuzz-syscalls grade e2e-net qemu-gdb gdb FORCE
 
 all: build
 
@@ -148,11 +149,15 @@ bench-disk: deps build rootfs
 bench-boot: deps build
 	$(GO) run ./tools/bootbench
 
-# bench-qemu sets Scone beside a Linux guest built from Debian's packages
-# (linux-image-amd64's kernel and NIC modules, busybox-static as init and
-# httpd) under the same QEMU command line, one table per NIC: time to the
-# first HTTP 200, latency, wrk requests/s, 1 MiB and 64 MiB GETs, and
-# Scone's GC pause. It prints figures and asserts nothing.
+# bench-qemu sets Scone's user-space httpd (started by init from /etc/rc
+# in a copy of the root image) beside a Linux guest built from Debian's
+# packages (linux-image-amd64's kernel and NIC modules, busybox-static as
+# init and httpd) under the same QEMU command line, one table per NIC:
+# time to the first HTTP 200 and its boot milestones, curl latency, wrk
+# -c8/-c64 requests/s with and without keep-alive, 1 MiB and 64 MiB GETs,
+# and the kernel's longest GC pause during wrk (docs/netprog.md). It
+# prints figures and asserts nothing; `go run ./tools/benchqemu -h` for
+# its options (-responder adds the in-kernel responder).
 BENCH_NEEDS := busybox:busybox-static wrk:wrk dpkg-deb:dpkg
 bench-qemu: bench-deps build rootfs
 	$(GO) run ./tools/benchqemu
@@ -236,6 +241,13 @@ test: deps vet build kcheck unit fuzz
 # the times it measured (tests/qemu TestProcScale; make test runs 100).
 scale-proc: deps
 	SCALE_PROCS=1000 $(GO) test -count=1 -v -timeout 30m -run TestProcScale ./tests/qemu
+
+# soak-sockets runs tests/qemu TestSockets with ROUNDS (4) more rounds of
+# 1,000 host connections to the guest's httpd, waits for the TIME_WAITs to
+# expire and wants the guest's settled MemAvailable back (prints figures).
+ROUNDS ?= 4
+soak-sockets: deps build
+	SOAK_ROUNDS=$(ROUNDS) $(GO) test -count=1 -v -timeout 30m -run 'TestSockets$$' ./tests/qemu
 
 # bench-net prints our TCP/IP stack beside gVisor's netstack (bench/ is a
 # separate module so gVisor stays out of the kernel's go.mod): 7 reps of 2 s

@@ -39,6 +39,10 @@ type Description struct {
 	off   int64
 
 	loc Location // where it was opened, for fchdir, openat and /proc; may be zero
+	// dir and name are the directory and the name it was opened by, for
+	// /proc/PID/fd (a file, unlike a directory, has no ".." to walk up).
+	dir  Location
+	name string
 
 	hookMu sync.Mutex
 	hooks  map[any]func() // run when the last reference goes (epoll removal)
@@ -98,6 +102,7 @@ func (d *Description) DecRef() error {
 		h()
 	}
 	d.loc.Release()
+	d.dir.Release()
 	return d.f.Close()
 }
 

@@ -136,3 +136,5 @@ func (ep *Epoll) Close() error {
 func (ep *Epoll) Readiness(waiter.Events) waiter.Events { return 0 }
 func (ep *Epoll) Waiter() *waiter.Queue                 { return &ep.q }
 func (ep *Epoll) Stat() (Stat, error)                   { return Stat{Mode: 0o600, Nlink: 1, BlkSize: 4096}, nil }
+
+func (ep *Epoll) AnonName() string { return "anon_inode:[eventpoll]" }

@@ -116,3 +116,5 @@ func (e *eventFD) Close() error          { return nil }
 func (e *eventFD) Stat() (Stat, error) {
 	return Stat{Ino: e.ino, Mode: 0o600, Nlink: 1, BlkSize: 4096}, nil
 }
+
+func (e *eventFD) AnonName() string { return "anon_inode:[eventfd]" }

@@ -11,8 +11,16 @@ const maxDepth = maxPath / 2
 // was removed.
 func (c *FSContext) Getcwd() (string, error) {
 	c.mu.Lock()
-	root := c.root.Dup()
 	loc := c.cwd.Dup()
+	c.mu.Unlock()
+	return c.pathTo(loc)
+}
+
+// pathTo returns the absolute path of directory loc, consuming loc's
+// handle.
+func (c *FSContext) pathTo(loc Location) (string, error) {
+	c.mu.Lock()
+	root := c.root.Dup()
 	c.mu.Unlock()
 	defer root.Release()
 	var names []string

@@ -74,6 +74,7 @@ type Mount struct {
 	root    Node
 	rootIno uint64
 	dev     uint64   // st_dev of its files
+	path    string   // where it was mounted, for /proc/mounts
 	parent  *Mount   // nil for the root mount
 	at      Location // the directory it covers, in parent
 }

@@ -30,7 +30,7 @@ func NewNamespace(fsys FileSystem) (*Namespace, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.dev = Mkdev(0, 1)
+	m.dev, m.path = Mkdev(0, 1), "/"
 	return &Namespace{root: m, mounts: make(map[mountKey]*Mount), ndev: 1}, nil
 }
 
@@ -69,6 +69,8 @@ func (ns *Namespace) Mount(path string, fsys FileSystem) error {
 		return err
 	}
 	m.parent, m.at = at.Mount, at
+	names, _ := splitPath(path)
+	m.path = "/" + strings.Join(names, "/")
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	k := mountKey{at.Mount, at.Ino}

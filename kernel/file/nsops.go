@@ -59,11 +59,11 @@ func (c *FSContext) Open(at Location, path string, flags int, mode uint32) (*Des
 				created = true
 			}
 		}
-		dir.Release()
 	} else {
-		loc, err = c.lookupLast(dir, name, slash, nofollow)
+		loc, err = c.lookupLast(dir.Dup(), name, slash, nofollow)
 	}
 	if err != nil {
+		dir.Release()
 		return nil, err
 	}
 	st, err := loc.Node.Stat()
@@ -93,10 +93,11 @@ func (c *FSContext) Open(at Location, path string, flags int, mode uint32) (*Des
 	}
 	if err != nil {
 		loc.Release()
+		dir.Release()
 		return nil, err
 	}
 	d := NewDescription(f, flags)
-	d.loc = loc
+	d.loc, d.dir, d.name = loc, dir, name
 	return d, nil
 }
 

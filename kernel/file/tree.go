@@ -31,6 +31,16 @@ type TreeEntry struct {
 type TreeFS struct {
 	ReadOnlyFS
 	root *TreeNode
+	// About is what statfs and /proc/mounts say of it (its source, type
+	// and magic); the counts are zero, as for Linux's proc.
+	About FSInfo
+}
+
+// Info describes the tree for statfs: About, read-only, 4 KiB blocks.
+func (t *TreeFS) Info() (FSInfo, error) {
+	i := t.About
+	i.BlockSize, i.NameMax, i.ReadOnly = 4096, 255, true
+	return i, nil
 }
 
 // NewTreeFS returns a file system with root as its root directory.

@@ -27,7 +27,7 @@ func TestCredentials(t *testing.T) {
 		t.Helper()
 		h, err := f.Lookup(nil, nil, p)
 		must(err)
-		must(h.Chown(uid, gid))
+		must(h.Chown(int64(uid), int64(gid)))
 		must(h.Chmod(perm))
 		must(h.Close())
 	}

@@ -200,12 +200,38 @@ func (h *Handle) Chmod(perm uint32) (err error) {
 	})
 }
 
-// Chown sets the owner and group (permission checks are the caller's).
-func (h *Handle) Chown(uid, gid uint32) error {
-	return h.setAttr(func(ip *inode) bool {
-		ip.d.UID, ip.d.GID = uid, gid
-		return true
+// Chown sets the owner and group (permission checks are the caller's);
+// a negative ID keeps the old one, as chown(2)'s -1.
+func (h *Handle) Chown(uid, gid int64) error {
+	return h.setAttr(func(ip *inode) bool { return setOwner(ip, uid, gid) })
+}
+
+// Lchown is Chown of the file at path, not following a final symbolic
+// link (lchown(2) changes the link itself).
+func (fs *FS) Lchown(c Cred, dir *Handle, path string, uid, gid int64) error {
+	return fs.onPath(c, dir, path, false, func(ip *inode) error {
+		return fs.changeAttr(ip, func(ip *inode) bool { return setOwner(ip, uid, gid) })
 	})
+}
+
+// setOwner sets ip's IDs that are not negative. Like Linux's
+// chown_common, every chown of a non-directory clears set-user-ID, and
+// set-group-ID when group execute is on (without it the bit marks
+// mandatory locking), so a chown cannot hand a privileged program over.
+func setOwner(ip *inode, uid, gid int64) bool {
+	if uid >= 0 {
+		ip.d.UID = uint32(uid)
+	}
+	if gid >= 0 {
+		ip.d.GID = uint32(gid)
+	}
+	if ip.d.Mode&layout.S_IFMT != layout.S_IFDIR {
+		ip.d.Mode &^= layout.S_ISUID
+		if ip.d.Mode&0o010 != 0 {
+			ip.d.Mode &^= layout.S_ISGID
+		}
+	}
+	return true
 }
 
 // Special times for Utimens, as utimensat's UTIME_NOW and UTIME_OMIT
@@ -244,13 +270,19 @@ func (h *Handle) setAttr(fn func(*inode) bool) (err error) {
 		return err
 	}
 	defer h.drop(&err)
-	t, err := h.fs.j.begin()
+	return h.fs.changeAttr(ip, fn)
+}
+
+// changeAttr runs fn on the locked inode ip in a transaction and, if fn
+// changed it, sets ctime and writes the inode.
+func (fs *FS) changeAttr(ip *inode, fn func(*inode) bool) error {
+	t, err := fs.j.begin()
 	if err != nil {
 		return err
 	}
 	if err = ip.lock(); err == nil {
 		if fn(ip) {
-			ip.d.Ctime = h.fs.now()
+			ip.d.Ctime = fs.now()
 			err = ip.update(t)
 		}
 		ip.unlock()

@@ -292,6 +292,25 @@ func (as *AddressSpace) touch(va uintptr, n int, write bool) error {
 	return nil
 }
 
+// Accessible makes the pages of [va, va+n) present for the access, in
+// order, and returns how many bytes from va it could: n unless a page
+// is bad. It is Linux's fault_in_writeable, for a call that must not
+// take data (a TCP receive queue's) that it then cannot copy out.
+func (as *AddressSpace) Accessible(va uintptr, n int, write bool) int {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	done := 0
+	for done < n {
+		p := va + uintptr(done)
+		step := min(n-done, int(PageSize-p%PageSize))
+		if as.touch(p, step, write) != nil {
+			break
+		}
+		done += step
+	}
+	return done
+}
+
 // CopyIn copies len(dst) bytes from user address va.  A bad address is
 // EFAULT.
 func (as *AddressSpace) CopyIn(dst []byte, va uintptr) error {

@@ -111,6 +111,7 @@ func (t *Thread) die() {
 // finish releases what the dead process held and makes it a zombie for
 // its parent to reap.
 func (p *Process) finish() {
+	p.stopRealTimer()
 	big := p.mem.Pages() >= bigProcessPages
 	rss := rssKiB(p.mem)
 	p.mem.Release()

@@ -36,6 +36,7 @@ type Process struct {
 	infoMu  sync.Mutex
 	info    [nsig + 1]SigInfo // siginfo of each pending process signal
 	exe     string
+	alarm   realTimer // ITIMER_REAL
 
 	// Guarded by table.mu.
 	parent     *Process

@@ -38,6 +38,19 @@ func (c *cpuTime) usage() Rusage {
 	return Rusage{Utime: time.Duration(c.user.Load()), Stime: time.Duration(c.sys.Load())}
 }
 
+// cpuTotal is every user thread's CPU time together, for /proc/stat.
+var cpuTotal cpuTime
+
+// addCPU adds n nanoseconds to d and to the total.
+func addCPU(d, total *atomic.Int64, n int64) {
+	d.Add(n)
+	total.Add(n)
+}
+
+// CPUTotal is the CPU time of every user thread since boot, ring 3 and
+// kernel as getrusage counts them.
+func CPUTotal() Rusage { return cpuTotal.usage() }
+
 func rssKiB(as *mem.AddressSpace) int64 { return int64(as.MaxRSS()) * mem.PageSize / 1024 }
 
 // Rusage returns the resource usage getrusage(who) reports.

@@ -154,7 +154,7 @@ func (t *Thread) loop() {
 		gate.enter()
 		why, err := runner.Run(&t.Regs)
 		gate.leave()
-		t.cpu.user.Add(int64(t.Regs.Ring3))
+		addCPU(&t.cpu.user, &cpuTotal.user, int64(t.Regs.Ring3))
 		var returned uint64
 		if t.trip != nil {
 			returned = machine.TSC()
@@ -170,11 +170,11 @@ func (t *Thread) loop() {
 		case machine.UserFault:
 			start := machine.Nanotime()
 			t.pageFault()
-			t.cpu.sys.Add(machine.Nanotime() - start)
+			addCPU(&t.cpu.sys, &cpuTotal.sys, machine.Nanotime()-start)
 		case machine.UserException:
 			start := machine.Nanotime()
 			t.exception()
-			t.cpu.sys.Add(machine.Nanotime() - start)
+			addCPU(&t.cpu.sys, &cpuTotal.sys, machine.Nanotime()-start)
 		case machine.UserInterrupt:
 			runtime.Gosched()
 		}

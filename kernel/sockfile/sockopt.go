@@ -349,6 +349,7 @@ const TCPInfoLen = 104
 func TCPInfo(in tcp.Info) []byte {
 	const (
 		caOpen, caRecovery = 0, 3
+		optTimestamps      = 1
 		optSACK, optWscale = 2, 4
 		infinite           = 0x7fffffff // TCP_INFINITE_SSTHRESH
 	)
@@ -360,6 +361,9 @@ func TCPInfo(in tcp.Info) []byte {
 		b[1] = caOpen
 	}
 	b[2] = byte(min(in.Retries, 255))
+	if in.Timestamps {
+		b[5] |= optTimestamps
+	}
 	if in.SACK {
 		b[5] |= optSACK
 	}

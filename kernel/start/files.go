@@ -32,7 +32,7 @@ func setupFiles(ns *file.Namespace, port *uart.Port) (*tty.TTY, error) {
 	if err := mountAt(ns, "/dev", devfs.New(console)); err != nil {
 		return nil, fmt.Errorf("mount /dev: %w", err)
 	}
-	if err := mountAt(ns, "/proc", procfs.New(procInfo{console})); err != nil {
+	if err := mountAt(ns, "/proc", procfs.New(procInfo{console, ns})); err != nil {
 		return nil, fmt.Errorf("mount /proc: %w", err)
 	}
 	return console, nil

@@ -5,8 +5,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"syscall"
 	"time"
 
+	"scone/kernel/file"
 	"scone/kernel/file/devfs"
 	"scone/kernel/file/procfs"
 	"scone/kernel/fs"
@@ -17,7 +19,17 @@ import (
 )
 
 // procInfo answers /proc from the process table and the machine.
-type procInfo struct{ console *tty.TTY }
+type procInfo struct {
+	console *tty.TTY
+	ns      *file.Namespace
+}
+
+func (pi procInfo) Mounts() []file.MountPoint { return pi.ns.Mounts() }
+
+func (procInfo) CPU() procfs.CPU {
+	u := proc.CPUTotal()
+	return procfs.CPU{User: u.Utime, System: u.Stime, Boot: boot}
+}
 
 func (procInfo) PIDs() []int { return proc.Procs() }
 
@@ -127,4 +139,37 @@ func (procInfo) NetFiles() []procfs.NetFile {
 		fs = append(fs, procfs.NetFile{Name: f.Name, Write: f.Write})
 	}
 	return fs
+}
+
+// FDs lists a process's descriptors for /proc/PID/fd.
+func (procInfo) FDs(pid int) ([]procfs.FD, bool) {
+	p := proc.Lookup(pid)
+	if p == nil || p.Files == nil {
+		return nil, false
+	}
+	var out []procfs.FD
+	for _, fd := range p.Files.Fds() {
+		d, err := p.Files.Get(fd)
+		if err != nil {
+			continue // closed since Fds
+		}
+		out = append(out, procfs.FD{Num: fd, Access: d.Flags() & file.O_ACCMODE})
+		d.DecRef()
+	}
+	return out, true
+}
+
+// FDPath is the target of /proc/PID/fd/N, as the caller sees it (Linux
+// walks to the reader's root too).
+func (procInfo) FDPath(caller, pid, fd int) (string, error) {
+	p, c := proc.Lookup(pid), proc.Lookup(caller)
+	if p == nil || p.Files == nil || c == nil || c.FS == nil {
+		return "", syscall.ENOENT
+	}
+	d, err := p.Files.Get(fd)
+	if err != nil {
+		return "", err
+	}
+	defer d.DecRef()
+	return c.FS.PathOf(d)
 }

@@ -8,6 +8,7 @@ import (
 
 	"scone/kernel/file"
 	"scone/kernel/proc"
+	"scone/kernel/sockfile"
 )
 
 // read, write and their vectored and positional forms.
@@ -101,6 +102,11 @@ func doRead(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintpt
 	total := 0
 	for _, v := range iov {
 		total += v.len
+	}
+	if f, ok := d.File().(*sockfile.File); ok && off < 0 {
+		// As Linux's sock_read_iter: recv with no flags.
+		n, _, _, err := recv(t, d, f, iov, 0, nil)
+		return uintptr(n), err
 	}
 	_, positional := d.File().(file.Positional)
 	done := 0

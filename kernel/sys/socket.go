@@ -22,6 +22,7 @@ import (
 
 func init() {
 	Register(unix.SYS_SOCKET, "socket", sysSocket)
+	Register(unix.SYS_SOCKETPAIR, "socketpair", sysSocketpair)
 	Register(unix.SYS_BIND, "bind", sysBind)
 	Register(unix.SYS_LISTEN, "listen", sysListen)
 	Register(unix.SYS_ACCEPT, "accept", func(t *proc.Thread, a Args) (uintptr, error) { return accept4(t, a[0], a[1], a[2], 0) })
@@ -71,6 +72,34 @@ func sysSocket(t *proc.Thread, a Args) (uintptr, error) {
 	}
 	s.SetReuseAddr(false) // Linux's default; servers turn it on
 	return installSocket(t, sockfile.New(s, l.Stack()), int(flags))
+}
+
+// sysSocketpair answers as Linux does for what Scone has: there are no
+// AF_UNIX sockets (EAFNOSUPPORT, as socket(2)), and an AF_INET socket
+// cannot be made a pair (inet's sock_no_socketpair: EOPNOTSUPP). Linux
+// stores the two descriptors before it makes the sockets, so a bad
+// array is EFAULT first; it is checked here without being written.
+func sysSocketpair(t *proc.Thread, a Args) (uintptr, error) {
+	domain, typ := int32(a[0]), int32(a[1])
+	typ &^= sockNonblock | sockCloexec
+	switch {
+	case typ&^sockTypeMask != 0:
+		return 0, syscall.EINVAL
+	case t.Mem().Accessible(a[3], 8, true) < 8:
+		return 0, syscall.EFAULT
+	case domain != unix.AF_INET:
+		return 0, syscall.EAFNOSUPPORT
+	}
+	l := SocketLayer()
+	if l == nil {
+		return 0, syscall.EAFNOSUPPORT
+	}
+	s, err := l.SocketProtocol(socket.Type(typ), int(int32(a[2])))
+	if err != nil {
+		return 0, err // as sock_create
+	}
+	s.Close()
+	return 0, syscall.EOPNOTSUPP
 }
 
 // installSocket puts f in a new description and descriptor.
@@ -186,19 +215,19 @@ func accept4(t *proc.Thread, fd, addrVA, lenp uintptr, flags int) (uintptr, erro
 		return 0, err
 	}
 	defer d.DecRef()
-	var bufLen int32
-	if addrVA != 0 {
-		if bufLen, err = addrLenIn(t, lenp); err != nil {
-			return 0, err
-		}
-	}
 	recvTO, _ := f.Socket().Timeouts()
 	s, peer, err := f.Accept(t.Ctx(), nonblocking(d))
 	if err != nil {
 		return 0, restartable(err, recvTO != 0)
 	}
+	// The address's pointers are read only now, as Linux's do_accept:
+	// a bad one loses the connection taken.
 	if addrVA != 0 {
-		if err := addrOut(t, peer, addrVA, lenp, bufLen); err != nil {
+		bufLen, err := addrLenIn(t, lenp)
+		if err == nil {
+			err = addrOut(t, peer, addrVA, lenp, bufLen)
+		}
+		if err != nil {
 			s.Close()
 			return 0, err
 		}
@@ -251,16 +280,16 @@ func sockName(t *proc.Thread, a Args, peer bool) (uintptr, error) {
 		return 0, err
 	}
 	defer d.DecRef()
-	bufLen, err := addrLenIn(t, a[2])
-	if err != nil {
-		return 0, err
-	}
 	var addr tcpip.FullAddr
 	if peer {
 		addr, err = f.Socket().PeerAddr()
 	} else {
 		addr, err = f.Socket().LocalAddr()
 	}
+	if err != nil {
+		return 0, err // ENOTCONN before any pointer is read, as Linux
+	}
+	bufLen, err := addrLenIn(t, a[2])
 	if err != nil {
 		return 0, err
 	}

@@ -214,7 +214,8 @@ func TestSocketCallErrors(t *testing.T) {
 		{"accept4 bad flags", unix.SYS_ACCEPT4, []uintptr{fd, 0, 0, 0x1}, syscall.EINVAL},
 		{"accept not listening", unix.SYS_ACCEPT, []uintptr{fd, 0, 0}, syscall.EINVAL},
 		{"sendto bad buffer", unix.SYS_SENDTO, []uintptr{fd, 0xffff800000000000, 10, 0, 0, 0}, syscall.EFAULT},
-		{"recvfrom bad length pointer", unix.SYS_RECVFROM, []uintptr{fd, p.buf, 10, 0, p.buf + 128, bad}, syscall.EFAULT},
+		// The receive fails before the length is read, as on Linux.
+		{"recvfrom unconnected, bad length pointer", unix.SYS_RECVFROM, []uintptr{fd, p.buf, 10, 0, p.buf + 128, bad}, syscall.ENOTCONN},
 		{"recvmsg bad msghdr", unix.SYS_RECVMSG, []uintptr{fd, bad, 0}, syscall.EFAULT},
 		{"sendmsg bad msghdr", unix.SYS_SENDMSG, []uintptr{fd, bad, 0}, syscall.EFAULT},
 		{"setsockopt bad value", unix.SYS_SETSOCKOPT, []uintptr{fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, bad, 4}, syscall.EFAULT},

@@ -61,7 +61,28 @@ func sysSendmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := controlIn(t, m); err != nil {
+		return 0, err
+	}
 	return send(t, d, f, iov, to, int(int32(a[2])))
+}
+
+// maxControl bounds sendmsg's ancillary data, as Linux's optmem_max
+// bounds the buffer it copies it into (ENOBUFS beyond).
+const maxControl = 128 << 10
+
+// controlIn copies in sendmsg's ancillary data, as Linux does before the
+// protocol looks at it: a bad msg_control is EFAULT. No control message
+// is acted on yet (IP_TTL, IP_PKTINFO, IP_TOS on send are not
+// implemented), so the bytes are only checked to be there.
+func controlIn(t *proc.Thread, m sockfile.Msghdr) error {
+	if m.ControlLen == 0 {
+		return nil
+	}
+	if m.ControlLen > maxControl {
+		return syscall.ENOBUFS
+	}
+	return t.Mem().CopyIn(make([]byte, m.ControlLen), m.Control)
 }
 
 func msghdrIn(t *proc.Thread, va uintptr) (sockfile.Msghdr, error) {
@@ -179,6 +200,21 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	buf := make([]byte, min(total, chunk))
 	for done < total {
 		b := buf[:min(total-done, chunk)]
+		short := false // b cut to what was queued
+		if flags&(unix.MSG_PEEK|unix.MSG_TRUNC) == 0 {
+			take, err := streamTake(t, d, f, iov, done, len(b), flags)
+			if err != nil {
+				if done > 0 {
+					break
+				}
+				return 0, tcpip.FullAddr{}, 0, restartable(err, recvTO != 0)
+			}
+			if take == 0 {
+				break // the end of the stream
+			}
+			short = take < len(b)
+			b = b[:take]
+		}
 		n, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{b}, flags, nonblocking(d), nil)
 		if n > 0 && flags&unix.MSG_TRUNC == 0 {
 			if cerr := scatter(t, iov, done, b[:n]); cerr != nil {
@@ -192,7 +228,7 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 			}
 			return 0, tcpip.FullAddr{}, 0, restartable(err, recvTO != 0)
 		}
-		if n < len(b) || n == 0 || flags&unix.MSG_PEEK != 0 {
+		if n < len(b) || n == 0 || flags&unix.MSG_PEEK != 0 || short && flags&unix.MSG_WAITALL == 0 {
 			break
 		}
 		if flags&unix.MSG_WAITALL == 0 {
@@ -202,6 +238,54 @@ func recv(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, fl
 	return done, tcpip.FullAddr{}, 0, nil
 }
 
+// streamTake is how many of the n bytes at byte at of the buffers a
+// stream receive may take: TCP must not consume bytes it then cannot
+// copy out (Linux leaves them queued and fails with EFAULT). It waits
+// for data without taking any (a one-byte peek) when none is queued,
+// then allows what is queued, up to n, if the buffers can hold all of
+// it, else fails with EFAULT. Only the bytes about to be copied are
+// checked, so a large buffer is not faulted in for a small read. It
+// returns 0 at the end of the stream.
+func streamTake(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, at, n, flags int) (int, error) {
+	avail := f.Buffered()
+	if avail == 0 {
+		var one [1]byte
+		got, _, _, err := f.RecvMsg(t.Ctx(), [][]byte{one[:]}, (flags|unix.MSG_PEEK)&^unix.MSG_WAITALL, nonblocking(d), nil)
+		if err != nil || got == 0 {
+			return 0, err
+		}
+		avail = max(f.Buffered(), got)
+	}
+	take := min(avail, n)
+	if writable(t, iov, at, take) < take {
+		return 0, syscall.EFAULT
+	}
+	return take, nil
+}
+
+// writable is how many of the n bytes at byte at of the buffers' join
+// are writable user memory, from the start.
+func writable(t *proc.Thread, iov []iovec, at, n int) int {
+	done := 0
+	for _, v := range iov {
+		if done == n {
+			break
+		}
+		if at >= v.len {
+			at -= v.len
+			continue
+		}
+		want := min(v.len-at, n-done)
+		ok := t.Mem().Accessible(v.base+uintptr(at), want, true)
+		done += ok
+		if ok < want {
+			break
+		}
+		at = 0
+	}
+	return done
+}
+
 func sysRecvfrom(t *proc.Thread, a Args) (uintptr, error) {
 	d, f, err := sockFD(t, a[0])
 	if err != nil {
@@ -209,25 +293,29 @@ func sysRecvfrom(t *proc.Thread, a Args) (uintptr, error) {
 	}
 	defer d.DecRef()
 	addrVA, lenp := a[4], a[5]
-	var bufLen int32
-	if addrVA != 0 {
-		if bufLen, err = addrLenIn(t, lenp); err != nil {
-			return 0, err
-		}
-	}
 	iov := []iovec{{a[1], int(min(a[2], maxRWSize))}}
 	n, from, _, err := recv(t, d, f, iov, int(int32(a[3])), nil)
 	if err != nil {
 		return 0, err
 	}
+	// The address's pointers are read only now, as Linux's
+	// move_addr_to_user: EAGAIN comes first, and a bad one fails the
+	// call after the datagram was taken.
 	if addrVA != 0 {
-		if f.Socket().Type() == socket.Stream {
+		bufLen, err := addrLenIn(t, lenp)
+		switch {
+		case err != nil:
+			return 0, err
+		case f.Socket().Type() == socket.Stream:
 			err = putU32(t, lenp, 0) // TCP gives no address, as Linux's
-		} else {
+		default:
 			err = addrOut(t, from, addrVA, lenp, bufLen)
 		}
+		if err != nil {
+			return 0, err
+		}
 	}
-	return uintptr(n), err
+	return uintptr(n), nil
 }
 
 func sysRecvmsg(t *proc.Thread, a Args) (uintptr, error) {
@@ -275,10 +363,10 @@ func sysRecvmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if ctrunc {
 		rflags |= unix.MSG_CTRUNC
 	}
-	if len(cmsg) > 0 {
-		if err := t.Mem().CopyOut(m.Control, cmsg); err != nil {
-			return 0, err
-		}
+	if len(cmsg) > 0 && t.Mem().CopyOut(m.Control, cmsg) != nil {
+		// Linux's put_cmsg fails quietly: the data is delivered and
+		// msg_controllen says no control message was stored.
+		cmsg = nil
 	}
 	binary.LittleEndian.PutUint64(b[:], uint64(len(cmsg)))
 	if err := t.Mem().CopyOut(a[1]+sockfile.MsghdrControlLenOff, b[:]); err != nil {

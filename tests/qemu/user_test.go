@@ -19,6 +19,13 @@ var shPrompt = regexp.MustCompile(`(?m)^\$ `)
 // user programs `make build` put in build/root, root/'s files and /tmp.
 func userImage(t *testing.T) string {
 	t.Helper()
+	return userImageWith(t, nil)
+}
+
+// userImageWith is userImage with add run on the staged tree before the
+// image is made, to put more files in it.
+func userImageWith(t *testing.T, add func(stage string)) string {
+	t.Helper()
 	root := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "build/root/bin/init")); err != nil {
 		t.Fatalf("no build/root/bin/init: run `make build` (make test does): %v", err)
@@ -31,6 +38,9 @@ func userImage(t *testing.T) string {
 		{"install", "-d", "-m", "1777", filepath.Join(stage, "tmp")},
 		{"go", "run", "./tools/mkfs", "-o", img, "-size", "128M", stage},
 	} {
+		if c[0] == "go" && add != nil {
+			add(stage)
+		}
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 
 	"scone/kernel/khttp"
 	"scone/tools/linuxguest"
@@ -22,7 +23,30 @@ type guest struct {
 	// gc reads the kernel collector's record from the guest's status
 	// page; nil where there is none (Linux).
 	gc func(page []byte) (gcRecord, bool)
+	// milestones are boot lines on the serial console, each timed from
+	// QEMU's start under its row key: where the boot's time goes.
+	milestones []milestone
 }
+
+type milestone struct {
+	key string
+	re  *regexp.Regexp
+}
+
+// Boot milestones. Linux boots with "quiet", so its first line is its
+// init script's.
+var (
+	sconeMilestones = []milestone{
+		{"t-kernel", regexp.MustCompile(`Scone, a Go kernel`)},
+		{"t-disk", regexp.MustCompile(`mounted as /`)},
+		{"t-net", regexp.MustCompile(`net: eth0 \S+ router`)},
+		{"t-listen", regexp.MustCompile(`httpd: serving`)},
+	}
+	linuxMilestones = []milestone{
+		{"t-listen", regexp.MustCompile(`linux ready`)},
+		{"t-64m", regexp.MustCompile(`linux 64m ready`)},
+	}
+)
 
 // sizes are the /bytes/N files every guest serves: N bytes of khttp's
 // pattern, as Scone's in-kernel responder sends for /bytes/N.
@@ -87,7 +111,7 @@ func buildLinux(dir, busybox string) (guest, error) {
 		return guest{}, err
 	}
 	return guest{name: "Linux", kernel: "linux", vmlinuz: k.Vmlinuz, initrd: initrd,
-		kargs: "console=ttyS0 quiet"}, nil
+		kargs: "console=ttyS0 quiet", milestones: linuxMilestones}, nil
 }
 
 // rc is the Scone image's /etc/rc: init runs it before the shell, so
@@ -129,11 +153,12 @@ func buildScone(dir, root string) (guest, error) {
 		return guest{}, fmt.Errorf("mkfs: %v\n%s", err, out)
 	}
 	os.RemoveAll(stage)
-	return guest{name: "Scone", kernel: "scone", disk: img, gc: httpdGC}, nil
+	return guest{name: "Scone", kernel: "scone", disk: img, gc: httpdGC, milestones: sconeMilestones}, nil
 }
 
 // responder is Scone without a disk, serving from the kernel (KARGS=serve,
 // kernel/khttp): the network stack without the process layer.
 func responder() guest {
-	return guest{name: "Scone khttp", kernel: "scone", kargs: "serve", gc: khttpGC}
+	return guest{name: "Scone khttp", kernel: "scone", kargs: "serve", gc: khttpGC,
+		milestones: []milestone{sconeMilestones[0], sconeMilestones[2]}}
 }

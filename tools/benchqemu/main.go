@@ -9,7 +9,7 @@
 //   - latency of GET /bytes/100 by curl, a new connection each (median)
 //   - wrk -t1 -c8 and -c64 on /bytes/100, requests/s, with keep-alive and
 //     with "Connection: close" (a new connection per request)
-//   - GET of 1 MiB (median of 5) and 64 MiB, MB/s
+//   - GET of 1 MiB (median of 5) and 64 MiB (twice), MB/s
 //   - Scone's kernel's longest GC pause over the wrk runs (/proc/gc, read
 //     through httpd's /status before and after)
 //
@@ -48,6 +48,10 @@ var rows = []struct {
 	key, name string
 }{
 	{"ready", "QEMU start to first HTTP 200 (s)"},
+	{"t-kernel", "  of which: kernel's first line (s)"},
+	{"t-disk", "  root mounted (s)"},
+	{"t-net", "  network configured (s)"},
+	{"t-listen", "  server listening (s)"},
 	{"latency", "curl latency, new connection (ms)"},
 	{"rps8", "wrk -c8 keep-alive (requests/s)"},
 	{"rps64", "wrk -c64 keep-alive (requests/s)"},
@@ -55,6 +59,7 @@ var rows = []struct {
 	{"rps64close", "wrk -c64 Connection: close (requests/s)"},
 	{"mb1", "GET 1 MiB (MB/s)"},
 	{"mb64", "GET 64 MiB (MB/s)"},
+	{"mb64again", "GET 64 MiB again (MB/s)"},
 	{"gcpause", "kernel's longest GC pause, wrk runs (µs)"},
 	{"gcs", "kernel GCs during the wrk runs"},
 }

@@ -3,13 +3,18 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	me "scone/user/internal/self"
 )
 
-func init() { register("cowfork", testCowFork) }
+func init() {
+	register("cowfork", testCowFork)
+	register("cowthreads", testCowThreads)
+}
 
 // testCowFork: fork of a process with a 64 MiB heap, every page touched,
 // shares the pages copy-on-write: free memory barely moves until the
@@ -101,6 +106,71 @@ func testCowFork() error {
 	}
 	if free1-free2 < 48<<10 {
 		return fmt.Errorf("the child's writes to 64 MiB took only %d KiB", free1-free2)
+	}
+	return nil
+}
+
+// testCowThreads: another thread of the parent keeps storing a counter
+// while the parent forks.  Each child's copy must hold still (a store the
+// writer made through a translation that was still writable after fork
+// would show in the child), and the parent must keep seeing the writer's
+// latest value (a store to the frame the fault copied from would be
+// lost).
+func testCowThreads() error {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	word := new(uint64)
+	var stop atomic.Bool
+	last := make(chan uint64)
+	go func() {
+		runtime.LockOSThread()
+		i := uint64(1)
+		for ; !stop.Load(); i++ {
+			atomic.StoreUint64(word, i)
+		}
+		last <- i - 1
+	}()
+	for atomic.LoadUint64(word) == 0 {
+		runtime.Gosched()
+	}
+	ts := &syscall.Timespec{Nsec: 20e6}
+	for round := 0; round < 20; round++ {
+		pid, _, errno := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+		if errno != 0 {
+			stop.Store(true)
+			return fmt.Errorf("fork: %v", errno)
+		}
+		if pid == 0 {
+			// The child: one thread, raw calls and atomic loads only.
+			v := atomic.LoadUint64(word)
+			syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(ts)), 0, 0)
+			status := uintptr(0)
+			if atomic.LoadUint64(word) != v {
+				status = 1
+			}
+			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, status, 0, 0)
+		}
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(int(pid), &ws, 0, nil); err != nil {
+			stop.Store(true)
+			return err
+		}
+		if !ws.Exited() || ws.ExitStatus() != 0 {
+			stop.Store(true)
+			return fmt.Errorf("round %d: the child's copy changed under it (wait status %#x)", round, uint32(ws))
+		}
+		v := atomic.LoadUint64(word)
+		deadline := time.Now().Add(10 * time.Second)
+		for atomic.LoadUint64(word) == v && time.Now().Before(deadline) {
+			runtime.Gosched()
+		}
+		if atomic.LoadUint64(word) == v {
+			stop.Store(true)
+			return fmt.Errorf("round %d: the parent no longer sees the writer's stores", round)
+		}
+	}
+	stop.Store(true)
+	if l, v := <-last, atomic.LoadUint64(word); l != v {
+		return fmt.Errorf("the writer's last store was %d, the parent reads %d", l, v)
 	}
 	return nil
 }

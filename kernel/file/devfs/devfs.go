@@ -95,6 +95,8 @@ func New(console *tty.TTY) *file.TreeFS {
 		{Name: "urandom", Node: node(Urandom, 0o666)},
 		{Name: "zero", Node: node(Zero, 0o666)},
 	}
-	return file.NewTreeFS(&file.TreeNode{Ino: 1, Mode: file.S_IFDIR | 0o755,
+	t := file.NewTreeFS(&file.TreeNode{Ino: 1, Mode: file.S_IFDIR | 0o755,
 		Entries: func() []file.TreeEntry { return entries }})
+	t.About = file.FSInfo{Source: "devtmpfs", Type: "devtmpfs", Magic: 0x01021994} // TMPFS_MAGIC, as Linux's devtmpfs
+	return t
 }

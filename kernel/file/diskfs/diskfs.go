@@ -9,6 +9,7 @@ import (
 
 	"scone/kernel/file"
 	"scone/kernel/fs"
+	"scone/kernel/fs/layout"
 	"scone/kernel/net/waiter"
 )
 
@@ -199,4 +200,27 @@ func (d *dir) Close() error             { return d.ip.Close() }
 func (d *dir) Waiter() *waiter.Queue    { return &d.q }
 func (d *dir) Readiness(mask waiter.Events) waiter.Events {
 	return mask & (waiter.EventIn | waiter.EventOut)
+}
+
+func (f *FS) Chown(n file.Node, uid, gid int64) error { return ip(n).Chown(uid, gid) }
+
+// LchownName changes the owner of dir's entry name itself, a symbolic
+// link included (lchown).
+func (f *FS) LchownName(dir file.Node, name string, uid, gid int64) error {
+	return f.fs.Lchown(nil, ip(dir), name, uid, gid)
+}
+
+// diskMagic is statfs's f_type for kernel/fs: its superblock magic
+// ("SCFS"), as ext4 reports its own.
+const diskMagic = layout.Magic
+
+// Info describes the disk for statfs and /proc/mounts.
+func (f *FS) Info() (file.FSInfo, error) {
+	st, err := f.fs.StatFS()
+	if err != nil {
+		return file.FSInfo{}, err
+	}
+	return file.FSInfo{Source: "/dev/vda", Type: "scfs", Magic: diskMagic, BlockSize: st.BlockSize,
+		Blocks: st.Blocks, FreeBlocks: st.FreeBlocks, AvailBlocks: st.FreeBlocks,
+		Files: st.Inodes, FreeFiles: st.FreeInodes, NameMax: st.NameMax}, nil
 }

@@ -1,6 +1,7 @@
 // Package procfs is /proc: self, PID/stat, PID/status, PID/cmdline,
-// PID/comm, PID/exe, meminfo and uptime in Linux's formats (ps and free parse
-// them), over a Provider the process layer fills, net/ (dev, route,
+// PID/comm, PID/exe, PID/fd, meminfo, uptime, mounts and stat in Linux's
+// formats (ps, free, df and top parse them), over a Provider the process
+// layer fills, net/ (dev, route,
 // arp, tcp, udp, snmp) from the network's writers when the Provider is a
 // NetProvider, Scone's own gc (the kernel collector's pauses) when it
 // is a GCProvider, and sys/vm/drop_caches when it is a CacheDropper.
@@ -92,6 +93,14 @@ func New(p Provider) *file.TreeFS {
 	root := &file.TreeNode{Ino: inoRoot, Mode: file.S_IFDIR | 0o555}
 	root.Entries = func() []file.TreeEntry {
 		es := []file.TreeEntry{{Name: "meminfo", Node: meminfo}, {Name: "self", Node: self}, {Name: "uptime", Node: uptime}}
+		if mp, ok := p.(MountProvider); ok {
+			es = append(es, file.TreeEntry{Name: "mounts", Node: text(inoMounts, func() ([]byte, error) { return Mounts(mp.Mounts()), nil })})
+		}
+		if cp, ok := p.(CPUProvider); ok {
+			es = append(es, file.TreeEntry{Name: "stat", Node: text(inoStat, func() ([]byte, error) {
+				return SystemStat(cp.CPU(), p.Uptime()), nil
+			})})
+		}
 		if gp, ok := p.(GCProvider); ok {
 			es = append(es, file.TreeEntry{Name: "gc", Node: text(inoGC, func() ([]byte, error) { return GC(gp.GC()), nil })})
 		}
@@ -108,7 +117,9 @@ func New(p Provider) *file.TreeFS {
 		}
 		return es
 	}
-	return file.NewTreeFS(root)
+	t := file.NewTreeFS(root)
+	t.About = file.FSInfo{Source: "proc", Type: "proc", Magic: 0x9fa0} // PROC_SUPER_MAGIC
+	return t
 }
 
 // netDir is /proc/net: one text file per NetFile, written when opened.
@@ -156,6 +167,9 @@ func pidDir(p Provider, pid int) *file.TreeNode {
 		{Name: "comm", Node: &file.TreeNode{Ino: base | 2, Mode: file.S_IFREG | 0o644, Open: file.TextFile(base|2, gen(func(pr Process) []byte { return []byte(pr.Comm + "\n") }))}},
 		{Name: "stat", Node: &file.TreeNode{Ino: base | 3, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|3, gen(Stat))}},
 		{Name: "status", Node: &file.TreeNode{Ino: base | 4, Mode: file.S_IFREG | 0o444, Open: file.TextFile(base|4, gen(Status))}},
+	}
+	if fp, ok := p.(FDProvider); ok {
+		files = append(files, file.TreeEntry{Name: "fd", Node: fdDir(fp, pid)})
 	}
 	return &file.TreeNode{Ino: base, Mode: file.S_IFDIR | 0o555, Entries: func() []file.TreeEntry { return files }}
 }

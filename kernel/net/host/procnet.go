@@ -88,8 +88,8 @@ func writeStatLines(w io.Writer, proto, names string, vals []int64) error {
 func (n *Host) WriteProcNetNetstat(w io.Writer) error {
 	ts := n.TCP.Stats()
 	return writeStatLines(w, "TcpExt",
-		"SyncookiesSent SyncookiesRecv SyncookiesFailed DelayedACKs ListenOverflows ListenDrops TCPLostRetransmit TCPFastRetrans TCPTimeouts TCPLossProbes TCPAbortOnTimeout TCPMemoryPressures TCPTimeWaitOverflow TCPOFODrop TCPChallengeACK TCPWinProbe TCPKeepAlive TCPRcvQDrop",
-		[]int64{int64(ts.SynCookiesSent), int64(ts.SynCookiesRecv), int64(ts.SynCookiesFailed), int64(ts.DelayedACKs),
+		"SyncookiesSent SyncookiesRecv SyncookiesFailed PAWSEstab DelayedACKs ListenOverflows ListenDrops TCPLostRetransmit TCPFastRetrans TCPTimeouts TCPLossProbes TCPAbortOnTimeout TCPMemoryPressures TCPTimeWaitOverflow TCPOFODrop TCPChallengeACK TCPWinProbe TCPKeepAlive TCPRcvQDrop",
+		[]int64{int64(ts.SynCookiesSent), int64(ts.SynCookiesRecv), int64(ts.SynCookiesFailed), int64(ts.PAWSRejected), int64(ts.DelayedACKs),
 			int64(ts.ListenOverflows), int64(ts.ListenDrops), int64(ts.LostRetrans), int64(ts.FastRetrans), int64(ts.Timeouts),
 			int64(ts.TailLossProbes), int64(ts.ConnTimeouts), int64(ts.MemoryPressures), int64(ts.TimeWaitOverflows), int64(ts.OFODrops),
 			int64(ts.ChallengeACKs), int64(ts.ZeroWndProbes), int64(ts.KeepAliveProbes), int64(ts.RcvQDrops)})

@@ -95,7 +95,7 @@ func TestProcNetNetstat(t *testing.T) {
 	if got := strings.Join(protos, " "); got != "TcpExt" {
 		t.Fatalf("protocols %q", got)
 	}
-	for _, name := range []string{"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "DelayedACKs", "ListenOverflows",
+	for _, name := range []string{"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "PAWSEstab", "DelayedACKs", "ListenOverflows",
 		"ListenDrops", "TCPLostRetransmit", "TCPFastRetrans", "TCPTimeouts", "TCPLossProbes", "TCPAbortOnTimeout",
 		"TCPMemoryPressures", "TCPTimeWaitOverflow", "TCPOFODrop", "TCPChallengeACK", "TCPWinProbe", "TCPKeepAlive", "TCPRcvQDrop"} {
 		if v, ok := values["TcpExt"][name]; !ok || v != "0" {

@@ -144,6 +144,20 @@ func TestLinux(t *testing.T) {
 		if err != nil || body != "hello from linux\n" {
 			t.Fatalf("GET: %q, %v", body, err)
 		}
+		// Linux takes up every option we offer: window scaling, SACK and
+		// timestamps (its defaults).
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(linuxURL, "http://"))
+		pn, _ := strconv.Atoi(port)
+		e := s.node.TCP.NewEndpoint()
+		defer e.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		if err := e.Connect(ctx, tcpip.FullAddr{Addr: peerAddr, Port: uint16(pn)}); err != nil {
+			t.Fatalf("connect to Linux: %v", err)
+		}
+		if in := e.Info(); !in.WindowScale || !in.SACK || !in.Timestamps {
+			t.Errorf("options with Linux: window scale %v, SACK %v, timestamps %v; want all three", in.WindowScale, in.SACK, in.Timestamps)
+		}
 	})
 
 	t.Run("Transfer", func(t *testing.T) {

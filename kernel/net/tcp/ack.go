@@ -188,9 +188,13 @@ func (e *Endpoint) dupAck() {
 	e.cwnd = e.ssthresh + 3*mss
 }
 
-// retransmitFirst resends the segment at SND.UNA.
+// retransmitFirst resends the segment at SND.UNA: an MSS at most, and
+// nothing past SND.MAX (bytes never sent go out as new data, which moves
+// SND.NXT; sent here they would be acknowledged beyond what the sender
+// counts as sent, and the connection would stall on an "ACK of unsent
+// data").
 func (e *Endpoint) retransmitFirst() {
-	n := min(e.snd.len(), e.sndMSS)
+	n := min(e.snd.len(), e.sndMSS, int(e.sndMax-e.sndUna))
 	fin := e.shutWr && !e.finAcked && e.sndUna.add(n) == e.finSeq && e.sndMax.gt(e.finSeq)
 	if n == 0 && !fin {
 		return

@@ -68,9 +68,9 @@
 //     because a shared count is the side channel of CVE-2016-5696).
 //   - MSS and window-scale options (RFC 7323 section 2); unknown options
 //     are skipped by length and a malformed option ends option parsing.
-//     A data segment carries the MSS less the options on it (SACK
-//     blocks), so none passes the path MTU (Linux's tcp_current_mss);
-//     offloaded packets are cut at that size too.
+//     A data segment carries the MSS less the options on it (timestamps,
+//     SACK blocks), so none passes the path MTU (Linux's
+//     tcp_current_mss); offloaded packets are cut at that size too.
 //   - Retransmission per RFC 6298 with Karn's algorithm (a handshake whose
 //     SYN-ACK went twice gives no sample either), exponential
 //     backoff cleared by new acknowledgements, and a retry limit after
@@ -148,7 +148,13 @@
 //     passes the mark. Sending urgent data (MSG_OOB) is not supported.
 //     Data carried on a SYN is not kept (the peer sends
 //     it again); data on a SYN-ACK is trimmed to the window and kept. The
-//     urgent pointer of an unacceptable segment is ignored. No timestamps (RFC 7323 section 3), undo of needless
+//     urgent pointer of an unacceptable segment is ignored.
+//   - Timestamps (RFC 7323 sections 3-5) unless Options.DisableTimestamps:
+//     negotiated on the SYN, sent on every segment (a millisecond clock
+//     plus a per-four-tuple offset), TS.Recent echoed, PAWS dropping old
+//     duplicates (not a RST, nor a reordered duplicate ACK, as Linux).
+//     RTT samples still come from one timed segment per round trip.
+//   - Not implemented: undo of needless
 //     retransmissions from D-SACK (the receiver does send D-SACK), PRR or
 //     pacing; congestion control is Reno/NewReno only (no CUBIC).
 //   - Keep-alives (RFC 1122 4.2.3.6), off by default: SetKeepAlive and

@@ -135,6 +135,10 @@ type Endpoint struct {
 	oooFin              bool // a FIN arrived out of order at oooFinSeq
 	oooFinSeq           seqnum
 	wsOK                bool              // both sides sent window scale
+	tsOK                bool              // both sides sent timestamps (RFC 7323 section 3)
+	tsRecent            uint32            // TS.Recent: the peer's TSval to echo
+	tsRecentAt          time.Time         // when tsRecent was taken (PAWS's 24-day rule)
+	tsOffset            uint32            // our TSval's random offset, per four-tuple (RFC 7323 section 5.4)
 	lastOOO             seqnum            // start of the latest out-of-order segment
 	lastOOWAck          time.Time         // when the last rate-limited ACK went out (challengeAck, oowAck)
 	sackOut             [maxSACK]seqRange // SACK blocks being sent

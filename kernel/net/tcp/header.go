@@ -25,6 +25,7 @@ const (
 	optWndScale = 3
 	optSACKOK   = 4 // SACK permitted (RFC 2018)
 	optSACK     = 5
+	optTS       = 8 // timestamps (RFC 7323 section 3)
 )
 
 // Sizes and limits.
@@ -32,6 +33,8 @@ const (
 	headerLen    = 20  // fixed part of the header
 	maxHeaderLen = 60  // data offset is a 4-bit count of 32-bit words
 	maxSACK      = 4   // SACK blocks that fit in 40 bytes of options without timestamps
+	maxSACKTS    = 3   // and beside the timestamps option
+	tsOptLen     = 12  // the timestamps option with the two NOPs that align it
 	maxWndScale  = 14  // RFC 7323 section 2.3
 	defaultMSS   = 536 // assumed when a SYN carries no MSS option (RFC 9293 section 3.7.1)
 )
@@ -55,6 +58,9 @@ type segment struct {
 	sackOK   bool
 	sack     [maxSACK]seqRange // SACK blocks, as sent (not yet validated)
 	nsack    int
+	ts       bool   // a timestamps option is present
+	tsVal    uint32 // its TSval
+	tsEcr    uint32 // and TSecr
 }
 
 // seqLen is the sequence space the segment occupies: its data plus one for
@@ -93,6 +99,7 @@ func (s *segment) parse(b []byte) error {
 	s.wndScale = -1
 	s.sackOK = false
 	s.nsack = 0
+	s.ts = false
 	s.parseOptions(b[headerLen:off])
 	return nil
 }
@@ -121,6 +128,8 @@ func (s *segment) parseOptions(o []byte) {
 			}
 		case kind == optSACKOK && n == 2:
 			s.sackOK = true
+		case kind == optTS && n == 10:
+			s.ts, s.tsVal, s.tsEcr = true, binary.BigEndian.Uint32(o[2:]), binary.BigEndian.Uint32(o[6:])
 		case kind == optSACK && n >= 10 && (n-2)%8 == 0:
 			for b := o[2:n]; len(b) >= 8 && s.nsack < maxSACK; b = b[8:] {
 				s.sack[s.nsack] = seqRange{
@@ -148,9 +157,11 @@ type outSegment struct {
 	mss              uint16     // emit an MSS option when non-zero (SYN only)
 	wndScale         int        // emit a window-scale option when >= 0 (SYN only)
 	sackOK           bool       // emit SACK-permitted (SYN only)
-	sack             []seqRange // SACK blocks to report, at most maxSACK
-	up               uint16     // urgent pointer, with URG (Scone sends none; tests do)
-	partial          bool       // the device completes the checksum: write the pseudo-header's sum only
+	sack             []seqRange // SACK blocks to report, at most maxSACK (maxSACKTS with ts)
+	ts               bool       // emit a timestamps option: tsVal, tsEcr
+	tsVal, tsEcr     uint32
+	up               uint16 // urgent pointer, with URG (Scone sends none; tests do)
+	partial          bool   // the device completes the checksum: write the pseudo-header's sum only
 }
 
 // build writes the header for o into buf (at least maxHeaderLen bytes),
@@ -170,7 +181,17 @@ func (o *outSegment) build(buf []byte, src, dst tcpip.Addr, payload []byte) []by
 		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optNOP, optSACKOK, 2
 		n += 4
 	}
-	if k := min(len(o.sack), maxSACK); k > 0 {
+	if o.ts {
+		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optNOP, optTS, 10
+		binary.BigEndian.PutUint32(buf[n+4:], o.tsVal)
+		binary.BigEndian.PutUint32(buf[n+8:], o.tsEcr)
+		n += tsOptLen
+	}
+	lim := maxSACK
+	if o.ts {
+		lim = maxSACKTS
+	}
+	if k := min(len(o.sack), lim); k > 0 {
 		buf[n], buf[n+1], buf[n+2], buf[n+3] = optNOP, optNOP, optSACK, byte(2+8*k)
 		n += 4
 		for _, r := range o.sack[:k] {

@@ -20,6 +20,7 @@ type Info struct {
 	RecvQueue      int           // bytes received and not yet read
 	SACK           bool          // selective acknowledgements in use
 	WindowScale    bool          // window scaling in use
+	Timestamps     bool          // timestamps in use
 	InRecovery     bool          // in fast recovery
 	Retries        int           // consecutive retransmission timeouts
 }
@@ -37,7 +38,7 @@ func (e *Endpoint) infoLocked() Info {
 		SRTT: e.srtt, RTTVar: e.rttvar, SendMSS: e.sndMSS,
 		Cwnd: e.cwnd, Ssthresh: e.ssthresh, SendWindow: e.sndWnd,
 		SendQueue: e.snd.len(), RecvQueue: e.rcv.len(),
-		SACK: e.sackOK, WindowScale: e.wsOK, InRecovery: e.inRecovery, Retries: e.retries,
+		SACK: e.sackOK, WindowScale: e.wsOK, Timestamps: e.tsOK, InRecovery: e.inRecovery, Retries: e.retries,
 	}
 	if e.state != StateListen && e.state != StateClosed {
 		in.RTO = e.curRTO()

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"hash/maphash"
 	"syscall"
 	"time"
 
@@ -77,6 +78,8 @@ func (e *Endpoint) initConn() {
 	e.rcv.drop()
 	e.urgSet, e.dsackSet, e.ackNow, e.segMax = false, false, false, 0
 	e.kaProbes, e.lastOOWAck = 0, time.Time{}
+	e.tsOK, e.tsRecent, e.tsRecentAt = false, 0, time.Time{}
+	e.tsOffset = uint32(maphash.Comparable(e.p.tsSeed, e.id))
 	e.rcvMSS = max(e.route.MTU-headerLen, 64)
 	e.sndMSS = min(defaultMSS, e.rcvMSS)
 	e.rcvShift = 0
@@ -104,6 +107,10 @@ func (e *Endpoint) acceptSyn(seg *segment) {
 	e.peerMSS = mss
 	e.sndMSS = max(min(mss, e.rcvMSS), 64)
 	e.sackOK = seg.sackOK && !e.p.opts.DisableSACK
+	e.tsOK = seg.ts && !e.p.opts.DisableTimestamps
+	if e.tsOK {
+		e.tsRecent, e.tsRecentAt = seg.tsVal, e.p.clk.Now()
+	}
 	if seg.wndScale >= 0 {
 		e.wsOK = true
 		e.sndShift = seg.wndScale
@@ -210,6 +217,17 @@ func (e *Endpoint) input(seg *segment) {
 		e.enterTimeWait()
 		return
 	}
+	// PAWS (RFC 7323 section 5.3): a segment whose TSval is older than
+	// TS.Recent is an old duplicate, answered like an unacceptable one.
+	if e.pawsReject(seg) {
+		e.p.stats.pawsRejected.Add(1)
+		if seg.flags&flagSYN != 0 {
+			e.challengeAck()
+		} else {
+			e.oowAck(seg)
+		}
+		return
+	}
 	// RFC 5961 section 3.2 judges a RST by its own sequence number, before
 	// trimming could move it: exactly RCV.NXT resets, anywhere else in the
 	// window draws a challenge ACK, and the rest is dropped.
@@ -223,6 +241,7 @@ func (e *Endpoint) input(seg *segment) {
 		return
 	}
 	urgMark := seg.seq.add(int(seg.up)) // before trimming moves SEG.SEQ
+	seq := seg.seq
 	if !e.trim(seg) {
 		// A whole duplicate: report it (D-SACK, RFC 2883) so that the
 		// sender can tell a needless retransmission from a loss.
@@ -240,6 +259,7 @@ func (e *Endpoint) input(seg *segment) {
 		e.challengeAck() // RFC 5961 section 4.2
 		return
 	}
+	e.takeTimestamp(seg, seq)
 	if seg.flags&flagACK == 0 {
 		return
 	}
@@ -273,6 +293,43 @@ func (e *Endpoint) input(seg *segment) {
 	}
 	e.output()
 	e.sendPendingAck()
+}
+
+// pawsReject is PAWS's test (RFC 7323 section 5.3) as Linux applies it:
+// a segment other than a RST whose TSval is more than one tick older than
+// TS.Recent, unless TS.Recent is over 24 days old (section 5.5) or the
+// segment is a duplicate ACK merely overtaken by a later one
+// (disorderedAck).
+func (e *Endpoint) pawsReject(seg *segment) bool {
+	if !e.tsOK || !seg.ts || seg.flags&flagRST != 0 || e.tsRecent == 0 || int32(e.tsRecent-seg.tsVal) <= 1 {
+		return false
+	}
+	if e.p.clk.Now().Sub(e.tsRecentAt) > pawsIdle {
+		return false
+	}
+	return !e.disorderedAck(seg)
+}
+
+// pawsIdle is how long TS.Recent stays valid without being refreshed.
+const pawsIdle = 24 * 24 * time.Hour
+
+// disorderedAck reports whether seg is a pure duplicate ACK that moves
+// nothing, within an RTO of TS.Recent: one reordered behind a later ACK,
+// which PAWS lets through as Linux's tcp_disordered_ack does.
+func (e *Endpoint) disorderedAck(seg *segment) bool {
+	return seg.flags&(flagACK|flagSYN|flagFIN) == flagACK && len(seg.data) == 0 &&
+		seg.seq == e.rcvNxt && seg.ack == e.sndUna && int(seg.wnd)<<e.sndShift == e.sndWnd &&
+		int64(int32(e.tsRecent-seg.tsVal)) <= int64(e.curRTO()/time.Millisecond)
+}
+
+// takeTimestamp records an acceptable segment's TSval as TS.Recent, the
+// value to echo, when it starts at or before the last acknowledged byte
+// and is not older (RFC 7323 section 4.3); seq is its sequence number
+// before trimming.
+func (e *Endpoint) takeTimestamp(seg *segment, seq seqnum) {
+	if e.tsOK && seg.ts && seq.le(e.lastAck) && int32(seg.tsVal-e.tsRecent) >= 0 {
+		e.tsRecent, e.tsRecentAt = seg.tsVal, e.p.clk.Now()
+	}
 }
 
 // acceptable is the acceptability test of RFC 9293 section 3.10.7.4

@@ -11,48 +11,39 @@ import (
 	"scone/kernel/net/tcpip"
 )
 
-// memConns connects n clients on host b to a listener on host a and
-// returns a's ends and b's, in the same order.
-func memConns(t *testing.T, net *simNet, a, b *Protocol, addr tcpip.Addr, n int) (as, bs []*Endpoint) {
+// memDial connects a client on host b to listener l (on addr) and
+// returns the listener's end and the client's, both non-blocking.
+func memDial(t *testing.T, net *simNet, l *Endpoint, b *Protocol, addr tcpip.Addr) (*Endpoint, *Endpoint) {
 	t.Helper()
-	l := a.NewEndpoint()
-	if err := l.Bind(tcpip.FullAddr{Port: 80}); err != nil {
-		t.Fatal(err)
+	c := b.NewEndpoint()
+	c.SetNonblocking(true)
+	if err := c.Connect(context.Background(), tcpip.FullAddr{Addr: addr, Port: 80}); err != syscall.EINPROGRESS {
+		t.Fatalf("Connect = %v", err)
 	}
-	l.Listen(n)
-	l.SetNonblocking(true)
-	for range n {
-		c := b.NewEndpoint()
-		c.SetNonblocking(true)
-		if err := c.Connect(context.Background(), tcpip.FullAddr{Addr: addr, Port: 80}); err != syscall.EINPROGRESS {
-			t.Fatalf("Connect = %v", err)
-		}
-		var s *Endpoint
-		if !net.runUntil(time.Minute, func() bool {
+	var s *Endpoint
+	if !net.runUntil(time.Minute, func() bool {
+		if s == nil {
 			s, _ = l.Accept(context.Background())
-			return s != nil && c.State() == StateEstablished
-		}) {
-			t.Fatal("handshake did not complete")
 		}
-		s.SetNonblocking(true)
-		// The client's port tells the server which stream it carries.
-		if s.id.remote.Port != c.id.local.Port {
-			t.Fatal("accepted out of order")
-		}
-		as, bs = append(as, s), append(bs, c)
+		return s != nil && c.State() == StateEstablished
+	}) {
+		t.Fatal("handshake did not complete")
 	}
-	l.Close()
-	return as, bs
+	s.SetNonblocking(true)
+	return s, c
 }
 
 // TestMemoryBound fills many connections on host A whose other end does
 // not take the data (a peer that never reads what A sends, or A's own
-// application that never reads what arrives): A's buffer memory stays
-// within tcp_mem's hard limit plus the minimum each ring is always
-// granted, the windows close instead of data being dropped, and once the
-// data is read every byte arrives intact and all the memory is given
-// back. Without the budget the 16 connections would hold 16 times their
-// 64 KiB buffers.
+// application that never reads what arrives), opening them one after
+// another while the earlier ones fill: A's buffer memory stays within
+// tcp_mem's hard limit plus the minimum each ring is always granted; the
+// receiver's windows close (those opened under memory pressure are
+// confined to the buffers they have); segments that found no memory are
+// dropped unacknowledged, never acknowledged bytes; and once the data is
+// read every byte arrives intact and all the memory is given back.
+// Without the budget the 16 connections would hold 16 times their 64 KiB
+// buffers.
 func TestMemoryBound(t *testing.T) {
 	const (
 		conns = 16
@@ -66,10 +57,32 @@ func TestMemoryBound(t *testing.T) {
 			net := newSimNet(3)
 			pa := net.addHost(addrA, Options{Mem: memPages, SendBuffer: buf, ReceiveBuffer: buf})
 			pb := net.addHost(addrB, Options{SendBuffer: buf, ReceiveBuffer: buf})
-			as, bs := memConns(t, net, pa, pb, addrA, conns)
-			src, dst := bs, as // B writes, A's application does not read
+			l := pa.NewEndpoint()
+			if err := l.Bind(tcpip.FullAddr{Port: 80}); err != nil {
+				t.Fatal(err)
+			}
+			l.Listen(conns)
+			l.SetNonblocking(true)
+			// The receiver's windows must close: count the zero windows
+			// it advertises.
+			zeroWnd := 0
+			receiver := addrA
 			if dir == "send" {
-				src, dst = as, bs // A writes, B does not read
+				receiver = addrB
+			}
+			net.drop = func(src, _ tcpip.Addr, b []byte) bool {
+				var s segment
+				if src == receiver && s.parse(b) == nil && s.flags&flagACK != 0 && s.wnd == 0 {
+					zeroWnd++
+				}
+				return false
+			}
+			var as, bs []*Endpoint // A's ends and B's
+			ends := func() (src, dst []*Endpoint) {
+				if dir == "send" {
+					return as, bs // A writes, B does not read
+				}
+				return bs, as // B writes, A's application does not read
 			}
 			data := make([][]byte, conns)
 			for i := range data {
@@ -80,6 +93,7 @@ func TestMemoryBound(t *testing.T) {
 			}
 			written := make([]int, conns)
 			write := func() {
+				src, _ := ends()
 				for i, e := range src {
 					if written[i] < total {
 						k, err := e.Write(bg, data[i][written[i]:])
@@ -93,10 +107,9 @@ func TestMemoryBound(t *testing.T) {
 			// The heap A's connections hold, measured on the rings
 			// themselves, and what the pool was charged for it.
 			var peak int64
-			mine := as
 			watch := func() {
 				var held int64
-				for _, e := range mine {
+				for _, e := range as {
 					e.mu.Lock()
 					held += int64(len(e.snd.buf) + len(e.rcv.buf))
 					e.mu.Unlock()
@@ -106,6 +119,12 @@ func TestMemoryBound(t *testing.T) {
 					t.Fatalf("pool charged %d bytes, rings hold %d", used, held)
 				}
 			}
+			for range conns {
+				a, b := memDial(t, net, l, pb, addrA)
+				as, bs = append(as, a), append(bs, b)
+				net.runUntil(10*time.Second, func() bool { write(); watch(); return false })
+			}
+			l.Close()
 			net.runUntil(2*time.Minute, func() bool { write(); watch(); return false })
 			if peak > bound {
 				t.Errorf("A's buffers reached %d bytes, over the bound %d", peak, bound)
@@ -114,6 +133,9 @@ func TestMemoryBound(t *testing.T) {
 			if st.MemoryPressures == 0 {
 				t.Error("A never came under memory pressure")
 			}
+			if zeroWnd == 0 {
+				t.Error("the receiver never advertised a zero window")
+			}
 			sum := 0
 			for i := range written {
 				sum += written[i]
@@ -121,6 +143,7 @@ func TestMemoryBound(t *testing.T) {
 			if sum >= conns*total {
 				t.Fatalf("every write completed (%d bytes) with nobody reading", sum)
 			}
+			src, dst := ends()
 			for i, e := range src {
 				if e.State() != StateEstablished || dst[i].State() != StateEstablished {
 					t.Fatalf("connection %d: %v / %v", i, e.State(), dst[i].State())
@@ -168,8 +191,8 @@ func TestMemoryBound(t *testing.T) {
 			if used, _, pressure := pa.Memory(); used != 0 || pressure {
 				t.Errorf("after every connection closed: %d bytes still charged, pressure %v", used, pressure)
 			}
-			t.Logf("peak %d bytes (bound %d), %d segments dropped for memory, %d pressure episodes",
-				peak, bound, st.RcvQDrops, st.MemoryPressures)
+			t.Logf("%s: peak %d bytes (bound %d), %d of %d bytes written before any read, %d segments dropped for memory, %d pressure episodes, %d zero windows advertised",
+				dir, peak, bound, sum, conns*total, st.RcvQDrops, st.MemoryPressures, zeroWnd)
 		})
 	}
 }

@@ -14,18 +14,19 @@ import (
 )
 
 // TestSegmentsFitMTUWithOptions runs transfers both ways at once over a
-// lossy 1500-byte path, so that full-sized data segments carry SACK
-// blocks for the other direction's holes: every segment, decoded by
-// gopacket, must fit the path MTU with its options (the MSS less the
-// option bytes, as Linux's tcp_current_mss), so no IP datagram exceeds
-// 1500 bytes and none is fragmented or refused.
+// lossy 1500-byte path with timestamps on, so that full-sized data
+// segments carry the timestamps option and SACK blocks for the other
+// direction's holes: every segment, decoded by gopacket, must fit the
+// path MTU with its options (the MSS less the option bytes, as Linux's
+// tcp_current_mss), so no IP datagram exceeds 1500 bytes and none is
+// fragmented or refused.
 func TestSegmentsFitMTUWithOptions(t *testing.T) {
 	const ipMTU, size = 1500, 1 << 20
 	n := newSimNet(11)
 	n.mtu = ipMTU - 20 // the route's MTU is what IP carries
 	pr := newPair(t, n, Options{})
 	n.loss = 0.02
-	var segs, sackData, over int
+	var segs, sackData, tsData, over int
 	n.drop = func(src, dst tcpip.Addr, b []byte) bool {
 		segs++
 		pkt := gopacket.NewPacket(b, layers.LayerTypeTCP, gopacket.Default)
@@ -41,8 +42,12 @@ func TestSegmentsFitMTUWithOptions(t *testing.T) {
 			}
 		}
 		for _, o := range tl.Options {
-			if o.OptionType == layers.TCPOptionKindSACK && len(tl.Payload) > 0 {
+			switch {
+			case len(tl.Payload) == 0:
+			case o.OptionType == layers.TCPOptionKindSACK:
 				sackData++
+			case o.OptionType == layers.TCPOptionKindTimestamps:
+				tsData++
 			}
 		}
 		return false
@@ -83,8 +88,8 @@ func TestSegmentsFitMTUWithOptions(t *testing.T) {
 			t.Errorf("direction %d: data differs", d)
 		}
 	}
-	if sackData == 0 {
-		t.Fatal("no data segment carried SACK blocks: the case was not exercised")
+	if sackData == 0 || tsData == 0 {
+		t.Fatalf("%d data segments carried SACK blocks and %d timestamps: the case was not exercised", sackData, tsData)
 	}
-	t.Logf("%d segments, %d data segments with SACK blocks, %d over the MTU", segs, sackData, over)
+	t.Logf("%d segments, %d data segments with timestamps, %d with SACK blocks too, %d over the MTU", segs, tsData, sackData, over)
 }

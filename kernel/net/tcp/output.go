@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"time"
+
 	"scone/kernel/net/ipv4"
 	"scone/kernel/net/tcpip"
 )
@@ -19,7 +21,17 @@ func (e *Endpoint) sendRaw(seq, ack seqnum, flags uint8, payload []byte) {
 			o.sack = e.sackBlocks()
 		}
 	}
+	if e.tsOK {
+		o.ts, o.tsVal, o.tsEcr = true, e.tsNow(), e.tsRecent
+	}
 	e.emit(&o, payload)
+}
+
+// tsNow is our TSval: a millisecond clock, as Linux's, plus the
+// connection's offset, so that it reveals nothing about the host's uptime
+// and differs between connections (RFC 7323 section 5.4).
+func (e *Endpoint) tsNow() uint32 {
+	return uint32(e.p.clk.Now().Sub(e.p.epoch)/time.Millisecond) + e.tsOffset
 }
 
 func (e *Endpoint) emit(o *outSegment, payload []byte) {
@@ -78,23 +90,35 @@ func (e *Endpoint) syncMTU() {
 }
 
 // segMSS is the most data the next segment may carry: the MSS less the
-// options sendRaw will put on it, so that no segment passes the path MTU
-// (Linux's tcp_current_mss). Only SACK blocks ride on data segments: no
-// timestamps are sent.
-func (e *Endpoint) segMSS() int { return e.sndMSS - e.sackOptLen() }
+// options sendRaw will put on it (timestamps, SACK blocks), so that no
+// segment passes the path MTU (Linux's tcp_current_mss).
+func (e *Endpoint) segMSS() int { return e.sndMSS - e.optLen() }
 
-// sackOptLen is the length of the SACK option sendRaw puts on the next
-// segment with an ACK: none, or two NOPs, the kind and length, and 8
-// bytes a block (the blocks sackBlocks returns).
-func (e *Endpoint) sackOptLen() int {
+// optLen is the length of the options sendRaw puts on the next segment
+// with an ACK: the timestamps option if in use, and a SACK option (two
+// NOPs, the kind and length, and 8 bytes a block: the blocks sackBlocks
+// returns).
+func (e *Endpoint) optLen() int {
+	n := 0
+	if e.tsOK {
+		n = tsOptLen
+	}
 	k := e.ooo.n
 	if e.dsackSet {
 		k++
 	}
-	if !e.sackOK || k == 0 {
-		return 0
+	if e.sackOK && k > 0 {
+		n += 4 + 8*min(k, e.sackLimit())
 	}
-	return 4 + 8*min(k, maxSACK)
+	return n
+}
+
+// sackLimit is how many SACK blocks fit beside the other options.
+func (e *Endpoint) sackLimit() int {
+	if e.tsOK {
+		return maxSACKTS
+	}
+	return maxSACK
 }
 
 // sendAck sends a bare acknowledgement.
@@ -118,6 +142,11 @@ func (e *Endpoint) sendSyn() {
 		o.wndScale = e.rcvShift
 	}
 	o.sackOK = (e.state == StateSynSent && !e.p.opts.DisableSACK) || e.sackOK
+	// Offer timestamps in a SYN; in a SYN-ACK only if the SYN did, echoing
+	// its TSval (RFC 7323 section 3.2).
+	if (e.state == StateSynSent && !e.p.opts.DisableTimestamps) || e.tsOK {
+		o.ts, o.tsVal, o.tsEcr = true, e.tsNow(), e.tsRecent
+	}
 	if e.state == StateSynReceived {
 		o.flags |= flagACK
 		o.ack = e.rcvNxt

@@ -27,6 +27,7 @@ type Options struct {
 	MaxSynBacklog     int           // half-open connections per listener (default 1024)
 	FinWait2Timeout   time.Duration // how long a closed socket waits in FIN-WAIT-2 (default 60 s)
 	DisableSACK       bool          // do not offer or accept selective acknowledgements
+	DisableTimestamps bool          // do not offer or accept timestamps (RFC 7323; Linux's tcp_timestamps=0)
 	MaxTimeWait       int           // connections kept in TIME-WAIT at once (default 32768)
 	DisableSynCookies bool          // drop SYNs when the SYN queue is full instead of sending cookies
 	// InvalidRateLimit is the least time between two ACKs one connection
@@ -105,6 +106,7 @@ type Protocol struct {
 	opts       Options
 	seed       maphash.Seed // keys initial sequence numbers (RFC 6528)
 	cookieSeed maphash.Seed // keys SYN cookies
+	tsSeed     maphash.Seed // keys the timestamp offsets
 	cookieSent atomic.Int64 // when the last SYN cookie went out (UnixNano of clk), 0 for never
 	epoch      time.Time    // the ISN clock counts 4 µs ticks from here
 
@@ -140,6 +142,7 @@ func NewProtocol(nl tcpip.NetworkLayer, clk clock.Clock, opts Options) *Protocol
 		opts:       opts,
 		seed:       maphash.MakeSeed(),
 		cookieSeed: maphash.MakeSeed(),
+		tsSeed:     maphash.MakeSeed(),
 		epoch:      clk.Now(),
 		conns:      make(map[connID]*Endpoint),
 		listeners:  make(map[tcpip.FullAddr]*Endpoint),

@@ -562,3 +562,25 @@ func TestShutdownReadKeepsData(t *testing.T) {
 		t.Errorf("read = %v, want ECONNRESET", err)
 	}
 }
+
+// TestRetransmitNotPastSent: a fast (here early) retransmission of the
+// first segment resends what was sent and no more, even when more data
+// waits unsent: bytes past SND.MAX sent as a retransmission would be
+// acknowledged beyond what the sender counts as sent, and it would refuse
+// those ACKs for ever. (With the MSS less the timestamps option, every
+// full segment is shorter than the MSS, so this stalled transfers.)
+func TestRetransmitNotPastSent(t *testing.T) {
+	r := newRawPeer(t, Options{})
+	e, syn := r.connect(1000, 1460, -1)
+	lport, seq, una := syn.srcPort, r.iss+1, syn.seq+1
+	e.Write(bg, make([]byte, 5000))
+	if s := r.expect("window-limited segment"); len(s.data) != 1000 {
+		t.Fatalf("sent %d bytes into a 1000-byte window", len(s.data))
+	}
+	// One duplicate ACK is enough with a single segment in flight (RFC 5827).
+	r.send(lport, outSegment{seq: seq, ack: una, flags: flagACK, wnd: 1000}, nil)
+	rtx := r.expect("early retransmission")
+	if rtx.seq != una || len(rtx.data) != 1000 {
+		t.Errorf("retransmitted %d bytes at %d, want the 1000 sent at %d", len(rtx.data), rtx.seq, una)
+	}
+}

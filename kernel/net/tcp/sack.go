@@ -34,7 +34,7 @@ func (e *Endpoint) sackBlocks() []seqRange {
 			break
 		}
 	}
-	for i := q.n - 1; i >= 0 && len(out) < maxSACK; i-- {
+	for i := q.n - 1; i >= 0 && len(out) < e.sackLimit(); i-- {
 		if i != first {
 			out = append(out, q.ranges[i])
 		}

@@ -38,6 +38,7 @@ type Stats struct {
 	TimeWait          uint64 // connections now in TIME-WAIT
 	TimeWaitOverflows uint64 // TIME-WAITs skipped because MaxTimeWait were waiting
 	RcvQDrops         uint64 // segments dropped for want of buffer memory (tcp_mem's hard limit)
+	PAWSRejected      uint64 // segments dropped by PAWS (an old timestamp)
 	MemoryPressures   uint64 // times TCP entered memory pressure
 }
 
@@ -50,7 +51,7 @@ type counters struct {
 	zeroWndProbes, delayedACKs, icmpErrors, connTimeouts             atomic.Uint64
 	synCookiesSent, synCookiesRecv, synCookiesFailed                 atomic.Uint64
 	tailLossProbes, keepAliveProbes                                  atomic.Uint64
-	timeWaitOverflows, oowRateLimited, rcvQDrops                     atomic.Uint64
+	timeWaitOverflows, oowRateLimited, rcvQDrops, pawsRejected       atomic.Uint64
 }
 
 // Stats returns a snapshot of the protocol's counters.
@@ -70,6 +71,6 @@ func (p *Protocol) Stats() Stats {
 		DelayedACKs: c.delayedACKs.Load(), ICMPErrors: c.icmpErrors.Load(),
 		ConnTimeouts: c.connTimeouts.Load(), TimeWait: uint64(p.timeWait.Load()),
 		TimeWaitOverflows: c.timeWaitOverflows.Load(), OOWRateLimited: c.oowRateLimited.Load(),
-		RcvQDrops: c.rcvQDrops.Load(), MemoryPressures: p.mem.pressures.Load(),
+		RcvQDrops: c.rcvQDrops.Load(), MemoryPressures: p.mem.pressures.Load(), PAWSRejected: c.pawsRejected.Load(),
 	}
 }

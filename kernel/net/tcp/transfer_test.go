@@ -101,7 +101,7 @@ func pump(t testing.TB, n *simNet, src, dst *Endpoint, size int, limit time.Dura
 				break
 			}
 			if err != nil {
-				t.Fatalf("Write after %d bytes: %v", written, err)
+				t.Fatalf("Write after %d bytes: %v\nsrc %s\ndst %s", written, err, src.dump(), dst.dump())
 			}
 		}
 		for !eof {

@@ -84,8 +84,9 @@ func compareGopacket(src, dst tcpip.Addr, b []byte) error {
 		WndScale         int
 		SACKOK           bool
 		SACK             string
+		TS               string
 	}
-	got := fields{uint16(g.SrcPort), uint16(g.DstPort), g.Seq, g.Ack, flags, g.Window, g.Urgent, len(g.Payload), 0, -1, false, ""}
+	got := fields{uint16(g.SrcPort), uint16(g.DstPort), g.Seq, g.Ack, flags, g.Window, g.Urgent, len(g.Payload), 0, -1, false, "", ""}
 	for _, o := range g.Options {
 		switch o.OptionType {
 		case layers.TCPOptionKindMSS:
@@ -98,9 +99,14 @@ func compareGopacket(src, dst tcpip.Addr, b []byte) error {
 			for d := o.OptionData; len(d) >= 8; d = d[8:] {
 				got.SACK += fmt.Sprintf("[%d,%d)", binary.BigEndian.Uint32(d), binary.BigEndian.Uint32(d[4:]))
 			}
+		case layers.TCPOptionKindTimestamps:
+			got.TS = fmt.Sprintf("%d/%d", binary.BigEndian.Uint32(o.OptionData), binary.BigEndian.Uint32(o.OptionData[4:]))
 		}
 	}
-	want := fields{own.srcPort, own.dstPort, uint32(own.seq), uint32(own.ack), own.flags, own.wnd, own.up, len(own.data), own.mss, own.wndScale, own.sackOK, ""}
+	want := fields{own.srcPort, own.dstPort, uint32(own.seq), uint32(own.ack), own.flags, own.wnd, own.up, len(own.data), own.mss, own.wndScale, own.sackOK, "", ""}
+	if own.ts {
+		want.TS = fmt.Sprintf("%d/%d", own.tsVal, own.tsEcr)
+	}
 	for _, r := range own.sack[:own.nsack] {
 		want.SACK += fmt.Sprintf("[%d,%d)", r.start, r.end)
 	}
