@@ -390,10 +390,11 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 		return -int64(syscall.EFAULT)
 	}
 	if driverWoken {
-		// A driver's thread woke while this one ran kernel code.  Run
-		// keeps the caller's P, so the driver's goroutine waits for it:
-		// return at once (UserInterrupt, the caller yields) rather than
-		// after a slice in ring 3.
+		// A driver's thread woke while this one ran kernel code with the
+		// only P, so the driver's goroutine was queued for it; in ring 3
+		// this thread would keep that P until sysmon retook it (up to
+		// 10 ms).  Return at once instead: the caller yields
+		// (UserInterrupt) and the driver's goroutine runs next.
 		driverWoken = false
 		return UserInterrupt
 	}
@@ -451,9 +452,9 @@ func fromUser(t *thread, f *Frame) {
 	case v == vecTimer:
 		timerTick()
 		eoi(0)
-		// Run keeps the goroutine's P: leave for the runtime when its
-		// preemption signal (or any other) is waiting, as well as at the
-		// end of the slice and after a kick.
+		// Leave at the end of the slice, after a kick, and when a
+		// signal waits for this machine thread (the runtime's), which is
+		// delivered once the thread is back in kernel code.
 		if !resched && t.kicked == kickGen && t.pending&^t.sigmask == 0 {
 			return // keep running the user program
 		}
