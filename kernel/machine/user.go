@@ -396,6 +396,7 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 		// 10 ms).  Return at once instead: the caller yields
 		// (UserInterrupt) and the driver's goroutine runs next.
 		driverWoken = false
+		(*UserRegs)(ptr(regs)).Ring3 = 0
 		return UserInterrupt
 	}
 	r := (*UserRegs)(ptr(regs))
