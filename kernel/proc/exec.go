@@ -107,6 +107,14 @@ func (t *Thread) exec(path string, argv, envv []string, depth int) error {
 	}
 	// The point of no return: the other threads go, the old memory too.
 	t.killOtherThreads()
+	// As on Linux (de_thread), a thread other than the leader takes the
+	// leader's thread ID, the process ID, and gives up its own.
+	table.mu.Lock()
+	if t.TID != p.PID {
+		delete(table.ids, t.TID)
+		t.TID = p.PID
+	}
+	table.mu.Unlock()
 	old := p.mem
 	rss := rssKiB(old)
 	table.mu.Lock()

@@ -144,3 +144,81 @@ func FutexRequeue(as *mem.AddressSpace, addr uintptr, n int, addr2 uintptr, n2 i
 	}
 	return woke + moved, nil
 }
+
+// FutexWakeOp is FUTEX_WAKE_OP: it changes the word at addr2 by the
+// operation encoded in op (Linux's FUTEX_OP: an operation, a comparison
+// and two 12-bit signed arguments), wakes up to n waiters on addr, and,
+// if the old value of the word at addr2 passes the comparison, up to n2
+// waiters on addr2. It returns how many it woke in all. The word is
+// read, changed and written back under futexes.mu, so against other
+// futex calls the change is atomic; a plain store by another thread of
+// the process running between the read and the write (Scone has no
+// atomic operation on user memory yet) would be lost.
+func FutexWakeOp(as *mem.AddressSpace, addr uintptr, n int, addr2 uintptr, n2 int, op uint32) (int, error) {
+	if addr%4 != 0 || addr2%4 != 0 {
+		return 0, syscall.EINVAL
+	}
+	kind, cmp := op>>28&7, op>>24&15
+	oparg, cmparg := signExtend12(op>>12), signExtend12(op)
+	if op>>28&8 != 0 { // FUTEX_OP_OPARG_SHIFT: the argument is 1 << oparg
+		oparg = 1 << (uint32(oparg) & 31)
+	}
+	futexes.mu.Lock()
+	defer futexes.mu.Unlock()
+	var b [4]byte
+	if err := as.CopyIn(b[:], addr2); err != nil {
+		return 0, err
+	}
+	old := int32(le.Uint32(b[:]))
+	var v int32
+	switch kind {
+	case 0: // FUTEX_OP_SET
+		v = oparg
+	case 1: // FUTEX_OP_ADD
+		v = old + oparg
+	case 2: // FUTEX_OP_OR
+		v = old | oparg
+	case 3: // FUTEX_OP_ANDN
+		v = old &^ oparg
+	case 4: // FUTEX_OP_XOR
+		v = old ^ oparg
+	default:
+		return 0, syscall.ENOSYS
+	}
+	var pass bool
+	switch cmp {
+	case 0:
+		pass = old == cmparg
+	case 1:
+		pass = old != cmparg
+	case 2:
+		pass = old < cmparg
+	case 3:
+		pass = old <= cmparg
+	case 4:
+		pass = old > cmparg
+	case 5:
+		pass = old >= cmparg
+	default:
+		return 0, syscall.ENOSYS
+	}
+	le.PutUint32(b[:], uint32(v))
+	if err := as.CopyOut(addr2, b[:]); err != nil {
+		return 0, err
+	}
+	woke := wakeLocked(futexKey{as, addr}, n, ^uint32(0))
+	if pass {
+		woke += wakeLocked(futexKey{as, addr2}, n2, ^uint32(0))
+	}
+	return woke, nil
+}
+
+// signExtend12 is the low 12 bits of v as a signed number.
+func signExtend12(v uint32) int32 { return int32(v<<20) >> 20 }
+
+// FutexWaiters is how many threads wait on addr (for tests).
+func FutexWaiters(as *mem.AddressSpace, addr uintptr) int {
+	futexes.mu.Lock()
+	defer futexes.mu.Unlock()
+	return len(futexes.q[futexKey{as, addr}])
+}

@@ -16,6 +16,7 @@ const (
 	futexWake          = 1
 	futexRequeue       = 3
 	futexCmpRequeue    = 4
+	futexWakeOp        = 5
 	futexWaitBitset    = 9
 	futexWakeBitset    = 10
 	futexPrivate       = 128
@@ -63,6 +64,9 @@ func sysFutex(t *proc.Thread, a Args) (uintptr, error) {
 			cmp = &v
 		}
 		n, err := proc.FutexRequeue(as, addr, int(int32(val)), a[4], int(int32(a[3])), cmp)
+		return uintptr(n), err
+	case futexWakeOp: // the timeout argument carries the second count
+		n, err := proc.FutexWakeOp(as, addr, int(int32(val)), a[4], int(int32(a[3])), uint32(a[5]))
 		return uintptr(n), err
 	}
 	return 0, syscall.ENOSYS

@@ -61,7 +61,7 @@ func sysSendmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := controlIn(t, m); err != nil {
+	if err := controlIn(t, f, m); err != nil {
 		return 0, err
 	}
 	return send(t, d, f, iov, to, int(int32(a[2])))
@@ -72,17 +72,21 @@ func sysSendmsg(t *proc.Thread, a Args) (uintptr, error) {
 const maxControl = 128 << 10
 
 // controlIn copies in sendmsg's ancillary data, as Linux does before the
-// protocol looks at it: a bad msg_control is EFAULT. No control message
-// is acted on yet (IP_TTL, IP_PKTINFO, IP_TOS on send are not
-// implemented), so the bytes are only checked to be there.
-func controlIn(t *proc.Thread, m sockfile.Msghdr) error {
+// protocol looks at it (a bad msg_control is EFAULT), and checks it as
+// Linux's protocols do (sockfile.CheckSendControl: EINVAL). No control
+// message is acted on yet (IP_TTL, IP_TOS, IP_PKTINFO on send).
+func controlIn(t *proc.Thread, f *sockfile.File, m sockfile.Msghdr) error {
 	if m.ControlLen == 0 {
 		return nil
 	}
 	if m.ControlLen > maxControl {
 		return syscall.ENOBUFS
 	}
-	return t.Mem().CopyIn(make([]byte, m.ControlLen), m.Control)
+	b := make([]byte, m.ControlLen)
+	if err := t.Mem().CopyIn(b, m.Control); err != nil {
+		return err
+	}
+	return sockfile.CheckSendControl(b, f.Socket().Type() == socket.Datagram)
 }
 
 func msghdrIn(t *proc.Thread, va uintptr) (sockfile.Msghdr, error) {

@@ -113,11 +113,16 @@ func TestSocketPointerOrder(t *testing.T) {
 	if n, e := p.call(unix.SYS_SENDMSG, u, p.put(400, m), 0); e != syscall.EFAULT {
 		t.Errorf("sendmsg with a bad msg_control: %d, %v; want EFAULT", n, e)
 	}
+	le.PutUint64(m[32:], uint64(p.put(900, make([]byte, 32)))) // a cmsghdr of length 0
+	if n, e := p.call(unix.SYS_SENDMSG, u, p.put(400, m), 0); e != syscall.EINVAL {
+		t.Errorf("sendmsg with a zeroed msg_control: %d, %v; want EINVAL", n, e)
+	}
 	le.PutUint64(m[40:], 0)
 	p.must(unix.SYS_SENDMSG, u, p.put(400, m), 0)
 	p.must(unix.SYS_SETSOCKOPT, u, unix.IPPROTO_IP, unix.IP_RECVTTL, p.put(500, le32(1)), 4)
 	le.PutUint64(m[0:], 0)
 	le.PutUint32(m[8:], 0)
+	le.PutUint64(m[32:], uint64(bad))
 	le.PutUint64(m[40:], 32)
 	if n, e := p.retry(unix.SYS_RECVMSG, u, p.put(400, m), 0); n != 8 || e != 0 || le.Uint64(p.get(440, 8)) != 0 {
 		t.Errorf("recvmsg with a bad msg_control: %d, %v, msg_controllen %d; want 8, no error, 0", n, e, le.Uint64(p.get(440, 8)))

@@ -17,8 +17,12 @@ import (
 
 // Signal numbers the discipline sends.
 const (
-	SIGINT  = 2
-	SIGQUIT = 3
+	SIGINT   = 2
+	SIGQUIT  = 3
+	SIGTSTP  = 20
+	SIGTTIN  = 21
+	SIGTTOU  = 22
+	SIGWINCH = 28
 )
 
 // lineMax is the longest line canonical mode keeps (N_TTY_BUF_SIZE - 1);
@@ -107,6 +111,8 @@ func (t *TTY) receive(c byte, echo []byte, sigs []int) ([]byte, []int) {
 			sig = SIGINT
 		case tm.CC[VQUIT]:
 			sig = SIGQUIT
+		case tm.CC[VSUSP]:
+			sig = SIGTSTP
 		}
 		if sig != 0 && c != 0 {
 			if tm.Lflag&NOFLSH == 0 {
@@ -363,11 +369,16 @@ func (t *TTY) Winsize() Winsize {
 	return t.winsize
 }
 
-// SetWinsize sets it (TIOCSWINSZ).
+// SetWinsize sets it (TIOCSWINSZ); a change sends SIGWINCH to the
+// foreground process group, as Linux's tty_do_resize.
 func (t *TTY) SetWinsize(w Winsize) {
 	t.mu.Lock()
+	changed, fg := t.winsize != w, t.fg
 	t.winsize = w
 	t.mu.Unlock()
+	if changed && fg > 0 && t.signal != nil {
+		t.signal(fg, SIGWINCH)
+	}
 }
 
 // Foreground returns the foreground process group (TIOCGPGRP).

@@ -117,12 +117,21 @@ func TestSignals(t *testing.T) {
 	tt.SetSession(1, 7)
 	kb.typeKeys("partial\x03")
 	kb.typeKeys("\x1c")
-	if len(*sigs) != 2 || (*sigs)[0] != (sent{7, SIGINT}) || (*sigs)[1] != (sent{7, SIGQUIT}) {
+	kb.typeKeys("\x1a") // ^Z: SIGTSTP
+	if len(*sigs) != 3 || (*sigs)[0] != (sent{7, SIGINT}) || (*sigs)[1] != (sent{7, SIGQUIT}) || (*sigs)[2] != (sent{7, SIGTSTP}) {
 		t.Fatalf("signals %v", *sigs)
 	}
-	if got := scr.String(); got != "partial^C^\\" {
+	if got := scr.String(); got != "partial^C^\\^Z" {
 		t.Fatalf("echo %q", got)
 	}
+	// A new window size is SIGWINCH to the foreground group; the same
+	// size again is not.
+	tt.SetWinsize(Winsize{Row: 50, Col: 132})
+	tt.SetWinsize(Winsize{Row: 50, Col: 132})
+	if len(*sigs) != 4 || (*sigs)[3] != (sent{7, SIGWINCH}) {
+		t.Fatalf("after TIOCSWINSZ twice: signals %v", *sigs)
+	}
+	*sigs = (*sigs)[:2]
 	// ^C flushed the partial line.
 	kb.typeKeys("x\r")
 	if got := read(t, tt, 100); got != "x\n" {

@@ -39,6 +39,7 @@ func TestPrograms(t *testing.T) {
 		{"cat", "from stdin\n", nil, []string{"from stdin"}},
 		{"cat", "", []string{"../../user/c/hello.c"}, []string{"#include <stdio.h>"}},
 		{"threads", "", nil, []string{"threads: ok (8 threads, counter 80000)"}},
+		{"execthread", "", nil, []string{"execthread: ok"}},
 		{"signals", "", nil, []string{"mcontext offsets: rip 128 err 152 trapno 160 oldmask 168 cr2 176 fpregs 184", "trapno 14 err 0x6 cr2 0x1000", "signals: ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

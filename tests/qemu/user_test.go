@@ -86,6 +86,7 @@ func TestShell(t *testing.T) {
 	check("c-hello a", `hello from musl C\nargv\[1\] = a\n`)
 	check("echo via c | c-cat", `^via c\n$`)
 	check("c-threads", `threads: ok \(8 threads, counter 80000\)`)
+	check("c-execthread", `(?m)^execthread: ok$`) // exec from a non-leader thread takes the pid as tid
 	// ^C ends the foreground job, not the shell.  The job's own "ready"
 	// proves it owns the terminal (the child takes it before exec), so
 	// exactly one ^C must end it; no ^C reaches the shell.  (A ^C typed

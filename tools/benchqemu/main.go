@@ -140,4 +140,7 @@ func printTable(nic string, guests []guest, results [][]result) {
 		}
 		fmt.Printf(" %12s\n", ratio)
 	}
+	if *withKhttp {
+		fmt.Println("(khttp's status page gives only the longest of its last 256 GC pauses, the boot's among them)")
+	}
 }
