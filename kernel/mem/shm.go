@@ -100,3 +100,16 @@ func (as *AddressSpace) faultShared(r *region, page uintptr, write bool) error {
 	as.grew()
 	return nil
 }
+
+// FutexKey returns what names the word at va for futexes: for MAP_SHARED
+// anonymous memory the object and the offset in it, the same in every
+// process that maps it; otherwise as itself and va.
+func (as *AddressSpace) FutexKey(va uintptr) (any, uintptr) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if i := as.rs.find(va); i >= 0 && as.rs[i].shm != nil {
+		r := &as.rs[i]
+		return r.shm, r.shmOff + va - r.start
+	}
+	return as, va
+}

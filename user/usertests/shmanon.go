@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +18,8 @@ func init() {
 // fork.  Parent and child each add 1 to a counter in it 1000 times with
 // an atomic op, at the same time; the parent then sees 2000.  Each sees a
 // byte the other wrote after fork, on pages neither had touched before,
-// and a byte written before fork.  MADV_DONTNEED drops only the
+// and a byte written before fork; the child's FUTEX_WAKE on a word of it
+// wakes the parent's FUTEX_WAIT.  MADV_DONTNEED drops only the
 // parent's mapping: the contents stay and the next touch shows them.
 func testShmAnon() error {
 	const page, adds = 4096, 1000
@@ -27,6 +29,7 @@ func testShmAnon() error {
 	}
 	defer unix.Munmap(m)
 	counter := (*uint32)(unsafe.Pointer(&m[0]))
+	flag := (*uint32)(unsafe.Pointer(&m[2*page+64])) // stays 0: the futex
 	m[8] = 0x5a
 	var down [2]int // parent -> child: "my page is written"
 	if err := syscall.Pipe2(down[:], syscall.O_CLOEXEC); err != nil {
@@ -51,6 +54,19 @@ func testShmAnon() error {
 			atomic.AddUint32(counter, 1)
 		}
 		m[page] = 0x77
+		// Wake the parent, which waits on a word of the shared memory
+		// (a process-shared lock's futex), until a wake reaches it.
+		woke := false
+		ts := syscall.Timespec{Nsec: 1e6}
+		for i := 0; i < 5000 && !woke; i++ {
+			n, _, _ := syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(flag)), 1 /* FUTEX_WAKE */, 1, 0, 0, 0)
+			if woke = n == 1; !woke {
+				syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+			}
+		}
+		if !woke {
+			status |= 4
+		}
 		if n, _, _ := syscall.RawSyscall(syscall.SYS_READ, uintptr(down[0]), b, 1); n != 1 || m[2*page] != 0x66 {
 			status |= 2
 		}
@@ -60,13 +76,17 @@ func testShmAnon() error {
 		atomic.AddUint32(counter, 1)
 	}
 	m[2*page] = 0x66
+	werr := futexWaitShared(flag, 5*time.Second)
 	syscall.Write(down[1], one)
 	var ws syscall.WaitStatus
 	if _, err := syscall.Wait4(int(pid), &ws, 0, nil); err != nil {
 		return err
 	}
 	if !ws.Exited() || ws.ExitStatus() != 0 {
-		return fmt.Errorf("child: wait status %#x (1: the byte written before fork was wrong, 2: the parent's write after fork did not show)", uint32(ws))
+		return fmt.Errorf("child: wait status %#x (1: the byte written before fork was wrong, 2: the parent's write after fork did not show, 4: no FUTEX_WAKE reached the parent)", uint32(ws))
+	}
+	if werr != nil {
+		return fmt.Errorf("FUTEX_WAIT on shared memory: %v", werr)
 	}
 	if got := atomic.LoadUint32(counter); got != 2*adds {
 		return fmt.Errorf("counter %d after %d adds in each process, want %d", got, adds, 2*adds)
@@ -81,4 +101,26 @@ func testShmAnon() error {
 		return fmt.Errorf("after MADV_DONTNEED: counter %d, bytes %#x %#x; want the shared contents kept", got, m[page], m[2*page])
 	}
 	return nil
+}
+
+// futexWaitShared waits (FUTEX_WAIT, not private) while *w is 0, until a
+// wake or the timeout: nil if woken.
+func futexWaitShared(w *uint32, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return syscall.ETIMEDOUT
+		}
+		ts := syscall.NsecToTimespec(left.Nanoseconds())
+		_, _, e := syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 0 /* FUTEX_WAIT */, 0, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		switch e {
+		case 0:
+			return nil
+		case syscall.EINTR:
+			continue
+		default:
+			return e
+		}
+	}
 }
