@@ -270,6 +270,16 @@ func streamTake(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iov
 // writable is how many of the n bytes at byte at of the buffers' join
 // are writable user memory, from the start.
 func writable(t *proc.Thread, iov []iovec, at, n int) int {
+	return accessible(t, iov, at, n, true)
+}
+
+// readable is writable for reading: how many of the n bytes at byte at
+// of the buffers' join can be copied in, from the start.
+func readable(t *proc.Thread, iov []iovec, at, n int) int {
+	return accessible(t, iov, at, n, false)
+}
+
+func accessible(t *proc.Thread, iov []iovec, at, n int, write bool) int {
 	done := 0
 	for _, v := range iov {
 		if done == n {
@@ -280,7 +290,7 @@ func writable(t *proc.Thread, iov []iovec, at, n int) int {
 			continue
 		}
 		want := min(v.len-at, n-done)
-		ok := t.Mem().Accessible(v.base+uintptr(at), want, true)
+		ok := t.Mem().Accessible(v.base+uintptr(at), want, write)
 		done += ok
 		if ok < want {
 			break
