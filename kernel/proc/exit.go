@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"scone/kernel/file"
 )
 
 // bigProcessPages is the size (64 MiB) from which a process's exit
@@ -116,6 +118,7 @@ func (p *Process) finish() {
 	rss := rssKiB(p.mem)
 	p.mem.Release()
 	returnHeap(big)
+	file.ReleaseRecordLocks(p, nil)
 	p.Files.Release()
 	p.FS.Release()
 	table.mu.Lock()

@@ -1,6 +1,7 @@
 package start
 
 import (
+	"math"
 	"path"
 	"runtime"
 	"runtime/debug"
@@ -125,7 +126,30 @@ func (procInfo) GC() procfs.GCStats {
 	for i := m.NumGC - kept; i < m.NumGC; i++ {
 		recent = append(recent, time.Duration(m.PauseNs[i%uint32(len(m.PauseNs))]))
 	}
-	return procfs.GCStats{Collections: uint64(m.NumGC), PauseTotal: time.Duration(m.PauseTotalNs), Recent: recent}
+	h := []metrics.Sample{{Name: "/sched/pauses/stopping/gc:seconds"}, {Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(h)
+	return procfs.GCStats{Collections: uint64(m.NumGC), PauseTotal: time.Duration(m.PauseTotalNs), Recent: recent,
+		Stopping: buckets(h[0]), Whole: buckets(h[1])}
+}
+
+// buckets are a histogram of seconds' non-empty buckets.
+func buckets(s metrics.Sample) []procfs.Bucket {
+	if s.Value.Kind() != metrics.KindFloat64Histogram {
+		return nil
+	}
+	h := s.Value.Float64Histogram()
+	var out []procfs.Bucket
+	for i, n := range h.Counts {
+		if n == 0 {
+			continue
+		}
+		up := time.Duration(-1)
+		if hi := h.Buckets[i+1]; !math.IsInf(hi, 1) {
+			up = time.Duration(math.Ceil(hi * 1e9))
+		}
+		out = append(out, procfs.Bucket{Upper: up, Count: n})
+	}
+	return out
 }
 
 // NetFiles lists /proc/net from the kernel's network (none without one).

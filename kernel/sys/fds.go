@@ -39,6 +39,12 @@ func install(t *proc.Thread, d *file.Description, cloexec bool) (uintptr, error)
 }
 
 func sysClose(t *proc.Thread, a Args) (uintptr, error) {
+	// POSIX: closing any descriptor of a file drops the process's record
+	// locks on it.
+	if d, err := t.Proc().Files.Get(fdArg(a[0])); err == nil {
+		file.ReleaseRecordLocks(t.Proc(), d)
+		d.DecRef()
+	}
 	return 0, lingering(t, fdArg(a[0]), true, func() error {
 		err := t.Proc().Files.Close(fdArg(a[0]))
 		if err == syscall.EINTR {
@@ -135,6 +141,9 @@ const (
 	fSetfd        = 2
 	fGetfl        = 3
 	fSetfl        = 4
+	fGetlk        = 5
+	fSetlk        = 6
+	fSetlkw       = 7
 	fDupfdCloexec = 1030
 	fGetpipeSz    = 1032
 	fdCloexec     = 1
@@ -177,8 +186,11 @@ func sysFcntl(t *proc.Thread, a Args) (uintptr, error) {
 		if _, ok := d.File().(interface{ Buffered() int }); ok {
 			return file.PipeSize, nil
 		}
+	case fGetlk, fSetlk, fSetlkw:
+		return recordLock(t, d, cmd, a[2])
 	}
-	// Record locks, leases, owners and signals are not implemented.
+	// Leases, owners, signals and open file description locks are not
+	// implemented.
 	return 0, syscall.EINVAL
 }
 

@@ -59,7 +59,8 @@ func fakeProc(t *testing.T) string {
 	writeFiles(t, dir, map[string]string{
 		"uptime":  "3725.50 100.00\n",
 		"meminfo": "MemTotal: 524288 kB\nMemFree: 262144 kB\n",
-		"gc":      "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000 9000\n",
+		"gc": "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000 9000\n" +
+			"stw_stopping_hist_ns 1024:599 2048:1\nstw_whole_hist_ns 262144:590 inf:10\n",
 		"net/dev": "h\nh\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n",
 		"net/snmp": "Tcp: ActiveOpens PassiveOpens CurrEstab\nTcp: 3 4 1\n" +
 			"Udp: InDatagrams NoPorts\nUdp: 7 2\n",
@@ -97,7 +98,9 @@ func TestServe(t *testing.T) {
 		{method: "GET", path: "/status", status: 200, ctype: "text/plain; charset=utf-8",
 			contains: []string{"uptime:   1h2m6s", "memory:   512.0 MiB total, 256.0 MiB free",
 				"kernel gc: 300 collections, 5ms paused in all, longest of the last 3: 180µs\n" +
-					"kernel gc pauses (ns, oldest first): 21000 180000 9000\n",
+					"kernel gc pauses (ns, oldest first): 21000 180000 9000\n" +
+					"kernel gc stop-the-world to stop (ns at most:count, since boot): 1024:599 2048:1\n" +
+					"kernel gc stop-the-world whole (ns at most:count, since boot): 262144:590 inf:10\n",
 				"eth0   rx 1000 bytes 10 packets", "tcp   ActiveOpens=3 PassiveOpens=4 CurrEstab=1", "udp   InDatagrams=7 NoPorts=2"}},
 	} {
 		name := tc.method + " " + tc.path

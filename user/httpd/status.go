@@ -53,6 +53,22 @@ func (h statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&b, " %d", p.Nanoseconds())
 		}
 		b.WriteString("\n")
+		// Each stop-the-world pause since boot, split into the time to
+		// stop every goroutine and the whole: where a long one went.
+		for _, h := range []struct {
+			name string
+			h    []procnet.Bucket
+		}{{"to stop", g.Stopping}, {"whole", g.Whole}} {
+			fmt.Fprintf(&b, "kernel gc stop-the-world %s (ns at most:count, since boot):", h.name)
+			for _, x := range h.h {
+				if x.Upper < 0 {
+					fmt.Fprintf(&b, " inf:%d", x.Count)
+				} else {
+					fmt.Fprintf(&b, " %d:%d", x.Upper.Nanoseconds(), x.Count)
+				}
+			}
+			b.WriteString("\n")
+		}
 	}
 	b.WriteString("\ninterfaces:\n")
 	if devs, err := readWith(h.proc, "net/dev", procnet.ParseDev); err != nil {

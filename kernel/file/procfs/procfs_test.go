@@ -157,7 +157,8 @@ func TestProcNet(t *testing.T) {
 type gcFake struct{ fake }
 
 func (gcFake) GC() GCStats {
-	return GCStats{Collections: 300, PauseTotal: 5 * time.Millisecond, Recent: []time.Duration{21 * time.Microsecond, 180 * time.Microsecond}}
+	return GCStats{Collections: 300, PauseTotal: 5 * time.Millisecond, Recent: []time.Duration{21 * time.Microsecond, 180 * time.Microsecond},
+		Stopping: []Bucket{{1024, 599}, {2048, 1}}, Whole: []Bucket{{262144, 590}, {-1, 10}}}
 }
 
 func TestProcGC(t *testing.T) {
@@ -170,7 +171,8 @@ func TestProcGC(t *testing.T) {
 		want string
 		err  error
 	}{
-		{gcFake{fake{map[int]Process{}}}, "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000\n", nil},
+		{gcFake{fake{map[int]Process{}}}, "collections 300\npause_total_ns 5000000\nrecent_pauses_ns 21000 180000\n" +
+			"stw_stopping_hist_ns 1024:599 2048:1\nstw_whole_hist_ns 262144:590 inf:10\n", nil},
 		{fake{map[int]Process{}}, "", syscall.ENOENT}, // not a GCProvider: no file
 	} {
 		ns, err := file.NewNamespace(file.NewTreeFS(root))

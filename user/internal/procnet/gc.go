@@ -14,6 +14,25 @@ type GC struct {
 	Collections uint64
 	PauseTotal  time.Duration
 	Recent      []time.Duration // the last pauses kept, oldest first
+	// Stopping and Whole are the histograms since boot of each
+	// stop-the-world pause's time to stop and its whole length.
+	Stopping, Whole []Bucket
+}
+
+// Bucket is a histogram's non-empty bucket: Count values at most Upper
+// (Upper < 0: unbounded).
+type Bucket struct {
+	Upper time.Duration
+	Count uint64
+}
+
+// Max is the upper bound of the highest bucket, -1 if unbounded, 0 if
+// the histogram is empty.
+func Max(h []Bucket) time.Duration {
+	if len(h) == 0 {
+		return 0
+	}
+	return h[len(h)-1].Upper
 }
 
 // Longest is the longest of the last n recent pauses (all kept if n is
@@ -36,6 +55,16 @@ func ParseGC(r io.Reader) (GC, error) {
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 0 {
+			continue
+		}
+		if h := histFor(&g, f[0]); h != nil {
+			for _, kv := range f[1:] {
+				b, err := parseBucket(kv)
+				if err != nil {
+					return GC{}, fmt.Errorf("procnet: bad gc line %q", sc.Text())
+				}
+				*h = append(*h, b)
+			}
 			continue
 		}
 		var vals []uint64
@@ -78,4 +107,35 @@ func ParseGC(r io.Reader) (GC, error) {
 		return GC{}, fmt.Errorf("procnet: gc lacks collections or pause_total_ns")
 	}
 	return g, nil
+}
+
+// histFor is the histogram a line's name fills, or nil.
+func histFor(g *GC, name string) *[]Bucket {
+	switch name {
+	case "stw_stopping_hist_ns":
+		return &g.Stopping
+	case "stw_whole_hist_ns":
+		return &g.Whole
+	}
+	return nil
+}
+
+// parseBucket reads "UPPER:COUNT", UPPER in ns or "inf".
+func parseBucket(s string) (Bucket, error) {
+	up, n, ok := strings.Cut(s, ":")
+	if !ok {
+		return Bucket{}, fmt.Errorf("no colon")
+	}
+	count, err := strconv.ParseUint(n, 10, 64)
+	if err != nil {
+		return Bucket{}, err
+	}
+	if up == "inf" {
+		return Bucket{Upper: -1, Count: count}, nil
+	}
+	ns, err := strconv.ParseUint(up, 10, 63)
+	if err != nil {
+		return Bucket{}, err
+	}
+	return Bucket{Upper: time.Duration(ns), Count: count}, nil
 }
