@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -53,22 +54,19 @@ func (w *wireLog) next(t *testing.T, skip int, proto layers.IPProtocol) (*layers
 	return nil, 0
 }
 
-// cmsg is one control message: a cmsghdr and its data, padded to 8.
+// cmsg is one control message, as x/sys/unix lays it out.
 func cmsg(level, typ int, data []byte) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(16+len(data)))
-	b = binary.LittleEndian.AppendUint32(b, uint32(level))
-	b = binary.LittleEndian.AppendUint32(b, uint32(typ))
-	b = append(b, data...)
-	for len(b)%8 != 0 {
-		b = append(b, 0)
-	}
+	b := make([]byte, unix.CmsgSpace(len(data)))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	h.Level, h.Type = int32(level), int32(typ)
+	h.SetLen(unix.CmsgLen(len(data)))
+	copy(b[unix.CmsgLen(0):], data)
 	return b
 }
 
+// pktinfo is an IP_PKTINFO message.
 func pktinfo(ifindex int, spec tcpip.Addr) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(ifindex))
-	b = append(b, spec[:]...)
-	return append(b, 0, 0, 0, 0) // ipi_addr: not used by send
+	return unix.PktInfo4(&unix.Inet4Pktinfo{Ifindex: int32(ifindex), Spec_dst: spec})
 }
 
 // TestSendmsgIPControl: sendmsg's IP_TTL, IP_TOS and IP_PKTINFO reach
@@ -140,10 +138,10 @@ func TestSendmsgIPControl(t *testing.T) {
 			{"IP_TTL", cmsg(unix.IPPROTO_IP, unix.IP_TTL, le32(7)), 7, 0, nettest.AddrA},
 			{"IP_TOS int", cmsg(unix.IPPROTO_IP, unix.IP_TOS, le32(0xb8)), 64, 0xb8, nettest.AddrA},
 			{"IP_TOS byte", tosByte, 64, 0x2e, nettest.AddrA},
-			{"IP_PKTINFO spec_dst", cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, pktinfo(0, other)), 64, 0, other},
-			{"IP_PKTINFO ifindex eth0", cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, pktinfo(pair.NICA+1, tcpip.Addr{})), 64, 0, nettest.AddrA},
+			{"IP_PKTINFO spec_dst", pktinfo(0, other), 64, 0, other},
+			{"IP_PKTINFO ifindex eth0", pktinfo(pair.NICA+1, tcpip.Addr{}), 64, 0, nettest.AddrA},
 			{"all three, last TTL wins", append(append(append(cmsg(unix.IPPROTO_IP, unix.IP_TTL, le32(9)), tosByte...),
-				cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, pktinfo(0, other))...), cmsg(unix.IPPROTO_IP, unix.IP_TTL, le32(200))...), 200, 0x2e, other},
+				pktinfo(0, other)...), cmsg(unix.IPPROTO_IP, unix.IP_TTL, le32(200))...), 200, 0x2e, other},
 			{"none: the socket's own", nil, 64, 0, nettest.AddrA},
 		} {
 			if n, e := sendmsg(sock.fd, sock.port, sock.payload, tc.control); e != 0 || int(n) != len(sock.payload) {
@@ -168,13 +166,13 @@ func TestSendmsgIPControl(t *testing.T) {
 		{"spec_dst broadcast", pktinfo(0, tcpip.BroadcastAddr), syscall.EINVAL},
 		{"no such ifindex", pktinfo(99, tcpip.Addr{}), syscall.ENODEV},
 	} {
-		if n, e := sendmsg(udpFD, 9, []byte("x"), cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, tc.info)); e != tc.want {
+		if n, e := sendmsg(udpFD, 9, []byte("x"), tc.info); e != tc.want {
 			t.Errorf("udp IP_PKTINFO %s: %d, %v; want %v", tc.name, n, e, tc.want)
 		}
 	}
 	// Through eth1, which has no route to B: Linux takes B to be on
 	// eth1's link and asks for it there, from eth1's address.
-	if n, e := sendmsg(udpFD, 9, []byte("x"), cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, pktinfo(eth1+1, tcpip.Addr{}))); n != 1 || e != 0 {
+	if n, e := sendmsg(udpFD, 9, []byte("x"), pktinfo(eth1+1, tcpip.Addr{})); n != 1 || e != 0 {
 		t.Fatalf("udp IP_PKTINFO through eth1: %d, %v", n, e)
 	}
 	// The first frames are eth1's own announcements; bounded by the
