@@ -147,6 +147,12 @@ func doRead(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintpt
 // would, then fails with EFAULT and leaves the data.
 func streamRead(t *proc.Thread, d *file.Description, iov []iovec, total int) (uintptr, error) {
 	want := min(total, file.PipeSize) // no stream returns more at once
+	if b, ok := d.File().(interface{ Buffered() int }); ok {
+		// Fault in only the pages the waiting bytes need, as Linux.
+		if n := b.Buffered(); n > 0 {
+			want = min(want, n)
+		}
+	}
 	room := writable(t, iov, 0, want)
 	if room == 0 {
 		return 0, faultWhenReadable(t, d)
