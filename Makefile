@@ -177,8 +177,10 @@ bench-deps: deps
 # root image and on the Linux guest of bench-qemu (busybox, /tmp on
 # tmpfs) under the same QEMU command line, and prints a table: Linux,
 # Scone, Scone/Linux, plus QEMU start to the prompt. It asserts nothing.
+# PROCBENCH_FLAGS passes tools/procbench's flags, such as
+# PROCBENCH_FLAGS="-before old-kernel.elf -kargs tripstat" (docs/user.md).
 bench-proc: bench-deps build rootfs
-	$(GO) run ./tools/procbench
+	$(GO) run ./tools/procbench $(PROCBENCH_FLAGS)
 
 # kcheck proves by disassembly that kernel-context code (trap and syscall
 # handlers, the thread switch) never allocates, grows a stack or hits a

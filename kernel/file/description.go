@@ -294,6 +294,9 @@ func (d *Description) Stat() (Stat, error) {
 		return Stat{}, syscall.EINVAL
 	}
 	st, err := s.Stat()
+	if pe, ok := d.f.(*pipeEnd); ok && pe.p.fifo != nil && d.loc.Node != nil {
+		st, err = d.loc.Node.Stat() // a FIFO is its node in the file system
+	}
 	if d.loc.Mount != nil {
 		st.Dev = d.loc.Mount.dev
 	}

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"context"
 	"syscall"
 )
 
@@ -34,6 +35,12 @@ func (c *FSContext) lookupLast(dir Location, name string, slash, nofollow bool) 
 // Open opens path as open(2) does, returning a description with one
 // reference. mode is masked by the umask for a new file.
 func (c *FSContext) Open(at Location, path string, flags int, mode uint32) (*Description, error) {
+	return c.OpenContext(context.Background(), at, path, flags, mode)
+}
+
+// OpenContext is Open for a caller whose open may wait (a FIFO waits for
+// its partner) until ctx ends, with EINTR.
+func (c *FSContext) OpenContext(ctx context.Context, at Location, path string, flags int, mode uint32) (*Description, error) {
 	dir, last, err := c.walkParent(at, path)
 	if err != nil {
 		return nil, err
@@ -88,7 +95,11 @@ func (c *FSContext) Open(at Location, path string, flags int, mode uint32) (*Des
 			if created {
 				fl &^= syscall.O_TRUNC
 			}
-			f, err = loc.Mount.FS.Open(loc.Node, fl)
+			if st.Mode&S_IFMT == S_IFIFO {
+				f, err = openFIFO(ctx, loc, fl)
+			} else {
+				f, err = loc.Mount.FS.Open(loc.Node, fl)
+			}
 		}
 	}
 	if err != nil {

@@ -24,12 +24,17 @@ type pipe struct {
 	writers int // open write ends
 	ino     uint64
 	q       waiter.Queue
+	// A named pipe (FIFO) counts the opens of each side, so an open
+	// waiting for its partner sees one come even if it has gone again.
+	fifo           *fifoKey
+	ropens, wopens int
 }
 
-// pipeEnd is one end of a pipe: its File.
+// pipeEnd is one end of a pipe: its File. A FIFO opened O_RDWR is both.
 type pipeEnd struct {
 	p     *pipe
 	write bool
+	both  bool
 }
 
 // NewPipe returns the read and write ends of a new pipe.
@@ -39,7 +44,7 @@ func NewPipe() (r, w File) {
 }
 
 func (e *pipeEnd) Read(ctx context.Context, b []byte, nonblock bool) (int, error) {
-	if e.write {
+	if e.write && !e.both {
 		return 0, syscall.EBADF
 	}
 	p := e.p
@@ -85,7 +90,7 @@ func (e *pipeEnd) Read(ctx context.Context, b []byte, nonblock bool) (int, error
 // interrupted or made non-blocking after some bytes went in returns their
 // count.
 func (e *pipeEnd) Write(ctx context.Context, b []byte, nonblock bool) (int, error) {
-	if !e.write {
+	if !e.write && !e.both {
 		return 0, syscall.EBADF
 	}
 	p := e.p
@@ -143,12 +148,17 @@ func (e *pipeEnd) Write(ctx context.Context, b []byte, nonblock bool) (int, erro
 func (e *pipeEnd) Close() error {
 	p := e.p
 	p.mu.Lock()
-	if e.write {
+	if e.write || e.both {
 		p.writers--
-	} else {
+	}
+	if !e.write || e.both {
 		p.readers--
 	}
+	unused := p.readers == 0 && p.writers == 0
 	p.mu.Unlock()
+	if unused && p.fifo != nil {
+		forgetFIFO(p)
+	}
 	// Readers see end of file; writers see EPIPE and POLLERR.
 	p.q.Notify(waiter.EventHup | waiter.EventErr | waiter.EventIn | waiter.EventOut)
 	return nil
@@ -164,14 +174,15 @@ func (e *pipeEnd) Readiness(mask waiter.Events) waiter.Events {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var ev waiter.Events
-	if e.write {
+	if e.write || e.both {
 		if PipeSize-p.n >= PipeBuf {
 			ev |= waiter.EventOut
 		}
 		if p.readers == 0 {
 			ev |= waiter.EventErr
 		}
-	} else {
+	}
+	if !e.write || e.both {
 		if p.n > 0 {
 			ev |= waiter.EventIn
 		}

@@ -103,6 +103,8 @@ func doSyscall(t *thread) {
 		r = sysAllocDMA(uintptr(a0))
 	case SysCrash:
 		crashKernel()
+	case SysTripCR3:
+		r = sysTripCR3()
 	case SysNewAddressSpace:
 		r = sysNewAddressSpace()
 	case SysFreeAddressSpace:

@@ -71,7 +71,7 @@ func openat(t *proc.Thread, dirfd, pathVA, flagsArg, mode uintptr) (uintptr, err
 		return 0, err
 	}
 	defer done()
-	d, err := t.Proc().FS.Open(at, path, flags|file.O_LARGEFILE, uint32(mode))
+	d, err := t.Proc().FS.OpenContext(t.Ctx(), at, path, flags|file.O_LARGEFILE, uint32(mode))
 	if err != nil {
 		return 0, err
 	}

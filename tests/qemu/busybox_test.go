@@ -100,6 +100,7 @@ var busyboxWant = []struct{ section, want string }{
 	{"dd", `^64\+0 records in\n64\+0 records out\n65536$`},
 	{"tar", `^d/\nd/e/\nd/f\nd/l\nsame$`},
 	{"chown", `^12 34$`},
+	{"fifo", `^prw-r--r--\nthrough a fifo$`},
 	{"ps", `(?s)^PID +USER +COMMAND\n +1 root +/bin/init\n +4 root +-sh\n.* busybox sh /bbtest.sh \d+ \d+$`},
 	{"top", `(?s)^Mem: \d+K used, \d+K free.*\nCPU: .*% idle .*$`},
 	{"free", `(?s)^ +total +used +free +shared +buff/cache +available\nMem: +\d+ +\d+ +\d+ +0 +\d+ +\d+\nSwap: +0 +0 +0$`},

@@ -15,6 +15,21 @@ import (
 // shPrompt is the shell's prompt at the start of a line.
 var shPrompt = regexp.MustCompile(`(?m)^\$ `)
 
+// netUp is the kernel's line for the interface's address (by DHCP, or
+// static).
+var netUp = regexp.MustCompile(`net: eth0 \S+`)
+
+// waitShell waits for the shell's first prompt and for the network's
+// address line. init starts while DHCP is still going (kernel/start), so
+// the two come in either order; typing only after both means a command
+// has the network, and its output is not cut by the lease line.
+func waitShell(t *testing.T, s *runqemu.Session) {
+	t.Helper()
+	if _, err := s.ExpectAll(bootTimeout, shPrompt, netUp); err != nil {
+		t.Fatalf("no shell prompt and network: %v", err)
+	}
+}
+
 // userImage makes a root image for one test, as `make rootfs` does: the
 // user programs `make build` put in build/root, root/'s files and /tmp.
 func userImage(t *testing.T) string {
@@ -67,9 +82,7 @@ func shell(t *testing.T, s *runqemu.Session, line string, timeout time.Duration)
 // and halt, which ends QEMU with status 0.
 func TestShell(t *testing.T) {
 	s := bootConfig(t, runqemu.Config{Disk: userImage(t)})
-	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
-		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
-	}
+	waitShell(t, s)
 	check := func(line, want string) string {
 		t.Helper()
 		out := shell(t, s, line, commandTimeout)
@@ -132,9 +145,7 @@ func TestUsertests(t *testing.T) {
 // TestCSignals runs the musl program that checks the signal frame.
 func TestCSignals(t *testing.T) {
 	s := bootConfig(t, runqemu.Config{Disk: userImage(t)})
-	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
-		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
-	}
+	waitShell(t, s)
 	if out := shell(t, s, "c-signals", commandTimeout); !regexp.MustCompile(`(?m)^signals: ok$`).MatchString(out) {
 		t.Errorf("c-signals:\n%s", out)
 	}

@@ -20,6 +20,7 @@ echo "== md5sum"; printf abc | md5sum
 echo "== dd"; dd if=/dev/zero of=z bs=1024 count=64 2>&1; wc -c < z
 echo "== tar"; tar cf t.tar d && mkdir x && tar xf t.tar -C x && tar tf t.tar | sort && cmp d/f x/d/f && echo same
 echo "== chown"; chown 12:34 d/f && stat -c '%u %g' d/f
+echo "== fifo"; mkfifo pp; ls -l pp | cut -c1-10; echo through a fifo > pp & cat pp; wait
 echo "== ps"; ps
 echo "== top"; top -b -n 1 | head -2
 echo "== free"; free
