@@ -102,6 +102,17 @@ func (as *AddressSpace) Unshare(va uintptr, prot int) error {
 	return nil
 }
 
+// Alias maps the frame present at srcVA in src at va with protection
+// prot, writable if prot says so: both address spaces then see each
+// other's writes (MAP_SHARED memory).  The frame lives until its last
+// mapping goes.
+func (as *AddressSpace) Alias(src *AddressSpace, srcVA, va uintptr, prot int) error {
+	if _, _, e := syscall.Syscall6(SysUserAlias, src.root, srcVA, as.root, va, uintptr(prot), 0); e != 0 {
+		return fmt.Errorf("machine: alias %#x at %#x: %w", srcVA, va, e)
+	}
+	return nil
+}
+
 // pages makes one of the page-range system calls.
 func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, prot int) error {
 	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), uintptr(prot), 0, 0); e != 0 {

@@ -130,6 +130,8 @@ func doSyscall(t *thread) {
 		r = sysUserShare(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	case SysUserUnshare:
 		r = sysUserUnshare(uintptr(a0), uintptr(a1), uintptr(a2))
+	case SysUserAlias:
+		r = sysUserAlias(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), uintptr(a4))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)
