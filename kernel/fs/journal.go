@@ -240,6 +240,10 @@ func (j *journal) commitGroup() error {
 	for _, b := range bufs {
 		j.c.unpin(b)
 	}
+	// Drop the pointers too: a stale one past the length would keep its
+	// buffer's memory after the cache let go of it (a group of 5 s holds
+	// up to a journal's worth, 4 MiB).
+	clear(j.bufs)
 	j.bufs = j.bufs[:0]
 	clear(j.logged)
 	j.seq++

@@ -25,6 +25,9 @@ import (
 const clientTimeout = 5 * time.Minute
 
 func runClients(n *knet.Net, args []string, log io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseWait)
+	defer cancel()
+	n.Ready(ctx) // they need an address; after leaseWait they try anyway
 	for _, a := range args {
 		word, v, ok := strings.Cut(a, "=")
 		if !ok {

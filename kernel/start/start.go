@@ -58,8 +58,14 @@ func Main(args []string) {
 	mountRoot(devs, os.Stdout)
 	diskWork(args, os.Stdout)
 
+	initRuns := rootNamespace != nil && !slices.Contains(args, "console")
 	n := startNet(devs, args, os.Stdout)
 	if n != nil {
+		if initRuns {
+			go awaitLease(n, os.Stdout)
+		} else {
+			awaitLease(n, os.Stdout)
+		}
 		if slices.Contains(args, "serve") {
 			serveHTTP(n, os.Stdout)
 		}
@@ -67,7 +73,7 @@ func Main(args []string) {
 	}
 
 	port := uart.New(hw{}, uart.COM1Base, uart.COM1IRQ)
-	if rootNamespace != nil && !slices.Contains(args, "console") {
+	if initRuns {
 		ns, err := rootNamespace()
 		if err == nil && n != nil {
 			writeNames(ns, n, os.Stdout)

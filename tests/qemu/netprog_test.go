@@ -68,7 +68,9 @@ func bootShellArgs(t *testing.T, nic, kargs string, fwd ...string) (*runqemu.Ses
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Kill)
-	if err := s.ExpectString(shellPrompt, bootTimeout); err != nil {
+	if c.Kernel == "" {
+		waitShell(t, s) // Scone: the prompt, and the lease
+	} else if err := s.ExpectString(shellPrompt, bootTimeout); err != nil {
 		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
 	}
 	return s, port

@@ -3,7 +3,12 @@
 // and the memory the kernel holds once booted, as its `mem` command
 // reports it. It prints figures and asserts nothing.
 //
-//	bootbench [-runs 5] [-nic e1000|virtio] [-accel tcg|kvm]
+//	bootbench [-runs 5] [-nic e1000|virtio] [-accel tcg|kvm] [-shell IMG]
+//
+// With -shell it boots from the root image IMG (a scratch copy) to the
+// shell's prompt instead, printing every console line with the time since
+// QEMU started, and then the time to the prompt: where the boot's time
+// goes.
 package main
 
 import (
@@ -13,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"scone/tools/runqemu"
@@ -61,6 +67,7 @@ func main() {
 	var c runqemu.Config
 	flag.StringVar(&c.NIC, "nic", os.Getenv("NIC"), "network card: e1000 or virtio")
 	flag.StringVar(&c.Accel, "accel", os.Getenv("ACCEL"), "accelerator: tcg or kvm")
+	shell := flag.String("shell", "", "boot this root image to the shell and time each console line")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "bootbench")
 	if err != nil {
@@ -68,6 +75,14 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	c.Pcap = dir + "/packets.pcap"
+	if *shell != "" {
+		for i := 0; i < *runs; i++ {
+			if err := trace(c, *shell, dir); err != nil {
+				fatal(err)
+			}
+		}
+		return
+	}
 
 	var times []time.Duration
 	var mem string
@@ -93,6 +108,47 @@ func main() {
 	if m := heapRe.FindStringSubmatch(mem); m != nil {
 		fmt.Printf("bench-boot: Go heap %s MiB in use, %s MiB from the OS, %s MiB runtime total\n", m[1], m[2], m[3])
 	}
+}
+
+// lineOrPrompt is one console line, or the shell's prompt.
+var lineOrPrompt = regexp.MustCompile(`[^\n]*\n|(?m:^)\$ `)
+
+// trace boots a scratch copy of the root image img to the shell's prompt,
+// printing each console line as it comes with the time since QEMU started.
+func trace(c runqemu.Config, img, dir string) error {
+	b, err := os.ReadFile(img)
+	if err != nil {
+		return err
+	}
+	c.Disk = dir + "/root.img"
+	if err := os.WriteFile(c.Disk, b, 0o644); err != nil {
+		return err
+	}
+	if c.Port, err = runqemu.FreePort(); err != nil {
+		return err
+	}
+	s, err := runqemu.Start(c)
+	if err != nil {
+		return err
+	}
+	defer s.Kill()
+	for {
+		m, err := s.Expect(lineOrPrompt, timeout)
+		if err != nil {
+			return err
+		}
+		at := time.Since(s.Started)
+		fmt.Printf("%7.3fs %s\n", at.Seconds(), strings.TrimRight(m, "\r\n"))
+		if m == "$ " {
+			fmt.Printf("bench-boot: QEMU start to the shell's prompt: %v\n", at.Round(time.Millisecond))
+			break
+		}
+	}
+	s.Send("halt\r")
+	if status, err := s.Wait(timeout); err != nil || status != 0 {
+		return fmt.Errorf("halt: status %d, %v", status, err)
+	}
+	return nil
 }
 
 func fatal(err error) {

@@ -188,3 +188,34 @@ func freePort(t *testing.T) int {
 	}
 	return p
 }
+
+// TestExpectAll feeds a session output by hand: ExpectAll returns once
+// both patterns have appeared, in either order, moves past the later
+// one, and times out when one never comes.
+func TestExpectAll(t *testing.T) {
+	for _, order := range [][]string{{"$ ", "net: up\n"}, {"net: up\n", "$ "}} {
+		s := &Session{changed: make(chan struct{})}
+		w := lockedWriter{s, &s.out}
+		got := make(chan []string, 1)
+		go func() {
+			m, err := s.ExpectAll(10*time.Second, regexp.MustCompile(`\$ `), regexp.MustCompile(`net: \w+`))
+			if err != nil {
+				t.Error(err)
+			}
+			got <- m
+		}()
+		w.Write([]byte("boot\n" + order[0]))
+		w.Write([]byte(order[1] + "after"))
+		if m := <-got; len(m) != 2 || m[0] != "$ " || m[1] != "net: up" {
+			t.Errorf("order %q: matches %q", order, m)
+		}
+		if rest := s.out.String()[s.mark:]; !strings.HasPrefix(rest, "\n") && !strings.HasPrefix(rest, "after") {
+			t.Errorf("order %q: after ExpectAll the output left is %q", order, rest)
+		}
+	}
+	s := &Session{changed: make(chan struct{})}
+	lockedWriter{s, &s.out}.Write([]byte("$ "))
+	if _, err := s.ExpectAll(50*time.Millisecond, regexp.MustCompile(`\$ `), regexp.MustCompile(`net:`)); err == nil {
+		t.Error("ExpectAll succeeded with one pattern missing")
+	}
+}

@@ -115,6 +115,45 @@ func (s *Session) Expect(re *regexp.Regexp, timeout time.Duration) (string, erro
 	}
 }
 
+// ExpectAll waits until every one of res matches the output after the
+// previous match, in whatever order they come (boot messages printed by
+// concurrent parts of the kernel), and moves past the last of their
+// matches. It returns the matches in the order of res, and fails when QEMU
+// ends first or after timeout.
+func (s *Session) ExpectAll(timeout time.Duration, res ...*regexp.Regexp) ([]string, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		rest := s.out.Bytes()[s.mark:]
+		ms, end := make([]string, len(res)), 0
+		found := true
+		for i, re := range res {
+			loc := re.FindIndex(rest)
+			if loc == nil {
+				found = false
+				break
+			}
+			ms[i], end = string(rest[loc[0]:loc[1]]), max(end, loc[1])
+		}
+		if found {
+			s.mark += end
+			s.mu.Unlock()
+			return ms, nil
+		}
+		done, changed := s.done, s.changed
+		s.mu.Unlock()
+		if done {
+			return nil, fmt.Errorf("QEMU ended before all of %q appeared\n%s", res, s.Transcript())
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return nil, fmt.Errorf("not all of %q appeared within %v\n%s", res, timeout, s.Transcript())
+		}
+	}
+}
+
 // ExpectString is Expect for a literal string.
 func (s *Session) ExpectString(lit string, timeout time.Duration) error {
 	_, err := s.Expect(regexp.MustCompile(regexp.QuoteMeta(lit)), timeout)
