@@ -83,10 +83,10 @@ fuzz-syscalls:
 	$(MAKE) qemu KARGS="syscallfuzz FUZZCALLS=1000000"
 
 # qemu-usertests runs the user-space suites in the guest alone (tests/
-# qemu): usertests and the C signal program (both in make test too) and
-# 100,000 fuzzed calls (build tag userguest until it joins make test).
+# qemu; make test runs them too): usertests, 100,000 fuzzed calls, the C
+# signal program.
 qemu-usertests: deps build
-	$(GO) test -count=1 -tags userguest -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 90m -v ./tests/qemu
+	$(GO) test -count=1 -run 'TestUsertests|TestSyscallFuzz|TestCSignals' -timeout 30m -v ./tests/qemu
 
 # qemu boots the kernel with the serial console on this terminal (Ctrl-A X
 # quits).  ACCEL=kvm opts in to KVM, NIC=virtio picks virtio-net, PORT is
@@ -177,8 +177,10 @@ bench-deps: deps
 # root image and on the Linux guest of bench-qemu (busybox, /tmp on
 # tmpfs) under the same QEMU command line, and prints a table: Linux,
 # Scone, Scone/Linux, plus QEMU start to the prompt. It asserts nothing.
+# PROCBENCH_FLAGS passes tools/procbench's flags, such as
+# PROCBENCH_FLAGS="-before old-kernel.elf -kargs tripstat" (docs/user.md).
 bench-proc: bench-deps build rootfs
-	$(GO) run ./tools/procbench
+	$(GO) run ./tools/procbench $(PROCBENCH_FLAGS)
 
 # kcheck proves by disassembly that kernel-context code (trap and syscall
 # handlers, the thread switch) never allocates, grows a stack or hits a

@@ -102,6 +102,17 @@ func (as *AddressSpace) Unshare(va uintptr, prot int) error {
 	return nil
 }
 
+// Alias maps the frame present at srcVA in src at va with protection
+// prot, writable if prot says so: both address spaces then see each
+// other's writes (MAP_SHARED memory).  The frame lives until its last
+// mapping goes.
+func (as *AddressSpace) Alias(src *AddressSpace, srcVA, va uintptr, prot int) error {
+	if _, _, e := syscall.Syscall6(SysUserAlias, src.root, srcVA, as.root, va, uintptr(prot), 0); e != 0 {
+		return fmt.Errorf("machine: alias %#x at %#x: %w", srcVA, va, e)
+	}
+	return nil
+}
+
 // pages makes one of the page-range system calls.
 func (as *AddressSpace) pages(nr uintptr, what string, va uintptr, size int, prot int) error {
 	if _, _, e := syscall.Syscall6(nr, as.root, va, uintptr(size), uintptr(prot), 0, 0); e != 0 {
@@ -160,8 +171,15 @@ func KickUser() {
 // Run runs regs in ring 3 in the address space until the program traps,
 // and returns why (UserSyscall, UserFault, UserException, UserInterrupt)
 // with regs updated.  The calling goroutine's thread is in the kernel
-// meanwhile, as in any blocking system call.  regs should be heap memory
-// that stays reachable for the call.
+// meanwhile, as in any blocking system call, so the goroutine's P moves
+// on to other goroutines.  (Keeping the P, as a raw call, was tried and
+// measured: no faster per trip, and slower wherever processes wake each
+// other; see docs/proc.md, "Scale".)  Run returns UserInterrupt at the
+// end of the time slice, when a device interrupt woke a driver (also at
+// once, if the driver woke while the caller ran kernel code), when a
+// signal is pending for the machine thread and after KickUser; the
+// caller should then yield (runtime.Gosched).  regs should be heap
+// memory that stays reachable for the call.
 func (as *AddressSpace) Run(regs *UserRegs) (int, error) {
 	r, _, e := syscall.Syscall(SysRunUser, as.root, uintptr(unsafe.Pointer(regs)), 0)
 	if e != 0 {
@@ -169,3 +187,7 @@ func (as *AddressSpace) Run(regs *UserRegs) (int, error) {
 	}
 	return int(r), nil
 }
+
+// Nanotime is the machine's monotonic clock in nanoseconds (the TSC,
+// scaled), cheaper than time.Now for measuring the kernel's own spans.
+func Nanotime() int64 { return nanotime() }

@@ -138,6 +138,8 @@ func buildInitStack(vdso uintptr) uintptr {
 			haveGODEBUG = haveGODEBUG || hasPrefix(start, "GODEBUG=")
 		case !eq && i-start == 6 && hasPrefix(start, "strace"):
 			traceSyscalls = true
+		case !eq && i-start == 8 && hasPrefix(start, "tripstat"):
+			tripStats = true
 		case !eq && argc < len(argv)-1:
 			argv[argc] = strs + uintptr(start)
 			argc++

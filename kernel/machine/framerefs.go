@@ -18,6 +18,12 @@ package machine
 // nothing but sharing and unmapping needs to know the array exists.  A
 // count is at most the number of address spaces, far below 65535.
 //
+// MAP_SHARED anonymous memory maps one frame writable in several page
+// tables (SysUserAlias): kernel/mem keeps the frames of a shared object in
+// a page table of its own and maps them from there.  Such a frame counts
+// as shared too, so mprotect never gives it the write bit (a write faults
+// and kernel/mem maps it again) and it is never passed to Unshare.
+//
 // TLB rule: taking the write bit away from the parent's pages needs no
 // invlpg and no shootdown, because a process's page table is live only
 // while a thread runs in ring 3 on the machine's one CPU, every entry from
@@ -33,6 +39,7 @@ import "syscall"
 const (
 	SysUserShare   = 1014
 	SysUserUnshare = 1015
+	SysUserAlias   = 1016
 )
 
 const (
@@ -175,5 +182,42 @@ func sysUserUnshare(h, va, prot uintptr) int64 {
 	}
 	*(*uint64)(ptr(e)) = uint64(f) | userPTE(prot)
 	flushPage(root, va)
+	return 0
+}
+
+// sysUserAlias maps the frame present at sva in address space sh at va in
+// h, with protection prot (write included, if asked): one more mapping of
+// the same frame, for memory that processes share (MAP_SHARED).  va must
+// not be present in h.
+//
+//go:nosplit
+func sysUserAlias(sh, sva, h, va, prot uintptr) int64 {
+	sroot, _, sok := userRange(sh, sva, pageSize)
+	root, _, ok := userRange(h, va, pageSize)
+	if !ok || !sok || sroot == root {
+		return -int64(syscall.EINVAL)
+	}
+	se := walk(sroot, sva, false)
+	if se == 0 {
+		return -int64(syscall.EFAULT)
+	}
+	spte := *(*uint64)(ptr(se))
+	f := uintptr(spte & pteAddrMask)
+	if spte&ptePresent == 0 || isVDSOFrame(f) {
+		return -int64(syscall.EFAULT)
+	}
+	r := extraRefs(f)
+	if r == nil || *r == maxFrameRefs {
+		return -int64(syscall.ENOMEM)
+	}
+	e := walk(root, va, true)
+	if e == 0 {
+		return -int64(syscall.ENOMEM)
+	}
+	if *(*uint64)(ptr(e))&ptePresent != 0 {
+		return -int64(syscall.EEXIST)
+	}
+	*(*uint64)(ptr(e)) = uint64(f) | userPTE(prot)
+	*r++
 	return 0
 }

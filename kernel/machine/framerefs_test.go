@@ -201,3 +201,70 @@ func TestShareChunks(t *testing.T) {
 		t.Error("the last page was not shared")
 	}
 }
+
+// TestAlias: an aliased frame is writable in both page tables, each sees
+// the other's writes, mprotect keeps it read-only, and it is freed with
+// its last mapping, in any order.
+func TestAlias(t *testing.T) {
+	const ramPages = 512
+	ram := fakeMachine(t, ramPages*pageSize)
+	defer keep(ram)
+	lo := roundPage(uintptr(unsafe.Pointer(&ram[0])))
+	if !initFrameRefs(lo, lo+ramPages*pageSize) {
+		t.Fatal("no room for the counts")
+	}
+	asRoots = [maxAddressSpaces]uintptr{}
+	userFrames = 0
+	kbuf := setupStack(t, pageSize)
+	touch(kbuf, pageSize, true)
+	free := freeFrames
+	put := func(h, va uintptr, v uint64) int64 {
+		*(*uint64)(ptr(kbuf)) = v
+		return sysUserCopy(h, va, kbuf, 8, true)
+	}
+	get := func(h, va uintptr) uint64 {
+		if r := sysUserCopy(h, va, kbuf+8, 8, false); r != 8 {
+			t.Fatalf("copy in at %#x: %d", va, r)
+		}
+		return *(*uint64)(ptr(kbuf + 8))
+	}
+	const hva, va = 0x1000, 0x7000_0000
+	obj, a, b := uintptr(sysNewAddressSpace()), uintptr(sysNewAddressSpace()), uintptr(sysNewAddressSpace())
+	if r := sysUserMap(obj, hva, pageSize, ProtRead|ProtWrite); r != 0 {
+		t.Fatalf("map: %d", r)
+	}
+	for _, h := range []uintptr{a, b} {
+		if r := sysUserAlias(obj, hva, h, va, ProtRead|ProtWrite); r != 0 {
+			t.Fatalf("alias: %d", r)
+		}
+	}
+	if r := sysUserAlias(obj, hva, a, va, ProtRead|ProtWrite); r != -int64(syscall.EEXIST) {
+		t.Errorf("alias onto a present page = %d, want EEXIST", r)
+	}
+	if r := sysUserAlias(obj, hva+pageSize, a, va+pageSize, ProtRead); r != -int64(syscall.EFAULT) {
+		t.Errorf("alias of an absent page = %d, want EFAULT", r)
+	}
+	if r := sysUserAlias(a, va, a, va+pageSize, ProtRead); r != -int64(syscall.EINVAL) {
+		t.Errorf("alias within one page table = %d, want EINVAL", r)
+	}
+	if put(a, va, 41) != 8 || get(b, va) != 41 || put(b, va, 42) != 8 || get(a, va) != 42 || get(obj, hva) != 42 {
+		t.Error("the page tables do not see each other's writes")
+	}
+	f := uintptr(*(*uint64)(ptr(walk(a&^(pageSize-1), va, false))) & pteAddrMask)
+	if *extraRefs(f) != 2 {
+		t.Errorf("%d extra mappings, want 2", *extraRefs(f))
+	}
+	if sysUserProtect(a, va, pageSize, ProtRead|ProtWrite); put(a, va, 1) != -int64(syscall.EFAULT) {
+		t.Error("mprotect left an aliased frame writable")
+	}
+	before := freeFrames
+	sysUserUnmap(obj, hva, pageSize)
+	if sysFreeAddressSpace(a); freeFrames-before != 4 || *extraRefs(f) != 0 || get(b, va) != 42 {
+		t.Errorf("freed %d frames, want a's 4 tables only (count %d)", freeFrames-before, *extraRefs(f))
+	}
+	sysFreeAddressSpace(obj)
+	sysFreeAddressSpace(b)
+	if userFrames != 0 || freeFrames != free || *extraRefs(f) != 0 {
+		t.Errorf("after freeing: %d user frames, %d free (want 0, %d), count %d", userFrames, freeFrames, free, *extraRefs(f))
+	}
+}

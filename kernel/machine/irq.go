@@ -102,8 +102,9 @@ func irqFired(irq int) {
 		if t.state == tBlocked && t.wait == waitIRQ && t.waitKey == uintptr(irq) {
 			wake(t, 0)
 			woken = true
-			resched = true // let the driver run now, not at the end of the slice
-			urgent = i     // and next, ahead of the other runnable threads
+			resched = true     // let the driver run now, not at the end of the slice
+			urgent = i         // and next, ahead of the other runnable threads
+			driverWoken = true // and its goroutine soon after (sysRunUser)
 		}
 	}
 	if !woken {

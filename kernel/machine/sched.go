@@ -63,11 +63,14 @@ type thread struct {
 	// In user mode (RunUser): frame holds the user registers, cr3 the
 	// process's page table, user the address of the caller's UserRegs;
 	// kframe and kfsbase keep the thread's kernel state meanwhile.
-	user    uintptr
-	cr3     uintptr
-	kframe  Frame
-	kfsbase uint64
-	kicked  uint64 // kickGen when RunUser entered ring 3
+	user       uintptr
+	cr3        uintptr
+	kframe     Frame
+	kfsbase    uint64
+	kicked     uint64 // kickGen when RunUser entered ring 3
+	ring3Start int64  // nanotime when RunUser entered ring 3
+	runIn      uint64 // trip stamps (tripstat.go)
+	runOut     uint64
 
 	// Details of a pending synchronous SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP.
 	faultCode  int32
@@ -177,6 +180,7 @@ func switchTo(i int, f *Frame) {
 	userMode = t.user != 0
 	if userMode {
 		curCR3 = t.cr3
+		stampRunOut(t)
 	}
 }
 

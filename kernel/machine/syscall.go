@@ -103,6 +103,8 @@ func doSyscall(t *thread) {
 		r = sysAllocDMA(uintptr(a0))
 	case SysCrash:
 		crashKernel()
+	case SysTripCR3:
+		r = sysTripCR3()
 	case SysNewAddressSpace:
 		r = sysNewAddressSpace()
 	case SysFreeAddressSpace:
@@ -128,6 +130,8 @@ func doSyscall(t *thread) {
 		r = sysUserShare(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3))
 	case SysUserUnshare:
 		r = sysUserUnshare(uintptr(a0), uintptr(a1), uintptr(a2))
+	case SysUserAlias:
+		r = sysUserAlias(uintptr(a0), uintptr(a1), uintptr(a2), uintptr(a3), uintptr(a4))
 	default:
 		logUnknown(nr)
 		r = -int64(syscall.ENOSYS)

@@ -33,6 +33,7 @@ func trap(f *Frame) {
 		fatal("trap inside the kernel", f)
 	}
 	inTrap = true
+	stampTrap()
 	if oneShot {
 		periodicTick() // the idle stretch is over, whatever ended it
 	}

@@ -51,6 +51,12 @@ type UserRegs struct {
 	RIP, RFLAGS, RSP, FSBase, GSBase     uint64
 	// Why the last RunUser returned, beyond its result.
 	Vector, Error, FaultAddr uint64
+	// Ring3 is how long (ns) the last Run was in ring 3: the thread's user
+	// CPU time, including any stretch the machine ran other threads.
+	Ring3 uint64
+	// Stamps are TSC readings of the last trip (tripstat.go), when the
+	// kernel command line says "tripstat".
+	Stamps [nstamps]uint64
 	// FX is the FXSAVE image of the FPU and SSE state (zero means defaults).
 	FX [512]byte
 }
@@ -99,9 +105,10 @@ func userPTE(prot uintptr) uint64 {
 }
 
 var (
-	nxOK       bool                      // EFER.NXE is on
-	asRoots    [maxAddressSpaces]uintptr // page tables of live address spaces
-	userFrames uint64                    // frames held by address spaces: pages and tables
+	driverWoken bool                      // an interrupt woke a driver's thread (irqFired)
+	nxOK        bool                      // EFER.NXE is on
+	asRoots     [maxAddressSpaces]uintptr // page tables of live address spaces
+	userFrames  uint64                    // frames held by address spaces: pages and tables
 )
 
 // An address space's handle (what NewAddressSpace returns and the other
@@ -382,6 +389,16 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
 		return -int64(syscall.EFAULT)
 	}
+	if driverWoken {
+		// A driver's thread woke while this one ran kernel code with the
+		// only P, so the driver's goroutine was queued for it; in ring 3
+		// this thread would keep that P until sysmon retook it (up to
+		// 10 ms).  Return at once instead: the caller yields
+		// (UserInterrupt) and the driver's goroutine runs next.
+		driverWoken = false
+		(*UserRegs)(ptr(regs)).Ring3 = 0
+		return UserInterrupt
+	}
 	r := (*UserRegs)(ptr(regs))
 	// IRETQ to a non-canonical address would fault in ring 0: keep every
 	// address the CPU loads in the lower half.
@@ -407,6 +424,8 @@ func sysRunUser(t *thread, h, regs uintptr) int64 {
 	t.user = regs
 	t.cr3 = root
 	t.kicked = kickGen
+	t.runIn = trapTSC
+	t.ring3Start = nanotime()
 	return blocked // t.frame now holds the user's registers: leave RAX alone
 }
 
@@ -434,7 +453,10 @@ func fromUser(t *thread, f *Frame) {
 	case v == vecTimer:
 		timerTick()
 		eoi(0)
-		if !resched && t.kicked == kickGen {
+		// Leave at the end of the slice, after a kick, and when a
+		// signal waits for this machine thread (the runtime's), which is
+		// delivered once the thread is back in kernel code.
+		if !resched && t.kicked == kickGen && t.pending&^t.sigmask == 0 {
 			return // keep running the user program
 		}
 		reason = UserInterrupt
@@ -457,10 +479,9 @@ func fromUser(t *thread, f *Frame) {
 //
 //go:nosplit
 func leaveUser(t *thread, reason int64, faultAddr uint64) {
+	// sysRunUser made regs present; the caller's goroutine keeps them
+	// alive and in place for the whole Run, so no second walk is needed.
 	regs := t.user
-	if !touch(regs, unsafe.Sizeof(UserRegs{}), true) {
-		fatal("RunUser: the caller's registers went away", &t.frame)
-	}
 	r := (*UserRegs)(ptr(regs))
 	memcopy(regs, addr(&t.frame), userRegsGPRs)
 	r.RIP = t.frame.RIP
@@ -471,12 +492,17 @@ func leaveUser(t *thread, reason int64, faultAddr uint64) {
 	r.Vector = t.frame.Vector
 	r.Error = t.frame.Error
 	r.FaultAddr = faultAddr
+	r.Ring3 = uint64(nanotime() - t.ring3Start)
+	stampLeave(t, r)
 	fx := fxArea(cur)
 	memcopy(addr(&r.FX), fx, 512)
 	// The runtime keeps nothing in SSE registers across a system call
 	// (X15 is zeroed again after every call to assembly); it needs only
 	// a sane control state.
 	cleanFPU(fx)
+	if reason == UserInterrupt {
+		driverWoken = false // the caller yields now anyway
+	}
 	t.frame = t.kframe
 	t.frame.RAX = uint64(reason)
 	t.fsbase = t.kfsbase

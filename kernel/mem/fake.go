@@ -168,6 +168,30 @@ func (f *Fake) Unshare(va uintptr, prot int) error {
 	return nil
 }
 
+// Alias implements PageTable.
+func (f *Fake) Alias(src PageTable, srcVA, va uintptr, prot int) error {
+	s, ok := src.(interface{ fake() *Fake })
+	if err := f.check(va, PageSize); err != nil || !ok || s.fake() == f {
+		return errFake
+	}
+	pg := s.fake().Pages[srcVA]
+	if pg == nil || pg.FakeFrame == fakeVDSO {
+		return syscall.EFAULT
+	}
+	if f.Pages[va] != nil {
+		return syscall.EEXIST
+	}
+	pg.Refs++
+	np := &FakePage{FakeFrame: pg.FakeFrame}
+	np.setProt(prot)
+	np.Writable = prot&ProtWrite != 0 // shared on purpose: not copy-on-write
+	f.Pages[va] = np
+	return nil
+}
+
+// New implements PageTable.
+func (f *Fake) New() (PageTable, error) { return NewFake(), nil }
+
 func (f *Fake) copy(va uintptr, b []byte, out bool) error {
 	for len(b) > 0 {
 		pg := f.Pages[pageDown(va)]

@@ -20,9 +20,11 @@ const (
 	MadvFree     = 8
 )
 
-// Mmap maps length bytes as mmap(2) does, anonymous or from file (private:
-// the program's writes stay its own), and returns the address.  MAP_SHARED
-// of a file is ENODEV (no shared file pages yet).
+// Mmap maps length bytes as mmap(2) does, anonymous or from file, and
+// returns the address.  Private mappings keep the program's writes its
+// own; MAP_SHARED anonymous memory is one object that fork passes on, so
+// parent and child see each other's writes (shm.go).  A writable
+// MAP_SHARED of a file is ENODEV (no shared file pages yet).
 func (as *AddressSpace) Mmap(hint uintptr, length uintptr, prot, flags int, file io.ReaderAt, off int64, fileSize int64) (uintptr, error) {
 	if length == 0 || length > UserTop || off%PageSize != 0 {
 		return 0, syscall.EINVAL
@@ -63,10 +65,27 @@ func (as *AddressSpace) Mmap(hint uintptr, length uintptr, prot, flags int, file
 			file = nil
 		}
 	}
+	if file == nil && flags&MapShared != 0 {
+		return va, as.shared(va, va+n, prot)
+	}
 	if err := as.region(va, va+n, prot, file, off, fileLen); err != nil {
 		return 0, err
 	}
 	return va, nil
+}
+
+// shared maps [start, end) to a new MAP_SHARED anonymous object.
+func (as *AddressSpace) shared(start, end uintptr, prot int) error {
+	if end > UserTop-shmBase {
+		return syscall.ENOMEM // beyond what the object's page table holds
+	}
+	s, err := newShm(as.pt)
+	if err != nil {
+		return ErrNoMemory
+	}
+	as.unmap(start, end)
+	as.rs.insert(region{start: start, end: end, prot: prot, shm: s})
+	return nil
 }
 
 // place finds a free range of n bytes, the highest below mmapTop.
@@ -146,11 +165,22 @@ func (as *AddressSpace) Madvise(va, length uintptr, advice int) error {
 	if va%PageSize != 0 || va+length > UserTop || va+length < va {
 		return syscall.EINVAL
 	}
-	if advice == MadvDontneed || advice == MadvFree {
-		as.mu.Lock()
-		as.drop(va, va+pageUp(length))
-		as.mu.Unlock()
+	if advice != MadvDontneed && advice != MadvFree {
+		return nil
 	}
+	end := va + pageUp(length)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if advice == MadvFree {
+		for _, r := range as.rs {
+			if r.shm != nil && r.start < end && r.end > va {
+				return syscall.EINVAL // as Linux: MADV_FREE is for private memory
+			}
+		}
+	}
+	// On shared memory this drops only this mapping: the object keeps the
+	// contents, which the next touch maps again.
+	as.drop(va, end)
 	return nil
 }
 
@@ -166,6 +196,7 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 	c.rs = append(regions(nil), as.rs...)
 	for _, r := range c.rs {
 		hold(r.file)
+		r.shm.hold()
 	}
 	c.brkBase, c.brk = as.brkBase, as.brk
 	if as.vdso != 0 {
@@ -181,10 +212,16 @@ func (as *AddressSpace) Fork(pt PageTable) (*AddressSpace, error) {
 		return nil, ErrNoMemory
 	}
 	for p := range as.present {
+		if i := as.rs.find(p); i >= 0 && as.rs[i].shm != nil {
+			continue // stays mapped writable; the child maps it from the object
+		}
 		as.present[p] = false // before sharing: false is always safe
 		c.present[p] = false
 	}
 	for _, r := range as.rs {
+		if r.shm != nil {
+			continue // never copy-on-write
+		}
 		if err := as.pt.Share(pt, r.start, int(r.end-r.start)); err != nil {
 			c.Release()
 			return nil, ErrNoMemory

@@ -27,6 +27,14 @@ type PageTable interface {
 	// includes ProtWrite, on a frame of its own: a frame still shared is
 	// copied first, one no longer shared is only made writable.
 	Unshare(va uintptr, prot int) error
+	// Alias maps the frame present at srcVA in src, a page table of the
+	// same kind, at va with protection prot, writable if prot says so:
+	// both then see each other's writes (MAP_SHARED).  The frame counts
+	// as shared, so Protect keeps it read-only afterwards.
+	Alias(src PageTable, srcVA, va uintptr, prot int) error
+	// New returns an empty page table of the same kind, to hold frames
+	// that several address spaces map.
+	New() (PageTable, error)
 	// CopyIn and CopyOut copy through present pages (CopyOut needs them
 	// writable, so never writes a shared frame).
 	CopyIn(b []byte, va uintptr) error

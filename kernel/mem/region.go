@@ -21,6 +21,8 @@ type region struct {
 	file       io.ReaderAt
 	off        int64   // file offset at start
 	fileEnd    uintptr // file bytes end here; beyond is zeroes
+	shm        *shm    // MAP_SHARED anonymous: the object the pages are in
+	shmOff     uintptr // offset in shm at start
 }
 
 // regions is a sorted list of non-overlapping regions.
@@ -48,10 +50,14 @@ func (rs *regions) split(va uintptr) {
 	if hi.file != nil {
 		hi.off += int64(va - r.start)
 	}
+	if hi.shm != nil {
+		hi.shmOff += va - r.start
+	}
 	*rs = append(*rs, region{})
 	copy((*rs)[i+2:], (*rs)[i+1:])
 	(*rs)[i], (*rs)[i+1] = lo, hi
-	hold(r.file) // two regions now hold the file
+	hold(r.file) // two regions now hold the file (or the object)
+	r.shm.hold()
 }
 
 // Refs is a mapped file with a reference count (a file.Description): each
@@ -89,6 +95,7 @@ func (rs *regions) remove(start, end uintptr) []region {
 	*rs = kept
 	for _, r := range gone {
 		drop(r.file)
+		r.shm.put()
 	}
 	return gone
 }
@@ -108,7 +115,7 @@ func (rs *regions) merge() {
 	out := (*rs)[:0]
 	for _, r := range *rs {
 		if n := len(out); n > 0 && out[n-1].end == r.start && out[n-1].prot == r.prot &&
-			out[n-1].file == nil && r.file == nil {
+			out[n-1].file == nil && r.file == nil && out[n-1].shm == nil && r.shm == nil {
 			out[n-1].end = r.end
 			continue
 		}

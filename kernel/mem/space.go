@@ -84,6 +84,7 @@ func (as *AddressSpace) Release() error {
 	}
 	for _, r := range as.rs {
 		drop(r.file)
+		r.shm.put()
 	}
 	as.rs, as.present = nil, nil
 	return as.pt.Free()
@@ -218,6 +219,9 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 		return ErrAccess
 	}
 	page := pageDown(va)
+	if r.shm != nil {
+		return as.faultShared(r, page, write)
+	}
 	w := r.prot&ProtWrite != 0
 	if pw, ok := as.present[page]; ok {
 		if write && !pw {

@@ -10,14 +10,23 @@ import (
 	"scone/kernel/mem"
 )
 
-// Futexes: wait queues keyed by (address space, user address).  Waiters
-// and wakers both hold futexes.mu, and a waiter compares the word and
-// queues itself under it, so a wake that follows a store can never slip
-// between the compare and the sleep.
+// Futexes: wait queues keyed by (address space, user address), or, for a
+// word in MAP_SHARED anonymous memory, by (shared object, offset), so
+// that processes sharing it wait and wake on one queue (Linux's shared
+// futex key).  That key serves FUTEX_PRIVATE_FLAG calls too: at worst a
+// wake reaches a waiter Linux would leave asleep, which futex allows.
+// Waiters and wakers both hold futexes.mu, and a waiter compares the word
+// and queues itself under it, so a wake that follows a store can never
+// slip between the compare and the sleep.
 
 type futexKey struct {
-	as   *mem.AddressSpace
+	obj  any // *mem.AddressSpace, or the shared object
 	addr uintptr
+}
+
+func keyOf(as *mem.AddressSpace, addr uintptr) futexKey {
+	obj, off := as.FutexKey(addr)
+	return futexKey{obj, off}
 }
 
 type futexWaiter struct {
@@ -42,7 +51,7 @@ func FutexWait(ctx context.Context, as *mem.AddressSpace, addr uintptr, val, bit
 		return syscall.EINVAL
 	}
 	var b [4]byte
-	w := &futexWaiter{key: futexKey{as, addr}, bitset: bitset, woken: make(chan struct{})}
+	w := &futexWaiter{key: keyOf(as, addr), bitset: bitset, woken: make(chan struct{})}
 	futexes.mu.Lock()
 	if err := as.CopyIn(b[:], addr); err != nil {
 		futexes.mu.Unlock()
@@ -94,7 +103,7 @@ func removeWaiter(w *futexWaiter) {
 func FutexWake(as *mem.AddressSpace, addr uintptr, n int, bitset uint32) int {
 	futexes.mu.Lock()
 	defer futexes.mu.Unlock()
-	return wakeLocked(futexKey{as, addr}, n, bitset)
+	return wakeLocked(keyOf(as, addr), n, bitset)
 }
 
 func wakeLocked(k futexKey, n int, bitset uint32) int {
@@ -132,7 +141,7 @@ func FutexRequeue(as *mem.AddressSpace, addr uintptr, n int, addr2 uintptr, n2 i
 			return 0, syscall.EAGAIN
 		}
 	}
-	k, k2 := futexKey{as, addr}, futexKey{as, addr2}
+	k, k2 := keyOf(as, addr), keyOf(as, addr2)
 	woke := wakeLocked(k, n, ^uint32(0))
 	moved := 0
 	for len(futexes.q[k]) > 0 && moved < n2 {
@@ -206,9 +215,9 @@ func FutexWakeOp(as *mem.AddressSpace, addr uintptr, n int, addr2 uintptr, n2 in
 	if err := as.CopyOut(addr2, b[:]); err != nil {
 		return 0, err
 	}
-	woke := wakeLocked(futexKey{as, addr}, n, ^uint32(0))
+	woke := wakeLocked(keyOf(as, addr), n, ^uint32(0))
 	if pass {
-		woke += wakeLocked(futexKey{as, addr2}, n2, ^uint32(0))
+		woke += wakeLocked(keyOf(as, addr2), n2, ^uint32(0))
 	}
 	return woke, nil
 }
@@ -220,5 +229,5 @@ func signExtend12(v uint32) int32 { return int32(v<<20) >> 20 }
 func FutexWaiters(as *mem.AddressSpace, addr uintptr) int {
 	futexes.mu.Lock()
 	defer futexes.mu.Unlock()
-	return len(futexes.q[futexKey{as, addr}])
+	return len(futexes.q[keyOf(as, addr)])
 }

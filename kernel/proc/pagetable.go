@@ -25,6 +25,18 @@ func newMachinePageTable() (mem.PageTable, error) {
 	return machinePageTable{as}, nil
 }
 
+// Alias implements mem.PageTable.
+func (pt machinePageTable) Alias(src mem.PageTable, srcVA, va uintptr, prot int) error {
+	s, ok := src.(machinePageTable)
+	if !ok {
+		return syscall.EINVAL
+	}
+	return pt.AddressSpace.Alias(s.AddressSpace, srcVA, va, prot)
+}
+
+// New implements mem.PageTable.
+func (pt machinePageTable) New() (mem.PageTable, error) { return newMachinePageTable() }
+
 // Share implements mem.PageTable.
 func (pt machinePageTable) Share(child mem.PageTable, va uintptr, size int) error {
 	c, ok := child.(machinePageTable)

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
-	"time"
 
 	"scone/kernel/machine"
 	"scone/kernel/mem"
@@ -32,19 +31,13 @@ type Thread struct {
 	exited    bool    // this thread called exit
 	savedMask *sigSet // rt_sigsuspend's mask to restore after the handler
 	cpu       cpuTime
+	trip      *tripStat // where trips' time goes (machine.TripStats)
 }
 
 // Runner runs a thread in ring 3: machine.AddressSpace in the kernel.
 type Runner interface {
 	Run(regs *machine.UserRegs) (int, error)
 }
-
-// runSlots bounds the threads in ring 3 at once.  Each one occupies a
-// machine thread (Run is a blocking system call of the kernel's runtime),
-// the machine has 512, and the runtime throws if it cannot start one; the
-// others wait here as parked goroutines, costing no machine thread, and
-// take turns as Run returns at the end of each time slice.
-var runSlots = make(chan struct{}, 256)
 
 // Syscall handles a system call of t (the kernel/sys dispatcher, which
 // sets it in its init): it reads the number and arguments from t.Regs and
@@ -109,6 +102,23 @@ func (t *Thread) dyingLocked() bool {
 	return t.proc.exiting || t.exited
 }
 
+// quiet reports whether the loop's checks before Run would all do
+// nothing: the process is not stopped or exiting, the thread has not
+// exited, no signal is deliverable, no rt_sigsuspend mask waits to be
+// restored and the context is live.  Most trips are quiet, and this
+// takes two locks where the checks take eight.
+func (t *Thread) quiet() bool {
+	table.mu.Lock()
+	busy := t.proc.stopped || t.proc.exiting || t.exited
+	table.mu.Unlock()
+	if busy {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.savedMask == nil && t.ctx.Err() == nil && t.deliverableLocked() == 0
+}
+
 // start runs t's goroutine.
 func (t *Thread) start() {
 	go t.loop()
@@ -117,23 +127,38 @@ func (t *Thread) start() {
 // loop is the life of a user thread: run it in ring 3 until it traps,
 // handle the trap, deliver signals, repeat until it exits.
 func (t *Thread) loop() {
+	if machine.TripStats() {
+		t.trip = new(tripStat)
+	}
+	kind, handled := -1, uint64(0)
 	for {
-		t.waitWhileStopped()
-		t.deliverSignals()
-		if t.dying() {
-			break
+		if !t.quiet() {
+			t.waitWhileStopped()
+			t.deliverSignals()
+			if t.dying() {
+				break
+			}
+			t.freshContext()
 		}
-		t.freshContext()
 		// Looked up each time: execve replaces the address space.
 		runner, ok := t.proc.mem.PageTable().(Runner)
 		if !ok {
 			break
 		}
-		runSlots <- struct{}{}
-		start := time.Now()
+		if t.trip != nil {
+			if kind >= 0 {
+				t.trip.loopDone(kind, handled)
+			}
+			t.trip.beforeRun()
+		}
+		gate.enter()
 		why, err := runner.Run(&t.Regs)
-		since(&t.cpu.user, &cpuTotal.user, start)
-		<-runSlots
+		gate.leave()
+		addCPU(&t.cpu.user, &cpuTotal.user, int64(t.Regs.Ring3))
+		var returned uint64
+		if t.trip != nil {
+			returned = machine.TSC()
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "proc: pid %d tid %d: %v\n", t.proc.PID, t.TID, err)
 			t.proc.kill(int(syscall.SIGKILL))
@@ -143,16 +168,25 @@ func (t *Thread) loop() {
 		case machine.UserSyscall:
 			Syscall(t)
 		case machine.UserFault:
-			start := time.Now()
+			start := machine.Nanotime()
 			t.pageFault()
-			since(&t.cpu.sys, &cpuTotal.sys, start)
+			addCPU(&t.cpu.sys, &cpuTotal.sys, machine.Nanotime()-start)
 		case machine.UserException:
-			start := time.Now()
+			start := machine.Nanotime()
 			t.exception()
-			since(&t.cpu.sys, &cpuTotal.sys, start)
+			addCPU(&t.cpu.sys, &cpuTotal.sys, machine.Nanotime()-start)
 		case machine.UserInterrupt:
 			runtime.Gosched()
 		}
+		kind = -1
+		if t.trip != nil && (why == machine.UserSyscall || why == machine.UserFault) {
+			kind = why - machine.UserSyscall
+			handled = machine.TSC()
+			t.trip.afterTrip(kind, &t.Regs.Stamps, returned, handled)
+		}
+	}
+	if t.trip != nil {
+		t.trip.report(t.proc.PID, t.TID)
 	}
 	t.die()
 }

@@ -24,9 +24,9 @@ func cmsg(level, typ int32, data []byte, n int) []byte {
 
 func i32(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
 
-// TestCheckSendControl holds what Linux 6.18's sendmsg answered for each
+// TestParseSendControl holds what Linux 6.18's sendmsg answered for each
 // control buffer on a UDP socket and on a connected TCP one (as root).
-func TestCheckSendControl(t *testing.T) {
+func TestParseSendControl(t *testing.T) {
 	ip, sol := int32(syscall.IPPROTO_IP), int32(syscall.SOL_SOCKET)
 	for _, tc := range []struct {
 		name     string
@@ -50,10 +50,10 @@ func TestCheckSendControl(t *testing.T) {
 		{"IP_PKTINFO short", cmsg(ip, ipPktinfo, make([]byte, 8), -1), syscall.EINVAL, nil},
 		{"two, the second bad", append(cmsg(ip, ipTTL, i32(64), -1), cmsg(ip, ipTTL, i32(300), -1)...), syscall.EINVAL, nil},
 	} {
-		if err := CheckSendControl(tc.b, true); err != tc.udp {
+		if _, err := ParseSendControl(tc.b, true); err != tc.udp {
 			t.Errorf("%s on UDP: %v, want %v", tc.name, err, tc.udp)
 		}
-		if err := CheckSendControl(tc.b, false); err != tc.tcp {
+		if _, err := ParseSendControl(tc.b, false); err != tc.tcp {
 			t.Errorf("%s on TCP: %v, want %v", tc.name, err, tc.tcp)
 		}
 	}

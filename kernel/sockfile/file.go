@@ -50,7 +50,7 @@ func (f *File) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 // returned as is; raising SIGPIPE is the system call's job.
 func (f *File) Write(ctx context.Context, p []byte, nonblock bool) (int, error) {
 	bufs := [1][]byte{p}
-	return f.s.SendMsg(ctx, bufs[:], tcpip.FullAddr{}, dontWait(nonblock))
+	return f.s.SendMsg(ctx, bufs[:], tcpip.FullAddr{}, dontWait(nonblock), nil)
 }
 
 // RecvMsg is recvmsg(2) with the description's O_NONBLOCK folded in.
@@ -59,8 +59,8 @@ func (f *File) RecvMsg(ctx context.Context, bufs [][]byte, flags int, nonblock b
 }
 
 // SendMsg is sendmsg(2) with the description's O_NONBLOCK folded in.
-func (f *File) SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int, nonblock bool) (int, error) {
-	return f.s.SendMsg(ctx, bufs, to, flags|dontWait(nonblock))
+func (f *File) SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int, nonblock bool, o *tcpip.SendOptions) (int, error) {
+	return f.s.SendMsg(ctx, bufs, to, flags|dontWait(nonblock), o)
 }
 
 // Accept is accept4(2) on the socket; the new socket's file is New(s).

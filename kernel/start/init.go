@@ -19,12 +19,17 @@ var rootNamespace func() (*file.Namespace, error)
 
 // runInit starts /bin/init from ns as process 1, as Linux does: argv is
 // /bin/init and the kernel command-line words without '=', the
-// environment the NAME=value words.  init opens /dev/console itself.
+// environment the NAME=value words (those with an upper-case NAME reach
+// the kernel as its own environment: see initEnv).  init opens /dev/console itself.
 // When init ends, the machine stops with its status.
 func runInit(ns *file.Namespace, args []string) error {
 	mem := func() uint64 { return machine.Memory().FreePages }
 	setFrameReserve(mem)
 	proc.Kick = machine.KickUser
+	if machine.TripStats() {
+		plain, reload := machine.TripCalibrate(20000)
+		fmt.Fprintf(os.Stdout, "tripstat: a kernel system call %d ns, with a CR3 reload %d ns\n", plain, reload)
+	}
 	sys.Trace = slices.Contains(args, "strace")
 	proc.InitExited = func(status int) {
 		code := status >> 8 & 0xff
@@ -37,6 +42,7 @@ func runInit(ns *file.Namespace, args []string) error {
 		machine.Exit(uint32(code))
 	}
 	argv, envv := []string{"/bin/init"}, []string{"HOME=/", "PATH=/bin", "TERM=vt100"}
+	envv = append(envv, initEnv(os.Environ())...)
 	for _, a := range args {
 		if strings.Contains(a, "=") {
 			envv = append(envv, a)
@@ -58,4 +64,23 @@ func runInit(ns *file.Namespace, args []string) error {
 	}
 	t.Start()
 	return nil
+}
+
+// runtimeVars are the kernel environment's variables the Go runtime
+// reads: the kernel's, not init's.
+var runtimeVars = []string{"GODEBUG", "GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GOTRACEBACK"}
+
+// initEnv is the part of the kernel's environment init gets: the machine
+// layer makes NAME=value words with an upper-case NAME (FUZZCALLS=N,
+// INITRC=FILE) the kernel's environment, and Linux gives init every
+// NAME=value parameter the kernel does not use itself.
+func initEnv(kernelEnv []string) []string {
+	var out []string
+	for _, kv := range kernelEnv {
+		name, _, ok := strings.Cut(kv, "=")
+		if ok && !slices.Contains(runtimeVars, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

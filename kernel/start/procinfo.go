@@ -15,6 +15,7 @@ import (
 	"scone/kernel/fs"
 	"scone/kernel/knet"
 	"scone/kernel/machine"
+	"scone/kernel/mem"
 	"scone/kernel/proc"
 	"scone/kernel/tty"
 )
@@ -79,7 +80,7 @@ func comm(exe string) string {
 func (procInfo) Memory() procfs.Memory {
 	m := machine.Memory()
 	kb := m.PageSize / 1024
-	out := procfs.Memory{TotalKB: m.TotalPages * kb, FreeKB: m.FreePages * kb}
+	out := procfs.Memory{TotalKB: m.TotalPages * kb, FreeKB: m.FreePages * kb, ShmemKB: uint64(mem.SharedPages()) * kb}
 	var cachedKB, evictableKB uint64
 	if root != nil {
 		st := root.Stats()

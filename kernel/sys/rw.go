@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"scone/kernel/file"
+	"scone/kernel/net/waiter"
 	"scone/kernel/proc"
 	"scone/kernel/sockfile"
 )
@@ -109,6 +110,9 @@ func doRead(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintpt
 		return uintptr(n), err
 	}
 	_, positional := d.File().(file.Positional)
+	if !positional && off < 0 && total > 0 {
+		return streamRead(t, d, iov, total)
+	}
 	done := 0
 	buf := make([]byte, min(total, chunk))
 	for done < total {
@@ -133,6 +137,67 @@ func doRead(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintpt
 		}
 	}
 	return uintptr(done), nil
+}
+
+// streamRead reads a stream whose read takes what it returns (a pipe, the
+// tty, an eventfd). Like Linux's pipe_read it never takes bytes it cannot
+// copy out: it reads only into the writable start of the buffers
+// (fault_in_writeable), so a buffer that goes bad part-way gets what fits
+// and the rest stays queued. With no byte writable it waits as the read
+// would, then fails with EFAULT and leaves the data.
+func streamRead(t *proc.Thread, d *file.Description, iov []iovec, total int) (uintptr, error) {
+	want := min(total, file.PipeSize) // no stream returns more at once
+	if b, ok := d.File().(interface{ Buffered() int }); ok {
+		// Fault in only the pages the waiting bytes need, as Linux.
+		if n := b.Buffered(); n > 0 {
+			want = min(want, n)
+		}
+	}
+	room := writable(t, iov, 0, want)
+	if room == 0 {
+		return 0, faultWhenReadable(t, d)
+	}
+	buf := make([]byte, room)
+	n, err := d.Read(t.Ctx(), buf)
+	if err == syscall.EINVAL && room < want {
+		// A record (an eventfd's 8-byte count) does not fit in the
+		// writable start: the buffer's fault, not its size.
+		return 0, syscall.EFAULT
+	}
+	if n > 0 {
+		// Fails only if another thread unmapped the buffer meanwhile.
+		if cerr := scatter(t, iov, 0, buf[:n]); cerr != nil {
+			return 0, cerr
+		}
+		return uintptr(n), nil
+	}
+	return 0, err
+}
+
+// faultWhenReadable is a stream read into a buffer with no writable byte:
+// as Linux, it blocks until there is data (EAGAIN if non-blocking, EINTR
+// on a signal) and then fails with EFAULT, or returns 0 at end of file.
+func faultWhenReadable(t *proc.Thread, d *file.Description) error {
+	f := d.File()
+	e, ch := waiter.NewChannelEntry(waiter.EventIn | waiter.EventHup | waiter.EventErr)
+	f.Waiter().Register(e)
+	defer f.Waiter().Unregister(e)
+	for {
+		ev := f.Readiness(waiter.EventIn | waiter.EventHup)
+		switch {
+		case ev&waiter.EventIn != 0:
+			return syscall.EFAULT
+		case ev&waiter.EventHup != 0:
+			return nil // end of file: read returns 0
+		case nonblocking(d):
+			return syscall.EAGAIN
+		}
+		select {
+		case <-ch:
+		case <-t.Ctx().Done():
+			return syscall.EINTR
+		}
+	}
 }
 
 // scatter copies b out to the iovecs starting at byte at of their
@@ -176,16 +241,34 @@ func gather(t *proc.Thread, iov []iovec, at int, b []byte) error {
 
 // doWrite writes the user buffers a chunk at a time (a pipe write of up to
 // PIPE_BUF is one chunk, so stays atomic) until all is written or a write
-// comes up short. EPIPE sends SIGPIPE, as Linux does.
+// comes up short. EPIPE sends SIGPIPE, as Linux does. A buffer that goes
+// bad part-way writes what comes before the bad byte and returns its
+// count (EFAULT if none), as Linux's generic_perform_write; a stream
+// (pipe_write) counts only whole PIPE_BUF pages, so a short pipe write
+// is all or EFAULT.
 func doWrite(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintptr, error) {
 	total := 0
 	for _, v := range iov {
 		total += v.len
 	}
+	_, positional := d.File().(file.Positional)
 	done := 0
 	buf := make([]byte, min(total, chunk))
 	for done < total || total == 0 {
 		b := buf[:min(total-done, chunk)]
+		bad := false
+		if ok := readable(t, iov, done, len(b)); ok < len(b) {
+			if !positional {
+				ok -= ok % file.PipeBuf
+			}
+			b, bad = b[:ok], true
+		}
+		if len(b) == 0 && bad {
+			if done > 0 {
+				break
+			}
+			return 0, syscall.EFAULT
+		}
 		if err := gather(t, iov, done, b); err != nil {
 			if done > 0 {
 				break
@@ -206,7 +289,7 @@ func doWrite(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintp
 			}
 			return 0, err
 		}
-		if n < len(b) || total == 0 {
+		if n < len(b) || total == 0 || bad {
 			break
 		}
 	}

@@ -27,8 +27,13 @@ func sockProc(t *testing.T) *fileProc {
 // sockProcPair is sockProc also returning the pair of stacks: the
 // process's sockets are on A.
 func sockProcPair(t *testing.T) (*fileProc, *nettest.Pair) {
+	return sockProcWith(t, nettest.PairOptions{})
+}
+
+// sockProcWith is sockProcPair with the pair built from o.
+func sockProcWith(t *testing.T, o nettest.PairOptions) (*fileProc, *nettest.Pair) {
 	p := newFileProc(t)
-	pair := nettest.NewPair(t, nettest.PairOptions{})
+	pair := nettest.NewPair(t, o)
 	l := socket.NewLayer(pair.A)
 	old := SocketLayer
 	SocketLayer = func() *socket.Layer { return l }

@@ -38,7 +38,7 @@ func sysSendto(t *proc.Thread, a Args) (uintptr, error) {
 		return 0, err
 	}
 	iov := []iovec{{a[1], int(min(a[2], maxRWSize))}}
-	return send(t, d, f, iov, to, int(int32(a[3])))
+	return send(t, d, f, iov, to, int(int32(a[3])), nil)
 }
 
 func sysSendmsg(t *proc.Thread, a Args) (uintptr, error) {
@@ -61,10 +61,11 @@ func sysSendmsg(t *proc.Thread, a Args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := controlIn(t, f, m); err != nil {
+	o, err := controlIn(t, f, m)
+	if err != nil {
 		return 0, err
 	}
-	return send(t, d, f, iov, to, int(int32(a[2])))
+	return send(t, d, f, iov, to, int(int32(a[2])), o)
 }
 
 // maxControl bounds sendmsg's ancillary data, as Linux's optmem_max
@@ -73,20 +74,21 @@ const maxControl = 128 << 10
 
 // controlIn copies in sendmsg's ancillary data, as Linux does before the
 // protocol looks at it (a bad msg_control is EFAULT), and checks it as
-// Linux's protocols do (sockfile.CheckSendControl: EINVAL). No control
-// message is acted on yet (IP_TTL, IP_TOS, IP_PKTINFO on send).
-func controlIn(t *proc.Thread, f *sockfile.File, m sockfile.Msghdr) error {
+// Linux's protocols do (sockfile.ParseSendControl: EINVAL). It returns
+// what the IP messages ask of a datagram (IP_TTL, IP_TOS, IP_PKTINFO),
+// nil if nothing.
+func controlIn(t *proc.Thread, f *sockfile.File, m sockfile.Msghdr) (*tcpip.SendOptions, error) {
 	if m.ControlLen == 0 {
-		return nil
+		return nil, nil
 	}
 	if m.ControlLen > maxControl {
-		return syscall.ENOBUFS
+		return nil, syscall.ENOBUFS
 	}
 	b := make([]byte, m.ControlLen)
 	if err := t.Mem().CopyIn(b, m.Control); err != nil {
-		return err
+		return nil, err
 	}
-	return sockfile.CheckSendControl(b, f.Socket().Type() == socket.Datagram)
+	return sockfile.ParseSendControl(b, f.Socket().Type() == socket.Datagram)
 }
 
 func msghdrIn(t *proc.Thread, va uintptr) (sockfile.Msghdr, error) {
@@ -122,9 +124,10 @@ func iovTotal(iov []iovec) (int, error) {
 	return total, nil
 }
 
-// send sends the user buffers iov to to. EPIPE raises SIGPIPE unless
+// send sends the user buffers iov to to, a datagram with the IP
+// settings o (nil for the socket's). EPIPE raises SIGPIPE unless
 // MSG_NOSIGNAL, as Linux.
-func send(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, to tcpip.FullAddr, flags int) (uintptr, error) {
+func send(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, to tcpip.FullAddr, flags int, o *tcpip.SendOptions) (uintptr, error) {
 	total, err := iovTotal(iov)
 	if err != nil {
 		return 0, err
@@ -146,7 +149,7 @@ func send(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, to
 		if err := gather(t, iov, 0, buf); err != nil {
 			return 0, err
 		}
-		n, err := f.SendMsg(t.Ctx(), [][]byte{buf}, to, flags, nonblocking(d))
+		n, err := f.SendMsg(t.Ctx(), [][]byte{buf}, to, flags, nonblocking(d), o)
 		if err != nil {
 			return fail(err)
 		}
@@ -162,7 +165,7 @@ func send(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iovec, to
 			}
 			return 0, err
 		}
-		n, err := f.SendMsg(t.Ctx(), [][]byte{b}, to, flags, nonblocking(d))
+		n, err := f.SendMsg(t.Ctx(), [][]byte{b}, to, flags, nonblocking(d), nil)
 		done += n
 		if err != nil {
 			if done > 0 {
@@ -270,6 +273,16 @@ func streamTake(t *proc.Thread, d *file.Description, f *sockfile.File, iov []iov
 // writable is how many of the n bytes at byte at of the buffers' join
 // are writable user memory, from the start.
 func writable(t *proc.Thread, iov []iovec, at, n int) int {
+	return accessible(t, iov, at, n, true)
+}
+
+// readable is writable for reading: how many of the n bytes at byte at
+// of the buffers' join can be copied in, from the start.
+func readable(t *proc.Thread, iov []iovec, at, n int) int {
+	return accessible(t, iov, at, n, false)
+}
+
+func accessible(t *proc.Thread, iov []iovec, at, n int, write bool) int {
 	done := 0
 	for _, v := range iov {
 		if done == n {
@@ -280,7 +293,7 @@ func writable(t *proc.Thread, iov []iovec, at, n int) int {
 			continue
 		}
 		want := min(v.len-at, n-done)
-		ok := t.Mem().Accessible(v.base+uintptr(at), want, true)
+		ok := t.Mem().Accessible(v.base+uintptr(at), want, write)
 		done += ok
 		if ok < want {
 			break

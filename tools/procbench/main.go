@@ -5,10 +5,17 @@
 // guest's ready line. It prints figures and asserts nothing.
 //
 //	procbench [-dir build/linux] [-bin build/root/bin/procbench] [-disk build/fs.img]
-//	          [-guests linux,scone] [-run REGEXP] [-kargs ARGS]
+//	          [-guests linux,scone] [-run REGEXP] [-kargs ARGS] [-args ARGS]
+//	          [-kernel build/kernel.elf] [-before OLD.elf]
 //
 // -guests picks the guests to run (a missing one prints "-"), -run the
-// rows (procbench's own -run), -kargs Scone's kernel command line.
+// rows (procbench's own -run), -kargs Scone's kernel command line (the
+// word tripstat makes it print where trips to ring 3 spend their time),
+// -args more arguments for procbench in both guests (such as -scale 0.1).
+// -before boots a second Scone kernel (an older build) on the same image
+// in the same sitting and adds its column and Scone's ratio to it.  Each
+// guest's console goes to a .log file beside its kernel's image name in
+// the image's directory.
 package main
 
 import (
@@ -61,16 +68,19 @@ func main() {
 	guests := flag.String("guests", "linux,scone", "the guests to run, comma-separated")
 	only := flag.String("run", "", "run only the rows matching this regular expression")
 	kargs := flag.String("kargs", "", "Scone's kernel command line")
+	extra := flag.String("args", "", "more arguments for procbench in both guests, such as -scale 0.1")
+	kernel := flag.String("kernel", runqemu.DefaultKernel, "Scone's kernel ELF")
+	before := flag.String("before", "", "an older Scone kernel ELF to run too, for a before/after column")
 	flag.Parse()
 	if _, err := regexp.Compile(*only); err != nil {
 		fatal(err)
 	}
-	args := "-dir /tmp"
+	args := "-dir /tmp " + *extra
 	if *only != "" {
 		args += " -run '" + *only + "'"
 	}
 
-	lin, sc := &result{}, &result{}
+	lin, old, sc := &result{}, &result{}, &result{}
 	var err error
 	if strings.Contains(*guests, "linux") {
 		if lin, err = runLinux(*dir, *bin, args); err != nil {
@@ -78,11 +88,20 @@ func main() {
 		}
 	}
 	if strings.Contains(*guests, "scone") {
-		if sc, err = runScone(*disk, args, *kargs); err != nil {
+		if *before != "" {
+			if old, err = runScone(*disk, *before, args, *kargs); err != nil {
+				fatal(fmt.Errorf("scone (before): %v", err))
+			}
+		}
+		if sc, err = runScone(*disk, *kernel, args, *kargs); err != nil {
 			fatal(fmt.Errorf("scone: %v", err))
 		}
 	}
-	print(lin, sc)
+	cols := []column{{"Linux", lin}}
+	if *before != "" {
+		cols = append(cols, column{"Scone before", old})
+	}
+	print(append(cols, column{"Scone", sc}))
 }
 
 func runLinux(dir, bin, args string) (*result, error) {
@@ -107,7 +126,7 @@ func runLinux(dir, bin, args string) (*result, error) {
 	return run(c, ready, nil)
 }
 
-func runScone(disk, args, kargs string) (*result, error) {
+func runScone(disk, kernel, args, kargs string) (*result, error) {
 	scratch := filepath.Join(filepath.Dir(disk), "procbench-fs.img")
 	b, err := os.ReadFile(disk)
 	if err != nil {
@@ -117,7 +136,7 @@ func runScone(disk, args, kargs string) (*result, error) {
 		return nil, err
 	}
 	defer os.Remove(scratch)
-	c := runqemu.Config{Disk: scratch, KArgs: kargs, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
+	c := runqemu.Config{Kernel: kernel, Disk: scratch, KArgs: kargs, Pcap: filepath.Join(filepath.Dir(disk), "procbench.pcap")}
 	return run(c, prompt, func(s *runqemu.Session) error { return s.Send("procbench " + args + "\r") })
 }
 
@@ -143,8 +162,16 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 			return nil, err
 		}
 	}
-	if _, err := s.Expect(done, timeout); err != nil {
-		return nil, err
+	_, err = s.Expect(done, timeout)
+	if start != nil {
+		s.Send("halt\r")
+		s.Wait(time.Minute)
+	}
+	// The whole console, for what the kernel said (tripstat, errors).
+	log := filepath.Join(filepath.Dir(c.Pcap), strings.TrimSuffix(filepath.Base(c.Kernel), ".elf")+".log")
+	os.WriteFile(log, []byte(s.Output()), 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%v (console in %s)", err, log)
 	}
 	for _, m := range row.FindAllStringSubmatch(s.Output(), -1) {
 		if m[2] == "error" {
@@ -158,49 +185,77 @@ func run(c runqemu.Config, bootRe *regexp.Regexp, start func(*runqemu.Session) e
 		r.rows[m[1]], r.units[m[1]] = v, m[3]
 		r.order = append(r.order, m[1])
 	}
-	if start != nil {
-		s.Send("halt\r")
-		s.Wait(time.Minute)
-	}
 	return r, nil
 }
 
-// print writes the table. ratio is Scone/Linux of the row's figure: for
-// a time (us) above 1 means Scone is slower, for MB/s below 1 does.
-func print(lin, sc *result) {
-	fmt.Printf("%-32s %14s %14s %8s\n", "row", "Linux", "Scone", "ratio")
-	boot := func(r *result) string {
-		if r.rows == nil {
-			return "-" // not run
+// column is one guest's figures in the table.
+type column struct {
+	name string
+	r    *result
+}
+
+// print writes the table: a column per guest, then the ratio of the last
+// (Scone) to each other one.  For a time (us) above 1 means Scone is
+// slower, for MB/s below 1 does.
+func print(cols []column) {
+	last := cols[len(cols)-1].r
+	others := cols[:len(cols)-1]
+	fmt.Printf("%-32s", "row")
+	for _, c := range cols {
+		fmt.Printf(" %14s", c.name)
+	}
+	for _, c := range others {
+		fmt.Printf(" %10s", "/"+strings.TrimPrefix(c.name, "Scone "))
+	}
+	fmt.Println()
+	ratio := func(s, v float64, ok bool) string {
+		if !ok || v <= 0 {
+			return "-"
 		}
-		return fmt.Sprintf("%.2f", r.boot.Seconds())
+		return fmt.Sprintf("%.2f", s/v)
 	}
-	bootRatio := "-"
-	if lin.rows != nil && sc.rows != nil {
-		bootRatio = fmt.Sprintf("%.2f", sc.boot.Seconds()/lin.boot.Seconds())
+	fmt.Printf("%-32s", "boot-to-prompt (s)")
+	for _, c := range cols {
+		b := "-" // not run
+		if c.r.rows != nil {
+			b = fmt.Sprintf("%.2f", c.r.boot.Seconds())
+		}
+		fmt.Printf(" %14s", b)
 	}
-	fmt.Printf("%-32s %14s %14s %8s\n", "boot-to-prompt (s)", boot(lin), boot(sc), bootRatio)
-	names := lin.order
-	for _, n := range sc.order {
-		if _, ok := lin.rows[n]; !ok {
-			names = append(names, n)
+	for _, c := range others {
+		fmt.Printf(" %10s", ratio(last.boot.Seconds(), c.r.boot.Seconds(), c.r.rows != nil && last.rows != nil))
+	}
+	fmt.Println()
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range cols {
+		for _, n := range c.r.order {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
 		}
 	}
 	for _, n := range names {
-		unit := lin.units[n] + sc.units[n]
-		if lin.units[n] != "" {
-			unit = lin.units[n]
+		unit := ""
+		for _, c := range cols {
+			if u := c.r.units[n]; u != "" && unit == "" {
+				unit = u
+			}
 		}
-		label := fmt.Sprintf("%s (%s)", n, unit)
-		l, lok := lin.rows[n]
-		s, sok := sc.rows[n]
-		ratio := "-"
-		if lok && sok && l > 0 {
-			ratio = fmt.Sprintf("%.2f", s/l)
+		fmt.Printf("%-32s", fmt.Sprintf("%s (%s)", n, unit))
+		for _, c := range cols {
+			v, ok := c.r.rows[n]
+			fmt.Printf(" %14s", figure(v, ok, c.r))
 		}
-		fmt.Printf("%-32s %14s %14s %8s\n", label, figure(l, lok, lin), figure(s, sok, sc), ratio)
+		s, sok := last.rows[n]
+		for _, c := range others {
+			v, ok := c.r.rows[n]
+			fmt.Printf(" %10s", ratio(s, v, ok && sok))
+		}
+		fmt.Println()
 	}
-	fmt.Println("ratio = Scone/Linux: for us (time per operation) above 1 is slower; for MB/s below 1 is slower")
+	fmt.Println("ratios = Scone over each other column: for us (time per operation) above 1 is slower; for MB/s below 1 is slower")
 	fmt.Println("Linux: Debian's kernel, /tmp on tmpfs; Scone: /tmp on its disk file system (virtio-blk)")
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -94,6 +95,16 @@ func (a *arena) scramble() {
 	}
 }
 
+// unblockAlarm takes SIGALRM out of a signal set the call will read,
+// if the set lies in the arena.
+func (a *arena) unblockAlarm(set uintptr) {
+	base := uintptr(unsafe.Pointer(&a.buf[0]))
+	if set >= base && set-base <= uintptr(len(a.buf)-8) { // not set+8: -1 wraps
+		const bit = uintptr(unix.SIGALRM - 1)
+		a.buf[set-base+bit/8] &^= 1 << (bit % 8)
+	}
+}
+
 // names are path arguments: short names in the scratch directory.
 var names = []string{"a", "b", "c", "dir", "dir2", "fifo", "", "a\x00"}
 
@@ -127,6 +138,19 @@ func (a *arena) arg() uintptr {
 	return 0
 }
 
+// firstAbove returns the descriptor above every open one below limit,
+// and at least floor.  Not the lowest free one: the counter file, opened
+// and moved to counterFD, leaves a hole below the poller's descriptors.
+func firstAbove(floor, limit int) int {
+	low := floor
+	for fd := 0; fd < limit; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			low = max(low, fd+1)
+		}
+	}
+	return low
+}
+
 // fuzz is the child: it makes n random calls, storing the count made so
 // far in counterFile.
 func fuzz(counterFile string, seed int64, n int, safe bool) int {
@@ -143,20 +167,20 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 	a := newArena(rng)
 	unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 16 << 20, Max: 16 << 20})
 	self := uintptr(os.Getpid())
+	// The interrupter's timer makes the runtime open its poller (an
+	// epoll descriptor and an eventfd) if it has not yet: before low.
+	in := startInterrupter()
+	time.Sleep(time.Millisecond)
 	// Descriptors below low are the Go runtime's (its poller): closing or
 	// replacing them kills the child, so random descriptors start at low.
-	low := 3
-	if fd, err := unix.Open("/dev/null", unix.O_RDONLY, 0); err == nil {
-		low = fd
-		unix.Close(fd)
-	}
+	low := firstAbove(3, counterFD)
 	const victimSize = 1 << 20
 	victim, err := unix.Mmap(-1, 0, victimSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return 2
 	}
 	victimBase := uintptr(unsafe.Pointer(&victim[0]))
-	var count [16]byte
+	var count [32]byte
 	for i := 1; i <= n; i++ {
 		var nr uintptr
 		if safe {
@@ -172,6 +196,8 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 		for k, v := range args {
 			if v < uintptr(low) {
 				args[k] = uintptr(low) + v%uintptr(32-low)
+			} else if v == counterFD {
+				args[k] = uintptr(low)
 			}
 		}
 		if memCalls[nr] {
@@ -184,11 +210,28 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 			}
 		}
 		switch nr {
-		case unix.SYS_RT_SIGACTION, unix.SYS_RT_SIGPROCMASK:
+		case unix.SYS_RT_SIGACTION:
 			// Only signals nothing sends the child: the runtime needs
 			// its handlers for SIGURG, SIGSEGV and the rest.
-			if nr == unix.SYS_RT_SIGACTION {
-				args[0] = []uintptr{uintptr(unix.SIGUSR1), uintptr(unix.SIGUSR2), 40, 50, 64}[rng.Intn(5)]
+			args[0] = []uintptr{uintptr(unix.SIGUSR1), uintptr(unix.SIGUSR2), 40, 50, 64}[rng.Intn(5)]
+		case unix.SYS_RT_SIGPROCMASK:
+			a.unblockAlarm(args[1]) // the interrupter's signal must get through
+		case unix.SYS_PPOLL:
+			a.unblockAlarm(args[3])
+		case unix.SYS_EPOLL_PWAIT:
+			args[3] &= 15
+			a.unblockAlarm(args[4])
+		case unix.SYS_EPOLL_PWAIT2:
+			a.unblockAlarm(args[4])
+		case unix.SYS_PSELECT6:
+			args[5] = 0 // its mask hides behind a pointer pair
+		case unix.SYS_SIGALTSTACK:
+			args[0] = 0 // query only: Go's handlers need the stack it set
+		case unix.SYS_MMAP:
+			if args[3]&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0 {
+				// Over the victim, never over the runtime's memory.
+				off := uintptr(rng.Intn(victimSize/4096)) * 4096
+				args[0], args[1] = victimBase+off, args[1]%(victimSize-off+1)
 			}
 		case unix.SYS_PRLIMIT64:
 			args[0], args[2] = self, 0 // read limits only
@@ -205,12 +248,20 @@ func fuzz(counterFile string, seed int64, n int, safe bool) int {
 			args[3] |= unix.SOCK_NONBLOCK
 		case unix.SYS_POLL, unix.SYS_EPOLL_WAIT:
 			args[2] &= 15 // timeouts of at most 15 ms
-		case unix.SYS_EPOLL_PWAIT:
-			args[3] &= 15
+		}
+		if in != nil {
+			in.begin(nr, args)
 		}
 		unix.Syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
+		if in != nil {
+			in.end()
+		}
 		if i%64 == 0 || i == n {
-			copy(count[:], fmt.Sprintf("%-15d\n", i))
+			sent := uint64(0)
+			if in != nil {
+				sent = in.sent.Load()
+			}
+			copy(count[:], fmt.Sprintf("%-15d %-15d\n", i, sent))
 			unix.Pwrite(counterFD, count[:], 0)
 		}
 		if i%4096 == 0 {

@@ -60,6 +60,7 @@ type Process struct {
 // Memory is the system's memory in KiB, as meminfo shows it.
 type Memory struct {
 	TotalKB, FreeKB, AvailableKB, BuffersKB, CachedKB uint64
+	ShmemKB                                           uint64 // MAP_SHARED anonymous memory
 }
 
 // Ticks is USER_HZ: /proc's clock ticks per second.
@@ -231,7 +232,7 @@ func Meminfo(m Memory) []byte {
 	}{
 		{"MemTotal", m.TotalKB}, {"MemFree", m.FreeKB}, {"MemAvailable", m.AvailableKB},
 		{"Buffers", m.BuffersKB}, {"Cached", m.CachedKB}, {"SwapCached", 0},
-		{"SwapTotal", 0}, {"SwapFree", 0}, {"Shmem", 0}, {"SReclaimable", 0},
+		{"SwapTotal", 0}, {"SwapFree", 0}, {"Shmem", m.ShmemKB}, {"SReclaimable", 0},
 	} {
 		b = fmt.Appendf(b, "%-16s%8d kB\n", f.name+":", f.kb)
 	}

@@ -22,7 +22,7 @@ func (f fake) PIDs() []int {
 }
 func (f fake) Process(pid int) (Process, bool) { p, ok := f.procs[pid]; return p, ok }
 func (f fake) Memory() Memory {
-	return Memory{TotalKB: 262144, FreeKB: 200000, AvailableKB: 200000}
+	return Memory{TotalKB: 262144, FreeKB: 200000, AvailableKB: 200000, ShmemKB: 64}
 }
 func (f fake) Uptime() time.Duration { return 83*time.Second + 456*time.Millisecond }
 
@@ -73,6 +73,9 @@ func TestProcFiles(t *testing.T) {
 		{"/proc/uptime", "83.45 0.00\n"},
 		{"/proc/7/stat", "7 (sh) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 3 0 250 8388608 100 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"},
 		{"/proc/meminfo", "MemTotal:         262144 kB\nMemFree:          200000 kB\nMemAvailable:     200000 kB\n"},
+	}
+	if got, _ := readAll(t, c, "/proc/meminfo"); !strings.Contains(got, "\nShmem:"+strings.Repeat(" ", 16)+"64 kB\n") {
+		t.Errorf("/proc/meminfo has no Shmem line of 64 kB:\n%s", got)
 	}
 	for _, tc := range cases {
 		got, err := readAll(t, c, tc.path)

@@ -74,6 +74,12 @@ func (e *Endpoint) Connect(addr tcpip.FullAddr) error {
 // SendTo sends b, an echo request (type 8, code 0, then data), to *to or
 // to the connected peer. The identifier and checksum in b are replaced.
 func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
+	return e.SendToOptions(b, to, nil)
+}
+
+// SendToOptions is SendTo with sendmsg's control messages o (nil for
+// none): its TTL, TOS, source address and interface (dgram.SendRoute).
+func (e *Endpoint) SendToOptions(b []byte, to *tcpip.FullAddr, o *tcpip.SendOptions) (int, error) {
 	if len(b) < HeaderLen || b[0] != TypeEchoRequest || b[1] != 0 {
 		return 0, syscall.EINVAL
 	}
@@ -91,11 +97,10 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 	}
 	src, id, ttl := e.Local.Addr, e.Local.Port, e.TTL
 	e.Mu.Unlock()
-	r, err := e.proto.net.Route(src, dst.Addr)
+	r, err := dgram.SendRoute(e.proto.net, -1, src, dst.Addr, ttl, o)
 	if err != nil {
 		return 0, err
 	}
-	r.TTL = ttl
 	h := Header{Type: TypeEchoRequest}
 	binary.BigEndian.PutUint16(h.Rest[0:2], id)
 	copy(h.Rest[2:4], b[6:8]) // the user's sequence number

@@ -18,6 +18,7 @@ type endpoint interface {
 	Bind(tcpip.FullAddr) error
 	Connect(tcpip.FullAddr) error
 	SendTo(b []byte, to *tcpip.FullAddr) (int, error)
+	SendToOptions(b []byte, to *tcpip.FullAddr, o *tcpip.SendOptions) (int, error)
 	RecvFrom(b []byte) (int, tcpip.FullAddr, error)
 	RecvMsg(bufs [][]byte, peek bool) (n, size int, from tcpip.FullAddr, ttl uint8, err error)
 	Next() int
@@ -113,20 +114,25 @@ func (d *datagram) Write(ctx context.Context, b []byte) (int, error) {
 // SendTo never blocks: a datagram that finds no room further down is
 // dropped, as on Linux when a device queue is full.
 func (d *datagram) SendTo(_ context.Context, b []byte, to tcpip.FullAddr) (int, error) {
+	return d.sendTo(b, to, nil)
+}
+
+// sendTo sends b to to (or the peer) with sendmsg's control messages o.
+func (d *datagram) sendTo(b []byte, to tcpip.FullAddr, o *tcpip.SendOptions) (int, error) {
 	u, isUDP := d.ep.(*udp.Endpoint)
 	switch {
 	case to != (tcpip.FullAddr{}) && d.broadcastDenied(to.Addr):
 		return 0, syscall.EACCES
 	case to == (tcpip.FullAddr{}) && isUDP:
-		return u.SendTo(b, nil)
+		return u.SendToOptions(b, nil, o)
 	case to == (tcpip.FullAddr{}):
-		return d.ep.SendTo(b, nil)
+		return d.ep.SendToOptions(b, nil, o)
 	case isUDP:
 		// A direct call: &to does not escape, so the send does not allocate.
-		return u.SendTo(b, &to)
+		return u.SendToOptions(b, &to, o)
 	}
 	dst := to // escapes through the interface call; only echo sockets pay
-	return d.ep.SendTo(b, &dst)
+	return d.ep.SendToOptions(b, &dst, o)
 }
 
 // RecvFrom waits for a datagram unless the socket is non-blocking.
@@ -181,20 +187,20 @@ func (d *datagram) RecvMsg(ctx context.Context, bufs [][]byte, flags int, ctl *C
 	return n, from, rflags, nil
 }
 
-// SendMsg sends bufs as one datagram. More than one buffer is gathered
-// into a new one first.
-func (d *datagram) SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int) (int, error) {
+// SendMsg sends bufs as one datagram, with the IP settings o asks for.
+// More than one buffer is gathered into a new one first.
+func (d *datagram) SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int, o *tcpip.SendOptions) (int, error) {
 	if flags&MsgOOB != 0 {
 		return 0, syscall.EOPNOTSUPP
 	}
 	if len(bufs) == 1 {
-		return d.SendTo(ctx, bufs[0], to)
+		return d.sendTo(bufs[0], to, o)
 	}
 	var b []byte
 	for _, p := range bufs {
 		b = append(b, p...)
 	}
-	return d.SendTo(ctx, b, to)
+	return d.sendTo(b, to, o)
 }
 
 func (d *datagram) Shutdown(how int) error {

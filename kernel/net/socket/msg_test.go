@@ -25,7 +25,7 @@ func TestDatagramRecvMsg(t *testing.T) {
 	to := tcpip.FullAddr{Addr: nettest.AddrB, Port: 2000}
 	send := func() {
 		t.Helper()
-		if n, err := cli.SendMsg(ctx(t), [][]byte{[]byte("0123"), nil, []byte("456789")}, to, 0); n != 10 || err != nil {
+		if n, err := cli.SendMsg(ctx(t), [][]byte{[]byte("0123"), nil, []byte("456789")}, to, 0, nil); n != 10 || err != nil {
 			t.Fatalf("SendMsg = %d, %v", n, err)
 		}
 	}
@@ -72,7 +72,7 @@ func TestDatagramRecvMsg(t *testing.T) {
 // recvmsg's flags.
 func TestStreamMsg(t *testing.T) {
 	cli, conn := streamPair(t)
-	if n, err := cli.SendMsg(ctx(t), [][]byte{[]byte("hello "), []byte("world")}, tcpip.FullAddr{}, socket.MsgNoSignal); n != 11 || err != nil {
+	if n, err := cli.SendMsg(ctx(t), [][]byte{[]byte("hello "), []byte("world")}, tcpip.FullAddr{}, socket.MsgNoSignal, nil); n != 11 || err != nil {
 		t.Fatalf("SendMsg = %d, %v", n, err)
 	}
 	buf := make([]byte, 11)

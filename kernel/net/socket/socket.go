@@ -71,8 +71,11 @@ type Socket interface {
 	RecvMsg(ctx context.Context, bufs [][]byte, flags int, ctl *Control) (n int, from tcpip.FullAddr, rflags int, err error)
 	// SendMsg is sendmsg(2): bufs go in order (gather) as one write or
 	// one datagram, to to as in SendTo. It takes MsgDontWait and
-	// MsgNoSignal (raising SIGPIPE is the caller's job anyway).
-	SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int) (int, error)
+	// MsgNoSignal (raising SIGPIPE is the caller's job anyway). o (nil
+	// for none) is what the control messages ask of a datagram's IP
+	// header and route (IP_TTL, IP_TOS, IP_PKTINFO); a stream ignores
+	// it, as Linux's TCP.
+	SendMsg(ctx context.Context, bufs [][]byte, to tcpip.FullAddr, flags int, o *tcpip.SendOptions) (int, error)
 	Shutdown(how int) error
 	Close() error
 

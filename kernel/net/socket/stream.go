@@ -107,7 +107,7 @@ func (s *stream) RecvMsg(ctx context.Context, bufs [][]byte, flags int, _ *Contr
 	return n, peer, 0, err
 }
 
-func (s *stream) SendMsg(ctx context.Context, bufs [][]byte, _ tcpip.FullAddr, flags int) (int, error) {
+func (s *stream) SendMsg(ctx context.Context, bufs [][]byte, _ tcpip.FullAddr, flags int, _ *tcpip.SendOptions) (int, error) {
 	if flags&MsgOOB != 0 {
 		return 0, syscall.EOPNOTSUPP // sending urgent data is not supported
 	}

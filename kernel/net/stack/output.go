@@ -60,7 +60,10 @@ func (s *Stack) Route(src, dst tcpip.Addr) (tcpip.Route, error) {
 	return s.routeVia(n, src, dst, e.NextHop(dst))
 }
 
-// RouteNIC implements tcpip.NICRouter: like Route, but always through nic.
+// RouteNIC implements tcpip.NICRouter: like Route, but always through
+// nic. With no route through nic the destination is taken to be on its
+// link, as Linux's ip_route_output does for an output interface
+// ("routing tables are wrong").
 func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
 	n := s.nic(id)
 	if n == nil {
@@ -77,7 +80,7 @@ func (s *Stack) RouteNIC(id int, src, dst tcpip.Addr) (tcpip.Route, error) {
 	}
 	e, ok := s.routes.LookupNIC(id, dst)
 	if !ok {
-		return tcpip.Route{}, syscall.ENETUNREACH
+		return s.routeVia(n, src, dst, dst)
 	}
 	return s.routeVia(n, src, dst, e.NextHop(dst))
 }
@@ -142,6 +145,7 @@ func (s *Stack) WritePacket(r tcpip.Route, proto uint8, hdr, payload []byte) err
 	}
 	h := ipv4.Header{
 		ID:       uint16(s.ipID.Add(1)),
+		TOS:      r.TOS,
 		TTL:      ttl,
 		Protocol: proto,
 		Src:      r.Src,

@@ -19,12 +19,28 @@ type Route struct {
 	NIC     int   // index of the interface the packet leaves by
 	MTU     int   // largest transport packet (header + data) sent unfragmented
 	TTL     uint8 // time to live of the datagrams sent (IP_TTL); 0 for the stack's default
+	TOS     uint8 // type of service byte of the datagrams sent (IP_TOS)
 	// ChecksumOffload says the device fills in TCP and UDP checksums:
 	// a transport packet of at most MTU bytes may carry just the
 	// pseudo-header's sum (PartialChecksum).
 	ChecksumOffload bool
 	// GSO is TCP segmentation offload on the route's device.
 	GSO GSO
+}
+
+// SendOptions are what sendmsg's control messages ask of one datagram
+// (Linux's ipcm_cookie, filled by ip_cmsg_send); nil or the zero value
+// asks nothing.
+type SendOptions struct {
+	TTL    uint8 // IP_TTL, 1-255; 0 keeps the socket's
+	TOS    uint8 // IP_TOS, if HasTOS
+	HasTOS bool
+	// PktInfo says IP_PKTINFO came: its ipi_spec_dst replaces the
+	// socket's source address (0.0.0.0: routing's choice) and a non-zero
+	// ipi_ifindex (Linux's numbering: NIC id + 1) picks the interface.
+	PktInfo bool
+	Src     Addr
+	IfIndex int
 }
 
 // GSO describes TCP segmentation offload (Linux's generic segmentation

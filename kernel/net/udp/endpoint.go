@@ -97,19 +97,19 @@ func (e *Endpoint) Connect(addr tcpip.FullAddr) error {
 	return nil
 }
 
-func (e *Endpoint) routeLocked(dst tcpip.Addr) (r tcpip.Route, err error) {
-	if nr, ok := e.proto.net.(tcpip.NICRouter); ok && e.nic >= 0 {
-		r, err = nr.RouteNIC(e.nic, e.Local.Addr, dst)
-	} else {
-		r, err = e.proto.net.Route(e.Local.Addr, dst)
-	}
-	r.TTL = e.TTL
-	return r, err
+func (e *Endpoint) routeLocked(dst tcpip.Addr) (tcpip.Route, error) {
+	return dgram.SendRoute(e.proto.net, e.nic, e.Local.Addr, dst, e.TTL, nil)
 }
 
 // SendTo sends b as one datagram to *to, or to the connected peer if to is
 // nil. An unbound endpoint is bound to an ephemeral port first.
 func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
+	return e.SendToOptions(b, to, nil)
+}
+
+// SendToOptions is SendTo with sendmsg's control messages o (nil for
+// none): its TTL, TOS, source address and interface (dgram.SendRoute).
+func (e *Endpoint) SendToOptions(b []byte, to *tcpip.FullAddr, o *tcpip.SendOptions) (int, error) {
 	if len(b) > MaxPayload {
 		return 0, syscall.EMSGSIZE
 	}
@@ -125,7 +125,7 @@ func (e *Endpoint) SendTo(b []byte, to *tcpip.FullAddr) (int, error) {
 		e.Mu.Unlock()
 		return 0, err
 	}
-	r, err := e.routeLocked(dst.Addr)
+	r, err := dgram.SendRoute(e.proto.net, e.nic, e.Local.Addr, dst.Addr, e.TTL, o)
 	src := tcpip.FullAddr{Addr: r.Src, Port: e.Local.Port}
 	e.Mu.Unlock()
 	if err != nil {
