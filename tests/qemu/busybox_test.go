@@ -140,9 +140,7 @@ func TestBusybox(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := bootConfig(t, runqemu.Config{Disk: img, HostFwd: []string{fmt.Sprintf("tcp:127.0.0.1:%d-:8080", webPort)}})
-	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
-		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
-	}
+	waitShell(t, s) // the script uses the network
 	out := shell(t, s, fmt.Sprintf("busybox sh /bbtest.sh %d %d", httpPort, echoPort), 2*time.Minute)
 	sections := map[string]string{}
 	for _, part := range strings.Split("\n"+out, "\n== ")[1:] {
