@@ -172,10 +172,22 @@ func (s *sockEnv) datagram() {
 	s.waitReadable(s.ufd)
 }
 
+// waitReadable waits up to 5 s for fd to be readable. poll is not
+// restarted after a signal (the Go runtime preempts with SIGURG), so an
+// EINTR polls again for what is left of the time.
 func (s *sockEnv) waitReadable(fd uintptr) {
 	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(p, 5000); n != 1 || err != nil {
-		s.fail(fmt.Errorf("fd %d not readable within 5 s: %v", fd, err))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := time.Until(deadline)
+		n, err := unix.Poll(p, int(max(left.Milliseconds(), 0)))
+		if err == unix.EINTR && left > 0 {
+			continue
+		}
+		if n != 1 || err != nil {
+			s.fail(fmt.Errorf("fd %d not readable within 5 s: %v", fd, err))
+		}
+		return
 	}
 }
 
