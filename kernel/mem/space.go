@@ -242,18 +242,45 @@ func (as *AddressSpace) fault(va uintptr, write bool) error {
 	}
 	// A file page: read, then mapped already filled, so that another
 	// thread running the program can never execute or read it half made.
-	buf := make([]byte, min(PageSize, r.fileEnd-page))
-	n, err := r.file.ReadAt(buf, r.off+int64(page-r.start))
+	// A read of a read-only mapping (code, constants) maps its
+	// neighbours too.
+	lo, hi := page, page+PageSize
+	if !w {
+		lo = max(r.start, page&^(faultAround*PageSize-1))
+		hi = min(r.end, pageUp(r.fileEnd), lo+faultAround*PageSize)
+	}
+	buf := make([]byte, min(hi, r.fileEnd)-lo)
+	n, err := r.file.ReadAt(buf, r.off+int64(lo-r.start))
 	if err != nil && err != io.EOF {
 		return err
 	}
-	if err := as.pt.MapPage(page, buf[:n], r.prot); err != nil {
-		return ErrNoMemory
+	buf = buf[:n]
+	for p := lo; p < hi; p += PageSize {
+		if _, ok := as.present[p]; ok {
+			continue
+		}
+		if p != page && FreeFrames != nil && FreeFrames() < Reserve+4 {
+			continue // the neighbours only while memory is plentiful
+		}
+		data := buf[min(int(p-lo), len(buf)):min(int(p-lo)+PageSize, len(buf))]
+		if err := as.pt.MapPage(p, data, r.prot); err != nil {
+			if p == page {
+				return ErrNoMemory
+			}
+			continue
+		}
+		as.present[p] = w
 	}
-	as.present[page] = w
 	as.grew()
 	return nil
 }
+
+// faultAround is how many pages, an aligned window of them, a read fault
+// of a read-only file mapping maps at once, as Linux's fault_around_bytes
+// (64 KiB) does: a program's start reads most of its code, and every
+// fault is a trip into the kernel that flushes the TLB twice
+// (docs/machine.md, "The cost of a trip to ring 3").
+const faultAround = 16
 
 // unshare makes the present page writable for a write the region allows:
 // the copy-on-write fault, which copies a frame another address space

@@ -270,3 +270,57 @@ func TestProtNonePresentPage(t *testing.T) {
 		t.Error("mprotect(PROT_READ) left the page without user access")
 	}
 }
+
+// TestFaultAround: a read fault of a read-only file mapping maps the
+// aligned 16-page window around it, filled from the file, clipped to the
+// region and to the file's pages; a writable mapping faults a page at a
+// time, and pages already present stay as they are.
+func TestFaultAround(t *testing.T) {
+	f := NewFake()
+	as := New(noBlankMaps{f, t})
+	code := make([]byte, 20*PageSize+100) // the file ends in page 20
+	for i := range code {
+		code[i] = byte(i/PageSize + 1)
+	}
+	const base = 0x400000 // 16-page aligned
+	if err := as.Region(base, base+40*PageSize, ProtRead|ProtExec, bytes.NewReader(code), 0, uintptr(len(code))); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Region(base+40*PageSize, base+60*PageSize, ProtRead|ProtWrite, bytes.NewReader(code), 0, uintptr(len(code))); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Fault(base+3*PageSize+5, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Pages) != 16 {
+		t.Errorf("a read fault mapped %d pages, want 16", len(f.Pages))
+	}
+	if err := as.Fault(base+17*PageSize, false); err != nil {
+		t.Fatal(err)
+	}
+	// The second window is pages 16-20: the file's last page, 20, is
+	// partly file and partly zeroes; 21-39 are the region's zero pages,
+	// left to be faulted one by one.
+	if len(f.Pages) != 21 {
+		t.Errorf("after the second window %d pages are mapped, want 21", len(f.Pages))
+	}
+	for i := 0; i < 21; i++ {
+		pg := f.Pages[base+uintptr(i)*PageSize]
+		if pg == nil {
+			t.Fatalf("page %d not mapped", i)
+		}
+		if pg.Data[0] != byte(i+1) || pg.Writable {
+			t.Errorf("page %d holds %d (writable %v), want %d read-only", i, pg.Data[0], pg.Writable, i+1)
+		}
+	}
+	if last := f.Pages[base+20*PageSize]; last.Data[99] != 21 || last.Data[100] != 0 {
+		t.Errorf("the file's last page: %d %d, want 21 then zero", last.Data[99], last.Data[100])
+	}
+	before := len(f.Pages)
+	if err := as.Fault(base+40*PageSize+7, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Pages) - before; n != 1 {
+		t.Errorf("a writable file mapping's fault mapped %d pages, want 1", n)
+	}
+}

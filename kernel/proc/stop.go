@@ -96,3 +96,32 @@ func (p *Process) Stopped() bool {
 	defer table.mu.Unlock()
 	return p.stopped
 }
+
+// IgnoresOrBlocks reports whether t's process ignores sig (SIG_IGN) or
+// t blocks it: the test Linux's terminal job control makes before it
+// sends SIGTTIN or SIGTTOU.
+func (t *Thread) IgnoresOrBlocks(sig int) bool {
+	p := t.proc
+	p.sig.mu.Lock()
+	defer p.sig.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return p.sig.a[sig].Handler == SigIgn || t.mask&bit(sig) != 0
+}
+
+// Orphaned reports whether process group pgid is orphaned: no member
+// has a parent in another group of the same session (POSIX), so nobody
+// would continue it if a terminal signal stopped it.
+func Orphaned(pgid int) bool {
+	table.mu.Lock()
+	defer table.mu.Unlock()
+	for _, q := range table.procs {
+		if q.pgid != pgid || q.zombie {
+			continue
+		}
+		if par := q.parent; par != nil && par.pgid != pgid && par.sid == q.sid {
+			return false
+		}
+	}
+	return true
+}

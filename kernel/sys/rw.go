@@ -100,6 +100,9 @@ func writeIO(t *proc.Thread, d *file.Description, p []byte, off int64) (int, err
 // returns what is there); a positional file is read a chunk at a time
 // until the buffers are full or a read comes up short.
 func doRead(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintptr, error) {
+	if err := ttyJobControl(t, d, false); err != nil {
+		return 0, err
+	}
 	total := 0
 	for _, v := range iov {
 		total += v.len
@@ -247,6 +250,9 @@ func gather(t *proc.Thread, iov []iovec, at int, b []byte) error {
 // (pipe_write) counts only whole PIPE_BUF pages, so a short pipe write
 // is all or EFAULT.
 func doWrite(t *proc.Thread, d *file.Description, iov []iovec, off int64) (uintptr, error) {
+	if err := ttyJobControl(t, d, true); err != nil {
+		return 0, err
+	}
 	total := 0
 	for _, v := range iov {
 		total += v.len

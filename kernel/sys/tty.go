@@ -71,3 +71,41 @@ func ttyIoctl(t *proc.Thread, d *file.Description, cmd uint32, arg uintptr) (han
 	}
 	return false, 0, nil
 }
+
+// ttyJobControl is Linux's terminal job control for a read (SIGTTIN) or
+// a write (SIGTTOU, only under TOSTOP) of the caller's controlling
+// terminal from a background process group: the group gets the signal
+// and the call is interrupted (restarted once the group is continued).
+// A read whose signal is ignored or blocked, or from an orphaned group,
+// is EIO; such a write goes ahead, or is EIO from an orphaned group.
+func ttyJobControl(t *proc.Thread, d *file.Description, write bool) error {
+	f, ok := d.File().(*tty.File)
+	if !ok {
+		return nil
+	}
+	pgid, sid := t.Proc().Groups()
+	fg := f.Foreground()
+	if f.Session() != sid || sid == 0 || fg <= 0 || fg == pgid {
+		return nil
+	}
+	sig := tty.SIGTTIN
+	if write {
+		if f.Termios().Lflag&tty.TOSTOP == 0 {
+			return nil
+		}
+		sig = tty.SIGTTOU
+	}
+	if t.IgnoresOrBlocks(sig) {
+		if write {
+			return nil
+		}
+		return syscall.EIO
+	}
+	if proc.Orphaned(pgid) {
+		return syscall.EIO
+	}
+	for _, p := range proc.Group(pgid) {
+		p.Send(sig, proc.SigInfo{Signo: int32(sig), Code: 0x80}) // SI_KERNEL
+	}
+	return syscall.EINTR
+}

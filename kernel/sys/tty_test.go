@@ -80,3 +80,52 @@ func TestTTYIoctls(t *testing.T) {
 		t.Fatalf("terminal output %q", out.String())
 	}
 }
+
+// TestTTYBackground: a read of the controlling terminal from a
+// background group is EIO when SIGTTIN cannot stop it (ignored, or the
+// group is orphaned, as this test's lone process is); a write passes
+// unless TOSTOP, and then is EIO from an orphaned group but passes with
+// SIGTTOU blocked; the foreground group reads and writes as ever.
+func TestTTYBackground(t *testing.T) {
+	p := newFileProc(t)
+	var out bytes.Buffer
+	term := tty.New(&out, nil)
+	fd, err := p.th.Proc().Files.Install(file.NewDescription(term.Open(file.Mkdev(5, 1)), file.O_RDWR), 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfd := uintptr(fd)
+	if _, sid := p.th.Proc().Groups(); sid != p.th.Proc().PID {
+		if _, err := p.th.Proc().Setsid(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.must(unix.SYS_IOCTL, tfd, unix.TIOCSCTTY, 0)
+	msg := p.put(0, []byte("hi\n"))
+	term.Input([]byte("line\r"))
+	if n := p.must(unix.SYS_READ, tfd, p.buf+64, 16); n != 5 {
+		t.Fatalf("foreground read = %d", n)
+	}
+	term.SetForeground(99999) // another group holds the terminal
+	term.Input([]byte("more\r"))
+	if _, e := p.call(unix.SYS_READ, tfd, p.buf+64, 16); e != unix.EIO {
+		t.Errorf("background read from an orphaned group: %v, want EIO", e)
+	}
+	if n, e := p.call(unix.SYS_WRITE, tfd, msg, 3); n != 3 || e != 0 {
+		t.Errorf("background write without TOSTOP: %d, %v", n, e)
+	}
+	tm := term.Termios()
+	tm.Lflag |= tty.TOSTOP
+	term.SetTermios(tm, false)
+	if _, e := p.call(unix.SYS_WRITE, tfd, msg, 3); e != unix.EIO {
+		t.Errorf("background write under TOSTOP from an orphaned group: %v, want EIO", e)
+	}
+	p.put(128, []byte{0, 0, 0x20, 0, 0, 0, 0, 0}) // bit 21: SIGTTOU (22)
+	p.must(unix.SYS_RT_SIGPROCMASK, unix.SIG_BLOCK, p.buf+128, 0, 8)
+	if n, e := p.call(unix.SYS_WRITE, tfd, msg, 3); n != 3 || e != 0 {
+		t.Errorf("background write under TOSTOP with SIGTTOU blocked: %d, %v", n, e)
+	}
+	if out.String() != "line\r\nmore\r\nhi\r\nhi\r\n" { // echoes and the two writes that passed
+		t.Errorf("terminal output %q", out.String())
+	}
+}

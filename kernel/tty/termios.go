@@ -40,6 +40,7 @@ const (
 	ECHONL  = 0o100
 	NOFLSH  = 0o200
 	ECHOCTL = 0o1000
+	TOSTOP  = 0o400 // background writes raise SIGTTOU
 	ECHOKE  = 0o4000
 	IEXTEN  = 0o100000
 	// c_cc indexes

@@ -140,7 +140,9 @@ func TestBusybox(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := bootConfig(t, runqemu.Config{Disk: img, HostFwd: []string{fmt.Sprintf("tcp:127.0.0.1:%d-:8080", webPort)}})
-	waitShell(t, s) // the script uses the network
+	// The kernel prints the DHCP lease when it comes, maybe after the
+	// prompt: wait for both, so that it cannot land in a command's output.
+	waitShell(t, s)
 	out := shell(t, s, fmt.Sprintf("busybox sh /bbtest.sh %d %d", httpPort, echoPort), 2*time.Minute)
 	sections := map[string]string{}
 	for _, part := range strings.Split("\n"+out, "\n== ")[1:] {
@@ -187,6 +189,7 @@ func TestBusybox(t *testing.T) {
 	if _, err := s.Expect(regexp.MustCompile(`\x1b\[\?1049l\$ `), commandTimeout); err != nil {
 		t.Fatalf("no prompt after vi's :q!: %v", err)
 	}
+	busyboxJobControl(t, s)
 	if strings.Contains(s.Output(), "not implemented (ENOSYS)") {
 		t.Logf("system calls busybox made that Scone does not implement:\n%s",
 			strings.Join(regexp.MustCompile(`(?m)^sys: .*ENOSYS.*$`).FindAllString(s.Output(), -1), "\n"))
@@ -195,4 +198,50 @@ func TestBusybox(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantExit(t, s, 0)
+}
+
+// busyboxJobControl uses busybox sh's job control on the console: a
+// background cat that reads the terminal is stopped by SIGTTIN, fg
+// brings it back to read a line, ^Z stops a foreground sleep (SIGTSTP),
+// bg continues it.
+func busyboxJobControl(t *testing.T, s *runqemu.Session) {
+	t.Helper()
+	ash := regexp.MustCompile(`~ # `) // its prompt (then a cursor query, ESC [6n)
+	step := func(keys, want string) {
+		t.Helper()
+		if err := s.Send(keys); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Expect(regexp.MustCompile(want), commandTimeout); err != nil {
+			t.Fatalf("after %q: %v", keys, err)
+		}
+	}
+	step("busybox sh\r", ash.String())
+	step("cat &\r", ash.String())
+	// The job may not have reached its read yet: ask again (bounded).
+	for try := 0; ; try++ {
+		if err := s.Send("jobs\r"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Expect(regexp.MustCompile(`\[1\]\+ +(Running|Stopped \(tty input\)) +cat`), commandTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m, "Stopped") {
+			break
+		}
+		if try == 50 {
+			t.Fatal("a background cat reading the terminal was never stopped by SIGTTIN")
+		}
+	}
+	step("fg\r", `cat\r?\n`)
+	step("over the terminal\r", `over the terminal\r?\nover the terminal`)
+	step("\x04", ash.String())
+	// "ready" proves the job owns the terminal (ash gives it before
+	// exec), so the ^Z reaches the job and not the shell.
+	step("busybox sh -c 'echo ready; exec sleep 30'\r", `(?m)^ready`)
+	step("\x1a", `\[1\]\+ +Stopped +busybox sh -c`)
+	step("bg\r", `\[1\] busybox sh -c`)
+	step("jobs\r", `\[1\]\+ +Running +busybox sh -c`)
+	step("kill %1; exit\r", `(?m)^\$ `)
 }

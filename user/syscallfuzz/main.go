@@ -129,10 +129,10 @@ func run() int {
 			restarts++
 			why := describe(ws, stderr.b)
 			if deaths[why] == 0 && len(stderr.b) > 0 {
-				// The first of each kind in full (its first lines): the
+				// The first of each kind at length (40 lines): the
 				// signal, the PC and the goroutine, for whoever looks.
-				lines := strings.SplitN(string(stderr.b), "\n", 13)
-				fmt.Printf("syscallfuzz: child (seed %d) ended by %s:\n    %s\n", *seed+i, why, strings.Join(lines[:min(len(lines), 12)], "\n    "))
+				lines := strings.SplitN(string(stderr.b), "\n", 41)
+				fmt.Printf("syscallfuzz: child (seed %d) ended by %s:\n    %s\n", *seed+i, why, strings.Join(lines[:min(len(lines), 40)], "\n    "))
 			}
 			deaths[why]++
 		}
