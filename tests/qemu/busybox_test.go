@@ -140,19 +140,9 @@ func TestBusybox(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := bootConfig(t, runqemu.Config{Disk: img, HostFwd: []string{fmt.Sprintf("tcp:127.0.0.1:%d-:8080", webPort)}})
-	if _, err := s.Expect(shPrompt, bootTimeout); err != nil {
-		t.Fatalf("no shell prompt: %v\n%s", err, s.Transcript())
-	}
 	// The kernel prints the DHCP lease when it comes, maybe after the
-	// prompt: wait for it, so that it cannot land in a command's output,
-	// then take a fresh prompt.
-	for deadline := time.Now().Add(bootTimeout); !strings.Contains(s.Output(), "net: eth0 "); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no DHCP lease\n%s", s.Transcript())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	shell(t, s, "true", commandTimeout)
+	// prompt: wait for both, so that it cannot land in a command's output.
+	waitShell(t, s)
 	out := shell(t, s, fmt.Sprintf("busybox sh /bbtest.sh %d %d", httpPort, echoPort), 2*time.Minute)
 	sections := map[string]string{}
 	for _, part := range strings.Split("\n"+out, "\n== ")[1:] {

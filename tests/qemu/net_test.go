@@ -114,8 +114,11 @@ func testNet(t *testing.T, nic string) {
 	kargs := fmt.Sprintf("serve ping=10.0.2.2 fetch=10.0.2.2:%d:%d push=10.0.2.2:%d:%d", peer, transferSize, peer, transferSize)
 	s := bootConfig(t, runqemu.Config{NIC: nic, KArgs: kargs,
 		HostFwd: []string{fmt.Sprintf("udp:127.0.0.1:%d-:%d", udpPort, floodGuestPort)}})
-	expect(t, s, `net: eth0 10\.0\.2\.15/24 router 10\.0\.2\.2 dns 10\.0\.2\.3 \(dhcp from 10\.0\.2\.2, lease \S+\)`, bootTimeout)
-	expect(t, s, `http: serving on port 80`, bootTimeout)
+	// The responder listens while DHCP is still under way, so the two
+	// lines come in either order.
+	expectAll(t, s, bootTimeout,
+		`net: eth0 10\.0\.2\.15/24 router 10\.0\.2\.2 dns 10\.0\.2\.3 \(dhcp from 10\.0\.2\.2, lease \S+\)`,
+		`http: serving on port 80`)
 	base := fmt.Sprintf("http://127.0.0.1:%d", s.Config.Port)
 	client := &http.Client{Timeout: transferTimeout}
 

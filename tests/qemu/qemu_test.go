@@ -83,6 +83,20 @@ func expect(t *testing.T, s *runqemu.Session, re string, timeout time.Duration) 
 	return m
 }
 
+// expectAll waits for every one of res, in whatever order they come.
+func expectAll(t *testing.T, s *runqemu.Session, timeout time.Duration, res ...string) []string {
+	t.Helper()
+	rs := make([]*regexp.Regexp, len(res))
+	for i, re := range res {
+		rs[i] = regexp.MustCompile(re)
+	}
+	ms, err := s.ExpectAll(timeout, rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
 // command types line at the prompt and returns its output up to the next
 // prompt.
 func command(t *testing.T, s *runqemu.Session, line string) string {
@@ -247,8 +261,7 @@ func TestIdleHalts(t *testing.T) {
 				c.Disk = newImage(t)
 			}
 			s := bootConfig(t, c)
-			expect(t, s, `net: eth0 10\.0\.2\.15/24`, bootTimeout)
-			expect(t, s, prompt.String(), bootTimeout)
+			expectAll(t, s, bootTimeout, `net: eth0 10\.0\.2\.15/24`, prompt.String())
 			busy, err := s.CPUShare(5 * time.Second)
 			if err != nil {
 				t.Fatal(err)

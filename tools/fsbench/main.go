@@ -2,7 +2,7 @@
 // device: create many small files, write and read back a large file,
 // delete everything. It prints operations/s and MB/s; it asserts nothing.
 //
-//	go run ./tools/fsbench [-files 10000] [-big 256M] [-j 1] [-nosync]
+//	go run ./tools/fsbench [-files 10000] [-big 256M] [-j 1] [-nosync] [-commit 5s]
 //	go run ./tools/fsbench -dirs 1000,10000,100000
 //
 // With -dirs it measures directories instead: create, stat, readdir and
@@ -32,6 +32,7 @@ func main() {
 	bigMiB := flag.Int("big", 256, "size of the large file, MiB")
 	jobs := flag.Int("j", 1, "goroutines creating and deleting small files")
 	nosync := flag.Bool("nosync", false, "make Flush a no-op (no fsync at journal barriers)")
+	commit := flag.Duration("commit", 0, "the journal's commit interval (Options.CommitInterval; the kernel's root uses 5s)")
 	img := flag.String("img", "", "image file (default: a temporary file, removed after)")
 	dirs := flag.String("dirs", "", "comma-separated directory sizes: run the directory benchmark instead")
 	flag.Parse()
@@ -51,13 +52,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*img, *files, *small, *bigMiB, *jobs, *nosync); err != nil {
+	if err := run(*img, *files, *small, *bigMiB, *jobs, *nosync, *commit); err != nil {
 		fmt.Fprintln(os.Stderr, "fsbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(img string, files, small, bigMiB, jobs int, nosync bool) error {
+func run(img string, files, small, bigMiB, jobs int, nosync bool, commit time.Duration) error {
 	if img == "" {
 		dir, err := os.MkdirTemp("", "fsbench")
 		if err != nil {
@@ -76,11 +77,11 @@ func run(img string, files, small, bigMiB, jobs int, nosync bool) error {
 	if _, err := fs.Format(dev, fs.FormatOptions{Inodes: uint32(files + 1024)}); err != nil {
 		return err
 	}
-	f, err := fs.Mount(dev, fs.Options{})
+	f, err := fs.Mount(dev, fs.Options{CommitInterval: commit})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("fsbench: %d MiB image on %s, fsync at barriers: %v, %d goroutine(s)\n", need>>20, img, !nosync, jobs)
+	fmt.Printf("fsbench: %d MiB image on %s, fsync at barriers: %v, %d goroutine(s), commit interval %v\n", need>>20, img, !nosync, jobs, commit)
 
 	payload := make([]byte, small)
 	for i := range payload {

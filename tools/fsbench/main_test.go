@@ -3,12 +3,16 @@ package main
 import (
 	"path/filepath"
 	"testing"
+	"time"
 )
 
-// TestRun runs the benchmark at a tiny scale: every phase must work.
+// TestRun runs the benchmark at a tiny scale, committing at once and
+// with a commit interval: every phase must work.
 func TestRun(t *testing.T) {
-	if err := run(filepath.Join(t.TempDir(), "fs.img"), 200, 100, 2, 4, true); err != nil {
-		t.Fatal(err)
+	for _, commit := range []time.Duration{0, time.Second} {
+		if err := run(filepath.Join(t.TempDir(), "fs.img"), 200, 100, 2, 4, true, commit); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

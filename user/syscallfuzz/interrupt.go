@@ -82,8 +82,10 @@ func (in *interrupter) watch() {
 			continue
 		}
 		if ticks++; ticks >= 2 {
-			unix.Tgkill(in.pid, in.tid, unix.SIGALRM)
+			// Count first: the call ends as soon as the signal lands,
+			// and whoever reads sent then must see this one.
 			in.sent.Add(1)
+			unix.Tgkill(in.pid, in.tid, unix.SIGALRM)
 		}
 		if ticks == int(time.Second/tick) {
 			// Signals have not ended it: the parent's watchdog will

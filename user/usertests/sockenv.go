@@ -172,10 +172,27 @@ func (s *sockEnv) datagram() {
 	s.waitReadable(s.ufd)
 }
 
+// waitReadable waits up to 5 s for fd to be readable.
 func (s *sockEnv) waitReadable(fd uintptr) {
-	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(p, 5000); n != 1 || err != nil {
+	if ok, err := pollWithin(int(fd), unix.POLLIN, 5*time.Second); !ok {
 		s.fail(fmt.Errorf("fd %d not readable within 5 s: %v", fd, err))
+	}
+}
+
+// pollWithin waits up to d for one of events on fd and reports whether it
+// came. poll is never restarted after a signal handler (and the Go
+// runtime preempts its threads with SIGURG), so an EINTR polls again for
+// what is left of d.
+func pollWithin(fd int, events int16, d time.Duration) (bool, error) {
+	p := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		n, err := unix.Poll(p, int(max(left.Milliseconds(), 0)))
+		if err == unix.EINTR && left > 0 {
+			continue
+		}
+		return n == 1 && err == nil, err
 	}
 }
 

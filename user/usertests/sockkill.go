@@ -136,10 +136,9 @@ func fullListener() (l, port int, conns []int, err error) {
 		if err != unix.EINPROGRESS {
 			return l, port, conns, fmt.Errorf("connect to a busy listener: %v", err)
 		}
-		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 		// 2 s: a loopback handshake is far quicker even under TCG on a
 		// loaded host, and a queued one must not be taken for a drop.
-		if n, _ := unix.Poll(p, 2000); n == 0 {
+		if ok, err := pollWithin(fd, unix.POLLOUT, 2*time.Second); !ok && err == nil {
 			return l, port, conns, nil // unanswered: the queue is full
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -105,8 +106,7 @@ func testUDPFlood() error {
 
 // recvWithin receives a datagram, waiting at most ms milliseconds.
 func recvWithin(fd int, buf []byte, ms int) (int, error) {
-	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(p, ms); n != 1 {
+	if ok, err := pollWithin(fd, unix.POLLIN, time.Duration(ms)*time.Millisecond); !ok {
 		return -1, fmt.Errorf("nothing within %d ms (%v)", ms, err)
 	}
 	n, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)

@@ -2,8 +2,11 @@ package fsdev
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // File is a disk backed by a host file (a disk image). Flush calls fsync,
@@ -76,31 +79,31 @@ func (d *File) WriteBlock(n uint64, b []byte) error {
 	return nil
 }
 
-// ReadBlocks reads blocks n.. into bufs with one read of the file.
+// ReadBlocks reads blocks n.. into bufs with one preadv of the file.
 func (d *File) ReadBlocks(n uint64, bufs [][]byte) error {
 	if err := checkRun(n, d.nblocks, bufs); err != nil {
 		return err
 	}
-	all := make([]byte, len(bufs)*BlockSize)
-	if _, err := d.f.ReadAt(all, int64(n)*BlockSize); err != nil {
-		return fmt.Errorf("read blocks %d+%d: %v: %w", n, len(bufs), err, syscall.EIO)
+	got, err := unix.Preadv(int(d.f.Fd()), bufs, int64(n)*BlockSize)
+	if err == nil && got < len(bufs)*BlockSize {
+		err = io.ErrUnexpectedEOF
 	}
-	for i, b := range bufs {
-		copy(b, all[i*BlockSize:])
+	if err != nil {
+		return fmt.Errorf("read blocks %d+%d: %v: %w", n, len(bufs), err, syscall.EIO)
 	}
 	return nil
 }
 
-// WriteBlocks writes bufs as blocks n.. with one write of the file.
+// WriteBlocks writes bufs as blocks n.. with one pwritev of the file.
 func (d *File) WriteBlocks(n uint64, bufs [][]byte) error {
 	if err := checkRun(n, d.nblocks, bufs); err != nil {
 		return err
 	}
-	all := make([]byte, 0, len(bufs)*BlockSize)
-	for _, b := range bufs {
-		all = append(all, b...)
+	put, err := unix.Pwritev(int(d.f.Fd()), bufs, int64(n)*BlockSize)
+	if err == nil && put < len(bufs)*BlockSize {
+		err = io.ErrShortWrite
 	}
-	if _, err := d.f.WriteAt(all, int64(n)*BlockSize); err != nil {
+	if err != nil {
 		return fmt.Errorf("write blocks %d+%d: %v: %w", n, len(bufs), err, syscall.EIO)
 	}
 	return nil
