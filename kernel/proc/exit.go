@@ -53,6 +53,10 @@ func returnHeap(big bool) {
 // kernel stops the machine.  Nil means nothing happens.
 var InitExited func(status int)
 
+// LeaderExited, if set, is called when a session leader exits, with its
+// session ID (the terminal hangs up on the session: SIGHUP).
+var LeaderExited func(sid int)
+
 // Exit ends the calling thread (exit): the process ends with status code
 // when its last thread does.
 func (t *Thread) Exit(code int) {
@@ -143,7 +147,11 @@ func (p *Process) finish() {
 	if parent != nil {
 		parent.notifyLocked()
 	}
+	leader := p.sid == p.PID
 	table.mu.Unlock()
+	if leader && LeaderExited != nil {
+		LeaderExited(p.PID)
+	}
 	if parent == nil {
 		if InitExited != nil {
 			InitExited(st)

@@ -25,6 +25,7 @@ func (w rawWriter) Write(b []byte) (int, error) { return w.p.WriteRaw(b) }
 // image need not have one.
 func setupFiles(ns *file.Namespace, port *uart.Port) (*tty.TTY, error) {
 	console := tty.New(rawWriter{port}, signalGroup)
+	proc.LeaderExited = console.LeaderExited
 	go func() {
 		err := console.Run(port)
 		fmt.Fprintf(os.Stdout, "tty: console input ended: %v\n", err)

@@ -17,8 +17,10 @@ import (
 
 // Signal numbers the discipline sends.
 const (
+	SIGHUP   = 1
 	SIGINT   = 2
 	SIGQUIT  = 3
+	SIGCONT  = 18
 	SIGTSTP  = 20
 	SIGTTIN  = 21
 	SIGTTOU  = 22
@@ -408,4 +410,22 @@ func (t *TTY) SetSession(sid, pgid int) {
 	t.mu.Lock()
 	t.sid, t.fg = sid, pgid
 	t.mu.Unlock()
+}
+
+// LeaderExited is told that the leader of session sid has exited. If
+// the terminal is that session's, it loses its session and the
+// foreground group gets SIGHUP and then SIGCONT, as Linux's
+// disassociate_ctty does for a controlling process.
+func (t *TTY) LeaderExited(sid int) {
+	t.mu.Lock()
+	fg := t.fg
+	mine := sid != 0 && t.sid == sid
+	if mine {
+		t.sid, t.fg = 0, 0
+	}
+	t.mu.Unlock()
+	if mine && fg > 0 && t.signal != nil {
+		t.signal(fg, SIGHUP)
+		t.signal(fg, SIGCONT)
+	}
 }

@@ -131,6 +131,14 @@ func TestSignals(t *testing.T) {
 	if len(*sigs) != 4 || (*sigs)[3] != (sent{7, SIGWINCH}) {
 		t.Fatalf("after TIOCSWINSZ twice: signals %v", *sigs)
 	}
+	// The exit of another session's leader changes nothing; the
+	// controlling process's exit hangs the terminal up on its session.
+	tt.LeaderExited(2)
+	tt.LeaderExited(1)
+	if len(*sigs) != 6 || (*sigs)[4] != (sent{7, SIGHUP}) || (*sigs)[5] != (sent{7, SIGCONT}) || tt.Session() != 0 {
+		t.Fatalf("after the leader's exit: signals %v, session %d", *sigs, tt.Session())
+	}
+	tt.SetSession(1, 7)
 	*sigs = (*sigs)[:2]
 	// ^C flushed the partial line.
 	kb.typeKeys("x\r")
