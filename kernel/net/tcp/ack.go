@@ -194,7 +194,7 @@ func (e *Endpoint) dupAck() {
 // counts as sent, and the connection would stall on an "ACK of unsent
 // data").
 func (e *Endpoint) retransmitFirst() {
-	n := min(e.snd.len(), e.sndMSS, int(e.sndMax-e.sndUna))
+	n := min(e.snd.len(), e.segMSS(), int(e.sndMax-e.sndUna))
 	fin := e.shutWr && !e.finAcked && e.sndUna.add(n) == e.finSeq && e.sndMax.gt(e.finSeq)
 	if n == 0 && !fin {
 		return
