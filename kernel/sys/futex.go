@@ -56,8 +56,14 @@ func sysFutex(t *proc.Thread, a Args) (uintptr, error) {
 				return 0, syscall.EINVAL
 			}
 		}
+		if addr%4 != 0 { // Linux's get_futex_key, for every operation
+			return 0, syscall.EINVAL
+		}
 		return uintptr(proc.FutexWake(as, addr, int(int32(val)), bitset)), nil
 	case futexRequeue, futexCmpRequeue:
+		if addr%4 != 0 || a[4]%4 != 0 || int32(val) < 0 || int32(a[3]) < 0 { // futex_requeue's checks
+			return 0, syscall.EINVAL
+		}
 		var cmp *uint32
 		if cmd == futexCmpRequeue {
 			v := uint32(a[5])
